@@ -1,0 +1,61 @@
+use crate::model::{ChannelAccountView, UserView};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdminUser {
+    pub user: UserView,
+    pub disabled: bool,
+}
+
+#[server(endpoint = "admin/users")]
+pub async fn admin_users() -> Result<Vec<AdminUser>, ServerFnError> {
+    use crate::domain::Permission;
+    use crate::ssr::{auth, errors};
+    auth::require(Permission::ManageUsers).await?;
+    let st = auth::state()?;
+    Ok(crate::store::users::list(&st.db)
+        .await
+        .map_err(errors::store)?
+        .into_iter()
+        .map(|(user, disabled)| AdminUser { user, disabled })
+        .collect())
+}
+
+#[server(endpoint = "admin/users/create")]
+pub async fn create_user(email: String, name: String, role: String, password: String) -> Result<(), ServerFnError> {
+    use crate::domain::{Permission, Role};
+    use crate::ssr::{auth, errors};
+    auth::require(Permission::ManageUsers).await?;
+    let st = auth::state()?;
+    let role = Role::parse(&role).ok_or_else(|| errors::bad_request("unknown role"))?;
+    crate::store::users::create_user(&st.db, &email, &name, role, &password).await.map_err(errors::store)?;
+    Ok(())
+}
+
+/// Disables (ending their sessions) or re-enables a user. Admins cannot disable themselves.
+#[server(endpoint = "admin/users/disable")]
+pub async fn set_user_disabled(id: i64, disabled: bool) -> Result<(), ServerFnError> {
+    use crate::domain::Permission;
+    use crate::ssr::{auth, errors};
+    let me = auth::require(Permission::ManageUsers).await?;
+    if me.id == id && disabled {
+        return Err(errors::bad_request("you cannot disable your own account"));
+    }
+    let st = auth::state()?;
+    crate::store::users::set_disabled(&st.db, id, disabled).await.map_err(errors::store)
+}
+
+#[server(endpoint = "admin/channels")]
+pub async fn admin_channel_accounts() -> Result<Vec<ChannelAccountView>, ServerFnError> {
+    use crate::domain::Permission;
+    use crate::ssr::{auth, errors};
+    auth::require(Permission::ManageChannels).await?;
+    let st = auth::state()?;
+    Ok(crate::store::channel_accounts::list(&st.db)
+        .await
+        .map_err(errors::store)?
+        .iter()
+        .map(|a| a.view())
+        .collect())
+}

@@ -1,0 +1,9 @@
+//! Server functions, grouped by domain. Each one authorises the caller on the server first,
+//! then calls plain store functions. Endpoints are fixed (`/api/...`) so tests and the
+//! permissions table can name them.
+
+pub mod admin;
+pub mod auth;
+pub mod conversation;
+pub mod inbox;
+pub mod playground;

@@ -1,0 +1,13 @@
+//! Pure domain code: no I/O, compiled for the server and for the browser.
+
+pub mod channel;
+pub mod conversation;
+pub mod cursor;
+pub mod identifier;
+pub mod role;
+pub mod text;
+
+pub use channel::ChannelKind;
+pub use conversation::{DeliveryState, Direction, Status};
+pub use identifier::{IdentifierKind, IdentifierError};
+pub use role::{Permission, Role};

@@ -1,0 +1,114 @@
+//! Roles and what each may do. The server checks these on every server function and route;
+//! the UI only uses them to hide what would be refused anyway.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Support,
+    Marketing,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Permission {
+    /// Read conversations, timelines and customers.
+    ReadConversations,
+    /// Reply to customers on any channel.
+    Reply,
+    /// Assign, change status, snooze.
+    ManageConversations,
+    /// Write private notes.
+    WriteNotes,
+    /// Play the customer on the playground channel.
+    UsePlayground,
+    /// Manage users.
+    ManageUsers,
+    /// Manage channel accounts.
+    ManageChannels,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 7] = [
+        Permission::ReadConversations,
+        Permission::Reply,
+        Permission::ManageConversations,
+        Permission::WriteNotes,
+        Permission::UsePlayground,
+        Permission::ManageUsers,
+        Permission::ManageChannels,
+    ];
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Support, Role::Marketing];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Support => "support",
+            Role::Marketing => "marketing",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Admin",
+            Role::Support => "Support",
+            Role::Marketing => "Marketing",
+        }
+    }
+
+    /// The permissions table (docs/architecture.md repeats it).
+    pub fn allows(self, p: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Admin => true,
+            Role::Support => matches!(
+                p,
+                ReadConversations | Reply | ManageConversations | WriteNotes | UsePlayground
+            ),
+            Role::Marketing => matches!(p, ReadConversations | WriteNotes),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_can_do_everything() {
+        assert!(Permission::ALL.iter().all(|p| Role::Admin.allows(*p)));
+    }
+
+    #[test]
+    fn only_admins_manage_users_and_channels() {
+        for r in [Role::Support, Role::Marketing] {
+            assert!(!r.allows(Permission::ManageUsers));
+            assert!(!r.allows(Permission::ManageChannels));
+        }
+    }
+
+    #[test]
+    fn marketing_reads_but_does_not_reply_or_triage() {
+        assert!(Role::Marketing.allows(Permission::ReadConversations));
+        assert!(!Role::Marketing.allows(Permission::Reply));
+        assert!(!Role::Marketing.allows(Permission::ManageConversations));
+        assert!(!Role::Marketing.allows(Permission::UsePlayground));
+        assert!(Role::Support.allows(Permission::Reply));
+    }
+
+    #[test]
+    fn roles_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

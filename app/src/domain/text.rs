@@ -1,0 +1,76 @@
+//! Small text helpers shared by server and browser (so SSR and hydration render the same).
+
+/// A one-line preview of at most `max` characters, whitespace collapsed.
+pub fn preview(body: &str, max: usize) -> String {
+    let mut out = String::with_capacity(max.min(body.len()) + 3);
+    let mut n = 0;
+    let mut pending_space = false;
+    for c in body.chars() {
+        if c.is_whitespace() || c.is_control() {
+            pending_space = n > 0;
+            continue;
+        }
+        if pending_space {
+            if n + 1 >= max {
+                out.push('…');
+                return out;
+            }
+            out.push(' ');
+            n += 1;
+            pending_space = false;
+        }
+        if n >= max {
+            out.push('…');
+            return out;
+        }
+        out.push(c);
+        n += 1;
+    }
+    out
+}
+
+/// Formats unix milliseconds as `YYYY-MM-DD HH:MM` UTC. Pure arithmetic, so the server and
+/// the browser print the same text and hydration matches.
+pub fn format_time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rem / 3600, (rem % 3600) / 60)
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preview_collapses_and_truncates() {
+        assert_eq!(preview("  hello \n\n world  ", 50), "hello world");
+        assert_eq!(preview("abcdef", 3), "abc…");
+        assert_eq!(preview("", 10), "");
+        assert_eq!(preview("ééééé", 5), "ééééé");
+        assert!(preview(&"x".repeat(500), 80).chars().count() <= 81);
+    }
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(format_time(0), "1970-01-01 00:00");
+        assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00");
+        assert_eq!(format_time(1_795_335_840_000), "2026-11-22 08:24");
+        assert_eq!(format_time(-60_000), "1969-12-31 23:59");
+    }
+}

@@ -1,0 +1,203 @@
+//! Data shapes that cross the wire between server functions and the browser. None of them
+//! carries a secret: password hashes and channel credentials live in server-only row types.
+
+use crate::domain::{ChannelKind, DeliveryState, Direction, IdentifierKind, Role, Status};
+use crate::domain::cursor::{Source, TimelineKey};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// Which conversations the list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AssigneeFilter {
+    Mine,
+    Unassigned,
+    All,
+}
+
+impl AssigneeFilter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssigneeFilter::Mine => "mine",
+            AssigneeFilter::Unassigned => "unassigned",
+            AssigneeFilter::All => "all",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "mine" => Some(Self::Mine),
+            "unassigned" => Some(Self::Unassigned),
+            "all" => Some(Self::All),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ListFilter {
+    pub status: Status,
+    pub assignee: AssigneeFilter,
+    pub channel: Option<ChannelKind>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub id: i64,
+    pub customer_name: String,
+    pub status: Status,
+    pub assignee_name: Option<String>,
+    pub last_activity_at: i64,
+    pub preview: String,
+    pub last_channel: Option<ChannelKind>,
+    pub last_direction: Option<Direction>,
+    pub unread: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConversationPage {
+    pub items: Vec<ConversationSummary>,
+    /// Cursor for the next (older) page, when there is one.
+    pub next: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: i64,
+    pub direction: Direction,
+    pub channel: ChannelKind,
+    pub account_name: String,
+    pub identifier: Option<String>,
+    pub author_name: Option<String>,
+    pub subject: Option<String>,
+    pub body_text: String,
+    pub delivery_state: DeliveryState,
+    pub failure_reason: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventView {
+    pub id: i64,
+    pub kind: String,
+    pub actor_name: Option<String>,
+    pub body: Option<String>,
+    /// One line describing the event, e.g. "Status changed to resolved".
+    pub summary: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum TimelineItem {
+    Message(MessageView),
+    Event(EventView),
+}
+
+impl TimelineItem {
+    pub fn key(&self) -> TimelineKey {
+        match self {
+            TimelineItem::Message(m) => TimelineKey { at: m.created_at, source: Source::Message, id: m.id },
+            TimelineItem::Event(e) => TimelineKey { at: e.created_at, source: Source::Event, id: e.id },
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelinePage {
+    /// Oldest first, ready to display.
+    pub items: Vec<TimelineItem>,
+    /// Cursor to load the page before this one, when there are older items.
+    pub older: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdentifierView {
+    pub id: i64,
+    pub kind: IdentifierKind,
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CustomerView {
+    pub id: i64,
+    pub name: String,
+    pub preferred_channel: Option<ChannelKind>,
+    pub identifiers: Vec<IdentifierView>,
+    pub channels_used: Vec<ChannelKind>,
+}
+
+/// One entry of the composer's channel picker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplyOption {
+    pub channel: ChannelKind,
+    pub identifier_id: i64,
+    pub account_id: i64,
+    pub label: String,
+}
+
+impl ReplyOption {
+    /// Form value of this option: `account:identifier`.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.account_id, self.identifier_id)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConversationDetail {
+    pub id: i64,
+    pub status: Status,
+    pub snoozed_until: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub customer: CustomerView,
+    pub reply_options: Vec<ReplyOption>,
+    /// Key of the default reply option (channel of the last inbound message).
+    pub default_reply: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelAccountView {
+    pub id: i64,
+    pub channel: ChannelKind,
+    pub provider: String,
+    pub name: String,
+    pub address: String,
+    pub enabled: bool,
+    pub state: String,
+    pub state_detail: Option<String>,
+}
+
+/// A message as the customer sees it on the playground.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlaygroundMessage {
+    pub id: i64,
+    /// `in` = written by the customer, `out` = received from the business.
+    pub direction: Direction,
+    pub body_text: String,
+    pub delivery_state: DeliveryState,
+    pub created_at: i64,
+}
+
+/// What the live stream tells browsers. Only ids: the browser re-fetches what it may see.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiveEvent {
+    pub kind: LiveKind,
+    pub conversation_id: Option<i64>,
+    pub message_id: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LiveKind {
+    /// A message was added to a conversation (inbound or outbound).
+    Message,
+    /// Status, assignment, note or other conversation change.
+    Conversation,
+    /// A message's delivery state changed.
+    Delivery,
+}

@@ -1,0 +1,8 @@
+//! Server-only parts of the app crate: state, live event hub, authentication helpers.
+
+pub mod auth;
+pub mod errors;
+pub mod live;
+pub mod state;
+
+pub use state::AppState;

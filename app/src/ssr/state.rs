@@ -1,0 +1,72 @@
+//! What every handler and server function can reach.
+
+use super::auth::LoginLimiter;
+use super::live::Hub;
+use crate::store::Db;
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Configuration the request handlers need (the rest stays in the server binary).
+#[derive(Clone)]
+pub struct Settings {
+    /// Public base URL, e.g. `https://inbox.example.com`; used for Origin checks and webhook URLs.
+    pub public_url: String,
+    /// Secret for HMAC tokens. Never serialised, never logged.
+    pub secret_key: String,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings").field("public_url", &self.public_url).field("secret_key", &"<redacted>").finish()
+    }
+}
+
+impl Settings {
+    /// `scheme://host[:port]` of the public URL.
+    pub fn public_origin(&self) -> String {
+        let u = self.public_url.trim_end_matches('/');
+        match u.find("://") {
+            Some(i) => match u[i + 3..].find('/') {
+                Some(j) => u[..i + 3 + j].to_string(),
+                None => u.to_string(),
+            },
+            None => u.to_string(),
+        }
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// Wake-ups for the background workers, so work written by a request starts at once.
+#[derive(Clone, Default)]
+pub struct Wake {
+    pub outbox: Arc<Notify>,
+    pub inbound: Arc<Notify>,
+}
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub hub: Hub,
+    pub settings: Arc<Settings>,
+    pub wake: Wake,
+    pub limiter: LoginLimiter,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_is_scheme_host_port() {
+        let s = |u: &str| Settings { public_url: u.into(), secret_key: String::new() };
+        assert_eq!(s("http://127.0.0.1:3000").public_origin(), "http://127.0.0.1:3000");
+        assert_eq!(s("https://x.example/inbox/").public_origin(), "https://x.example");
+        assert!(format!("{:?}", Settings { public_url: "a".into(), secret_key: "hunter2".into() }).contains("redacted"));
+    }
+}

@@ -1,0 +1,397 @@
+//! Conversations: one per customer. The list, the detail, and the agent actions on them.
+
+use super::{events, now_ms, Db, Result, StoreError};
+use crate::domain::cursor::ListCursor;
+use crate::domain::{ChannelKind, Direction, IdentifierKind, Status};
+use crate::model::{
+    AssigneeFilter, ConversationDetail, ConversationPage, ConversationSummary, CustomerView,
+    IdentifierView, ListFilter, ReplyOption,
+};
+use sqlx::{AnyConnection, Row};
+
+/// Page size of the conversation list.
+pub const LIST_PAGE: i64 = 50;
+
+/// Lists conversations for `user_id`, newest activity first, keyset-paged.
+pub async fn list(
+    db: &Db,
+    user_id: i64,
+    filter: &ListFilter,
+    after: Option<ListCursor>,
+    limit: i64,
+) -> Result<ConversationPage> {
+    let assignee = match filter.assignee {
+        AssigneeFilter::Mine => "AND c.assignee_id = $1",
+        AssigneeFilter::Unassigned => "AND c.assignee_id IS NULL",
+        AssigneeFilter::All => "",
+    };
+    let sql = format!(
+        "SELECT c.id, cu.name AS customer_name, c.status, u.name AS assignee_name, c.last_activity_at, \
+                c.last_preview, c.last_channel, c.last_direction, \
+                CASE WHEN c.last_inbound_at IS NOT NULL AND (r.read_at IS NULL OR r.read_at < c.last_inbound_at) \
+                     THEN 1 ELSE 0 END AS unread \
+         FROM conversations c \
+         JOIN customers cu ON cu.id = c.customer_id \
+         LEFT JOIN users u ON u.id = c.assignee_id \
+         LEFT JOIN conversation_reads r ON r.conversation_id = c.id AND r.user_id = $1 \
+         WHERE c.status = $2 {assignee} \
+           AND ($3 = 0 OR (c.channels_mask & $3) <> 0) \
+           AND (c.last_activity_at, c.id) < ($4, $5) \
+         ORDER BY c.last_activity_at DESC, c.id DESC \
+         LIMIT $6"
+    );
+    let cursor = after.unwrap_or(ListCursor { at: i64::MAX, id: i64::MAX });
+    let rows = sqlx::query(&sql)
+        .bind(user_id)
+        .bind(filter.status.as_str())
+        .bind(filter.channel.map(|c| c.bit()).unwrap_or(0))
+        .bind(cursor.at)
+        .bind(cursor.id)
+        .bind(limit + 1)
+        .fetch_all(&db.read)
+        .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows.iter().take(limit as usize) {
+        let status: String = r.try_get("status")?;
+        let ch: Option<String> = r.try_get("last_channel")?;
+        let dir: Option<String> = r.try_get("last_direction")?;
+        items.push(ConversationSummary {
+            id: r.try_get("id")?,
+            customer_name: r.try_get("customer_name")?,
+            status: Status::parse(&status).unwrap_or(Status::Open),
+            assignee_name: r.try_get("assignee_name")?,
+            last_activity_at: r.try_get("last_activity_at")?,
+            preview: r.try_get("last_preview")?,
+            last_channel: ch.as_deref().and_then(ChannelKind::parse),
+            last_direction: dir.as_deref().and_then(Direction::parse),
+            unread: r.try_get::<i64, _>("unread")? != 0,
+        });
+    }
+    let next = if rows.len() as i64 > limit {
+        items.last().map(|c| ListCursor { at: c.last_activity_at, id: c.id }.encode())
+    } else {
+        None
+    };
+    Ok(ConversationPage { items, next })
+}
+
+/// Returns the conversation of `customer_id`, creating it when missing.
+pub async fn ensure_for_customer(conn: &mut AnyConnection, customer_id: i64, at: i64) -> Result<i64> {
+    if let Some(r) = sqlx::query("SELECT id FROM conversations WHERE customer_id = $1")
+        .bind(customer_id)
+        .fetch_optional(&mut *conn)
+        .await?
+    {
+        return Ok(r.try_get("id")?);
+    }
+    let r = sqlx::query(
+        "INSERT INTO conversations (customer_id, status, last_activity_at, created_at) VALUES ($1, 'open', $2, $2) \
+         ON CONFLICT (customer_id) DO UPDATE SET customer_id = excluded.customer_id RETURNING id",
+    )
+    .bind(customer_id)
+    .bind(at)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(r.try_get("id")?)
+}
+
+/// Records a new message in the conversation summary (preview, activity time, channels used).
+pub async fn touch_for_message(
+    conn: &mut AnyConnection,
+    conversation_id: i64,
+    channel: ChannelKind,
+    direction: Direction,
+    preview: &str,
+    at: i64,
+) -> Result<()> {
+    let preview = crate::domain::text::preview(preview, 140);
+    match direction {
+        Direction::In => {
+            sqlx::query(
+                "UPDATE conversations SET last_activity_at = CASE WHEN last_activity_at > $2 THEN last_activity_at ELSE $2 END, \
+                 last_inbound_at = $2, last_inbound_channel = $3, last_preview = $4, last_channel = $3, \
+                 last_direction = 'in', channels_mask = channels_mask | $5, status = 'open', snoozed_until = NULL \
+                 WHERE id = $1",
+            )
+            .bind(conversation_id)
+            .bind(at)
+            .bind(channel.as_str())
+            .bind(preview)
+            .bind(channel.bit())
+            .execute(&mut *conn)
+            .await?;
+        }
+        Direction::Out => {
+            sqlx::query(
+                "UPDATE conversations SET last_activity_at = CASE WHEN last_activity_at > $2 THEN last_activity_at ELSE $2 END, \
+                 last_preview = $4, last_channel = $3, last_direction = 'out', channels_mask = channels_mask | $5, \
+                 current_channel = $3 WHERE id = $1",
+            )
+            .bind(conversation_id)
+            .bind(at)
+            .bind(channel.as_str())
+            .bind(preview)
+            .bind(channel.bit())
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn customer_view(db: &Db, customer_id: i64) -> Result<CustomerView> {
+    let c = sqlx::query(
+        "SELECT cu.id, cu.name, cu.preferred_channel, c.channels_mask FROM customers cu \
+         LEFT JOIN conversations c ON c.customer_id = cu.id WHERE cu.id = $1",
+    )
+    .bind(customer_id)
+    .fetch_optional(&db.read)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let ids = sqlx::query("SELECT id, kind, value, label FROM identifiers WHERE customer_id = $1 ORDER BY kind, id")
+        .bind(customer_id)
+        .fetch_all(&db.read)
+        .await?;
+    let mut identifiers = Vec::with_capacity(ids.len());
+    for r in &ids {
+        let kind: String = r.try_get("kind")?;
+        let Ok(kind) = IdentifierKind::parse(&kind) else { continue };
+        identifiers.push(IdentifierView { id: r.try_get("id")?, kind, value: r.try_get("value")?, label: r.try_get("label")? });
+    }
+    let pref: Option<String> = c.try_get("preferred_channel")?;
+    Ok(CustomerView {
+        id: c.try_get("id")?,
+        name: c.try_get("name")?,
+        preferred_channel: pref.as_deref().and_then(ChannelKind::parse),
+        identifiers,
+        channels_used: ChannelKind::from_mask(c.try_get::<Option<i64>, _>("channels_mask")?.unwrap_or(0)),
+    })
+}
+
+/// The conversation with its customer and the channels a reply can go out on.
+pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail> {
+    let c = sqlx::query(
+        "SELECT id, customer_id, status, snoozed_until, assignee_id, last_inbound_channel FROM conversations WHERE id = $1",
+    )
+    .bind(conversation_id)
+    .fetch_optional(&db.read)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let customer = customer_view(db, c.try_get("customer_id")?).await?;
+    let accounts = super::channel_accounts::list(db).await?;
+    let mut reply_options = Vec::new();
+    for ident in &customer.identifiers {
+        for ch in ChannelKind::for_identifier(ident.kind) {
+            for a in accounts.iter().filter(|a| a.enabled && a.channel == ch) {
+                reply_options.push(ReplyOption {
+                    channel: ch,
+                    identifier_id: ident.id,
+                    account_id: a.id,
+                    label: format!("{} · {} (from {})", ch.label(), ident.label, a.name),
+                });
+            }
+        }
+    }
+    // Default: where the customer last wrote from, through the account they wrote to.
+    let last_in = sqlx::query(
+        "SELECT channel_account_id, identifier_id FROM messages WHERE conversation_id = $1 AND direction = 'in' \
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(conversation_id)
+    .fetch_optional(&db.read)
+    .await?;
+    let last_channel: Option<String> = c.try_get("last_inbound_channel")?;
+    let default_reply = last_in
+        .and_then(|r| {
+            let acc: i64 = r.try_get("channel_account_id").ok()?;
+            let ident: Option<i64> = r.try_get("identifier_id").ok()?;
+            reply_options.iter().find(|o| o.account_id == acc && Some(o.identifier_id) == ident)
+        })
+        .or_else(|| {
+            let ch = last_channel.as_deref().and_then(ChannelKind::parse)?;
+            reply_options.iter().find(|o| o.channel == ch)
+        })
+        .or(reply_options.first())
+        .map(|o| o.key());
+    let status: String = c.try_get("status")?;
+    Ok(ConversationDetail {
+        id: conversation_id,
+        status: Status::parse(&status).unwrap_or(Status::Open),
+        snoozed_until: c.try_get("snoozed_until")?,
+        assignee_id: c.try_get("assignee_id")?,
+        customer,
+        reply_options,
+        default_reply,
+    })
+}
+
+/// Changes the status (with a timeline event). Snoozing needs `snoozed_until`.
+pub async fn set_status(db: &Db, id: i64, status: Status, snoozed_until: Option<i64>, actor: i64) -> Result<()> {
+    if status == Status::Snoozed && snoozed_until.is_none_or(|t| t <= now_ms()) {
+        return Err(StoreError::Invalid("a snooze needs a time in the future".into()));
+    }
+    let until = if status == Status::Snoozed { snoozed_until } else { None };
+    let mut tx = db.write.begin().await?;
+    let n = sqlx::query("UPDATE conversations SET status = $1, snoozed_until = $2 WHERE id = $3")
+        .bind(status.as_str())
+        .bind(until)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    if status == Status::Snoozed {
+        events::add(&mut tx, id, events::SNOOZE, Some(actor), None, serde_json::json!({ "until": until })).await?;
+    } else {
+        events::add(&mut tx, id, events::STATUS, Some(actor), None, serde_json::json!({ "status": status.as_str() })).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Assigns the conversation to a user (or nobody), with a timeline event.
+pub async fn assign(db: &Db, id: i64, assignee: Option<i64>, actor: i64) -> Result<()> {
+    let mut tx = db.write.begin().await?;
+    let name: Option<String> = match assignee {
+        Some(uid) => Some(
+            sqlx::query("SELECT name FROM users WHERE id = $1 AND disabled = 0")
+                .bind(uid)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::Invalid("no such active user".into()))?
+                .try_get("name")?,
+        ),
+        None => None,
+    };
+    let n = sqlx::query("UPDATE conversations SET assignee_id = $1 WHERE id = $2")
+        .bind(assignee)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    events::add(&mut tx, id, events::ASSIGN, Some(actor), None, serde_json::json!({ "assignee": name })).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adds a private note to the timeline.
+pub async fn add_note(db: &Db, id: i64, body: &str, actor: i64) -> Result<i64> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(StoreError::Invalid("a note cannot be empty".into()));
+    }
+    if body.chars().count() > 10_000 {
+        return Err(StoreError::Invalid("a note can have at most 10,000 characters".into()));
+    }
+    let mut tx = db.write.begin().await?;
+    exists(&mut tx, id).await?;
+    let eid = events::add(&mut tx, id, events::NOTE, Some(actor), Some(body), serde_json::json!({})).await?;
+    tx.commit().await?;
+    Ok(eid)
+}
+
+async fn exists(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    sqlx::query("SELECT id FROM conversations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|_| ())
+        .ok_or(StoreError::NotFound)
+}
+
+/// Marks the conversation read for `user_id` now.
+pub async fn mark_read(db: &Db, user_id: i64, id: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO conversation_reads (user_id, conversation_id, read_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, conversation_id) DO UPDATE SET read_at = excluded.read_at",
+    )
+    .bind(user_id)
+    .bind(id)
+    .bind(now_ms())
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}
+
+/// Reopens snoozed conversations whose time has come; returns their ids.
+pub async fn wake_snoozed(db: &Db, now: i64) -> Result<Vec<i64>> {
+    let mut tx = db.write.begin().await?;
+    let rows = sqlx::query(
+        "UPDATE conversations SET status = 'open', snoozed_until = NULL \
+         WHERE status = 'snoozed' AND snoozed_until <= $1 RETURNING id",
+    )
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut ids = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: i64 = r.try_get("id")?;
+        events::add(&mut tx, id, "reopen", None, None, serde_json::json!({})).await?;
+        ids.push(id);
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// Rebuilds the denormalised summary columns of a conversation from its messages (after
+/// messages were moved between conversations).
+pub async fn recompute_summary(conn: &mut AnyConnection, conversation_id: i64) -> Result<()> {
+    let chans = sqlx::query("SELECT DISTINCT channel FROM messages WHERE conversation_id = $1")
+        .bind(conversation_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut mask = 0i64;
+    for r in &chans {
+        let c: String = r.try_get("channel")?;
+        if let Some(c) = ChannelKind::parse(&c) {
+            mask |= c.bit();
+        }
+    }
+    let newest = sqlx::query(
+        "SELECT channel, direction, body_text, created_at FROM messages WHERE conversation_id = $1 \
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(conversation_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let newest_in = sqlx::query(
+        "SELECT channel, created_at FROM messages WHERE conversation_id = $1 AND direction = 'in' \
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(conversation_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (ch, dir, preview, at) = match &newest {
+        Some(r) => (
+            Some(r.try_get::<String, _>("channel")?),
+            Some(r.try_get::<String, _>("direction")?),
+            crate::domain::text::preview(&r.try_get::<String, _>("body_text")?, 140),
+            r.try_get::<i64, _>("created_at")?,
+        ),
+        None => (None, None, String::new(), now_ms()),
+    };
+    let (in_ch, in_at) = match &newest_in {
+        Some(r) => (Some(r.try_get::<String, _>("channel")?), Some(r.try_get::<i64, _>("created_at")?)),
+        None => (None, None),
+    };
+    sqlx::query(
+        "UPDATE conversations SET channels_mask = $1, last_channel = $2, last_direction = $3, last_preview = $4, \
+         last_activity_at = $5, last_inbound_channel = $6, last_inbound_at = $7 WHERE id = $8",
+    )
+    .bind(mask)
+    .bind(ch)
+    .bind(dir)
+    .bind(preview)
+    .bind(at)
+    .bind(in_ch)
+    .bind(in_at)
+    .bind(conversation_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! Raw inbound data, stored exactly as received before any processing.
+
+use super::{now_ms, Db, Result};
+use sqlx::Row;
+
+#[derive(Clone, Debug)]
+pub struct RawInbound {
+    pub id: i64,
+    pub channel_account_id: i64,
+    pub content_type: String,
+    pub payload: Vec<u8>,
+    pub attempts: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stored {
+    New(i64),
+    /// The same (account, dedupe key) was stored before: a retry or a replay.
+    Duplicate,
+}
+
+/// Attempts before a failing payload stops being retried automatically.
+pub const MAX_ATTEMPTS: i64 = 5;
+
+pub async fn store(db: &Db, account_id: i64, dedupe_key: &str, content_type: &str, payload: &[u8]) -> Result<Stored> {
+    let row = sqlx::query(
+        "INSERT INTO raw_inbound (channel_account_id, dedupe_key, content_type, payload, state, received_at) \
+         VALUES ($1, $2, $3, $4, 'pending', $5) ON CONFLICT (channel_account_id, dedupe_key) DO NOTHING RETURNING id",
+    )
+    .bind(account_id)
+    .bind(dedupe_key)
+    .bind(content_type)
+    .bind(payload.to_vec())
+    .bind(now_ms())
+    .fetch_optional(&db.write)
+    .await?;
+    Ok(match row {
+        Some(r) => Stored::New(r.try_get("id")?),
+        None => Stored::Duplicate,
+    })
+}
+
+/// Pending payloads, oldest first, that have not used up their attempts.
+pub async fn pending(db: &Db, limit: i64) -> Result<Vec<RawInbound>> {
+    let rows = sqlx::query(
+        "SELECT id, channel_account_id, content_type, payload, attempts FROM raw_inbound \
+         WHERE state = 'pending' AND attempts < $1 ORDER BY id LIMIT $2",
+    )
+    .bind(MAX_ATTEMPTS)
+    .bind(limit)
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RawInbound {
+                id: r.try_get("id")?,
+                channel_account_id: r.try_get("channel_account_id")?,
+                content_type: r.try_get("content_type")?,
+                payload: r.try_get("payload")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn mark_processed(db: &Db, id: i64) -> Result<()> {
+    sqlx::query("UPDATE raw_inbound SET state = 'processed', error = NULL, processed_at = $1, attempts = attempts + 1 WHERE id = $2")
+        .bind(now_ms())
+        .bind(id)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// Records a processing error. `final_` moves it to the failed list (kept for a person to
+/// retry); otherwise it stays pending for another attempt.
+pub async fn mark_error(db: &Db, id: i64, error: &str, final_: bool) -> Result<()> {
+    sqlx::query(
+        "UPDATE raw_inbound SET state = CASE WHEN $1 = 1 OR attempts + 1 >= $2 THEN 'failed' ELSE 'pending' END, \
+         error = $3, attempts = attempts + 1, processed_at = $4 WHERE id = $5",
+    )
+    .bind(final_ as i64)
+    .bind(MAX_ATTEMPTS)
+    .bind(error)
+    .bind(now_ms())
+    .bind(id)
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}
+
+pub async fn state_of(db: &Db, id: i64) -> Result<(String, Option<String>)> {
+    let r = sqlx::query("SELECT state, error FROM raw_inbound WHERE id = $1").bind(id).fetch_one(&db.read).await?;
+    Ok((r.try_get("state")?, r.try_get("error")?))
+}

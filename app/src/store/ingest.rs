@@ -1,0 +1,147 @@
+//! Threading an inbound message into its customer's one conversation.
+//!
+//! Every channel adapter turns what it received into an [`InboundMessage`]; this is the single
+//! place that resolves the sender to a customer, finds or creates the conversation, and stores
+//! the message idempotently.
+
+use super::channel_accounts::AccountRow;
+use super::{conversations, Db, Result, StoreError};
+use crate::domain::{Direction, IdentifierKind};
+use sqlx::{AnyConnection, Row};
+
+/// Longest inbound text kept in `body_text`; the raw payload always keeps everything.
+pub const MAX_INBOUND_CHARS: usize = 100_000;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InboundMessage {
+    pub identifier_kind: IdentifierKind,
+    /// As the provider gave it; normalised here.
+    pub identifier: String,
+    pub display_name: Option<String>,
+    /// Unique per channel account; duplicates of it are ignored.
+    pub provider_message_id: String,
+    pub subject: Option<String>,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub received_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ingested {
+    pub conversation_id: i64,
+    pub message_id: i64,
+    pub customer_id: i64,
+    pub duplicate: bool,
+}
+
+/// Resolves `kind:value` to (customer, identifier), creating a customer when nobody has it.
+pub async fn resolve_identity(
+    conn: &mut AnyConnection,
+    kind: IdentifierKind,
+    value: &str,
+    label: &str,
+    name: &str,
+    at: i64,
+) -> Result<(i64, i64)> {
+    let find = "SELECT id, customer_id FROM identifiers WHERE kind = $1 AND value = $2";
+    if let Some(r) = sqlx::query(find).bind(kind.as_str()).bind(value).fetch_optional(&mut *conn).await? {
+        return Ok((r.try_get("customer_id")?, r.try_get("id")?));
+    }
+    let customer_id: i64 = sqlx::query("INSERT INTO customers (name, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id")
+        .bind(name)
+        .bind(at)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("id")?;
+    let r = sqlx::query(
+        "INSERT INTO identifiers (customer_id, kind, value, label, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (kind, value) DO NOTHING RETURNING id",
+    )
+    .bind(customer_id)
+    .bind(kind.as_str())
+    .bind(value)
+    .bind(label)
+    .bind(at)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match r {
+        Some(r) => Ok((customer_id, r.try_get("id")?)),
+        None => {
+            // Lost a race with another writer: use theirs and drop our empty customer.
+            sqlx::query("DELETE FROM customers WHERE id = $1").bind(customer_id).execute(&mut *conn).await?;
+            let r = sqlx::query(find).bind(kind.as_str()).bind(value).fetch_one(&mut *conn).await?;
+            Ok((r.try_get("customer_id")?, r.try_get("id")?))
+        }
+    }
+}
+
+/// Stores an inbound message in its customer's conversation. Idempotent per
+/// (account, provider message id).
+pub async fn ingest_message(db: &Db, account: &AccountRow, raw_id: Option<i64>, msg: &InboundMessage) -> Result<Ingested> {
+    if msg.identifier_kind != account.channel.identifier_kind() {
+        return Err(StoreError::Invalid(format!(
+            "a {} account cannot receive from a {} identifier",
+            account.channel.label(),
+            msg.identifier_kind.as_str()
+        )));
+    }
+    if msg.provider_message_id.is_empty() || msg.provider_message_id.len() > 512 {
+        return Err(StoreError::Invalid("the provider message id is missing or too long".into()));
+    }
+    let value = msg.identifier_kind.normalize(&msg.identifier).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let label: String = msg.identifier.trim().chars().filter(|c| !c.is_control()).take(200).collect();
+    let name: String = msg
+        .display_name
+        .as_deref()
+        .map(|n| n.chars().filter(|c| !c.is_control()).take(200).collect::<String>())
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| label.clone());
+    let body: String = msg.body_text.chars().take(MAX_INBOUND_CHARS).collect();
+    let at = msg.received_at;
+
+    let mut tx = db.write.begin().await?;
+    let (customer_id, identifier_id) = resolve_identity(&mut tx, msg.identifier_kind, &value, &label, &name, at).await?;
+    let conversation_id = conversations::ensure_for_customer(&mut tx, customer_id, at).await?;
+    let inserted = sqlx::query(
+        "INSERT INTO messages (conversation_id, customer_id, direction, channel, channel_account_id, identifier_id, \
+           subject, body_text, body_html, provider_message_id, delivery_state, raw_inbound_id, created_at, updated_at) \
+         VALUES ($1, $2, 'in', $3, $4, $5, $6, $7, $8, $9, 'received', $10, $11, $11) \
+         ON CONFLICT (channel_account_id, provider_message_id) DO NOTHING RETURNING id",
+    )
+    .bind(conversation_id)
+    .bind(customer_id)
+    .bind(account.channel.as_str())
+    .bind(account.id)
+    .bind(identifier_id)
+    .bind(msg.subject.as_deref())
+    .bind(&body)
+    .bind(msg.body_html.as_deref())
+    .bind(&msg.provider_message_id)
+    .bind(raw_id)
+    .bind(at)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = inserted else {
+        let existing = sqlx::query("SELECT id, conversation_id, customer_id FROM messages WHERE channel_account_id = $1 AND provider_message_id = $2")
+            .bind(account.id)
+            .bind(&msg.provider_message_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.rollback().await?;
+        return Ok(Ingested {
+            conversation_id: existing.try_get("conversation_id")?,
+            message_id: existing.try_get("id")?,
+            customer_id: existing.try_get("customer_id")?,
+            duplicate: true,
+        });
+    };
+    let message_id: i64 = row.try_get("id")?;
+    conversations::touch_for_message(&mut tx, conversation_id, account.channel, Direction::In, &body, at).await?;
+    sqlx::query("UPDATE identifiers SET last_inbound_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(identifier_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Ingested { conversation_id, message_id, customer_id, duplicate: false })
+}

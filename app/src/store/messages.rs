@@ -1,0 +1,127 @@
+//! Messages: outbound replies (with their outbox entry) and delivery state changes.
+
+use super::{conversations, now_ms, Db, Result, StoreError};
+use crate::domain::{ChannelKind, DeliveryState, Direction, IdentifierKind};
+use sqlx::Row;
+
+/// Longest reply body accepted from the composer (per-channel limits come on top).
+pub const MAX_BODY_CHARS: usize = 20_000;
+
+/// Writes an outbound message and its outbox entry in one transaction. The identifier must
+/// belong to the conversation's customer and fit the account's channel.
+pub async fn queue_reply(
+    db: &Db,
+    conversation_id: i64,
+    account_id: i64,
+    identifier_id: i64,
+    author: i64,
+    body: &str,
+) -> Result<i64> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(StoreError::Invalid("the message is empty".into()));
+    }
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(StoreError::Invalid(format!("a message can have at most {MAX_BODY_CHARS} characters")));
+    }
+    let mut tx = db.write.begin().await?;
+    let r = sqlx::query(
+        "SELECT c.customer_id, i.kind, a.channel, a.enabled FROM conversations c \
+         JOIN identifiers i ON i.customer_id = c.customer_id AND i.id = $2 \
+         JOIN channel_accounts a ON a.id = $3 \
+         WHERE c.id = $1",
+    )
+    .bind(conversation_id)
+    .bind(identifier_id)
+    .bind(account_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| StoreError::Invalid("this customer cannot be reached that way".into()))?;
+    let customer_id: i64 = r.try_get("customer_id")?;
+    let kind: String = r.try_get("kind")?;
+    let channel: String = r.try_get("channel")?;
+    let channel = ChannelKind::parse(&channel).ok_or_else(|| StoreError::Invalid("unknown channel".into()))?;
+    if IdentifierKind::parse(&kind).ok() != Some(channel.identifier_kind()) {
+        return Err(StoreError::Invalid(format!("a {} identifier cannot receive {} messages", kind, channel.label())));
+    }
+    if r.try_get::<i64, _>("enabled")? == 0 {
+        return Err(StoreError::Invalid("that channel account is disabled".into()));
+    }
+    let now = now_ms();
+    let id: i64 = sqlx::query(
+        "INSERT INTO messages (conversation_id, customer_id, direction, channel, channel_account_id, identifier_id, \
+           author_user_id, body_text, delivery_state, created_at, updated_at) \
+         VALUES ($1, $2, 'out', $3, $4, $5, $6, $7, 'queued', $8, $8) RETURNING id",
+    )
+    .bind(conversation_id)
+    .bind(customer_id)
+    .bind(channel.as_str())
+    .bind(account_id)
+    .bind(identifier_id)
+    .bind(author)
+    .bind(body)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("id")?;
+    sqlx::query("INSERT INTO outbox (message_id, attempts, next_attempt_at, created_at) VALUES ($1, 0, $2, $2)")
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    conversations::touch_for_message(&mut tx, conversation_id, channel, Direction::Out, body, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Moves a message to `state` if that is forward progress; returns its conversation id when
+/// something changed.
+pub async fn set_delivery(
+    db: &Db,
+    message_id: i64,
+    state: DeliveryState,
+    reason: Option<&str>,
+    provider_message_id: Option<&str>,
+) -> Result<Option<i64>> {
+    let mut tx = db.write.begin().await?;
+    let r = sqlx::query("SELECT conversation_id, delivery_state FROM messages WHERE id = $1")
+        .bind(message_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let current: String = r.try_get("delivery_state")?;
+    let current = DeliveryState::parse(&current).unwrap_or(DeliveryState::Queued);
+    if !current.may_advance_to(state) {
+        return Ok(None);
+    }
+    let now = now_ms();
+    sqlx::query(
+        "UPDATE messages SET delivery_state = $1, failure_reason = $2, \
+           provider_message_id = COALESCE($3, provider_message_id), \
+           sent_at = CASE WHEN $4 = 1 AND sent_at IS NULL THEN $5 ELSE sent_at END, \
+           delivered_at = CASE WHEN $6 = 1 AND delivered_at IS NULL THEN $5 ELSE delivered_at END, \
+           updated_at = $5 WHERE id = $7",
+    )
+    .bind(state.as_str())
+    .bind(reason)
+    .bind(provider_message_id)
+    .bind(matches!(state, DeliveryState::Sent | DeliveryState::Delivered | DeliveryState::Read) as i64)
+    .bind(now)
+    .bind(matches!(state, DeliveryState::Delivered | DeliveryState::Read) as i64)
+    .bind(message_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(r.try_get("conversation_id")?))
+}
+
+/// The message an account knows by `provider_message_id`.
+pub async fn by_provider_id(db: &Db, account_id: i64, provider_message_id: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query("SELECT id FROM messages WHERE channel_account_id = $1 AND provider_message_id = $2")
+        .bind(account_id)
+        .bind(provider_message_id)
+        .fetch_optional(&db.read)
+        .await?
+        .map(|r| r.try_get("id"))
+        .transpose()?)
+}

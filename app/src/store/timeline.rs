@@ -1,0 +1,87 @@
+//! A conversation's timeline: messages and events merged in time order, keyset-paged from the
+//! newest end so a 10,000-message history opens as fast as a short one.
+
+use super::{events, Db, Result};
+use crate::domain::cursor::{Source, TimelineKey};
+use crate::domain::{ChannelKind, DeliveryState, Direction};
+use crate::model::{EventView, MessageView, TimelineItem, TimelinePage};
+use sqlx::Row;
+
+pub const PAGE: i64 = 50;
+
+/// The `limit` items just before `before` (or the newest ones), oldest first.
+pub async fn page(db: &Db, conversation_id: i64, before: Option<TimelineKey>, limit: i64) -> Result<TimelinePage> {
+    let cursor = before.unwrap_or(TimelineKey { at: i64::MAX, source: Source::Message, id: i64::MAX });
+    let msgs = sqlx::query(
+        "SELECT m.id, m.direction, m.channel, a.name AS account_name, i.label AS identifier, u.name AS author_name, \
+                m.subject, m.body_text, m.delivery_state, m.failure_reason, m.created_at \
+         FROM messages m \
+         JOIN channel_accounts a ON a.id = m.channel_account_id \
+         LEFT JOIN identifiers i ON i.id = m.identifier_id \
+         LEFT JOIN users u ON u.id = m.author_user_id \
+         WHERE m.conversation_id = $1 AND (m.created_at, m.id) < ($2, $3) \
+         ORDER BY m.created_at DESC, m.id DESC LIMIT $4",
+    )
+    .bind(conversation_id)
+    .bind(cursor.at)
+    .bind(if before.is_some() { cursor.id_bound_for(Source::Message) } else { i64::MAX })
+    .bind(limit + 1)
+    .fetch_all(&db.read)
+    .await?;
+    let evs = sqlx::query(
+        "SELECT e.id, e.kind, e.body, e.data, e.created_at, u.name AS actor_name \
+         FROM events e LEFT JOIN users u ON u.id = e.actor_user_id \
+         WHERE e.conversation_id = $1 AND (e.created_at, e.id) < ($2, $3) \
+         ORDER BY e.created_at DESC, e.id DESC LIMIT $4",
+    )
+    .bind(conversation_id)
+    .bind(cursor.at)
+    .bind(if before.is_some() { cursor.id_bound_for(Source::Event) } else { i64::MAX })
+    .bind(limit + 1)
+    .fetch_all(&db.read)
+    .await?;
+
+    let mut items = Vec::with_capacity(msgs.len() + evs.len());
+    for r in &msgs {
+        let dir: String = r.try_get("direction")?;
+        let ch: String = r.try_get("channel")?;
+        let st: String = r.try_get("delivery_state")?;
+        let (Some(direction), Some(channel), Some(delivery_state)) =
+            (Direction::parse(&dir), ChannelKind::parse(&ch), DeliveryState::parse(&st))
+        else {
+            continue;
+        };
+        items.push(TimelineItem::Message(MessageView {
+            id: r.try_get("id")?,
+            direction,
+            channel,
+            account_name: r.try_get("account_name")?,
+            identifier: r.try_get("identifier")?,
+            author_name: r.try_get("author_name")?,
+            subject: r.try_get("subject")?,
+            body_text: r.try_get("body_text")?,
+            delivery_state,
+            failure_reason: r.try_get("failure_reason")?,
+            created_at: r.try_get("created_at")?,
+        }));
+    }
+    for r in &evs {
+        let kind: String = r.try_get("kind")?;
+        let data: String = r.try_get("data")?;
+        let actor: Option<String> = r.try_get("actor_name")?;
+        items.push(TimelineItem::Event(EventView {
+            id: r.try_get("id")?,
+            summary: events::summarize(&kind, &data, actor.as_deref()),
+            kind,
+            actor_name: actor,
+            body: r.try_get("body")?,
+            created_at: r.try_get("created_at")?,
+        }));
+    }
+    items.sort_by_key(|i| std::cmp::Reverse(i.key()));
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    let older = if more { items.last().map(|i| i.key().encode()) } else { None };
+    items.reverse();
+    Ok(TimelinePage { items, older })
+}

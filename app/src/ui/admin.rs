@@ -1,0 +1,129 @@
+//! Administration: users and channel accounts. Admins only; enforced by the server functions.
+
+use super::{err_text, Authed, CurrentUser};
+use crate::api::admin::{admin_channel_accounts, admin_users, CreateUser, SetUserDisabled};
+use crate::domain::{Permission, Role};
+use leptos::prelude::*;
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    view! {
+        <Authed>
+            <Admin/>
+        </Authed>
+    }
+}
+
+#[component]
+fn Admin() -> impl IntoView {
+    let user = expect_context::<CurrentUser>();
+    if !user.can(Permission::ManageUsers) {
+        #[cfg(feature = "ssr")]
+        if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+            r.set_status(http::StatusCode::FORBIDDEN);
+        }
+        return view! {
+            <main class="notice">
+                <h1>"Administration"</h1>
+                <p role="alert">"You do not have access to this page."</p>
+            </main>
+        }
+        .into_any();
+    }
+    let create = ServerAction::<CreateUser>::new();
+    let disable = ServerAction::<SetUserDisabled>::new();
+    let users = Resource::new(move || (create.version().get(), disable.version().get()), |_| admin_users());
+    let accounts = Resource::new(|| (), |_| admin_channel_accounts());
+    view! {
+        <main class="admin">
+            <h1>"Administration"</h1>
+            <section aria-label="Users">
+                <h2>"Users"</h2>
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match users.await {
+                            Err(e) => view! { <p class="error" role="alert">{err_text(&e)}</p> }.into_any(),
+                            Ok(list) => view! {
+                                <table>
+                                    <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"State"</th><th></th></tr></thead>
+                                    <tbody>
+                                        {list
+                                            .into_iter()
+                                            .map(|u| {
+                                                let id = u.user.id;
+                                                let disabled = u.disabled;
+                                                view! {
+                                                    <tr>
+                                                        <td>{u.user.name}</td>
+                                                        <td>{u.user.email}</td>
+                                                        <td>{u.user.role.label()}</td>
+                                                        <td>{if disabled { "Disabled" } else { "Active" }}</td>
+                                                        <td>
+                                                            <ActionForm action=disable attr:class="inline">
+                                                                <input type="hidden" name="id" value=id/>
+                                                                <input type="hidden" name="disabled" value=(!disabled).to_string()/>
+                                                                <button type="submit">{if disabled { "Enable" } else { "Disable" }}</button>
+                                                            </ActionForm>
+                                                        </td>
+                                                    </tr>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                            }
+                            .into_any(),
+                        }
+                    })}
+                </Transition>
+                {move || disable.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })}
+                <h3>"Add a user"</h3>
+                <ActionForm action=create attr:class="grid-form">
+                    <label for="new-email">"Email"</label>
+                    <input id="new-email" type="email" name="email" required/>
+                    <label for="new-name">"Name"</label>
+                    <input id="new-name" name="name" required/>
+                    <label for="new-role">"Role"</label>
+                    <select id="new-role" name="role">
+                        {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
+                    </select>
+                    <label for="new-password">"Password"</label>
+                    <input id="new-password" type="password" name="password" minlength="10" required autocomplete="new-password"/>
+                    <button type="submit">"Add user"</button>
+                </ActionForm>
+                {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })}
+            </section>
+            <section aria-label="Channel accounts">
+                <h2>"Channel accounts"</h2>
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match accounts.await {
+                            Err(e) => view! { <p class="error" role="alert">{err_text(&e)}</p> }.into_any(),
+                            Ok(list) => view! {
+                                <table>
+                                    <thead><tr><th>"Name"</th><th>"Channel"</th><th>"Provider"</th><th>"Address"</th><th>"State"</th></tr></thead>
+                                    <tbody>
+                                        {list
+                                            .into_iter()
+                                            .map(|a| view! {
+                                                <tr>
+                                                    <td>{a.name}</td>
+                                                    <td>{a.channel.label()}</td>
+                                                    <td>{a.provider}</td>
+                                                    <td>{a.address}</td>
+                                                    <td>{if a.enabled { a.state } else { "disabled".into() }} {a.state_detail.map(|d| format!(": {d}"))}</td>
+                                                </tr>
+                                            })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                            }
+                            .into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        </main>
+    }
+    .into_any()
+}

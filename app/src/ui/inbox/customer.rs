@@ -1,0 +1,34 @@
+use crate::model::CustomerView;
+use crate::ui::widgets::ChannelBadge;
+use leptos::prelude::*;
+
+#[component]
+pub fn CustomerPanel(customer: CustomerView) -> impl IntoView {
+    view! {
+        <aside class="customer-pane" aria-label="Customer">
+            <h2>{customer.name.clone()}</h2>
+            <h3>"Identifiers"</h3>
+            <ul class="identifiers">
+                {customer
+                    .identifiers
+                    .into_iter()
+                    .map(|i| {
+                        view! {
+                            <li data-kind=i.kind.as_str()>
+                                <span class="kind">{i.kind.label()}</span>
+                                <span class="value">{i.value}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            <h3>"Channels used"</h3>
+            <ul class="channels-used">
+                {customer.channels_used.into_iter().map(|c| view! { <li><ChannelBadge channel=c/></li> }).collect_view()}
+            </ul>
+            {customer
+                .preferred_channel
+                .map(|c| view! { <p class="preferred">"Prefers " <ChannelBadge channel=c/></p> })}
+        </aside>
+    }
+}

@@ -1,0 +1,89 @@
+//! Configuration: command-line flags, each also readable from a `CONVERGENCE_*` variable.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Clone, Debug)]
+#[command(name = "convergence", version, about = "Convergence: one conversation per customer, across every channel.")]
+pub struct Cli {
+    /// Database URL. `sqlite://FILE` (created when missing) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "CONVERGENCE_DATABASE_URL", default_value = "sqlite://data/convergence.db", global = true)]
+    pub database_url: String,
+
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "CONVERGENCE_LISTEN", default_value = "127.0.0.1:3000", global = true)]
+    pub listen: String,
+
+    /// Public base URL as browsers and providers reach the app (Origin checks, webhook URLs).
+    #[arg(long, env = "CONVERGENCE_PUBLIC_URL", default_value = "http://127.0.0.1:3000", global = true)]
+    pub public_url: String,
+
+    /// Secret key for signed tokens (32+ characters). Without it a development key is used and
+    /// a warning is printed.
+    #[arg(long, env = "CONVERGENCE_SECRET_KEY", hide_env_values = true, global = true)]
+    pub secret_key: Option<String>,
+
+    /// Load the demo data (users, customers, conversations) when the database is empty.
+    #[arg(long, env = "CONVERGENCE_DEMO_DATA", default_value_t = false, global = true)]
+    pub demo_data: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Clone, Debug)]
+pub enum Command {
+    /// Run the web server and workers (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create an admin user (password from CONVERGENCE_ADMIN_PASSWORD).
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Load the demo data into an empty database.
+    Demo,
+    /// Generate a large dataset for benchmarks.
+    Seed {
+        #[arg(long, default_value_t = 100_000)]
+        customers: i64,
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: i64,
+        /// Messages in the one very long conversation.
+        #[arg(long, default_value_t = 10_000)]
+        big: i64,
+    },
+    /// Measure the inbox page and the long conversation against a running server.
+    Bench {
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        base_url: String,
+        #[arg(long, default_value = "bench@convergence.test")]
+        email: String,
+        #[arg(long, default_value = "bench-password-1")]
+        password: String,
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+}
+
+pub const DEV_SECRET: &str = "convergence-development-secret-do-not-use-in-production";
+
+impl Cli {
+    pub fn secret(&self) -> String {
+        match &self.secret_key {
+            Some(k) if k.len() >= 32 => k.clone(),
+            Some(_) => {
+                tracing::warn!("CONVERGENCE_SECRET_KEY is shorter than 32 characters; use a longer one");
+                self.secret_key.clone().unwrap_or_default()
+            }
+            None => {
+                tracing::warn!("CONVERGENCE_SECRET_KEY is not set: using the development key");
+                DEV_SECRET.to_string()
+            }
+        }
+    }
+}

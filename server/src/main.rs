@@ -1,0 +1,76 @@
+use clap::Parser;
+use server::config::{Cli, Command};
+
+mod bench;
+mod seed;
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CONVERGENCE_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn run(cli: Cli) -> Result<(), BoxError> {
+    match cli.command.clone().unwrap_or(Command::Serve) {
+        Command::Serve => server::startup::serve(&cli).await,
+        Command::Migrate => {
+            let db = server::startup::open_db(&cli).await?;
+            println!("migrations applied to {}", redact(&cli.database_url));
+            db.close().await;
+            Ok(())
+        }
+        Command::CreateAdmin { email, name } => {
+            let password = std::env::var("CONVERGENCE_ADMIN_PASSWORD").map_err(|_| {
+                "set CONVERGENCE_ADMIN_PASSWORD to the new admin's password (at least 10 characters)"
+            })?;
+            let db = server::startup::open_db(&cli).await?;
+            let id = app::store::users::create_user(&db, &email, &name, app::domain::Role::Admin, &password).await?;
+            println!("created admin #{id} <{email}>");
+            Ok(())
+        }
+        Command::Demo => {
+            let db = server::startup::open_db(&cli).await?;
+            let loaded = server::demo::load_if_empty(&db).await?;
+            println!("{}", if loaded { "demo data loaded" } else { "database not empty: demo data skipped" });
+            Ok(())
+        }
+        Command::Seed { customers, messages, big } => {
+            let db = server::startup::open_db(&cli).await?;
+            let r = seed::run(&db, &seed::SeedOptions { customers, messages, big_conversation_messages: big }).await?;
+            println!(
+                "seeded {} customers and {} messages in {:.1} s; big conversation id {}",
+                r.customers, r.messages, r.seconds, r.big_conversation_id
+            );
+            Ok(())
+        }
+        Command::Bench { base_url, email, password, concurrency, seconds } => {
+            bench::run(&bench::BenchOptions {
+                base_url,
+                database_url: cli.database_url.clone(),
+                email,
+                password,
+                concurrency,
+                seconds,
+            })
+            .await
+        }
+    }
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(a)) if a > s => format!("{}://***{}", &url[..s], &url[a..]),
+        _ => url.to_string(),
+    }
+}

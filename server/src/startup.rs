@@ -1,0 +1,63 @@
+//! Building the application: database, state, workers, listener.
+
+use crate::channels::Registry;
+use crate::config::Cli;
+use crate::{routes, workers};
+use app::ssr::auth::LoginLimiter;
+use app::ssr::live::{self, Hub};
+use app::ssr::state::{Settings, Wake};
+use app::ssr::AppState;
+use app::store::{channel_accounts, Db};
+use leptos::config::get_configuration;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Connects and migrates.
+pub async fn open_db(cli: &Cli) -> Result<Db, BoxError> {
+    let db = Db::connect(&cli.database_url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// The state handlers share, for a database that is already open and migrated.
+pub fn build_state(db: Db, leptos_options: leptos::config::LeptosOptions, settings: Settings) -> AppState {
+    AppState {
+        leptos_options,
+        hub: Hub::new(&db),
+        db,
+        settings: Arc::new(settings),
+        wake: Wake::default(),
+        limiter: LoginLimiter::default(),
+    }
+}
+
+/// Starts the background workers for `state`.
+pub fn spawn_workers(state: &AppState, registry: Registry) {
+    if state.hub.uses_notify() {
+        tokio::spawn(live::run_pg_listener(state.db.url.clone(), state.hub.clone()));
+    }
+    tokio::spawn(workers::inbound::run(state.db.clone(), state.hub.clone(), registry.clone(), state.wake.inbound.clone()));
+    tokio::spawn(workers::outbox::run(state.db.clone(), state.hub.clone(), registry, state.wake.outbox.clone()));
+    tokio::spawn(workers::snooze::run(state.db.clone(), state.hub.clone()));
+}
+
+pub async fn serve(cli: &Cli) -> Result<(), BoxError> {
+    let db = open_db(cli).await?;
+    channel_accounts::ensure_playground_accounts(&db).await?;
+    if cli.demo_data && crate::demo::load_if_empty(&db).await? {
+        tracing::info!("demo data loaded");
+    }
+    let conf = get_configuration(None)?;
+    let mut leptos_options = conf.leptos_options;
+    let addr: SocketAddr = cli.listen.parse().map_err(|e| format!("bad listen address {:?}: {e}", cli.listen))?;
+    leptos_options.site_addr = addr;
+    let state = build_state(db, leptos_options, Settings { public_url: cli.public_url.clone(), secret_key: cli.secret() });
+    spawn_workers(&state, Registry::standard());
+    let app = routes::router(state);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("Convergence listening on http://{addr} (public URL {})", cli.public_url);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
+    Ok(())
+}

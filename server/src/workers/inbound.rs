@@ -1,0 +1,88 @@
+//! Processes stored raw inbound payloads: parse with the channel's receiver, thread into the
+//! customer's conversation, record the outcome on the raw row. A failure keeps the raw payload
+//! and its error visible; nothing is lost.
+
+use crate::channels::{InboundEvent, Registry};
+use app::model::{LiveEvent, LiveKind};
+use app::ssr::live::Hub;
+use app::store::{channel_accounts, inbound, ingest, messages, Db, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// Processes up to `batch` pending payloads; returns how many were looked at.
+pub async fn process_pending(db: &Db, hub: &Hub, registry: &Registry, batch: i64) -> Result<usize, StoreError> {
+    let rows = inbound::pending(db, batch).await?;
+    for raw in &rows {
+        let outcome = process_one(db, hub, registry, raw).await;
+        match outcome {
+            Ok(()) => inbound::mark_processed(db, raw.id).await?,
+            Err(Failure::Final(e)) => {
+                tracing::warn!(raw_id = raw.id, error = %e, "inbound payload rejected");
+                inbound::mark_error(db, raw.id, &e, true).await?;
+            }
+            Err(Failure::Retry(e)) => {
+                tracing::warn!(raw_id = raw.id, error = %e, "inbound payload will be retried");
+                inbound::mark_error(db, raw.id, &e, false).await?;
+            }
+        }
+    }
+    Ok(rows.len())
+}
+
+enum Failure {
+    /// The payload itself is bad: retrying will not help.
+    Final(String),
+    /// Something around it failed (storage, an event arriving before its message).
+    Retry(String),
+}
+
+async fn process_one(db: &Db, hub: &Hub, registry: &Registry, raw: &inbound::RawInbound) -> Result<(), Failure> {
+    let account = channel_accounts::get(db, raw.channel_account_id).await.map_err(|e| Failure::Retry(e.to_string()))?;
+    let receiver = registry
+        .receiver(&account.provider)
+        .ok_or_else(|| Failure::Final(format!("no receiver for provider {:?}", account.provider)))?;
+    let events = receiver.parse(&account, raw).map_err(|e| Failure::Final(e.0))?;
+    for ev in events {
+        match ev {
+            InboundEvent::Message(m) => {
+                let r = ingest::ingest_message(db, &account, Some(raw.id), &m).await.map_err(|e| match e {
+                    StoreError::Invalid(s) => Failure::Final(s),
+                    other => Failure::Retry(other.to_string()),
+                })?;
+                if !r.duplicate {
+                    hub.publish(LiveEvent { kind: LiveKind::Message, conversation_id: Some(r.conversation_id), message_id: Some(r.message_id) }).await;
+                }
+            }
+            InboundEvent::Status { provider_message_id, state, reason } => {
+                let Some(mid) = messages::by_provider_id(db, account.id, &provider_message_id)
+                    .await
+                    .map_err(|e| Failure::Retry(e.to_string()))?
+                else {
+                    return Err(Failure::Retry(format!("status for unknown message {provider_message_id} (it may not have arrived yet)")));
+                };
+                if let Some(cid) = messages::set_delivery(db, mid, state, reason.as_deref(), None)
+                    .await
+                    .map_err(|e| Failure::Retry(e.to_string()))?
+                {
+                    hub.publish(LiveEvent { kind: LiveKind::Delivery, conversation_id: Some(cid), message_id: Some(mid) }).await;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn run(db: Db, hub: Hub, registry: Registry, wake: Arc<Notify>) {
+    loop {
+        match process_pending(&db, &hub, &registry, 100).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "inbound worker"),
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+        }
+    }
+}

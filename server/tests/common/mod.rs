@@ -1,0 +1,173 @@
+//! Test harness: a fresh database per test on SQLite (temp file) or PostgreSQL (a new
+//! database on the server named by CONVERGENCE_TEST_POSTGRES_URL), and `spawn_app` which runs
+//! the real router and workers on a random port.
+#![allow(dead_code)]
+
+use app::ssr::state::Settings;
+use app::ssr::AppState;
+use app::store::Db;
+use server::channels::Registry;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+#[derive(Clone, Copy, Debug)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A database for one test; a PostgreSQL one is dropped when this is dropped.
+pub struct TestDb {
+    pub db: Db,
+    _tmp: Option<tempdir::Dir>,
+    pg_drop: Option<(String, String)>,
+}
+
+mod tempdir {
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("{prefix}_{}_{}_{n}", std::process::id(), t % 1_000_000_000)
+}
+
+pub async fn test_db(engine: Engine) -> TestDb {
+    match engine {
+        Engine::Sqlite => {
+            let dir = std::env::temp_dir().join(unique("convergence_test"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let url = format!("sqlite://{}/test.db", dir.display());
+            let db = Db::connect(&url).await.expect("open sqlite");
+            db.migrate().await.expect("migrate sqlite");
+            TestDb { db, _tmp: Some(tempdir::Dir(dir)), pg_drop: None }
+        }
+        Engine::Postgres => {
+            let admin_url = std::env::var("CONVERGENCE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG.to_string());
+            let name = unique("conv_test");
+            let admin = Db::connect(&admin_url).await.unwrap_or_else(|e| {
+                panic!("PostgreSQL is needed for these tests ({admin_url}): {e}. Start it or set CONVERGENCE_TEST_POSTGRES_URL.")
+            });
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin.write).await.expect("create database");
+            admin.close().await;
+            let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin_url.clone());
+            let url = format!("{base}/{name}");
+            let db = Db::connect(&url).await.expect("open pg");
+            db.migrate().await.expect("migrate pg");
+            TestDb { db, _tmp: None, pg_drop: Some((admin_url, name)) }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.pg_drop.take() {
+            let db = self.db.clone();
+            // Drop from a separate thread with its own runtime: Drop cannot be async.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async move {
+                    db.close().await;
+                    if let Ok(admin) = Db::connect(&admin_url).await {
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin.write).await;
+                        admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Generates a `sqlite` and a `postgres` test from one `async fn(Db)`.
+#[macro_export]
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                use super::*;
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let t = common::test_db(common::Engine::Sqlite).await;
+                    super::$name(t.db.clone()).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let t = common::test_db(common::Engine::Postgres).await;
+                    super::$name(t.db.clone()).await;
+                }
+            }
+        )*
+    };
+}
+
+pub struct TestApp {
+    pub addr: String,
+    pub state: AppState,
+    pub _db: TestDb,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.addr, path)
+    }
+
+    /// A client with its own cookie jar.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    /// POSTs a server function form the way the browser's JavaScript does.
+    pub async fn call(&self, c: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        c.post(self.url(endpoint))
+            .header("Origin", &self.addr)
+            .header("Accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A client signed in as `email`.
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Client {
+        let c = self.client();
+        let r = self.call(&c, "/api/login", &[("email", email), ("password", password)]).await;
+        assert!(r.status().is_success() || r.status().is_redirection(), "login {email}: {}", r.status());
+        c
+    }
+}
+
+/// Starts the real app (router, workers) on a random port with demo data loaded.
+pub async fn spawn_app(engine: Engine) -> TestApp {
+    spawn_app_with(engine, Registry::standard()).await
+}
+
+pub async fn spawn_app_with(engine: Engine, registry: Registry) -> TestApp {
+    let t = test_db(engine).await;
+    app::store::channel_accounts::ensure_playground_accounts(&t.db).await.unwrap();
+    server::demo::load_if_empty(&t.db).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let mut options = leptos::config::LeptosOptions::builder().output_name("convergence").build();
+    options.site_addr = listener.local_addr().unwrap();
+    let state = server::startup::build_state(
+        t.db.clone(),
+        options,
+        Settings { public_url: addr.clone(), secret_key: "test-secret-key-0123456789abcdefghij".into() },
+    );
+    server::startup::spawn_workers(&state, registry);
+    let router = server::routes::router(state.clone());
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+    });
+    TestApp { addr, state, _db: t }
+}
