@@ -52,15 +52,16 @@ impl ChannelKind {
         }
     }
 
-    /// A short glyph for the channel icon (the label is always given to assistive tech).
+    /// A one-letter mark for the channel icon (drawn as a coloured disc; the label is always
+    /// given to assistive technology). Letters, not emoji: they render on every system.
     pub fn glyph(self) -> &'static str {
         match self {
-            ChannelKind::Email => "✉",
-            ChannelKind::Sms => "💬",
-            ChannelKind::Whatsapp => "🟢",
-            ChannelKind::Messenger => "ⓜ",
-            ChannelKind::Instagram => "◎",
-            ChannelKind::Telegram => "✈",
+            ChannelKind::Email => "@",
+            ChannelKind::Sms => "S",
+            ChannelKind::Whatsapp => "W",
+            ChannelKind::Messenger => "M",
+            ChannelKind::Instagram => "I",
+            ChannelKind::Telegram => "T",
         }
     }
 
