@@ -1,8 +1,8 @@
 //! Data shapes that cross the wire between server functions and the browser. None of them
 //! carries a secret: password hashes and channel credentials live in server-only row types.
 
-use crate::domain::{ChannelKind, DeliveryState, Direction, IdentifierKind, Role, Status};
 use crate::domain::cursor::{Source, TimelineKey};
+use crate::domain::{ChannelKind, DeliveryState, Direction, IdentifierKind, Role, Status};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -101,8 +101,16 @@ pub enum TimelineItem {
 impl TimelineItem {
     pub fn key(&self) -> TimelineKey {
         match self {
-            TimelineItem::Message(m) => TimelineKey { at: m.created_at, source: Source::Message, id: m.id },
-            TimelineItem::Event(e) => TimelineKey { at: e.created_at, source: Source::Event, id: e.id },
+            TimelineItem::Message(m) => TimelineKey {
+                at: m.created_at,
+                source: Source::Message,
+                id: m.id,
+            },
+            TimelineItem::Event(e) => TimelineKey {
+                at: e.created_at,
+                source: Source::Event,
+                id: e.id,
+            },
         }
     }
 }

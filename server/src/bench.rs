@@ -11,6 +11,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Target: the median page must be served within this many milliseconds.
 pub const TARGET_P50_MS: f64 = 15.0;
 const WARMUP_REQUESTS: usize = 50;
+/// A request taking longer than this counts as an error.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// A successful page must be at least this long (an error page or empty shell is shorter).
 const MIN_BODY_BYTES: usize = 200;
 
@@ -51,7 +53,11 @@ impl Stats {
         Stats {
             requests,
             errors,
-            per_second: if secs > 0.0 { requests as f64 / secs } else { 0.0 },
+            per_second: if secs > 0.0 {
+                requests as f64 / secs
+            } else {
+                0.0
+            },
             p50: percentile(&latencies, 50.0),
             p95: percentile(&latencies, 95.0),
             p99: percentile(&latencies, 99.0),
@@ -83,13 +89,17 @@ pub async fn run(opts: &BenchOptions) -> Result<(), BoxError> {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
+        .timeout(REQUEST_TIMEOUT)
         .build()?;
     login(&client, &base, &opts.email, &opts.password).await?;
     eprintln!("bench: logged in to {base} as {}", opts.email);
 
     let scenarios = [
-        Scenario { name: "GET /inbox (SSR)".into(), url: format!("{base}/inbox"), expect: "Bench Big History" },
+        Scenario {
+            name: "GET /inbox (SSR)".into(),
+            url: format!("{base}/inbox"),
+            expect: "Bench Big History",
+        },
         Scenario {
             name: format!("GET /inbox/{conversation_id} (big)"),
             url: format!("{base}/inbox/{conversation_id}"),
@@ -101,10 +111,22 @@ pub async fn run(opts: &BenchOptions) -> Result<(), BoxError> {
     for s in &scenarios {
         eprintln!("bench: {}: warming up ({WARMUP_REQUESTS} requests)", s.name);
         warm_up(&client, s, concurrency).await?;
-        eprintln!("bench: {}: measuring for {} s at concurrency {concurrency}", s.name, opts.seconds);
-        let (stats, first_error) = measure(&client, &s.url, concurrency, Duration::from_secs(opts.seconds)).await;
+        eprintln!(
+            "bench: {}: measuring for {} s at concurrency {concurrency}",
+            s.name, opts.seconds
+        );
+        let (stats, first_error) = measure(
+            &client,
+            &s.url,
+            concurrency,
+            Duration::from_secs(opts.seconds),
+        )
+        .await;
         if let Some(e) = first_error {
-            eprintln!("bench: {}: {} error(s), the first: {e}", s.name, stats.errors);
+            eprintln!(
+                "bench: {}: {} error(s), the first: {e}",
+                s.name, stats.errors
+            );
         }
         results.push((s.name.clone(), stats));
     }
@@ -136,8 +158,17 @@ async fn big_conversation_id(database_url: &str) -> Result<i64, BoxError> {
     }
 }
 
-async fn login(client: &reqwest::Client, base: &str, email: &str, password: &str) -> Result<(), BoxError> {
-    let body = format!("email={}&password={}", form_encode(email), form_encode(password));
+async fn login(
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> Result<(), BoxError> {
+    let body = format!(
+        "email={}&password={}",
+        form_encode(email),
+        form_encode(password)
+    );
     let res = client
         .post(format!("{base}/api/login"))
         .header("Origin", base)
@@ -146,7 +177,7 @@ async fn login(client: &reqwest::Client, base: &str, email: &str, password: &str
         .body(body)
         .send()
         .await
-        .map_err(|e| format!("could not reach {base}/api/login: {e}"))?;
+        .map_err(|e| format!("could not reach {base}/api/login: {}", describe(&e)))?;
     let status = res.status();
     if !status.is_success() {
         let text = res.text().await.unwrap_or_default();
@@ -157,14 +188,29 @@ async fn login(client: &reqwest::Client, base: &str, email: &str, password: &str
 
 /// One request: Ok(body) for a 200 with a non-trivial body, Err(description) otherwise.
 async fn fetch(client: &reqwest::Client, url: &str) -> Result<impl AsRef<[u8]>, String> {
-    let res = client.get(url).header("Accept", "text/html").send().await.map_err(|e| format!("request failed: {e}"))?;
+    let res = client
+        .get(url)
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .map_err(|e| format!("request failed: {}", describe(&e)))?;
     let status = res.status();
-    let location = res.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let body = res.bytes().await.map_err(|e| format!("reading the body failed: {e}"))?;
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = res
+        .bytes()
+        .await
+        .map_err(|e| format!("reading the body failed: {}", describe(&e)))?;
     if status != reqwest::StatusCode::OK {
         return Err(match location {
             Some(l) => format!("HTTP {status} (redirect to {l}; is the session valid?)"),
-            None => format!("HTTP {status}: {}", String::from_utf8_lossy(&body[..body.len().min(300)]).trim()),
+            None => format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(&body[..body.len().min(300)]).trim()
+            ),
         });
     }
     if body.len() < MIN_BODY_BYTES {
@@ -173,14 +219,32 @@ async fn fetch(client: &reqwest::Client, url: &str) -> Result<impl AsRef<[u8]>, 
     Ok(body)
 }
 
+/// An error with its chain of causes ("error sending request: operation timed out").
+fn describe(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
 fn contains(haystack: &[u8], needle: &str) -> bool {
     let n = needle.as_bytes();
     !n.is_empty() && haystack.windows(n.len()).any(|w| w == n)
 }
 
-async fn warm_up(client: &reqwest::Client, s: &Scenario, concurrency: usize) -> Result<(), BoxError> {
+async fn warm_up(
+    client: &reqwest::Client,
+    s: &Scenario,
+    concurrency: usize,
+) -> Result<(), BoxError> {
     // The first request alone, so a broken setup is reported clearly before anything else.
-    let first = fetch(client, &s.url).await.map_err(|e| format!("{}: {e}", s.url))?;
+    let first = fetch(client, &s.url)
+        .await
+        .map_err(|e| format!("{}: {e}", s.url))?;
     if !contains(first.as_ref(), s.expect) {
         eprintln!("bench: warning: {} does not contain {:?}", s.url, s.expect);
     }
@@ -190,26 +254,38 @@ async fn warm_up(client: &reqwest::Client, s: &Scenario, concurrency: usize) -> 
         let client = client.clone();
         let url = s.url.clone();
         tasks.push(tokio::spawn(async move {
-            let mut failed = 0usize;
+            // A client stops at its first failure, so a stuck server does not stretch the
+            // warm-up to many request timeouts.
             for _ in 0..per_client {
-                if fetch(&client, &url).await.is_err() {
-                    failed += 1;
+                if let Err(e) = fetch(&client, &url).await {
+                    return Some(e);
                 }
             }
-            failed
+            None
         }));
     }
-    let mut failed = 0;
+    let mut failures = Vec::new();
     for t in tasks {
-        failed += t.await?;
+        if let Some(e) = t.await? {
+            failures.push(e);
+        }
     }
-    if failed > 0 {
-        eprintln!("bench: warning: {failed} warm-up request(s) to {} failed", s.url);
+    if let Some(e) = failures.first() {
+        eprintln!(
+            "bench: warning: {} of {concurrency} warm-up client(s) failed on {}; the first error: {e}",
+            failures.len(),
+            s.url
+        );
     }
     Ok(())
 }
 
-async fn measure(client: &reqwest::Client, url: &str, concurrency: usize, duration: Duration) -> (Stats, Option<String>) {
+async fn measure(
+    client: &reqwest::Client,
+    url: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> (Stats, Option<String>) {
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::new();
@@ -251,17 +327,29 @@ async fn measure(client: &reqwest::Client, url: &str, concurrency: usize, durati
             }
         }
     }
-    (Stats::from_latencies(latencies, errors, started.elapsed()), first_error)
+    (
+        Stats::from_latencies(latencies, errors, started.elapsed()),
+        first_error,
+    )
 }
 
 fn table(results: &[(String, Stats)], concurrency: usize, seconds: u64) -> String {
-    let width = results.iter().map(|(n, _)| n.len()).max().unwrap_or(8).max(8);
-    let mut out = format!("Benchmark: {concurrency} concurrent client(s), {seconds} s per scenario\n\n");
+    let width = results
+        .iter()
+        .map(|(n, _)| n.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let mut out =
+        format!("Benchmark: {concurrency} concurrent client(s), {seconds} s per scenario\n\n");
     out.push_str(&format!(
         "{:<width$}  {:>9}  {:>6}  {:>8}  {:>8}  {:>8}  {:>8}  {:>8}  {}\n",
         "scenario", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "target"
     ));
-    out.push_str(&format!("{}\n", "-".repeat(width + 2 + 9 + 2 + 6 + 5 * 10 + 2 + 20)));
+    out.push_str(&format!(
+        "{}\n",
+        "-".repeat(width + 2 + 9 + 2 + 6 + 5 * 10 + 2 + 20)
+    ));
     for (name, s) in results {
         out.push_str(&format!(
             "{:<width$}  {:>9}  {:>6}  {:>8.1}  {:>8.2}  {:>8.2}  {:>8.2}  {:>8.2}  p50 <= {} ms {}\n",
@@ -285,7 +373,9 @@ fn form_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -333,7 +423,10 @@ mod tests {
 
     #[test]
     fn form_values_are_encoded() {
-        assert_eq!(form_encode("bench@convergence.test"), "bench%40convergence.test");
+        assert_eq!(
+            form_encode("bench@convergence.test"),
+            "bench%40convergence.test"
+        );
         assert_eq!(form_encode("a b&c=d"), "a+b%26c%3Dd");
         assert_eq!(form_encode("bench-password-1"), "bench-password-1");
     }

@@ -3,27 +3,52 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Clone, Debug)]
-#[command(name = "convergence", version, about = "Convergence: one conversation per customer, across every channel.")]
+#[command(
+    name = "convergence",
+    version,
+    about = "Convergence: one conversation per customer, across every channel."
+)]
 pub struct Cli {
     /// Database URL. `sqlite://FILE` (created when missing) or `postgres://USER@HOST/DB`.
-    #[arg(long, env = "CONVERGENCE_DATABASE_URL", default_value = "sqlite://data/convergence.db", global = true)]
+    #[arg(
+        long,
+        env = "CONVERGENCE_DATABASE_URL",
+        default_value = "sqlite://data/convergence.db",
+        global = true
+    )]
     pub database_url: String,
 
     /// Address the HTTP server listens on.
-    #[arg(long, env = "CONVERGENCE_LISTEN", default_value = "127.0.0.1:3000", global = true)]
+    #[arg(
+        long,
+        env = "CONVERGENCE_LISTEN",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
     pub listen: String,
 
     /// Public base URL as browsers and providers reach the app (Origin checks, webhook URLs).
-    #[arg(long, env = "CONVERGENCE_PUBLIC_URL", default_value = "http://127.0.0.1:3000", global = true)]
+    #[arg(
+        long,
+        env = "CONVERGENCE_PUBLIC_URL",
+        default_value = "http://127.0.0.1:3000",
+        global = true
+    )]
     pub public_url: String,
 
     /// Secret key for signed tokens (32+ characters). Without it a development key is used and
     /// a warning is printed.
-    #[arg(long, env = "CONVERGENCE_SECRET_KEY", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "CONVERGENCE_SECRET_KEY",
+        hide_env_values = true,
+        global = true
+    )]
     pub secret_key: Option<String>,
 
     /// Load the demo data (users, customers, conversations) when the database is empty.
-    #[arg(long, env = "CONVERGENCE_DEMO_DATA", default_value_t = false, global = true)]
+    #[arg(long, env = "CONVERGENCE_DEMO_DATA", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::FalseyValueParser::new(), global = true)]
     pub demo_data: bool,
 
     #[command(subcommand)]
@@ -77,7 +102,9 @@ impl Cli {
         match &self.secret_key {
             Some(k) if k.len() >= 32 => k.clone(),
             Some(_) => {
-                tracing::warn!("CONVERGENCE_SECRET_KEY is shorter than 32 characters; use a longer one");
+                tracing::warn!(
+                    "CONVERGENCE_SECRET_KEY is shorter than 32 characters; use a longer one"
+                );
                 self.secret_key.clone().unwrap_or_default()
             }
             None => {

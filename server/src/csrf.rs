@@ -19,7 +19,9 @@ pub fn allowed(
     host: Option<&str>,
     public_origin: &str,
 ) -> bool {
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) || path.starts_with("/webhooks/") {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        || path.starts_with("/webhooks/")
+    {
         return true;
     }
     match origin {
@@ -36,7 +38,11 @@ pub fn allowed(
     }
 }
 
-pub async fn check_origin(State(settings): State<Arc<Settings>>, req: Request, next: Next) -> Response {
+pub async fn check_origin(
+    State(settings): State<Arc<Settings>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let h = req.headers();
     let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok());
     let ok = allowed(
@@ -62,33 +68,103 @@ mod tests {
 
     #[test]
     fn reads_are_always_allowed() {
-        assert!(allowed(&Method::GET, "/inbox", Some("https://evil.test"), None, None, PUB));
+        assert!(allowed(
+            &Method::GET,
+            "/inbox",
+            Some("https://evil.test"),
+            None,
+            None,
+            PUB
+        ));
     }
 
     #[test]
     fn posts_need_our_origin() {
-        assert!(allowed(&Method::POST, "/api/login", Some(PUB), None, Some("inbox.example.com"), PUB));
-        assert!(!allowed(&Method::POST, "/api/login", Some("https://evil.test"), None, Some("inbox.example.com"), PUB));
-        assert!(!allowed(&Method::POST, "/api/login", Some("null"), None, None, PUB));
-        assert!(!allowed(&Method::POST, "/api/login", Some("https://inbox.example.com.evil.test"), None, None, PUB));
+        assert!(allowed(
+            &Method::POST,
+            "/api/login",
+            Some(PUB),
+            None,
+            Some("inbox.example.com"),
+            PUB
+        ));
+        assert!(!allowed(
+            &Method::POST,
+            "/api/login",
+            Some("https://evil.test"),
+            None,
+            Some("inbox.example.com"),
+            PUB
+        ));
+        assert!(!allowed(
+            &Method::POST,
+            "/api/login",
+            Some("null"),
+            None,
+            None,
+            PUB
+        ));
+        assert!(!allowed(
+            &Method::POST,
+            "/api/login",
+            Some("https://inbox.example.com.evil.test"),
+            None,
+            None,
+            PUB
+        ));
     }
 
     #[test]
     fn same_host_origin_is_accepted_for_local_development() {
-        assert!(allowed(&Method::POST, "/api/x", Some("http://localhost:3000"), None, Some("localhost:3000"), "http://127.0.0.1:3000"));
-        assert!(!allowed(&Method::POST, "/api/x", Some("http://localhost:3001"), None, Some("localhost:3000"), "http://127.0.0.1:3000"));
+        assert!(allowed(
+            &Method::POST,
+            "/api/x",
+            Some("http://localhost:3000"),
+            None,
+            Some("localhost:3000"),
+            "http://127.0.0.1:3000"
+        ));
+        assert!(!allowed(
+            &Method::POST,
+            "/api/x",
+            Some("http://localhost:3001"),
+            None,
+            Some("localhost:3000"),
+            "http://127.0.0.1:3000"
+        ));
     }
 
     #[test]
     fn missing_origin_needs_same_origin_fetch_metadata() {
-        assert!(allowed(&Method::POST, "/api/x", None, Some("same-origin"), None, PUB));
-        assert!(!allowed(&Method::POST, "/api/x", None, Some("cross-site"), None, PUB));
+        assert!(allowed(
+            &Method::POST,
+            "/api/x",
+            None,
+            Some("same-origin"),
+            None,
+            PUB
+        ));
+        assert!(!allowed(
+            &Method::POST,
+            "/api/x",
+            None,
+            Some("cross-site"),
+            None,
+            PUB
+        ));
         assert!(!allowed(&Method::POST, "/api/x", None, None, None, PUB));
         assert!(!allowed(&Method::DELETE, "/api/x", None, None, None, PUB));
     }
 
     #[test]
     fn webhooks_are_exempt() {
-        assert!(allowed(&Method::POST, "/webhooks/twilio/1", None, None, None, PUB));
+        assert!(allowed(
+            &Method::POST,
+            "/webhooks/twilio/1",
+            None,
+            None,
+            None,
+            PUB
+        ));
     }
 }

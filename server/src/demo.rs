@@ -9,10 +9,30 @@ use app::store::{conversations, events, now_ms, users, Db, StoreError};
 use sqlx::Row;
 
 pub const DEMO_USERS: &[(&str, &str, Role, &str)] = &[
-    ("admin@convergence.test", "Avery Admin", Role::Admin, "admin-password-1"),
-    ("support@convergence.test", "Sam Support", Role::Support, "support-password-1"),
-    ("support2@convergence.test", "Alex Agent", Role::Support, "support-password-2"),
-    ("marketing@convergence.test", "Morgan Marketing", Role::Marketing, "marketing-password-1"),
+    (
+        "admin@convergence.test",
+        "Avery Admin",
+        Role::Admin,
+        "admin-password-1",
+    ),
+    (
+        "support@convergence.test",
+        "Sam Support",
+        Role::Support,
+        "support-password-1",
+    ),
+    (
+        "support2@convergence.test",
+        "Alex Agent",
+        Role::Support,
+        "support-password-2",
+    ),
+    (
+        "marketing@convergence.test",
+        "Morgan Marketing",
+        Role::Marketing,
+        "marketing-password-1",
+    ),
 ];
 
 /// One step of a demo history: (minutes ago, channel, identifier, inbound?, text).
@@ -159,7 +179,13 @@ pub async fn load_if_empty(db: &Db) -> Result<bool, StoreError> {
             accounts.push((c, a));
         }
     }
-    let account = |c: ChannelKind| accounts.iter().find(|(k, _)| *k == c).map(|(_, a)| a.clone()).ok_or(StoreError::NotFound);
+    let account = |c: ChannelKind| {
+        accounts
+            .iter()
+            .find(|(k, _)| *k == c)
+            .map(|(_, a)| a.clone())
+            .ok_or(StoreError::NotFound)
+    };
     let now = now_ms();
     for (n, cust) in CUSTOMERS.iter().enumerate() {
         let mut conversation = None;
@@ -191,11 +217,22 @@ pub async fn load_if_empty(db: &Db) -> Result<bool, StoreError> {
                         customer = Some(r.customer_id);
                         conversation = Some(r.conversation_id);
                     }
-                    Some(c) if c != r.customer_id => relink(db, r.customer_id, c, r.conversation_id, conversation.unwrap_or(0)).await?,
+                    Some(c) if c != r.customer_id => {
+                        relink(
+                            db,
+                            r.customer_id,
+                            c,
+                            r.conversation_id,
+                            conversation.unwrap_or(0),
+                        )
+                        .await?
+                    }
                     _ => {}
                 }
             } else {
-                let (Some(cid), Some(cust_id)) = (conversation, customer) else { continue };
+                let (Some(cid), Some(cust_id)) = (conversation, customer) else {
+                    continue;
+                };
                 reply(db, cid, cust_id, &acc, *channel, ident, sam, text, at).await?;
             }
         }
@@ -208,10 +245,26 @@ pub async fn load_if_empty(db: &Db) -> Result<bool, StoreError> {
                 .execute(&mut *tx)
                 .await?;
             if cust.status != "open" {
-                events::add(&mut tx, cid, events::STATUS, Some(sam), None, serde_json::json!({ "status": cust.status })).await?;
+                events::add(
+                    &mut tx,
+                    cid,
+                    events::STATUS,
+                    Some(sam),
+                    None,
+                    serde_json::json!({ "status": cust.status }),
+                )
+                .await?;
             }
             if n == 0 {
-                events::add(&mut tx, cid, events::NOTE, Some(sam), Some("VIP customer: offer free replacement parts."), serde_json::json!({})).await?;
+                events::add(
+                    &mut tx,
+                    cid,
+                    events::NOTE,
+                    Some(sam),
+                    Some("VIP customer: offer free replacement parts."),
+                    serde_json::json!({}),
+                )
+                .await?;
             }
             tx.commit().await?;
         }
@@ -220,17 +273,35 @@ pub async fn load_if_empty(db: &Db) -> Result<bool, StoreError> {
 }
 
 /// Moves everything of customer `from` (created by a new identifier) onto customer `to`.
-async fn relink(db: &Db, from: i64, to: i64, from_conv: i64, to_conv: i64) -> Result<(), StoreError> {
+async fn relink(
+    db: &Db,
+    from: i64,
+    to: i64,
+    from_conv: i64,
+    to_conv: i64,
+) -> Result<(), StoreError> {
     let mut tx = db.write.begin().await?;
-    sqlx::query("UPDATE identifiers SET customer_id = $1 WHERE customer_id = $2").bind(to).bind(from).execute(&mut *tx).await?;
-    sqlx::query("UPDATE messages SET customer_id = $1, conversation_id = $2 WHERE customer_id = $3")
+    sqlx::query("UPDATE identifiers SET customer_id = $1 WHERE customer_id = $2")
         .bind(to)
-        .bind(to_conv)
         .bind(from)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM conversations WHERE id = $1").bind(from_conv).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM customers WHERE id = $1").bind(from).execute(&mut *tx).await?;
+    sqlx::query(
+        "UPDATE messages SET customer_id = $1, conversation_id = $2 WHERE customer_id = $3",
+    )
+    .bind(to)
+    .bind(to_conv)
+    .bind(from)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM conversations WHERE id = $1")
+        .bind(from_conv)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM customers WHERE id = $1")
+        .bind(from)
+        .execute(&mut *tx)
+        .await?;
     conversations::recompute_summary(&mut tx, to_conv).await?;
     tx.commit().await?;
     Ok(())
@@ -248,7 +319,10 @@ async fn reply(
     text: &str,
     at: i64,
 ) -> Result<(), StoreError> {
-    let value = channel.identifier_kind().normalize(ident).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let value = channel
+        .identifier_kind()
+        .normalize(ident)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
     let mut tx = db.write.begin().await?;
     let ident_id: i64 = sqlx::query("SELECT id FROM identifiers WHERE kind = $1 AND value = $2")
         .bind(channel.identifier_kind().as_str())
@@ -272,7 +346,8 @@ async fn reply(
     .bind(at)
     .execute(&mut *tx)
     .await?;
-    conversations::touch_for_message(&mut tx, conversation_id, channel, Direction::Out, text, at).await?;
+    conversations::touch_for_message(&mut tx, conversation_id, channel, Direction::Out, text, at)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The Convergence server: configuration, HTTP routes, channel adapters and background workers.
 
+pub mod assets;
 pub mod channels;
 pub mod config;
 pub mod csrf;

@@ -35,26 +35,58 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 "set CONVERGENCE_ADMIN_PASSWORD to the new admin's password (at least 10 characters)"
             })?;
             let db = server::startup::open_db(&cli).await?;
-            let id = app::store::users::create_user(&db, &email, &name, app::domain::Role::Admin, &password).await?;
+            let id = app::store::users::create_user(
+                &db,
+                &email,
+                &name,
+                app::domain::Role::Admin,
+                &password,
+            )
+            .await?;
             println!("created admin #{id} <{email}>");
             Ok(())
         }
         Command::Demo => {
             let db = server::startup::open_db(&cli).await?;
             let loaded = server::demo::load_if_empty(&db).await?;
-            println!("{}", if loaded { "demo data loaded" } else { "database not empty: demo data skipped" });
+            println!(
+                "{}",
+                if loaded {
+                    "demo data loaded"
+                } else {
+                    "database not empty: demo data skipped"
+                }
+            );
             Ok(())
         }
-        Command::Seed { customers, messages, big } => {
+        Command::Seed {
+            customers,
+            messages,
+            big,
+        } => {
             let db = server::startup::open_db(&cli).await?;
-            let r = seed::run(&db, &seed::SeedOptions { customers, messages, big_conversation_messages: big }).await?;
+            let r = seed::run(
+                &db,
+                &seed::SeedOptions {
+                    customers,
+                    messages,
+                    big_conversation_messages: big,
+                },
+            )
+            .await?;
             println!(
                 "seeded {} customers and {} messages in {:.1} s; big conversation id {}",
                 r.customers, r.messages, r.seconds, r.big_conversation_id
             );
             Ok(())
         }
-        Command::Bench { base_url, email, password, concurrency, seconds } => {
+        Command::Bench {
+            base_url,
+            email,
+            password,
+            concurrency,
+            seconds,
+        } => {
             bench::run(&bench::BenchOptions {
                 base_url,
                 database_url: cli.database_url.clone(),

@@ -17,6 +17,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::convert::Infallible;
 use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
@@ -33,8 +34,11 @@ pub fn router(state: AppState) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
     let ctx_state = state.clone();
     let shell_opts = state.leptos_options.clone();
+    let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root)
+        .join(&*state.leptos_options.site_pkg_dir);
     Router::new()
         .route("/healthz", get(healthz))
+        .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_br())
         .route("/api/events", get(events))
         .leptos_routes_with_context(
             &state,
@@ -43,15 +47,29 @@ pub fn router(state: AppState) -> Router {
             move || shell(shell_opts.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn_with_state(state.settings.clone(), csrf::check_origin))
+        .layer(middleware::from_fn_with_state(
+            state.settings.clone(),
+            csrf::check_origin,
+        ))
         .layer(sessions)
         .layer(CompressionLayer::new())
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"),
+            HeaderValue::from_static(
+                "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'",
+            ),
         ))
         .with_state(state)
 }
@@ -72,7 +90,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
 async fn events(State(state): State<AppState>, session: Session) -> Response {
     let uid: Option<i64> = session.get(USER_ID_KEY).await.ok().flatten();
     let user = match uid {
-        Some(id) => users::get(&state.db, id).await.ok().flatten().filter(|u| !u.disabled),
+        Some(id) => users::get(&state.db, id)
+            .await
+            .ok()
+            .flatten()
+            .filter(|u| !u.disabled),
         None => None,
     };
     let Some(user) = user else {
@@ -83,8 +105,14 @@ async fn events(State(state): State<AppState>, session: Session) -> Response {
     }
     let stream = tokio_stream::wrappers::BroadcastStream::new(state.hub.subscribe()).map(|r| {
         // A lagging browser missed events: tell it to re-fetch everything.
-        let ev = r.unwrap_or(LiveEvent { kind: LiveKind::Conversation, conversation_id: None, message_id: None });
+        let ev = r.unwrap_or(LiveEvent {
+            kind: LiveKind::Conversation,
+            conversation_id: None,
+            message_id: None,
+        });
         Ok::<_, Infallible>(Event::default().data(serde_json::to_string(&ev).unwrap_or_default()))
     });
-    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }

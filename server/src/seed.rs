@@ -42,7 +42,11 @@ pub struct SeedOptions {
 
 impl Default for SeedOptions {
     fn default() -> Self {
-        SeedOptions { customers: 100_000, messages: 1_000_000, big_conversation_messages: 10_000 }
+        SeedOptions {
+            customers: 100_000,
+            messages: 1_000_000,
+            big_conversation_messages: 10_000,
+        }
     }
 }
 
@@ -70,7 +74,16 @@ pub async fn run(db: &Db, opts: &SeedOptions) -> Result<SeedReport, BoxError> {
     }
     let bench_user = match users::find_by_email(db, BENCH_EMAIL).await? {
         Some(u) => u.id,
-        None => users::create_user(db, BENCH_EMAIL, BENCH_USER_NAME, Role::Support, BENCH_PASSWORD).await?,
+        None => {
+            users::create_user(
+                db,
+                BENCH_EMAIL,
+                BENCH_USER_NAME,
+                Role::Support,
+                BENCH_PASSWORD,
+            )
+            .await?
+        }
     };
 
     let bases = Bases {
@@ -81,7 +94,10 @@ pub async fn run(db: &Db, opts: &SeedOptions) -> Result<SeedReport, BoxError> {
         event: max_id(db, "events").await? + 1,
     };
     let mut existing = HashSet::new();
-    for r in sqlx::query("SELECT kind, value FROM identifiers").fetch_all(&db.read).await? {
+    for r in sqlx::query("SELECT kind, value FROM identifiers")
+        .fetch_all(&db.read)
+        .await?
+    {
         let kind: String = r.try_get("kind")?;
         let value: String = r.try_get("value")?;
         existing.insert(ident_key(&kind, &value));
@@ -110,12 +126,20 @@ pub async fn run(db: &Db, opts: &SeedOptions) -> Result<SeedReport, BoxError> {
     let producer = tokio::task::spawn_blocking(move || produce(ctx, tx));
     let loaded = load(db, &mut rx, started).await;
     drop(rx); // stops the producer if loading failed
-    let produced = producer.await.map_err(|e| format!("the seed generator panicked: {e}"))?;
+    let produced = producer
+        .await
+        .map_err(|e| format!("the seed generator panicked: {e}"))?;
     loaded?;
     let produced = produced.map_err(|e| format!("the seed generator stopped: {e}"))?;
 
     if db.backend == Backend::Postgres {
-        for table in ["customers", "identifiers", "conversations", "messages", "events"] {
+        for table in [
+            "customers",
+            "identifiers",
+            "conversations",
+            "messages",
+            "events",
+        ] {
             sqlx::raw_sql(&format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
             ))
@@ -126,7 +150,9 @@ pub async fn run(db: &Db, opts: &SeedOptions) -> Result<SeedReport, BoxError> {
     eprintln!("seed: ANALYZE ({:.1} s)", started.elapsed().as_secs_f64());
     sqlx::raw_sql("ANALYZE").execute(&db.write).await?;
     if db.backend == Backend::Sqlite {
-        sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)").execute(&db.write).await?;
+        sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&db.write)
+            .await?;
     }
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
@@ -196,7 +222,13 @@ async fn load_batches(
         in_tx += b.rows;
         if done == b.total || done - last_report >= 100_000 {
             last_report = done;
-            eprintln!("seed: {:<13} {:>9} / {:<9} ({:.1} s)", b.table, done, b.total, started.elapsed().as_secs_f64());
+            eprintln!(
+                "seed: {:<13} {:>9} / {:<9} ({:.1} s)",
+                b.table,
+                done,
+                b.total,
+                started.elapsed().as_secs_f64()
+            );
         }
         if in_tx >= ROWS_PER_TX {
             tx.commit().await?;
@@ -318,16 +350,40 @@ fn produce(mut ctx: Ctx, tx: mpsc::Sender<Batch>) -> Result<Produced, Stopped> {
         let cid = b.customer + i as i64;
         if i == big {
             let phone = next_phone(&mut phone_counter, &ctx.existing);
-            let email = unique_value(&mut ctx, IdentifierKind::Email, format!("bench.big.history.{cid}@example.com"));
-            let tg = unique_value(&mut ctx, IdentifierKind::Telegram, format!("{}", 600_000_000 + cid));
+            let email = unique_value(
+                &mut ctx,
+                IdentifierKind::Email,
+                format!("bench.big.history.{cid}@example.com"),
+            );
+            let tg = unique_value(
+                &mut ctx,
+                IdentifierKind::Telegram,
+                format!("{}", 600_000_000 + cid),
+            );
             custs.push(Cust {
                 name: BIG_NAME.to_string(),
                 preferred: Some(ChannelKind::Whatsapp),
                 idents: vec![
-                    Ident { kind: IdentifierKind::Email, label: email.clone(), value: email },
-                    Ident { kind: IdentifierKind::Phone, label: phone_label(&phone), value: phone.clone() },
-                    Ident { kind: IdentifierKind::Whatsapp, label: phone_label(&phone), value: phone },
-                    Ident { kind: IdentifierKind::Telegram, label: tg.clone(), value: tg },
+                    Ident {
+                        kind: IdentifierKind::Email,
+                        label: email.clone(),
+                        value: email,
+                    },
+                    Ident {
+                        kind: IdentifierKind::Phone,
+                        label: phone_label(&phone),
+                        value: phone.clone(),
+                    },
+                    Ident {
+                        kind: IdentifierKind::Whatsapp,
+                        label: phone_label(&phone),
+                        value: phone,
+                    },
+                    Ident {
+                        kind: IdentifierKind::Telegram,
+                        label: tg.clone(),
+                        value: tg,
+                    },
                 ],
             });
             continue;
@@ -353,12 +409,18 @@ fn produce(mut ctx: Ctx, tx: mpsc::Sender<Batch>) -> Result<Produced, Stopped> {
                 IdentifierKind::Email => {
                     let local = format!("{}.{}.{cid}", first.to_lowercase(), last.to_lowercase());
                     let v = unique_value(&mut ctx, kind, format!("{local}@example.com"));
-                    let label = if v.starts_with(&local) { format!("{first}.{last}.{cid}@example.com") } else { v.clone() };
+                    let label = if v.starts_with(&local) {
+                        format!("{first}.{last}.{cid}@example.com")
+                    } else {
+                        v.clone()
+                    };
                     (v, label)
                 }
                 IdentifierKind::Phone | IdentifierKind::Whatsapp => {
                     // A customer with both uses the same number for SMS and WhatsApp.
-                    let p = phone.get_or_insert_with(|| next_phone(&mut phone_counter, &ctx.existing)).clone();
+                    let p = phone
+                        .get_or_insert_with(|| next_phone(&mut phone_counter, &ctx.existing))
+                        .clone();
                     (p.clone(), phone_label(&p))
                 }
                 IdentifierKind::Messenger => {
@@ -376,8 +438,16 @@ fn produce(mut ctx: Ctx, tx: mpsc::Sender<Batch>) -> Result<Produced, Stopped> {
             };
             idents.push(Ident { kind, value, label });
         }
-        let preferred = if rng.chance(0.2) { Some(channel_of(idents[0].kind)) } else { None };
-        custs.push(Cust { name: format!("{first} {last}"), preferred, idents });
+        let preferred = if rng.chance(0.2) {
+            Some(channel_of(idents[0].kind))
+        } else {
+            None
+        };
+        custs.push(Cust {
+            name: format!("{first} {last}"),
+            preferred,
+            idents,
+        });
     }
 
     // Messages: threads of a few messages on one channel, spread over each customer's history.
@@ -386,9 +456,23 @@ fn produce(mut ctx: Ctx, tx: mpsc::Sender<Batch>) -> Result<Produced, Stopped> {
     for (i, &k) in counts.iter().enumerate() {
         let nslots = custs[i].idents.len() as u64;
         if i == big {
-            gen_threads(&mut rng, i as u32, k - 1, now - SPAN, now, nslots, &mut msgs);
+            gen_threads(
+                &mut rng,
+                i as u32,
+                k - 1,
+                now - SPAN,
+                now,
+                nslots,
+                &mut msgs,
+            );
             // Its newest message is an inbound WhatsApp one from a minute ago: top of the inbox.
-            msgs.push(Msg { at: now - 45_000, cust: i as u32, thread: rng.next_u32(), slot: 2, flags: FIRST });
+            msgs.push(Msg {
+                at: now - 45_000,
+                cust: i as u32,
+                thread: rng.next_u32(),
+                slot: 2,
+                flags: FIRST,
+            });
         } else {
             let start = now - SPAN + rng.below((SPAN - DAY) as u64) as i64;
             gen_threads(&mut rng, i as u32, k, start, now, nslots, &mut msgs);
@@ -424,12 +508,22 @@ fn produce(mut ctx: Ctx, tx: mpsc::Sender<Batch>) -> Result<Produced, Stopped> {
             s.last_out_ch = Some(ch);
         }
     }
-    eprintln!("seed: planned {} messages in {:.1} s", msgs.len(), t0.elapsed().as_secs_f64());
+    eprintln!(
+        "seed: planned {} messages in {:.1} s",
+        msgs.len(),
+        t0.elapsed().as_secs_f64()
+    );
 
-    let customer_created = |i: usize| sums[i].first_at - (mix(b.customer as u64 + i as u64) % HOUR as u64) as i64;
+    let customer_created =
+        |i: usize| sums[i].first_at - (mix(b.customer as u64 + i as u64) % HOUR as u64) as i64;
 
     // customers
-    let mut w = Writer::new(&tx, "customers", n, "INSERT INTO customers (id, name, preferred_channel, created_at, updated_at) VALUES ");
+    let mut w = Writer::new(
+        &tx,
+        "customers",
+        n,
+        "INSERT INTO customers (id, name, preferred_channel, created_at, updated_at) VALUES ",
+    );
     for (i, c) in custs.iter().enumerate() {
         let r = w.row();
         let _ = write!(r, "({},", b.customer + i as i64);
@@ -488,7 +582,11 @@ fn produce(mut ctx: Ctx, tx: mpsc::Sender<Batch>) -> Result<Produced, Stopped> {
         } else {
             let awaiting = !last_out && now - last.at < 3 * DAY;
             let status = if awaiting {
-                if rng.chance(0.85) { "open" } else { "pending" }
+                if rng.chance(0.85) {
+                    "open"
+                } else {
+                    "pending"
+                }
             } else {
                 match rng.below(100) {
                     0..=21 => "open",
@@ -501,7 +599,12 @@ fn produce(mut ctx: Ctx, tx: mpsc::Sender<Batch>) -> Result<Produced, Stopped> {
         let body = body_text(b.message + s.last as i64, last_out);
         let preview = app::domain::text::preview(&body, 140);
         let r = w.row();
-        let _ = write!(r, "({},{},'{status}',", b.conversation + i as i64, b.customer + i as i64);
+        let _ = write!(
+            r,
+            "({},{},'{status}',",
+            b.conversation + i as i64,
+            b.customer + i as i64
+        );
         opt_num(r, assigned.then_some(ctx.bench_user));
         r.push(',');
         opt_lit(r, s.last_out_ch.map(|c| c.as_str()));
@@ -568,7 +671,11 @@ fn produce(mut ctx: Ctx, tx: mpsc::Sender<Batch>) -> Result<Produced, Stopped> {
         lit(r, &body);
         let h = mix(id as u64 ^ 0xde11_7e57);
         if !out {
-            let _ = write!(r, ",'seed-{}-{id}','received',NULL,{},NULL,NULL,{})", ctx.run, m.at, m.at);
+            let _ = write!(
+                r,
+                ",'seed-{}-{id}','received',NULL,{},NULL,NULL,{})",
+                ctx.run, m.at, m.at
+            );
         } else {
             let sent_at = m.at + 500 + (h % 2500) as i64;
             match h % 100 {
@@ -581,7 +688,11 @@ fn produce(mut ctx: Ctx, tx: mpsc::Sender<Batch>) -> Result<Produced, Stopped> {
                     );
                 }
                 2..=11 => {
-                    let _ = write!(r, ",'seed-{}-{id}','sent',NULL,{},{sent_at},NULL,{sent_at})", ctx.run, m.at);
+                    let _ = write!(
+                        r,
+                        ",'seed-{}-{id}','sent',NULL,{},{sent_at},NULL,{sent_at})",
+                        ctx.run, m.at
+                    );
                 }
                 _ => {
                     let delivered = (sent_at + 1_000 + ((h >> 16) % 20_000) as i64).min(now);
@@ -603,13 +714,28 @@ fn produce(mut ctx: Ctx, tx: mpsc::Sender<Batch>) -> Result<Produced, Stopped> {
     let span = (msgs[s.last].at - first).max(1);
     let status = |st: &str| format!("{{\"status\":\"{st}\"}}");
     let events: Vec<(f64, &str, Option<&str>, String)> = vec![
-        (0.05, "note", Some("Long-time customer. Prefers WhatsApp for quick questions, email for invoices."), "{}".into()),
+        (
+            0.05,
+            "note",
+            Some("Long-time customer. Prefers WhatsApp for quick questions, email for invoices."),
+            "{}".into(),
+        ),
         (0.20, "status", None, status("pending")),
         (0.35, "status", None, status("resolved")),
         (0.50, "status", None, status("open")),
-        (0.65, "note", Some("Escalated the double charge to billing; they'll refund within 5 days."), "{}".into()),
+        (
+            0.65,
+            "note",
+            Some("Escalated the double charge to billing; they'll refund within 5 days."),
+            "{}".into(),
+        ),
         (0.80, "status", None, status("resolved")),
-        (0.95, "note", Some("Checked the order history: no outstanding refunds or replacements."), "{}".into()),
+        (
+            0.95,
+            "note",
+            Some("Checked the order history: no outstanding refunds or replacements."),
+            "{}".into(),
+        ),
         (0.999, "status", None, status("open")),
     ];
     let mut w = Writer::new(
@@ -620,7 +746,13 @@ fn produce(mut ctx: Ctx, tx: mpsc::Sender<Batch>) -> Result<Produced, Stopped> {
     );
     for (j, (frac, kind, body, data)) in events.iter().enumerate() {
         let r = w.row();
-        let _ = write!(r, "({},{},'{kind}',{},", b.event + j as i64, b.conversation + big as i64, ctx.bench_user);
+        let _ = write!(
+            r,
+            "({},{},'{kind}',{},",
+            b.event + j as i64,
+            b.conversation + big as i64,
+            ctx.bench_user
+        );
         opt_lit(r, *body);
         r.push(',');
         lit(r, data);
@@ -637,7 +769,15 @@ fn produce(mut ctx: Ctx, tx: mpsc::Sender<Batch>) -> Result<Produced, Stopped> {
 }
 
 /// Appends `k` messages of customer `cust` in threads starting between `start` and `now`.
-fn gen_threads(rng: &mut Rng, cust: u32, k: usize, start: i64, now: i64, nslots: u64, out: &mut Vec<Msg>) {
+fn gen_threads(
+    rng: &mut Rng,
+    cust: u32,
+    k: usize,
+    start: i64,
+    now: i64,
+    nslots: u64,
+    out: &mut Vec<Msg>,
+) {
     // Threads that would run past `latest` are moved back to end somewhat before it, so the
     // newest activity is spread out (and the big conversation, at now - 45 s, is the newest).
     let latest = now - 2 * MINUTE;
@@ -649,17 +789,35 @@ fn gen_threads(rng: &mut Rng, cust: u32, k: usize, start: i64, now: i64, nslots:
         }
         let len = len.min(left);
         let mut t = start + rng.below((latest - start).max(1) as u64) as i64;
-        let slot = if nslots == 1 || rng.chance(0.6) { 0 } else { rng.below(nslots) as u8 };
+        let slot = if nslots == 1 || rng.chance(0.6) {
+            0
+        } else {
+            rng.below(nslots) as u8
+        };
         let thread = rng.next_u32();
         let mut is_out = rng.chance(0.06);
         let from = out.len();
         for j in 0..len {
             if j > 0 {
-                is_out = if is_out { rng.chance(0.3) } else { rng.chance(0.6) };
-                t += if is_out { rng.range(MINUTE, 3 * HOUR) } else { rng.range(30_000, 12 * HOUR) };
+                is_out = if is_out {
+                    rng.chance(0.3)
+                } else {
+                    rng.chance(0.6)
+                };
+                t += if is_out {
+                    rng.range(MINUTE, 3 * HOUR)
+                } else {
+                    rng.range(30_000, 12 * HOUR)
+                };
             }
             let flags = (if is_out { OUT } else { 0 }) | (if j == 0 { FIRST } else { 0 });
-            out.push(Msg { at: t, cust, thread, slot, flags });
+            out.push(Msg {
+                at: t,
+                cust,
+                thread,
+                slot,
+                flags,
+            });
         }
         if t > latest {
             let shift = t - latest + rng.below(6 * HOUR as u64) as i64;
@@ -706,7 +864,9 @@ fn unique_value(ctx: &mut Ctx, kind: IdentifierKind, candidate: String) -> Strin
     loop {
         let v = match kind {
             IdentifierKind::Email => {
-                let (local, domain) = candidate.rsplit_once('@').unwrap_or((&candidate, "example.com"));
+                let (local, domain) = candidate
+                    .rsplit_once('@')
+                    .unwrap_or((&candidate, "example.com"));
                 format!("{local}.r{}{attempt}@{domain}", ctx.run)
             }
             _ => format!("{candidate}{}{attempt}", ctx.run),
@@ -726,7 +886,8 @@ fn next_phone(counter: &mut u64, existing: &HashSet<String>) -> String {
         let v = format!("+1555{:07}", *counter % 10_000_000);
         *counter += 1;
         if existing.is_empty()
-            || !(existing.contains(&ident_key("phone", &v)) || existing.contains(&ident_key("whatsapp", &v)))
+            || !(existing.contains(&ident_key("phone", &v))
+                || existing.contains(&ident_key("whatsapp", &v)))
         {
             return v;
         }
@@ -752,8 +913,20 @@ struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    fn new(tx: &'a mpsc::Sender<Batch>, table: &'static str, total: usize, header: &'static str) -> Self {
-        Writer { tx, table, total, header, buf: String::new(), rows: 0 }
+    fn new(
+        tx: &'a mpsc::Sender<Batch>,
+        table: &'static str,
+        total: usize,
+        header: &'static str,
+    ) -> Self {
+        Writer {
+            tx,
+            table,
+            total,
+            header,
+            buf: String::new(),
+            rows: 0,
+        }
     }
 
     /// Starts a row; the caller appends `( ... )`.
@@ -778,7 +951,12 @@ impl<'a> Writer<'a> {
     fn flush(&mut self) -> Result<(), Stopped> {
         if self.rows > 0 {
             let sql = std::mem::take(&mut self.buf);
-            let batch = Batch { table: self.table, rows: self.rows, total: self.total, sql };
+            let batch = Batch {
+                table: self.table,
+                rows: self.rows,
+                total: self.total,
+                sql,
+            };
             self.rows = 0;
             self.tx.blocking_send(batch).map_err(|_| Stopped)?;
         }
@@ -849,7 +1027,13 @@ fn body_text(id: i64, out: bool) -> String {
     s
 }
 
-const GREETINGS: &[&str] = &["Hi there!", "Hello!", "Hi,", "Good morning!", "Thanks for your message."];
+const GREETINGS: &[&str] = &[
+    "Hi there!",
+    "Hello!",
+    "Hi,",
+    "Good morning!",
+    "Thanks for your message.",
+];
 
 const IN_SENTENCES: &[&str] = &[
     "Hi, I ordered a blue rain jacket last week and it still has not arrived.",
@@ -921,21 +1105,136 @@ const SUBJECTS: &[&str] = &[
 ];
 
 const FIRST_NAMES: &[&str] = &[
-    "Ada", "Alan", "Grace", "Linus", "Margaret", "Dennis", "Barbara", "Ken", "Frances", "John", "Radia",
-    "Edsger", "Hedy", "Tim", "Katherine", "Donald", "Sophie", "Niklaus", "Karen", "Bjarne", "Mary", "Guido",
-    "Anita", "James", "Lynn", "Brian", "Shafi", "Leslie", "Adele", "Robin", "Carol", "Vint", "Jean", "Marvin",
-    "Elena", "Mateo", "Aisha", "Yuki", "Priya", "Omar", "Lena", "Diego", "Chloe", "Noah", "Fatima", "Lucas",
-    "Ingrid", "Kwame", "Mei", "Pablo", "Zara", "Hugo", "Nadia", "Tomas", "Amara", "Felix", "Sana", "Ivan",
-    "Leila", "Oscar", "Maya", "Rafael", "Nora", "Emil",
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Margaret",
+    "Dennis",
+    "Barbara",
+    "Ken",
+    "Frances",
+    "John",
+    "Radia",
+    "Edsger",
+    "Hedy",
+    "Tim",
+    "Katherine",
+    "Donald",
+    "Sophie",
+    "Niklaus",
+    "Karen",
+    "Bjarne",
+    "Mary",
+    "Guido",
+    "Anita",
+    "James",
+    "Lynn",
+    "Brian",
+    "Shafi",
+    "Leslie",
+    "Adele",
+    "Robin",
+    "Carol",
+    "Vint",
+    "Jean",
+    "Marvin",
+    "Elena",
+    "Mateo",
+    "Aisha",
+    "Yuki",
+    "Priya",
+    "Omar",
+    "Lena",
+    "Diego",
+    "Chloe",
+    "Noah",
+    "Fatima",
+    "Lucas",
+    "Ingrid",
+    "Kwame",
+    "Mei",
+    "Pablo",
+    "Zara",
+    "Hugo",
+    "Nadia",
+    "Tomas",
+    "Amara",
+    "Felix",
+    "Sana",
+    "Ivan",
+    "Leila",
+    "Oscar",
+    "Maya",
+    "Rafael",
+    "Nora",
+    "Emil",
 ];
 
 const LAST_NAMES: &[&str] = &[
-    "Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Ritchie", "Liskov", "Thompson", "Allen", "Backus",
-    "Perlman", "Dijkstra", "Lamarr", "Lee", "Johnson", "Knuth", "Wilson", "Wirth", "Jones", "Stroustrup",
-    "Keller", "Rossum", "Borg", "Gosling", "Conway", "Kernighan", "Goldwasser", "Lamport", "Goldberg", "Milner",
-    "Shaw", "Cerf", "Bartik", "Minsky", "Garcia", "Martinez", "Okafor", "Tanaka", "Patel", "Haddad", "Schmidt",
-    "Rossi", "Dubois", "Nguyen", "Khan", "Silva", "Larsen", "Mensah", "Chen", "Ortiz", "Ahmed", "Moreau",
-    "Petrov", "Novak", "Eze", "Fischer", "Ali", "Ivanova", "Mansour", "Berg", "Costa", "Romero", "Olsen",
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Torvalds",
+    "Hamilton",
+    "Ritchie",
+    "Liskov",
+    "Thompson",
+    "Allen",
+    "Backus",
+    "Perlman",
+    "Dijkstra",
+    "Lamarr",
+    "Lee",
+    "Johnson",
+    "Knuth",
+    "Wilson",
+    "Wirth",
+    "Jones",
+    "Stroustrup",
+    "Keller",
+    "Rossum",
+    "Borg",
+    "Gosling",
+    "Conway",
+    "Kernighan",
+    "Goldwasser",
+    "Lamport",
+    "Goldberg",
+    "Milner",
+    "Shaw",
+    "Cerf",
+    "Bartik",
+    "Minsky",
+    "Garcia",
+    "Martinez",
+    "Okafor",
+    "Tanaka",
+    "Patel",
+    "Haddad",
+    "Schmidt",
+    "Rossi",
+    "Dubois",
+    "Nguyen",
+    "Khan",
+    "Silva",
+    "Larsen",
+    "Mensah",
+    "Chen",
+    "Ortiz",
+    "Ahmed",
+    "Moreau",
+    "Petrov",
+    "Novak",
+    "Eze",
+    "Fischer",
+    "Ali",
+    "Ivanova",
+    "Mansour",
+    "Berg",
+    "Costa",
+    "Romero",
+    "Olsen",
     "O'Brien",
 ];
 
@@ -1029,7 +1328,10 @@ mod tests {
         let b = next_phone(&mut c, &existing);
         assert_eq!(a, "+15551000000");
         assert_eq!(b, "+15551000002");
-        assert_eq!(IdentifierKind::Phone.normalize(&phone_label(&b)).unwrap(), b);
+        assert_eq!(
+            IdentifierKind::Phone.normalize(&phone_label(&b)).unwrap(),
+            b
+        );
     }
 
     #[test]
@@ -1039,6 +1341,8 @@ mod tests {
         let mut out = Vec::new();
         gen_threads(&mut rng, 0, 500, now - SPAN, now, 3, &mut out);
         assert_eq!(out.len(), 500);
-        assert!(out.iter().all(|m| m.at < now && m.at >= now - SPAN - 60 * DAY && m.slot < 3));
+        assert!(out
+            .iter()
+            .all(|m| m.at < now && m.at >= now - SPAN - 60 * DAY && m.slot < 3));
     }
 }

@@ -22,7 +22,11 @@ pub async fn open_db(cli: &Cli) -> Result<Db, BoxError> {
 }
 
 /// The state handlers share, for a database that is already open and migrated.
-pub fn build_state(db: Db, leptos_options: leptos::config::LeptosOptions, settings: Settings) -> AppState {
+pub fn build_state(
+    db: Db,
+    leptos_options: leptos::config::LeptosOptions,
+    settings: Settings,
+) -> AppState {
     AppState {
         leptos_options,
         hub: Hub::new(&db),
@@ -36,10 +40,23 @@ pub fn build_state(db: Db, leptos_options: leptos::config::LeptosOptions, settin
 /// Starts the background workers for `state`.
 pub fn spawn_workers(state: &AppState, registry: Registry) {
     if state.hub.uses_notify() {
-        tokio::spawn(live::run_pg_listener(state.db.url.clone(), state.hub.clone()));
+        tokio::spawn(live::run_pg_listener(
+            state.db.url.clone(),
+            state.hub.clone(),
+        ));
     }
-    tokio::spawn(workers::inbound::run(state.db.clone(), state.hub.clone(), registry.clone(), state.wake.inbound.clone()));
-    tokio::spawn(workers::outbox::run(state.db.clone(), state.hub.clone(), registry, state.wake.outbox.clone()));
+    tokio::spawn(workers::inbound::run(
+        state.db.clone(),
+        state.hub.clone(),
+        registry.clone(),
+        state.wake.inbound.clone(),
+    ));
+    tokio::spawn(workers::outbox::run(
+        state.db.clone(),
+        state.hub.clone(),
+        registry,
+        state.wake.outbox.clone(),
+    ));
     tokio::spawn(workers::snooze::run(state.db.clone(), state.hub.clone()));
 }
 
@@ -51,13 +68,41 @@ pub async fn serve(cli: &Cli) -> Result<(), BoxError> {
     }
     let conf = get_configuration(None)?;
     let mut leptos_options = conf.leptos_options;
-    let addr: SocketAddr = cli.listen.parse().map_err(|e| format!("bad listen address {:?}: {e}", cli.listen))?;
+    let addr: SocketAddr = cli
+        .listen
+        .parse()
+        .map_err(|e| format!("bad listen address {:?}: {e}", cli.listen))?;
     leptos_options.site_addr = addr;
-    let state = build_state(db, leptos_options, Settings { public_url: cli.public_url.clone(), secret_key: cli.secret() });
+    let state = build_state(
+        db,
+        leptos_options,
+        Settings {
+            public_url: cli.public_url.clone(),
+            secret_key: cli.secret(),
+        },
+    );
+    let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root)
+        .join(&*state.leptos_options.site_pkg_dir);
+    tokio::task::spawn_blocking(move || match crate::assets::precompress_dir(&pkg_dir) {
+        Ok(files) if !files.is_empty() => {
+            tracing::info!("pre-compressed {} bundle files", files.len())
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, dir = %pkg_dir.display(), "could not pre-compress the bundle")
+        }
+    });
     spawn_workers(&state, Registry::standard());
     let app = routes::router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!("Convergence listening on http://{addr} (public URL {})", cli.public_url);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
+    tracing::info!(
+        "Convergence listening on http://{addr} (public URL {})",
+        cli.public_url
+    );
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await?;
     Ok(())
 }

@@ -16,22 +16,85 @@ const MARKETING: (&str, &str) = ("marketing@convergence.test", "marketing-passwo
 /// permission it needs.
 async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, String)>, Permission)> {
     let conv = first_conversation(app).await.to_string();
-    let d = app::store::conversations::detail(&app.state.db, conv.parse().unwrap()).await.unwrap();
+    let d = app::store::conversations::detail(&app.state.db, conv.parse().unwrap())
+        .await
+        .unwrap();
     let via = d.reply_options[0].key();
     vec![
-        ("/api/conversations/list", vec![("status", "open".into()), ("assignee", "all".into()), ("channel", "".into())], Permission::ReadConversations),
+        (
+            "/api/conversations/list",
+            vec![
+                ("status", "open".into()),
+                ("assignee", "all".into()),
+                ("channel", "".into()),
+            ],
+            Permission::ReadConversations,
+        ),
         ("/api/agents", vec![], Permission::ReadConversations),
-        ("/api/conversation", vec![("id", conv.clone())], Permission::ReadConversations),
-        ("/api/conversation/timeline", vec![("id", conv.clone())], Permission::ReadConversations),
-        ("/api/conversation/read", vec![("id", conv.clone())], Permission::ReadConversations),
-        ("/api/conversation/status", vec![("id", conv.clone()), ("status", "pending".into())], Permission::ManageConversations),
-        ("/api/conversation/assign", vec![("id", conv.clone()), ("assignee", "".into())], Permission::ManageConversations),
-        ("/api/conversation/note", vec![("id", conv.clone()), ("body", "a note".into())], Permission::WriteNotes),
-        ("/api/conversation/reply", vec![("id", conv.clone()), ("via", via), ("body", "hello".into())], Permission::Reply),
-        ("/api/playground/send", vec![("channel", "sms".into()), ("identifier", "+14155550177".into()), ("name", "P".into()), ("body", "hi".into())], Permission::UsePlayground),
-        ("/api/playground/thread", vec![("channel", "sms".into()), ("identifier", "+14155550177".into())], Permission::UsePlayground),
+        (
+            "/api/conversation",
+            vec![("id", conv.clone())],
+            Permission::ReadConversations,
+        ),
+        (
+            "/api/conversation/timeline",
+            vec![("id", conv.clone())],
+            Permission::ReadConversations,
+        ),
+        (
+            "/api/conversation/read",
+            vec![("id", conv.clone())],
+            Permission::ReadConversations,
+        ),
+        (
+            "/api/conversation/status",
+            vec![("id", conv.clone()), ("status", "pending".into())],
+            Permission::ManageConversations,
+        ),
+        (
+            "/api/conversation/assign",
+            vec![("id", conv.clone()), ("assignee", "".into())],
+            Permission::ManageConversations,
+        ),
+        (
+            "/api/conversation/note",
+            vec![("id", conv.clone()), ("body", "a note".into())],
+            Permission::WriteNotes,
+        ),
+        (
+            "/api/conversation/reply",
+            vec![("id", conv.clone()), ("via", via), ("body", "hello".into())],
+            Permission::Reply,
+        ),
+        (
+            "/api/playground/send",
+            vec![
+                ("channel", "sms".into()),
+                ("identifier", "+14155550177".into()),
+                ("name", "P".into()),
+                ("body", "hi".into()),
+            ],
+            Permission::UsePlayground,
+        ),
+        (
+            "/api/playground/thread",
+            vec![
+                ("channel", "sms".into()),
+                ("identifier", "+14155550177".into()),
+            ],
+            Permission::UsePlayground,
+        ),
         ("/api/admin/users", vec![], Permission::ManageUsers),
-        ("/api/admin/users/create", vec![("email", "new@convergence.test".into()), ("name", "New".into()), ("role", "support".into()), ("password", "a-long-password".into())], Permission::ManageUsers),
+        (
+            "/api/admin/users/create",
+            vec![
+                ("email", "new@convergence.test".into()),
+                ("name", "New".into()),
+                ("role", "support".into()),
+                ("password", "a-long-password".into()),
+            ],
+            Permission::ManageUsers,
+        ),
         ("/api/admin/channels", vec![], Permission::ManageChannels),
     ]
 }
@@ -58,28 +121,60 @@ async fn every_role_against_every_endpoint(engine: Engine) {
         let r = app.call(&anon, path, &form(args)).await;
         assert_eq!(r.status(), 401, "anonymous {path}");
     }
-    for (role, (email, pw)) in [(Role::Admin, ADMIN), (Role::Support, SUPPORT), (Role::Marketing, MARKETING)] {
+    for (role, (email, pw)) in [
+        (Role::Admin, ADMIN),
+        (Role::Support, SUPPORT),
+        (Role::Marketing, MARKETING),
+    ] {
         let c = app.login(email, pw).await;
         for (path, args, perm) in &eps {
             let r = app.call(&c, path, &form(args)).await;
             let status = r.status();
             let body = r.text().await.unwrap();
             if role.allows(*perm) {
-                assert!(status.is_success(), "{role:?} {path} should be allowed, got {status}: {body}");
+                assert!(
+                    status.is_success(),
+                    "{role:?} {path} should be allowed, got {status}: {body}"
+                );
             } else {
                 assert_eq!(status, 403, "{role:?} {path} should be forbidden: {body}");
                 assert!(body.contains("permission"), "{body}");
             }
         }
         // Pages: the admin page answers 403 to non-admins; the event stream needs reading rights.
-        let page = c.get(app.url("/admin")).header("Accept", "text/html").send().await.unwrap();
-        assert_eq!(page.status(), if role == Role::Admin { 200 } else { 403 }, "{role:?} /admin");
+        let page = c
+            .get(app.url("/admin"))
+            .header("Accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            page.status(),
+            if role == Role::Admin { 200 } else { 403 },
+            "{role:?} /admin"
+        );
         let ev = c.get(app.url("/api/events")).send().await.unwrap();
         assert_eq!(ev.status(), 200, "{role:?} /api/events");
     }
-    assert_eq!(anon.get(app.url("/api/events")).send().await.unwrap().status(), 401);
-    let r = anon.get(app.url("/inbox")).header("Accept", "text/html").send().await.unwrap();
-    assert!(r.status().is_redirection(), "anonymous /inbox redirects to sign in: {}", r.status());
+    assert_eq!(
+        anon.get(app.url("/api/events"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let r = anon
+        .get(app.url("/inbox"))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_redirection(),
+        "anonymous /inbox redirects to sign in: {}",
+        r.status()
+    );
     assert_eq!(r.headers()["location"], "/login");
 }
 
@@ -88,41 +183,95 @@ async fn state_changes_need_our_origin(engine: Engine) {
     let c = app.login(SUPPORT.0, SUPPORT.1).await;
     let conv = first_conversation(&app).await.to_string();
     let args = [("id", conv.as_str()), ("body", "csrf")];
-    let evil = c.post(app.url("/api/conversation/note")).header("Origin", "https://evil.example").form(&args).send().await.unwrap();
+    let evil = c
+        .post(app.url("/api/conversation/note"))
+        .header("Origin", "https://evil.example")
+        .form(&args)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(evil.status(), 403);
-    let none = c.post(app.url("/api/conversation/note")).form(&args).send().await.unwrap();
+    let none = c
+        .post(app.url("/api/conversation/note"))
+        .form(&args)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(none.status(), 403, "no Origin and no Sec-Fetch-Site");
-    let fetch_meta = c.post(app.url("/api/conversation/note")).header("Sec-Fetch-Site", "same-origin").header("Accept", "application/json").form(&args).send().await.unwrap();
+    let fetch_meta = c
+        .post(app.url("/api/conversation/note"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .header("Accept", "application/json")
+        .form(&args)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(fetch_meta.status(), 200);
     // Nothing was written by the refused requests.
-    let page = app::store::timeline::page(&app.state.db, conv.parse().unwrap(), None, 50).await.unwrap();
+    let page = app::store::timeline::page(&app.state.db, conv.parse().unwrap(), None, 50)
+        .await
+        .unwrap();
     let notes = page.items.iter().filter(|i| matches!(i, app::model::TimelineItem::Event(e) if e.body.as_deref() == Some("csrf"))).count();
     assert_eq!(notes, 1);
 }
 
 fn session_cookie(r: &reqwest::Response) -> Option<String> {
-    r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|v| v.starts_with("convergence_session=")).map(|v| v.to_string())
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("convergence_session="))
+        .map(|v| v.to_string())
 }
 
 async fn sessions_rotate_at_login_and_end_at_logout(engine: Engine) {
     let app = spawn_app(engine).await;
     let c = app.client();
-    let r1 = app.call(&c, "/api/login", &[("email", SUPPORT.0), ("password", SUPPORT.1)]).await;
+    let r1 = app
+        .call(
+            &c,
+            "/api/login",
+            &[("email", SUPPORT.0), ("password", SUPPORT.1)],
+        )
+        .await;
     let first = session_cookie(&r1).expect("cookie set at login");
     assert!(first.contains("HttpOnly"), "{first}");
     assert!(first.contains("SameSite=Lax"), "{first}");
     let first_id = first.split(';').next().unwrap().to_string();
-    let r2 = app.call(&c, "/api/login", &[("email", SUPPORT.0), ("password", SUPPORT.1)]).await;
-    let second_id = session_cookie(&r2).expect("new cookie").split(';').next().unwrap().to_string();
+    let r2 = app
+        .call(
+            &c,
+            "/api/login",
+            &[("email", SUPPORT.0), ("password", SUPPORT.1)],
+        )
+        .await;
+    let second_id = session_cookie(&r2)
+        .expect("new cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
     assert_ne!(first_id, second_id, "the session id rotates at login");
     // The old id no longer works.
     let stale = reqwest::Client::new();
-    let r = stale.post(app.url("/api/me")).header("Origin", &app.addr).header("Cookie", &first_id).send().await.unwrap();
+    let r = stale
+        .post(app.url("/api/me"))
+        .header("Origin", &app.addr)
+        .header("Cookie", &first_id)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.text().await.unwrap(), "null");
     // Logout ends the server-side session: replaying its cookie is anonymous.
     let r = app.call(&c, "/api/logout", &[]).await;
     assert!(r.status().is_success() || r.status().is_redirection());
-    let r = stale.post(app.url("/api/me")).header("Origin", &app.addr).header("Cookie", &second_id).send().await.unwrap();
+    let r = stale
+        .post(app.url("/api/me"))
+        .header("Origin", &app.addr)
+        .header("Cookie", &second_id)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.text().await.unwrap(), "null");
 }
 
@@ -130,18 +279,53 @@ async fn login_is_rate_limited(engine: Engine) {
     let app = spawn_app(engine).await;
     let c = app.client();
     for _ in 0..5 {
-        let r = app.call(&c, "/api/login", &[("email", SUPPORT.0), ("password", "wrong password")]).await;
+        let r = app
+            .call(
+                &c,
+                "/api/login",
+                &[("email", SUPPORT.0), ("password", "wrong password")],
+            )
+            .await;
         assert_eq!(r.status(), 401);
     }
-    let r = app.call(&c, "/api/login", &[("email", SUPPORT.0), ("password", SUPPORT.1)]).await;
-    assert_eq!(r.status(), 429, "even the right password waits after five failures");
+    let r = app
+        .call(
+            &c,
+            "/api/login",
+            &[("email", SUPPORT.0), ("password", SUPPORT.1)],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        429,
+        "even the right password waits after five failures"
+    );
     // Disabled users cannot sign in, and their sessions end.
     let admin = app.login(ADMIN.0, ADMIN.1).await;
-    let support2 = app.login("support2@convergence.test", "support-password-2").await;
-    let id = app::store::users::find_by_email(&app.state.db, "support2@convergence.test").await.unwrap().unwrap().id.to_string();
-    let r = app.call(&admin, "/api/admin/users/disable", &[("id", &id), ("disabled", "true")]).await;
+    let support2 = app
+        .login("support2@convergence.test", "support-password-2")
+        .await;
+    let id = app::store::users::find_by_email(&app.state.db, "support2@convergence.test")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    let r = app
+        .call(
+            &admin,
+            "/api/admin/users/disable",
+            &[("id", &id), ("disabled", "true")],
+        )
+        .await;
     assert!(r.status().is_success(), "{}", r.status());
-    let r = app.call(&support2, "/api/conversations/list", &[("status", "open"), ("assignee", "all"), ("channel", "")]).await;
+    let r = app
+        .call(
+            &support2,
+            "/api/conversations/list",
+            &[("status", "open"), ("assignee", "all"), ("channel", "")],
+        )
+        .await;
     assert_eq!(r.status(), 401);
 }
 
@@ -159,11 +343,22 @@ async fn health_reports_database(engine: Engine) {
 async fn playground_message_reaches_agents_live_and_reply_is_delivered(engine: Engine) {
     let app = spawn_app(engine).await;
     let player = app.login(SUPPORT.0, SUPPORT.1).await;
-    let watcher = app.login("support2@convergence.test", "support-password-2").await;
+    let watcher = app
+        .login("support2@convergence.test", "support-password-2")
+        .await;
     let mut stream = watcher.get(app.url("/api/events")).send().await.unwrap();
     let started = std::time::Instant::now();
     let r = app
-        .call(&player, "/api/playground/send", &[("channel", "sms"), ("identifier", "+1 415 555 0188"), ("name", "Live Person"), ("body", "is anyone there?")])
+        .call(
+            &player,
+            "/api/playground/send",
+            &[
+                ("channel", "sms"),
+                ("identifier", "+1 415 555 0188"),
+                ("name", "Live Person"),
+                ("body", "is anyone there?"),
+            ],
+        )
         .await;
     assert!(r.status().is_success(), "{}", r.status());
     let mut got = String::new();
@@ -178,19 +373,47 @@ async fn playground_message_reaches_agents_live_and_reply_is_delivered(engine: E
     .await;
     assert!(event.is_ok(), "no live event within a second: {got:?}");
     assert!(started.elapsed() < Duration::from_secs(1));
-    let conv: app::model::LiveEvent = serde_json::from_str(got.lines().find(|l| l.starts_with("data:")).unwrap().trim_start_matches("data:").trim()).unwrap();
+    let conv: app::model::LiveEvent = serde_json::from_str(
+        got.lines()
+            .find(|l| l.starts_with("data:"))
+            .unwrap()
+            .trim_start_matches("data:")
+            .trim(),
+    )
+    .unwrap();
     let cid = conv.conversation_id.unwrap();
-    let d = app::store::conversations::detail(&app.state.db, cid).await.unwrap();
+    let d = app::store::conversations::detail(&app.state.db, cid)
+        .await
+        .unwrap();
     assert_eq!(d.customer.name, "Live Person");
     assert_eq!(d.customer.identifiers[0].value, "+14155550188");
     let via = d.default_reply.clone().unwrap();
-    let r = app.call(&watcher, "/api/conversation/reply", &[("id", &cid.to_string()), ("via", &via), ("body", "Yes, how can I help?")]).await;
+    let r = app
+        .call(
+            &watcher,
+            "/api/conversation/reply",
+            &[
+                ("id", &cid.to_string()),
+                ("via", &via),
+                ("body", "Yes, how can I help?"),
+            ],
+        )
+        .await;
     assert!(r.status().is_success());
     let delivered = tokio::time::timeout(Duration::from_secs(3), async {
         loop {
-            let thread = app.call(&player, "/api/playground/thread", &[("channel", "sms"), ("identifier", "+14155550188")]).await;
+            let thread = app
+                .call(
+                    &player,
+                    "/api/playground/thread",
+                    &[("channel", "sms"), ("identifier", "+14155550188")],
+                )
+                .await;
             let msgs: Vec<app::model::PlaygroundMessage> = thread.json().await.unwrap();
-            if let Some(m) = msgs.iter().find(|m| m.direction == app::domain::Direction::Out) {
+            if let Some(m) = msgs
+                .iter()
+                .find(|m| m.direction == app::domain::Direction::Out)
+            {
                 if m.delivery_state == app::domain::DeliveryState::Delivered {
                     assert_eq!(m.body_text, "Yes, how can I help?");
                     return msgs.len();

@@ -6,11 +6,18 @@ use app::domain::cursor::{ListCursor, TimelineKey};
 use app::domain::{ChannelKind, DeliveryState, IdentifierKind, Role, Status};
 use app::model::{AssigneeFilter, ListFilter, TimelineItem};
 use app::store::ingest::{ingest_message, InboundMessage};
-use app::store::{channel_accounts, conversations, inbound, messages, outbox, timeline, users, Db, StoreError};
+use app::store::{
+    channel_accounts, conversations, inbound, messages, outbox, timeline, users, Db, StoreError,
+};
 
 async fn account(db: &Db, ch: ChannelKind) -> channel_accounts::AccountRow {
-    channel_accounts::ensure_playground_accounts(db).await.unwrap();
-    channel_accounts::playground_for(db, ch).await.unwrap().unwrap()
+    channel_accounts::ensure_playground_accounts(db)
+        .await
+        .unwrap();
+    channel_accounts::playground_for(db, ch)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 fn msg(kind: IdentifierKind, who: &str, id: &str, text: &str, at: i64) -> InboundMessage {
@@ -27,63 +34,163 @@ fn msg(kind: IdentifierKind, who: &str, id: &str, text: &str, at: i64) -> Inboun
 }
 
 fn all_open() -> ListFilter {
-    ListFilter { status: Status::Open, assignee: AssigneeFilter::All, channel: None }
+    ListFilter {
+        status: Status::Open,
+        assignee: AssigneeFilter::All,
+        channel: None,
+    }
 }
 
 async fn users_are_unique_and_passwords_verify(db: Db) {
-    let id = users::create_user(&db, "Kim@Example.com", "Kim", Role::Support, "correct horse battery").await.unwrap();
-    let u = users::find_by_email(&db, "kim@example.COM").await.unwrap().expect("found by normalised email");
+    let id = users::create_user(
+        &db,
+        "Kim@Example.com",
+        "Kim",
+        Role::Support,
+        "correct horse battery",
+    )
+    .await
+    .unwrap();
+    let u = users::find_by_email(&db, "kim@example.COM")
+        .await
+        .unwrap()
+        .expect("found by normalised email");
     assert_eq!(u.id, id);
-    assert!(u.password_hash.starts_with("$argon2id$"), "Argon2id hash: {}", u.password_hash);
-    assert!(users::verify_password("correct horse battery", &u.password_hash));
-    assert!(!users::verify_password("correct horse batterY", &u.password_hash));
-    let dup = users::create_user(&db, "kim@example.com", "Kim 2", Role::Admin, "another password").await;
+    assert!(
+        u.password_hash.starts_with("$argon2id$"),
+        "Argon2id hash: {}",
+        u.password_hash
+    );
+    assert!(users::verify_password(
+        "correct horse battery",
+        &u.password_hash
+    ));
+    assert!(!users::verify_password(
+        "correct horse batterY",
+        &u.password_hash
+    ));
+    let dup = users::create_user(
+        &db,
+        "kim@example.com",
+        "Kim 2",
+        Role::Admin,
+        "another password",
+    )
+    .await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
     let short = users::create_user(&db, "x@example.com", "X", Role::Admin, "short").await;
     assert!(matches!(short, Err(StoreError::Invalid(_))));
     users::set_disabled(&db, id, true).await.unwrap();
     assert!(users::get(&db, id).await.unwrap().unwrap().disabled);
-    assert!(matches!(users::set_disabled(&db, 999_999, true).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        users::set_disabled(&db, 999_999, true).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 async fn inbound_threads_by_identifier_and_is_idempotent(db: Db) {
     let sms = account(&db, ChannelKind::Sms).await;
-    let a = ingest_message(&db, &sms, None, &msg(IdentifierKind::Phone, "+1 (415) 555-0101", "m1", "hello", 1_000)).await.unwrap();
+    let a = ingest_message(
+        &db,
+        &sms,
+        None,
+        &msg(
+            IdentifierKind::Phone,
+            "+1 (415) 555-0101",
+            "m1",
+            "hello",
+            1_000,
+        ),
+    )
+    .await
+    .unwrap();
     assert!(!a.duplicate);
     // The same number written another way is the same customer and conversation.
-    let b = ingest_message(&db, &sms, None, &msg(IdentifierKind::Phone, "+14155550101", "m2", "again", 2_000)).await.unwrap();
+    let b = ingest_message(
+        &db,
+        &sms,
+        None,
+        &msg(IdentifierKind::Phone, "+14155550101", "m2", "again", 2_000),
+    )
+    .await
+    .unwrap();
     assert_eq!(a.customer_id, b.customer_id);
     assert_eq!(a.conversation_id, b.conversation_id);
     assert_ne!(a.message_id, b.message_id);
     // A provider retry of m1 adds nothing.
-    let c = ingest_message(&db, &sms, None, &msg(IdentifierKind::Phone, "+14155550101", "m1", "hello", 1_000)).await.unwrap();
+    let c = ingest_message(
+        &db,
+        &sms,
+        None,
+        &msg(IdentifierKind::Phone, "+14155550101", "m1", "hello", 1_000),
+    )
+    .await
+    .unwrap();
     assert!(c.duplicate);
     assert_eq!(c.message_id, a.message_id);
-    let page = timeline::page(&db, a.conversation_id, None, 50).await.unwrap();
+    let page = timeline::page(&db, a.conversation_id, None, 50)
+        .await
+        .unwrap();
     assert_eq!(page.items.len(), 2);
     // Another number is another customer.
-    let d = ingest_message(&db, &sms, None, &msg(IdentifierKind::Phone, "+14155550102", "m3", "hi", 3_000)).await.unwrap();
+    let d = ingest_message(
+        &db,
+        &sms,
+        None,
+        &msg(IdentifierKind::Phone, "+14155550102", "m3", "hi", 3_000),
+    )
+    .await
+    .unwrap();
     assert_ne!(d.customer_id, a.customer_id);
     // Wrong identifier kind for the account is refused, not stored.
-    let e = ingest_message(&db, &sms, None, &msg(IdentifierKind::Email, "a@b.co", "m4", "x", 4_000)).await;
+    let e = ingest_message(
+        &db,
+        &sms,
+        None,
+        &msg(IdentifierKind::Email, "a@b.co", "m4", "x", 4_000),
+    )
+    .await;
     assert!(matches!(e, Err(StoreError::Invalid(_))));
-    let bad = ingest_message(&db, &sms, None, &msg(IdentifierKind::Phone, "not a phone", "m5", "x", 4_000)).await;
+    let bad = ingest_message(
+        &db,
+        &sms,
+        None,
+        &msg(IdentifierKind::Phone, "not a phone", "m5", "x", 4_000),
+    )
+    .await;
     assert!(matches!(bad, Err(StoreError::Invalid(_))));
 }
 
 async fn list_orders_filters_and_pages(db: Db) {
     let sms = account(&db, ChannelKind::Sms).await;
     let mail = account(&db, ChannelKind::Email).await;
-    let me = users::create_user(&db, "me@example.com", "Me", Role::Support, "password-123").await.unwrap();
+    let me = users::create_user(&db, "me@example.com", "Me", Role::Support, "password-123")
+        .await
+        .unwrap();
     for i in 0..7i64 {
         let (acc, kind, who) = if i % 2 == 0 {
             (&sms, IdentifierKind::Phone, format!("+1415555{:04}", i))
         } else {
             (&mail, IdentifierKind::Email, format!("c{i}@example.com"))
         };
-        ingest_message(&db, acc, None, &msg(kind, &who, &format!("l{i}"), &format!("text {i}"), 10_000 + i * 100)).await.unwrap();
+        ingest_message(
+            &db,
+            acc,
+            None,
+            &msg(
+                kind,
+                &who,
+                &format!("l{i}"),
+                &format!("text {i}"),
+                10_000 + i * 100,
+            ),
+        )
+        .await
+        .unwrap();
     }
-    let page = conversations::list(&db, me, &all_open(), None, 50).await.unwrap();
+    let page = conversations::list(&db, me, &all_open(), None, 50)
+        .await
+        .unwrap();
     assert_eq!(page.items.len(), 7);
     let times: Vec<i64> = page.items.iter().map(|c| c.last_activity_at).collect();
     let mut sorted = times.clone();
@@ -96,7 +203,9 @@ async fn list_orders_filters_and_pages(db: Db) {
     let mut seen = vec![];
     let mut after = None;
     loop {
-        let p = conversations::list(&db, me, &all_open(), after, 3).await.unwrap();
+        let p = conversations::list(&db, me, &all_open(), after, 3)
+            .await
+            .unwrap();
         seen.extend(p.items.iter().map(|c| c.id));
         match p.next {
             Some(n) => after = Some(ListCursor::decode(&n).unwrap()),
@@ -105,47 +214,125 @@ async fn list_orders_filters_and_pages(db: Db) {
     }
     assert_eq!(seen, page.items.iter().map(|c| c.id).collect::<Vec<_>>());
 
-    let only_sms = ListFilter { channel: Some(ChannelKind::Sms), ..all_open() };
-    let p = conversations::list(&db, me, &only_sms, None, 50).await.unwrap();
+    let only_sms = ListFilter {
+        channel: Some(ChannelKind::Sms),
+        ..all_open()
+    };
+    let p = conversations::list(&db, me, &only_sms, None, 50)
+        .await
+        .unwrap();
     assert_eq!(p.items.len(), 4);
-    assert!(p.items.iter().all(|c| c.last_channel == Some(ChannelKind::Sms)));
+    assert!(p
+        .items
+        .iter()
+        .all(|c| c.last_channel == Some(ChannelKind::Sms)));
 
     let first = page.items[0].id;
-    conversations::assign(&db, first, Some(me), me).await.unwrap();
-    let mine = ListFilter { assignee: AssigneeFilter::Mine, ..all_open() };
+    conversations::assign(&db, first, Some(me), me)
+        .await
+        .unwrap();
+    let mine = ListFilter {
+        assignee: AssigneeFilter::Mine,
+        ..all_open()
+    };
     let p = conversations::list(&db, me, &mine, None, 50).await.unwrap();
-    assert_eq!(p.items.iter().map(|c| c.id).collect::<Vec<_>>(), vec![first]);
+    assert_eq!(
+        p.items.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![first]
+    );
     assert_eq!(p.items[0].assignee_name.as_deref(), Some("Me"));
-    let unassigned = ListFilter { assignee: AssigneeFilter::Unassigned, ..all_open() };
-    assert_eq!(conversations::list(&db, me, &unassigned, None, 50).await.unwrap().items.len(), 6);
+    let unassigned = ListFilter {
+        assignee: AssigneeFilter::Unassigned,
+        ..all_open()
+    };
+    assert_eq!(
+        conversations::list(&db, me, &unassigned, None, 50)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        6
+    );
 
     conversations::mark_read(&db, me, first).await.unwrap();
-    let p = conversations::list(&db, me, &all_open(), None, 50).await.unwrap();
+    let p = conversations::list(&db, me, &all_open(), None, 50)
+        .await
+        .unwrap();
     assert!(!p.items.iter().find(|c| c.id == first).unwrap().unread);
 
-    conversations::set_status(&db, first, Status::Resolved, None, me).await.unwrap();
-    assert_eq!(conversations::list(&db, me, &all_open(), None, 50).await.unwrap().items.len(), 6);
-    let resolved = ListFilter { status: Status::Resolved, ..all_open() };
-    assert_eq!(conversations::list(&db, me, &resolved, None, 50).await.unwrap().items.len(), 1);
+    conversations::set_status(&db, first, Status::Resolved, None, me)
+        .await
+        .unwrap();
+    assert_eq!(
+        conversations::list(&db, me, &all_open(), None, 50)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        6
+    );
+    let resolved = ListFilter {
+        status: Status::Resolved,
+        ..all_open()
+    };
+    assert_eq!(
+        conversations::list(&db, me, &resolved, None, 50)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
     // The customer writing again reopens it.
     let d = conversations::detail(&db, first).await.unwrap();
     let ident = &d.customer.identifiers[0];
-    let acc = if ident.kind == IdentifierKind::Phone { &sms } else { &mail };
-    ingest_message(&db, acc, None, &msg(ident.kind, &ident.value, "again", "back", 99_000)).await.unwrap();
-    assert_eq!(conversations::detail(&db, first).await.unwrap().status, Status::Open);
+    let acc = if ident.kind == IdentifierKind::Phone {
+        &sms
+    } else {
+        &mail
+    };
+    ingest_message(
+        &db,
+        acc,
+        None,
+        &msg(ident.kind, &ident.value, "again", "back", 99_000),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        conversations::detail(&db, first).await.unwrap().status,
+        Status::Open
+    );
 }
 
 async fn timeline_pages_merge_messages_and_events_without_gaps(db: Db) {
     let sms = account(&db, ChannelKind::Sms).await;
-    let me = users::create_user(&db, "t@example.com", "T", Role::Support, "password-123").await.unwrap();
+    let me = users::create_user(&db, "t@example.com", "T", Role::Support, "password-123")
+        .await
+        .unwrap();
     let mut conv = 0;
     for i in 0..120i64 {
         // Several messages share a millisecond to exercise the tie-break.
-        let r = ingest_message(&db, &sms, None, &msg(IdentifierKind::Phone, "+14155550199", &format!("t{i}"), &format!("m{i}"), 1_000 + i / 3)).await.unwrap();
+        let r = ingest_message(
+            &db,
+            &sms,
+            None,
+            &msg(
+                IdentifierKind::Phone,
+                "+14155550199",
+                &format!("t{i}"),
+                &format!("m{i}"),
+                1_000 + i / 3,
+            ),
+        )
+        .await
+        .unwrap();
         conv = r.conversation_id;
     }
     for i in 0..15 {
-        conversations::add_note(&db, conv, &format!("note {i}"), me).await.unwrap();
+        conversations::add_note(&db, conv, &format!("note {i}"), me)
+            .await
+            .unwrap();
     }
     let mut all: Vec<TimelineItem> = vec![];
     let mut before = None;
@@ -169,69 +356,179 @@ async fn timeline_pages_merge_messages_and_events_without_gaps(db: Db) {
     sorted.sort();
     sorted.dedup();
     assert_eq!(keys, sorted, "oldest first, no duplicates");
-    let notes = all.iter().filter(|i| matches!(i, TimelineItem::Event(e) if e.kind == "note")).count();
+    let notes = all
+        .iter()
+        .filter(|i| matches!(i, TimelineItem::Event(e) if e.kind == "note"))
+        .count();
     assert_eq!(notes, 15);
 }
 
 async fn replies_are_queued_with_an_outbox_entry_and_states_only_advance(db: Db) {
     let sms = account(&db, ChannelKind::Sms).await;
     let mail = account(&db, ChannelKind::Email).await;
-    let me = users::create_user(&db, "r@example.com", "R", Role::Support, "password-123").await.unwrap();
-    let r = ingest_message(&db, &sms, None, &msg(IdentifierKind::Phone, "+14155550150", "x1", "hi", 1_000)).await.unwrap();
+    let me = users::create_user(&db, "r@example.com", "R", Role::Support, "password-123")
+        .await
+        .unwrap();
+    let r = ingest_message(
+        &db,
+        &sms,
+        None,
+        &msg(IdentifierKind::Phone, "+14155550150", "x1", "hi", 1_000),
+    )
+    .await
+    .unwrap();
     let d = conversations::detail(&db, r.conversation_id).await.unwrap();
-    let opt = d.reply_options.iter().find(|o| o.channel == ChannelKind::Sms).expect("sms option");
-    assert_eq!(d.default_reply.as_deref(), Some(opt.key().as_str()), "default is where the customer wrote from");
-    assert!(d.reply_options.iter().all(|o| o.channel != ChannelKind::Email), "no email identifier, no email option");
+    let opt = d
+        .reply_options
+        .iter()
+        .find(|o| o.channel == ChannelKind::Sms)
+        .expect("sms option");
+    assert_eq!(
+        d.default_reply.as_deref(),
+        Some(opt.key().as_str()),
+        "default is where the customer wrote from"
+    );
+    assert!(
+        d.reply_options
+            .iter()
+            .all(|o| o.channel != ChannelKind::Email),
+        "no email identifier, no email option"
+    );
 
-    let mid = messages::queue_reply(&db, r.conversation_id, opt.account_id, opt.identifier_id, me, "  on my way ").await.unwrap();
+    let mid = messages::queue_reply(
+        &db,
+        r.conversation_id,
+        opt.account_id,
+        opt.identifier_id,
+        me,
+        "  on my way ",
+    )
+    .await
+    .unwrap();
     // Email account with a phone identifier is refused.
-    let wrong = messages::queue_reply(&db, r.conversation_id, mail.id, opt.identifier_id, me, "x").await;
+    let wrong =
+        messages::queue_reply(&db, r.conversation_id, mail.id, opt.identifier_id, me, "x").await;
     assert!(matches!(wrong, Err(StoreError::Invalid(_))), "{wrong:?}");
-    assert!(matches!(messages::queue_reply(&db, r.conversation_id, opt.account_id, opt.identifier_id, me, "   ").await, Err(StoreError::Invalid(_))));
+    assert!(matches!(
+        messages::queue_reply(
+            &db,
+            r.conversation_id,
+            opt.account_id,
+            opt.identifier_id,
+            me,
+            "   "
+        )
+        .await,
+        Err(StoreError::Invalid(_))
+    ));
 
     let job = outbox::claim(&db).await.unwrap().expect("a due job");
     assert_eq!(job.message_id, mid);
     assert_eq!(job.attempt, 1);
-    assert!(outbox::claim(&db).await.unwrap().is_none(), "a leased job is not handed out twice");
+    assert!(
+        outbox::claim(&db).await.unwrap().is_none(),
+        "a leased job is not handed out twice"
+    );
     let o = outbox::load(&db, mid).await.unwrap();
     assert_eq!(o.to, "+14155550150");
     assert_eq!(o.body_text, "on my way");
 
-    assert!(messages::set_delivery(&db, mid, DeliveryState::Sending, None, None).await.unwrap().is_some());
-    assert!(messages::set_delivery(&db, mid, DeliveryState::Delivered, None, Some("SM1")).await.unwrap().is_some());
-    assert!(messages::set_delivery(&db, mid, DeliveryState::Sent, None, None).await.unwrap().is_none(), "late report ignored");
+    assert!(
+        messages::set_delivery(&db, mid, DeliveryState::Sending, None, None)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        messages::set_delivery(&db, mid, DeliveryState::Delivered, None, Some("SM1"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        messages::set_delivery(&db, mid, DeliveryState::Sent, None, None)
+            .await
+            .unwrap()
+            .is_none(),
+        "late report ignored"
+    );
     outbox::complete(&db, job.outbox_id).await.unwrap();
-    assert_eq!(messages::by_provider_id(&db, sms.id, "SM1").await.unwrap(), Some(mid));
-    let page = timeline::page(&db, r.conversation_id, None, 50).await.unwrap();
-    let TimelineItem::Message(m) = page.items.last().unwrap() else { panic!() };
+    assert_eq!(
+        messages::by_provider_id(&db, sms.id, "SM1").await.unwrap(),
+        Some(mid)
+    );
+    let page = timeline::page(&db, r.conversation_id, None, 50)
+        .await
+        .unwrap();
+    let TimelineItem::Message(m) = page.items.last().unwrap() else {
+        panic!()
+    };
     assert_eq!(m.delivery_state, DeliveryState::Delivered);
     assert_eq!(m.author_name.as_deref(), Some("R"));
-    let list = conversations::list(&db, me, &all_open(), None, 10).await.unwrap();
+    let list = conversations::list(&db, me, &all_open(), None, 10)
+        .await
+        .unwrap();
     assert_eq!(list.items[0].preview, "on my way");
 }
 
 async fn retry_schedules_later_attempt(db: Db) {
     let sms = account(&db, ChannelKind::Sms).await;
-    let me = users::create_user(&db, "q@example.com", "Q", Role::Support, "password-123").await.unwrap();
-    let r = ingest_message(&db, &sms, None, &msg(IdentifierKind::Phone, "+14155550151", "y1", "hi", 1_000)).await.unwrap();
+    let me = users::create_user(&db, "q@example.com", "Q", Role::Support, "password-123")
+        .await
+        .unwrap();
+    let r = ingest_message(
+        &db,
+        &sms,
+        None,
+        &msg(IdentifierKind::Phone, "+14155550151", "y1", "hi", 1_000),
+    )
+    .await
+    .unwrap();
     let d = conversations::detail(&db, r.conversation_id).await.unwrap();
     let o = &d.reply_options[0];
-    messages::queue_reply(&db, r.conversation_id, o.account_id, o.identifier_id, me, "hello").await.unwrap();
+    messages::queue_reply(
+        &db,
+        r.conversation_id,
+        o.account_id,
+        o.identifier_id,
+        me,
+        "hello",
+    )
+    .await
+    .unwrap();
     let job = outbox::claim(&db).await.unwrap().unwrap();
-    outbox::retry_later(&db, job.outbox_id, 60_000, "provider down").await.unwrap();
-    assert!(outbox::claim(&db).await.unwrap().is_none(), "not due before its backoff");
-    outbox::retry_later(&db, job.outbox_id, -1, "due now").await.unwrap();
+    outbox::retry_later(&db, job.outbox_id, 60_000, "provider down")
+        .await
+        .unwrap();
+    assert!(
+        outbox::claim(&db).await.unwrap().is_none(),
+        "not due before its backoff"
+    );
+    outbox::retry_later(&db, job.outbox_id, -1, "due now")
+        .await
+        .unwrap();
     let again = outbox::claim(&db).await.unwrap().unwrap();
     assert_eq!(again.attempt, 2);
 }
 
 async fn raw_inbound_is_deduplicated_and_errors_are_kept(db: Db) {
     let acc = account(&db, ChannelKind::Telegram).await;
-    let a = inbound::store(&db, acc.id, "upd-1", "application/json", b"{}").await.unwrap();
-    let inbound::Stored::New(id) = a else { panic!("first store is new") };
-    assert_eq!(inbound::store(&db, acc.id, "upd-1", "application/json", b"{}").await.unwrap(), inbound::Stored::Duplicate);
+    let a = inbound::store(&db, acc.id, "upd-1", "application/json", b"{}")
+        .await
+        .unwrap();
+    let inbound::Stored::New(id) = a else {
+        panic!("first store is new")
+    };
+    assert_eq!(
+        inbound::store(&db, acc.id, "upd-1", "application/json", b"{}")
+            .await
+            .unwrap(),
+        inbound::Stored::Duplicate
+    );
     assert_eq!(inbound::pending(&db, 10).await.unwrap().len(), 1);
-    inbound::mark_error(&db, id, "bad json", true).await.unwrap();
+    inbound::mark_error(&db, id, "bad json", true)
+        .await
+        .unwrap();
     assert!(inbound::pending(&db, 10).await.unwrap().is_empty());
     let (state, err) = inbound::state_of(&db, id).await.unwrap();
     assert_eq!(state, "failed");
@@ -240,16 +537,53 @@ async fn raw_inbound_is_deduplicated_and_errors_are_kept(db: Db) {
 
 async fn snoozed_conversations_wake_up(db: Db) {
     let acc = account(&db, ChannelKind::Sms).await;
-    let me = users::create_user(&db, "s@example.com", "S", Role::Support, "password-123").await.unwrap();
-    let r = ingest_message(&db, &acc, None, &msg(IdentifierKind::Phone, "+14155550152", "z1", "hi", 1_000)).await.unwrap();
-    assert!(conversations::set_status(&db, r.conversation_id, Status::Snoozed, None, me).await.is_err(), "snooze needs a time");
+    let me = users::create_user(&db, "s@example.com", "S", Role::Support, "password-123")
+        .await
+        .unwrap();
+    let r = ingest_message(
+        &db,
+        &acc,
+        None,
+        &msg(IdentifierKind::Phone, "+14155550152", "z1", "hi", 1_000),
+    )
+    .await
+    .unwrap();
+    assert!(
+        conversations::set_status(&db, r.conversation_id, Status::Snoozed, None, me)
+            .await
+            .is_err(),
+        "snooze needs a time"
+    );
     let until = app::store::now_ms() + 60_000;
-    conversations::set_status(&db, r.conversation_id, Status::Snoozed, Some(until), me).await.unwrap();
-    assert!(conversations::wake_snoozed(&db, until - 1).await.unwrap().is_empty());
-    assert_eq!(conversations::wake_snoozed(&db, until).await.unwrap(), vec![r.conversation_id]);
-    assert_eq!(conversations::detail(&db, r.conversation_id).await.unwrap().status, Status::Open);
-    let p = timeline::page(&db, r.conversation_id, None, 50).await.unwrap();
-    let kinds: Vec<String> = p.items.iter().filter_map(|i| match i { TimelineItem::Event(e) => Some(e.kind.clone()), _ => None }).collect();
+    conversations::set_status(&db, r.conversation_id, Status::Snoozed, Some(until), me)
+        .await
+        .unwrap();
+    assert!(conversations::wake_snoozed(&db, until - 1)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        conversations::wake_snoozed(&db, until).await.unwrap(),
+        vec![r.conversation_id]
+    );
+    assert_eq!(
+        conversations::detail(&db, r.conversation_id)
+            .await
+            .unwrap()
+            .status,
+        Status::Open
+    );
+    let p = timeline::page(&db, r.conversation_id, None, 50)
+        .await
+        .unwrap();
+    let kinds: Vec<String> = p
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            TimelineItem::Event(e) => Some(e.kind.clone()),
+            _ => None,
+        })
+        .collect();
     assert_eq!(kinds, vec!["snooze", "reopen"]);
 }
 

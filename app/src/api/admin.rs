@@ -23,13 +23,20 @@ pub async fn admin_users() -> Result<Vec<AdminUser>, ServerFnError> {
 }
 
 #[server(endpoint = "admin/users/create")]
-pub async fn create_user(email: String, name: String, role: String, password: String) -> Result<(), ServerFnError> {
+pub async fn create_user(
+    email: String,
+    name: String,
+    role: String,
+    password: String,
+) -> Result<(), ServerFnError> {
     use crate::domain::{Permission, Role};
     use crate::ssr::{auth, errors};
     auth::require(Permission::ManageUsers).await?;
     let st = auth::state()?;
     let role = Role::parse(&role).ok_or_else(|| errors::bad_request("unknown role"))?;
-    crate::store::users::create_user(&st.db, &email, &name, role, &password).await.map_err(errors::store)?;
+    crate::store::users::create_user(&st.db, &email, &name, role, &password)
+        .await
+        .map_err(errors::store)?;
     Ok(())
 }
 
@@ -43,7 +50,9 @@ pub async fn set_user_disabled(id: i64, disabled: bool) -> Result<(), ServerFnEr
         return Err(errors::bad_request("you cannot disable your own account"));
     }
     let st = auth::state()?;
-    crate::store::users::set_disabled(&st.db, id, disabled).await.map_err(errors::store)
+    crate::store::users::set_disabled(&st.db, id, disabled)
+        .await
+        .map_err(errors::store)
 }
 
 #[server(endpoint = "admin/channels")]

@@ -19,7 +19,9 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
             "Too many sign-in attempts. Wait 15 minutes and try again.",
         ));
     }
-    let user = users::find_by_email(&st.db, &email).await.map_err(errors::store)?;
+    let user = users::find_by_email(&st.db, &email)
+        .await
+        .map_err(errors::store)?;
     let ok = match &user {
         Some(u) if !u.disabled => users::verify_password(&password, &u.password_hash),
         _ => {
@@ -30,12 +32,21 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
     };
     let Some(user) = user.filter(|_| ok) else {
         st.limiter.record_failure(&email, ip);
-        return Err(errors::fail(StatusCode::UNAUTHORIZED, "Wrong email or password."));
+        return Err(errors::fail(
+            StatusCode::UNAUTHORIZED,
+            "Wrong email or password.",
+        ));
     };
     st.limiter.record_success(&email, ip);
     let session = auth::session().await?;
-    session.cycle_id().await.map_err(|e| ServerFnError::new(e.to_string()))?;
-    session.insert(USER_ID_KEY, user.id).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    session
+        .insert(USER_ID_KEY, user.id)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
     leptos_axum::redirect("/inbox");
     Ok(())
 }
@@ -43,14 +54,19 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
 #[cfg(feature = "ssr")]
 fn dummy_hash() -> &'static str {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    H.get_or_init(|| crate::store::users::hash_password("not a real password at all").unwrap_or_default())
+    H.get_or_init(|| {
+        crate::store::users::hash_password("not a real password at all").unwrap_or_default()
+    })
 }
 
 /// Signs out: the server-side session is deleted.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), ServerFnError> {
     let session = crate::ssr::auth::session().await?;
-    session.flush().await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    session
+        .flush()
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
     leptos_axum::redirect("/login");
     Ok(())
 }

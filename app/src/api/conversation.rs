@@ -3,7 +3,11 @@ use leptos::prelude::*;
 
 #[allow(dead_code)]
 fn live(kind: LiveKind, conversation_id: i64, message_id: Option<i64>) -> LiveEvent {
-    LiveEvent { kind, conversation_id: Some(conversation_id), message_id }
+    LiveEvent {
+        kind,
+        conversation_id: Some(conversation_id),
+        message_id,
+    }
 }
 
 #[server(endpoint = "conversation")]
@@ -12,7 +16,9 @@ pub async fn get_conversation(id: i64) -> Result<ConversationDetail, ServerFnErr
     use crate::ssr::{auth, errors};
     auth::require(Permission::ReadConversations).await?;
     let st = auth::state()?;
-    crate::store::conversations::detail(&st.db, id).await.map_err(errors::store)
+    crate::store::conversations::detail(&st.db, id)
+        .await
+        .map_err(errors::store)
 }
 
 /// A page of the timeline: the newest items, or those before the `before` cursor.
@@ -27,7 +33,9 @@ pub async fn get_timeline(id: i64, before: Option<String>) -> Result<TimelinePag
         Some(s) => Some(TimelineKey::decode(s).ok_or_else(|| errors::bad_request("bad cursor"))?),
         None => None,
     };
-    timeline::page(&st.db, id, before, timeline::PAGE).await.map_err(errors::store)
+    timeline::page(&st.db, id, before, timeline::PAGE)
+        .await
+        .map_err(errors::store)
 }
 
 #[server(endpoint = "conversation/read")]
@@ -36,29 +44,45 @@ pub async fn mark_read(id: i64) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, errors};
     let u = auth::require(Permission::ReadConversations).await?;
     let st = auth::state()?;
-    crate::store::conversations::mark_read(&st.db, u.id, id).await.map_err(errors::store)
+    crate::store::conversations::mark_read(&st.db, u.id, id)
+        .await
+        .map_err(errors::store)
 }
 
 /// Changes the status. `snooze_minutes` is required when `status` is `snoozed`.
 #[server(endpoint = "conversation/status")]
-pub async fn set_status(id: i64, status: String, snooze_minutes: Option<String>) -> Result<(), ServerFnError> {
+pub async fn set_status(
+    id: i64,
+    status: String,
+    snooze_minutes: Option<String>,
+) -> Result<(), ServerFnError> {
     use crate::domain::{Permission, Status};
     use crate::ssr::{auth, errors};
     use crate::store::{conversations, now_ms};
     let u = auth::require(Permission::ManageConversations).await?;
     let st = auth::state()?;
     let status = Status::parse(&status).ok_or_else(|| errors::bad_request("unknown status"))?;
-    let until = match snooze_minutes.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let until = match snooze_minutes
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(m) => {
-            let m: i64 = m.parse().map_err(|_| errors::bad_request("snooze minutes must be a number"))?;
+            let m: i64 = m
+                .parse()
+                .map_err(|_| errors::bad_request("snooze minutes must be a number"))?;
             if !(1..=60 * 24 * 365).contains(&m) {
-                return Err(errors::bad_request("snooze between one minute and one year"));
+                return Err(errors::bad_request(
+                    "snooze between one minute and one year",
+                ));
             }
             Some(now_ms() + m * 60_000)
         }
         None => None,
     };
-    conversations::set_status(&st.db, id, status, until, u.id).await.map_err(errors::store)?;
+    conversations::set_status(&st.db, id, status, until, u.id)
+        .await
+        .map_err(errors::store)?;
     st.hub.publish(live(LiveKind::Conversation, id, None)).await;
     Ok(())
 }
@@ -72,9 +96,14 @@ pub async fn assign(id: i64, assignee: String) -> Result<(), ServerFnError> {
     let st = auth::state()?;
     let target = match assignee.trim() {
         "" => None,
-        s => Some(s.parse::<i64>().map_err(|_| errors::bad_request("bad assignee"))?),
+        s => Some(
+            s.parse::<i64>()
+                .map_err(|_| errors::bad_request("bad assignee"))?,
+        ),
     };
-    crate::store::conversations::assign(&st.db, id, target, u.id).await.map_err(errors::store)?;
+    crate::store::conversations::assign(&st.db, id, target, u.id)
+        .await
+        .map_err(errors::store)?;
     st.hub.publish(live(LiveKind::Conversation, id, None)).await;
     Ok(())
 }
@@ -85,7 +114,9 @@ pub async fn add_note(id: i64, body: String) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, errors};
     let u = auth::require(Permission::WriteNotes).await?;
     let st = auth::state()?;
-    crate::store::conversations::add_note(&st.db, id, &body, u.id).await.map_err(errors::store)?;
+    crate::store::conversations::add_note(&st.db, id, &body, u.id)
+        .await
+        .map_err(errors::store)?;
     st.hub.publish(live(LiveKind::Conversation, id, None)).await;
     Ok(())
 }

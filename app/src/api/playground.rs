@@ -16,12 +16,16 @@ pub async fn playground_send(
     auth::require(Permission::UsePlayground).await?;
     let st = auth::state()?;
     let ch = ChannelKind::parse(&channel).ok_or_else(|| errors::bad_request("choose a channel"))?;
-    ch.identifier_kind().normalize(&identifier).map_err(|e| errors::bad_request(e.to_string()))?;
+    ch.identifier_kind()
+        .normalize(&identifier)
+        .map_err(|e| errors::bad_request(e.to_string()))?;
     if body.trim().is_empty() {
         return Err(errors::bad_request("write a message"));
     }
     if body.chars().count() > 10_000 {
-        return Err(errors::bad_request("a playground message can have at most 10,000 characters"));
+        return Err(errors::bad_request(
+            "a playground message can have at most 10,000 characters",
+        ));
     }
     let account = channel_accounts::playground_for(&st.db, ch)
         .await
@@ -31,9 +35,15 @@ pub async fn playground_send(
     let payload = serde_json::json!({
         "id": id, "from": identifier.trim(), "name": name.trim(), "text": body, "at": now_ms(),
     });
-    inbound::store(&st.db, account.id, &id, "application/json", payload.to_string().as_bytes())
-        .await
-        .map_err(errors::store)?;
+    inbound::store(
+        &st.db,
+        account.id,
+        &id,
+        "application/json",
+        payload.to_string().as_bytes(),
+    )
+    .await
+    .map_err(errors::store)?;
     st.wake.inbound.notify_one();
     Ok(())
 }
@@ -41,14 +51,21 @@ pub async fn playground_send(
 /// The thread between one customer identifier and the business on a playground channel, as
 /// the customer sees it.
 #[server(endpoint = "playground/thread")]
-pub async fn playground_thread(channel: String, identifier: String) -> Result<Vec<PlaygroundMessage>, ServerFnError> {
+pub async fn playground_thread(
+    channel: String,
+    identifier: String,
+) -> Result<Vec<PlaygroundMessage>, ServerFnError> {
     use crate::domain::{ChannelKind, DeliveryState, Direction, Permission};
     use crate::ssr::{auth, errors};
     use sqlx::Row;
     auth::require(Permission::UsePlayground).await?;
     let st = auth::state()?;
-    let Some(ch) = ChannelKind::parse(&channel) else { return Ok(vec![]) };
-    let Ok(value) = ch.identifier_kind().normalize(&identifier) else { return Ok(vec![]) };
+    let Some(ch) = ChannelKind::parse(&channel) else {
+        return Ok(vec![]);
+    };
+    let Ok(value) = ch.identifier_kind().normalize(&identifier) else {
+        return Ok(vec![]);
+    };
     let rows = sqlx::query(
         "SELECT m.id, m.direction, m.body_text, m.delivery_state, m.created_at FROM messages m \
          JOIN identifiers i ON i.id = m.identifier_id \
@@ -64,14 +81,22 @@ pub async fn playground_thread(channel: String, identifier: String) -> Result<Ve
     .map_err(|e| errors::store(e.into()))?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows.iter().rev() {
-        let d: String = r.try_get("direction").map_err(|e| errors::store(e.into()))?;
-        let s: String = r.try_get("delivery_state").map_err(|e| errors::store(e.into()))?;
+        let d: String = r
+            .try_get("direction")
+            .map_err(|e| errors::store(e.into()))?;
+        let s: String = r
+            .try_get("delivery_state")
+            .map_err(|e| errors::store(e.into()))?;
         out.push(PlaygroundMessage {
             id: r.try_get("id").map_err(|e| errors::store(e.into()))?,
             direction: Direction::parse(&d).unwrap_or(Direction::In),
-            body_text: r.try_get("body_text").map_err(|e| errors::store(e.into()))?,
+            body_text: r
+                .try_get("body_text")
+                .map_err(|e| errors::store(e.into()))?,
             delivery_state: DeliveryState::parse(&s).unwrap_or(DeliveryState::Received),
-            created_at: r.try_get("created_at").map_err(|e| errors::store(e.into()))?,
+            created_at: r
+                .try_get("created_at")
+                .map_err(|e| errors::store(e.into()))?,
         });
     }
     Ok(out)

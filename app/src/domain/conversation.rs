@@ -12,7 +12,12 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [Status::Open, Status::Pending, Status::Snoozed, Status::Resolved];
+    pub const ALL: [Status; 4] = [
+        Status::Open,
+        Status::Pending,
+        Status::Snoozed,
+        Status::Resolved,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -153,14 +158,23 @@ mod tests {
         assert!(Sending.may_advance_to(Sent));
         assert!(Sent.may_advance_to(Delivered));
         assert!(Delivered.may_advance_to(Read));
-        assert!(!Delivered.may_advance_to(Sent), "late 'sent' report must not undo delivered");
+        assert!(
+            !Delivered.may_advance_to(Sent),
+            "late 'sent' report must not undo delivered"
+        );
         assert!(!Read.may_advance_to(Delivered));
         assert!(Sending.may_advance_to(Failed));
-        assert!(Sent.may_advance_to(Failed), "carrier may reject after accepting");
+        assert!(
+            Sent.may_advance_to(Failed),
+            "carrier may reject after accepting"
+        );
         assert!(!Delivered.may_advance_to(Failed));
         assert!(!Failed.may_advance_to(Delivered));
         assert!(Failed.may_advance_to(Queued), "manual retry re-queues");
-        assert!(Sending.may_advance_to(Queued), "a temporary failure re-queues");
+        assert!(
+            Sending.may_advance_to(Queued),
+            "a temporary failure re-queues"
+        );
         assert!(!Sent.may_advance_to(Queued));
         for s in DeliveryState::ALL {
             assert!(!s.may_advance_to(s), "{s:?} to itself is no change");

@@ -63,7 +63,10 @@ impl ListCursor {
     }
     pub fn decode(s: &str) -> Option<ListCursor> {
         let (a, b) = s.split_once('.')?;
-        Some(ListCursor { at: a.parse().ok()?, id: b.parse().ok()? })
+        Some(ListCursor {
+            at: a.parse().ok()?,
+            id: b.parse().ok()?,
+        })
     }
 }
 
@@ -81,7 +84,11 @@ mod tests {
     }
 
     fn key() -> impl Strategy<Value = TimelineKey> {
-        (0i64..5, prop_oneof![Just(Source::Event), Just(Source::Message)], 0i64..5)
+        (
+            0i64..5,
+            prop_oneof![Just(Source::Event), Just(Source::Message)],
+            0i64..5,
+        )
             .prop_map(|(at, source, id)| TimelineKey { at, source, id })
     }
 

@@ -105,7 +105,11 @@ pub fn normalize_email(raw: &str) -> Result<String, IdentifierError> {
     {
         return Err(bad());
     }
-    Ok(format!("{}@{}", local.to_lowercase(), domain.to_lowercase()))
+    Ok(format!(
+        "{}@{}",
+        local.to_lowercase(),
+        domain.to_lowercase()
+    ))
 }
 
 /// E.164: `+` then 8 to 15 digits, first digit not 0. Spaces, dots, dashes and parentheses are
@@ -152,7 +156,9 @@ mod tests {
     #[test]
     fn emails_are_lowercased_and_trimmed() {
         assert_eq!(
-            IdentifierKind::Email.normalize("  Ada.Lovelace@Example.COM ").unwrap(),
+            IdentifierKind::Email
+                .normalize("  Ada.Lovelace@Example.COM ")
+                .unwrap(),
             "ada.lovelace@example.com"
         );
     }
@@ -172,7 +178,10 @@ mod tests {
             "ada@example.com\r\nBcc: x@y.z",
             "Ada <ada@example.com>",
         ] {
-            assert!(IdentifierKind::Email.normalize(bad).is_err(), "{bad:?} accepted");
+            assert!(
+                IdentifierKind::Email.normalize(bad).is_err(),
+                "{bad:?} accepted"
+            );
         }
     }
 
@@ -190,14 +199,27 @@ mod tests {
 
     #[test]
     fn malformed_phones_are_refused() {
-        for bad in ["555-0100", "+12", "+1234567890123456", "+1 555 abc", "+0123456789", "1+5550102000"] {
-            assert!(IdentifierKind::Phone.normalize(bad).is_err(), "{bad:?} accepted");
+        for bad in [
+            "555-0100",
+            "+12",
+            "+1234567890123456",
+            "+1 555 abc",
+            "+0123456789",
+            "1+5550102000",
+        ] {
+            assert!(
+                IdentifierKind::Phone.normalize(bad).is_err(),
+                "{bad:?} accepted"
+            );
         }
     }
 
     #[test]
     fn provider_ids_are_kept_but_checked() {
-        assert_eq!(IdentifierKind::Telegram.normalize(" 123456789 ").unwrap(), "123456789");
+        assert_eq!(
+            IdentifierKind::Telegram.normalize(" 123456789 ").unwrap(),
+            "123456789"
+        );
         assert!(IdentifierKind::Messenger.normalize("has space").is_err());
         assert!(IdentifierKind::Instagram.normalize("tab\tid").is_err());
     }

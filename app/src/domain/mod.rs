@@ -9,5 +9,5 @@ pub mod text;
 
 pub use channel::ChannelKind;
 pub use conversation::{DeliveryState, Direction, Status};
-pub use identifier::{IdentifierKind, IdentifierError};
+pub use identifier::{IdentifierError, IdentifierKind};
 pub use role::{Permission, Role};

@@ -18,17 +18,26 @@ pub fn state() -> Result<AppState, ServerFnError> {
 }
 
 pub async fn session() -> Result<Session, ServerFnError> {
-    leptos_axum::extract::<Session>().await.map_err(|e| ServerFnError::new(format!("no session: {e}")))
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|e| ServerFnError::new(format!("no session: {e}")))
 }
 
 /// The signed-in, enabled user, if any.
 pub async fn current_user() -> Result<Option<UserView>, ServerFnError> {
     let st = state()?;
     let s = session().await?;
-    let Some(uid) = s.get::<i64>(USER_ID_KEY).await.map_err(|e| ServerFnError::new(e.to_string()))? else {
+    let Some(uid) = s
+        .get::<i64>(USER_ID_KEY)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?
+    else {
         return Ok(None);
     };
-    match users::get(&st.db, uid).await.map_err(super::errors::store)? {
+    match users::get(&st.db, uid)
+        .await
+        .map_err(super::errors::store)?
+    {
         Some(u) if !u.disabled => Ok(Some(u.view())),
         _ => {
             let _ = s.flush().await;
@@ -43,7 +52,10 @@ pub async fn require(p: Permission) -> Result<UserView, ServerFnError> {
         return Err(fail(StatusCode::UNAUTHORIZED, "Please sign in."));
     };
     if !u.role.allows(p) {
-        return Err(fail(StatusCode::FORBIDDEN, "You do not have permission to do that."));
+        return Err(fail(
+            StatusCode::FORBIDDEN,
+            "You do not have permission to do that.",
+        ));
     }
     Ok(u)
 }
@@ -61,8 +73,14 @@ impl LoginLimiter {
 
     fn keys(email: &str, ip: Option<IpAddr>) -> [(String, usize); 2] {
         [
-            (format!("a:{}", email.trim().to_lowercase()), Self::MAX_PER_ACCOUNT),
-            (format!("i:{}", ip.map(|i| i.to_string()).unwrap_or_default()), Self::MAX_PER_ADDRESS),
+            (
+                format!("a:{}", email.trim().to_lowercase()),
+                Self::MAX_PER_ACCOUNT,
+            ),
+            (
+                format!("i:{}", ip.map(|i| i.to_string()).unwrap_or_default()),
+                Self::MAX_PER_ADDRESS,
+            ),
         ]
     }
 

@@ -20,7 +20,10 @@ pub fn store(e: StoreError) -> ServerFnError {
         StoreError::Invalid(m) | StoreError::Conflict(m) => fail(StatusCode::BAD_REQUEST, m),
         other => {
             tracing::error!(error = %other, "storage error");
-            fail(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side; it has been logged.")
+            fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side; it has been logged.",
+            )
         }
     }
 }

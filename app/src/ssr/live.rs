@@ -31,7 +31,12 @@ impl Hub {
         match &self.notify_via {
             Some(pool) => {
                 let payload = serde_json::to_string(&ev).unwrap_or_default();
-                if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)").bind(PG_CHANNEL).bind(payload).execute(pool).await {
+                if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(PG_CHANNEL)
+                    .bind(payload)
+                    .execute(pool)
+                    .await
+                {
                     tracing::warn!(error = %e, "could not publish live event");
                 }
             }

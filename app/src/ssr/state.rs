@@ -19,7 +19,10 @@ pub struct Settings {
 
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings").field("public_url", &self.public_url).field("secret_key", &"<redacted>").finish()
+        f.debug_struct("Settings")
+            .field("public_url", &self.public_url)
+            .field("secret_key", &"<redacted>")
+            .finish()
     }
 }
 
@@ -64,9 +67,25 @@ mod tests {
 
     #[test]
     fn origin_is_scheme_host_port() {
-        let s = |u: &str| Settings { public_url: u.into(), secret_key: String::new() };
-        assert_eq!(s("http://127.0.0.1:3000").public_origin(), "http://127.0.0.1:3000");
-        assert_eq!(s("https://x.example/inbox/").public_origin(), "https://x.example");
-        assert!(format!("{:?}", Settings { public_url: "a".into(), secret_key: "hunter2".into() }).contains("redacted"));
+        let s = |u: &str| Settings {
+            public_url: u.into(),
+            secret_key: String::new(),
+        };
+        assert_eq!(
+            s("http://127.0.0.1:3000").public_origin(),
+            "http://127.0.0.1:3000"
+        );
+        assert_eq!(
+            s("https://x.example/inbox/").public_origin(),
+            "https://x.example"
+        );
+        assert!(format!(
+            "{:?}",
+            Settings {
+                public_url: "a".into(),
+                secret_key: "hunter2".into()
+            }
+        )
+        .contains("redacted"));
     }
 }

@@ -38,13 +38,15 @@ impl AccountRow {
     }
 }
 
-const COLS: &str = "id, channel, provider, name, address, settings, secrets, enabled, state, state_detail";
+const COLS: &str =
+    "id, channel, provider, name, address, settings, secrets, enabled, state, state_detail";
 
 fn row_to_account(r: &sqlx::any::AnyRow) -> Result<AccountRow> {
     let channel: String = r.try_get("channel")?;
     Ok(AccountRow {
         id: r.try_get("id")?,
-        channel: ChannelKind::parse(&channel).ok_or_else(|| StoreError::Invalid(format!("bad channel {channel}")))?,
+        channel: ChannelKind::parse(&channel)
+            .ok_or_else(|| StoreError::Invalid(format!("bad channel {channel}")))?,
         provider: r.try_get("provider")?,
         name: r.try_get("name")?,
         address: r.try_get("address")?,
@@ -83,18 +85,22 @@ pub async fn create(
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<AccountRow> {
-    let row = sqlx::query(&format!("SELECT {COLS} FROM channel_accounts WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.read)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM channel_accounts WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.read)
+    .await?
+    .ok_or(StoreError::NotFound)?;
     row_to_account(&row)
 }
 
 pub async fn list(db: &Db) -> Result<Vec<AccountRow>> {
-    let rows = sqlx::query(&format!("SELECT {COLS} FROM channel_accounts ORDER BY channel, name, id"))
-        .fetch_all(&db.read)
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {COLS} FROM channel_accounts ORDER BY channel, name, id"
+    ))
+    .fetch_all(&db.read)
+    .await?;
     rows.iter().map(row_to_account).collect()
 }
 
@@ -119,7 +125,16 @@ pub async fn ensure_playground_accounts(db: &Db) -> Result<()> {
                 ChannelKind::Sms | ChannelKind::Whatsapp => "+15550100000".to_string(),
                 _ => format!("playground-{}", c.as_str()),
             };
-            create(db, c, PLAYGROUND, &format!("Playground {}", c.label()), &address, &serde_json::json!({}), &serde_json::json!({})).await?;
+            create(
+                db,
+                c,
+                PLAYGROUND,
+                &format!("Playground {}", c.label()),
+                &address,
+                &serde_json::json!({}),
+                &serde_json::json!({}),
+            )
+            .await?;
         }
     }
     Ok(())

@@ -40,7 +40,10 @@ pub async fn list(
          ORDER BY c.last_activity_at DESC, c.id DESC \
          LIMIT $6"
     );
-    let cursor = after.unwrap_or(ListCursor { at: i64::MAX, id: i64::MAX });
+    let cursor = after.unwrap_or(ListCursor {
+        at: i64::MAX,
+        id: i64::MAX,
+    });
     let rows = sqlx::query(&sql)
         .bind(user_id)
         .bind(filter.status.as_str())
@@ -68,7 +71,13 @@ pub async fn list(
         });
     }
     let next = if rows.len() as i64 > limit {
-        items.last().map(|c| ListCursor { at: c.last_activity_at, id: c.id }.encode())
+        items.last().map(|c| {
+            ListCursor {
+                at: c.last_activity_at,
+                id: c.id,
+            }
+            .encode()
+        })
     } else {
         None
     };
@@ -76,7 +85,11 @@ pub async fn list(
 }
 
 /// Returns the conversation of `customer_id`, creating it when missing.
-pub async fn ensure_for_customer(conn: &mut AnyConnection, customer_id: i64, at: i64) -> Result<i64> {
+pub async fn ensure_for_customer(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    at: i64,
+) -> Result<i64> {
     if let Some(r) = sqlx::query("SELECT id FROM conversations WHERE customer_id = $1")
         .bind(customer_id)
         .fetch_optional(&mut *conn)
@@ -148,15 +161,24 @@ pub async fn customer_view(db: &Db, customer_id: i64) -> Result<CustomerView> {
     .fetch_optional(&db.read)
     .await?
     .ok_or(StoreError::NotFound)?;
-    let ids = sqlx::query("SELECT id, kind, value, label FROM identifiers WHERE customer_id = $1 ORDER BY kind, id")
-        .bind(customer_id)
-        .fetch_all(&db.read)
-        .await?;
+    let ids = sqlx::query(
+        "SELECT id, kind, value, label FROM identifiers WHERE customer_id = $1 ORDER BY kind, id",
+    )
+    .bind(customer_id)
+    .fetch_all(&db.read)
+    .await?;
     let mut identifiers = Vec::with_capacity(ids.len());
     for r in &ids {
         let kind: String = r.try_get("kind")?;
-        let Ok(kind) = IdentifierKind::parse(&kind) else { continue };
-        identifiers.push(IdentifierView { id: r.try_get("id")?, kind, value: r.try_get("value")?, label: r.try_get("label")? });
+        let Ok(kind) = IdentifierKind::parse(&kind) else {
+            continue;
+        };
+        identifiers.push(IdentifierView {
+            id: r.try_get("id")?,
+            kind,
+            value: r.try_get("value")?,
+            label: r.try_get("label")?,
+        });
     }
     let pref: Option<String> = c.try_get("preferred_channel")?;
     Ok(CustomerView {
@@ -164,7 +186,9 @@ pub async fn customer_view(db: &Db, customer_id: i64) -> Result<CustomerView> {
         name: c.try_get("name")?,
         preferred_channel: pref.as_deref().and_then(ChannelKind::parse),
         identifiers,
-        channels_used: ChannelKind::from_mask(c.try_get::<Option<i64>, _>("channels_mask")?.unwrap_or(0)),
+        channels_used: ChannelKind::from_mask(
+            c.try_get::<Option<i64>, _>("channels_mask")?.unwrap_or(0),
+        ),
     })
 }
 
@@ -205,7 +229,9 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
         .and_then(|r| {
             let acc: i64 = r.try_get("channel_account_id").ok()?;
             let ident: Option<i64> = r.try_get("identifier_id").ok()?;
-            reply_options.iter().find(|o| o.account_id == acc && Some(o.identifier_id) == ident)
+            reply_options
+                .iter()
+                .find(|o| o.account_id == acc && Some(o.identifier_id) == ident)
         })
         .or_else(|| {
             let ch = last_channel.as_deref().and_then(ChannelKind::parse)?;
@@ -226,11 +252,23 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
 }
 
 /// Changes the status (with a timeline event). Snoozing needs `snoozed_until`.
-pub async fn set_status(db: &Db, id: i64, status: Status, snoozed_until: Option<i64>, actor: i64) -> Result<()> {
+pub async fn set_status(
+    db: &Db,
+    id: i64,
+    status: Status,
+    snoozed_until: Option<i64>,
+    actor: i64,
+) -> Result<()> {
     if status == Status::Snoozed && snoozed_until.is_none_or(|t| t <= now_ms()) {
-        return Err(StoreError::Invalid("a snooze needs a time in the future".into()));
+        return Err(StoreError::Invalid(
+            "a snooze needs a time in the future".into(),
+        ));
     }
-    let until = if status == Status::Snoozed { snoozed_until } else { None };
+    let until = if status == Status::Snoozed {
+        snoozed_until
+    } else {
+        None
+    };
     let mut tx = db.write.begin().await?;
     let n = sqlx::query("UPDATE conversations SET status = $1, snoozed_until = $2 WHERE id = $3")
         .bind(status.as_str())
@@ -243,9 +281,25 @@ pub async fn set_status(db: &Db, id: i64, status: Status, snoozed_until: Option<
         return Err(StoreError::NotFound);
     }
     if status == Status::Snoozed {
-        events::add(&mut tx, id, events::SNOOZE, Some(actor), None, serde_json::json!({ "until": until })).await?;
+        events::add(
+            &mut tx,
+            id,
+            events::SNOOZE,
+            Some(actor),
+            None,
+            serde_json::json!({ "until": until }),
+        )
+        .await?;
     } else {
-        events::add(&mut tx, id, events::STATUS, Some(actor), None, serde_json::json!({ "status": status.as_str() })).await?;
+        events::add(
+            &mut tx,
+            id,
+            events::STATUS,
+            Some(actor),
+            None,
+            serde_json::json!({ "status": status.as_str() }),
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -274,7 +328,15 @@ pub async fn assign(db: &Db, id: i64, assignee: Option<i64>, actor: i64) -> Resu
     if n == 0 {
         return Err(StoreError::NotFound);
     }
-    events::add(&mut tx, id, events::ASSIGN, Some(actor), None, serde_json::json!({ "assignee": name })).await?;
+    events::add(
+        &mut tx,
+        id,
+        events::ASSIGN,
+        Some(actor),
+        None,
+        serde_json::json!({ "assignee": name }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -286,11 +348,21 @@ pub async fn add_note(db: &Db, id: i64, body: &str, actor: i64) -> Result<i64> {
         return Err(StoreError::Invalid("a note cannot be empty".into()));
     }
     if body.chars().count() > 10_000 {
-        return Err(StoreError::Invalid("a note can have at most 10,000 characters".into()));
+        return Err(StoreError::Invalid(
+            "a note can have at most 10,000 characters".into(),
+        ));
     }
     let mut tx = db.write.begin().await?;
     exists(&mut tx, id).await?;
-    let eid = events::add(&mut tx, id, events::NOTE, Some(actor), Some(body), serde_json::json!({})).await?;
+    let eid = events::add(
+        &mut tx,
+        id,
+        events::NOTE,
+        Some(actor),
+        Some(body),
+        serde_json::json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(eid)
 }
@@ -376,7 +448,10 @@ pub async fn recompute_summary(conn: &mut AnyConnection, conversation_id: i64) -
         None => (None, None, String::new(), now_ms()),
     };
     let (in_ch, in_at) = match &newest_in {
-        Some(r) => (Some(r.try_get::<String, _>("channel")?), Some(r.try_get::<i64, _>("created_at")?)),
+        Some(r) => (
+            Some(r.try_get::<String, _>("channel")?),
+            Some(r.try_get::<i64, _>("created_at")?),
+        ),
         None => (None, None),
     };
     sqlx::query(

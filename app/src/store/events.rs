@@ -50,8 +50,14 @@ pub fn summarize(kind: &str, data: &str, actor: Option<&str>) -> String {
             None => format!("{who} unassigned the conversation"),
         },
         SNOOZE => {
-            let until = v.get("until").and_then(|x| x.as_i64()).map(crate::domain::text::format_time);
-            format!("{who} snoozed the conversation until {} UTC", until.unwrap_or_default())
+            let until = v
+                .get("until")
+                .and_then(|x| x.as_i64())
+                .map(crate::domain::text::format_time);
+            format!(
+                "{who} snoozed the conversation until {} UTC",
+                until.unwrap_or_default()
+            )
         }
         NOTE => format!("Private note by {who}"),
         "reopen" => "Reopened when the snooze ended".to_string(),
@@ -65,10 +71,25 @@ mod tests {
 
     #[test]
     fn summaries_read_as_sentences() {
-        assert_eq!(summarize(STATUS, r#"{"status":"resolved"}"#, Some("Sam")), "Sam changed the status to Resolved");
-        assert_eq!(summarize(ASSIGN, r#"{"assignee":"Kim"}"#, Some("Sam")), "Sam assigned the conversation to Kim");
-        assert_eq!(summarize(ASSIGN, r#"{"assignee":null}"#, None), "System unassigned the conversation");
-        assert_eq!(summarize(SNOOZE, r#"{"until":0}"#, Some("Sam")), "Sam snoozed the conversation until 1970-01-01 00:00 UTC");
-        assert_eq!(summarize(STATUS, "not json", None), "System changed the status to ?");
+        assert_eq!(
+            summarize(STATUS, r#"{"status":"resolved"}"#, Some("Sam")),
+            "Sam changed the status to Resolved"
+        );
+        assert_eq!(
+            summarize(ASSIGN, r#"{"assignee":"Kim"}"#, Some("Sam")),
+            "Sam assigned the conversation to Kim"
+        );
+        assert_eq!(
+            summarize(ASSIGN, r#"{"assignee":null}"#, None),
+            "System unassigned the conversation"
+        );
+        assert_eq!(
+            summarize(SNOOZE, r#"{"until":0}"#, Some("Sam")),
+            "Sam snoozed the conversation until 1970-01-01 00:00 UTC"
+        );
+        assert_eq!(
+            summarize(STATUS, "not json", None),
+            "System changed the status to ?"
+        );
     }
 }

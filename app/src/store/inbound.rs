@@ -22,7 +22,13 @@ pub enum Stored {
 /// Attempts before a failing payload stops being retried automatically.
 pub const MAX_ATTEMPTS: i64 = 5;
 
-pub async fn store(db: &Db, account_id: i64, dedupe_key: &str, content_type: &str, payload: &[u8]) -> Result<Stored> {
+pub async fn store(
+    db: &Db,
+    account_id: i64,
+    dedupe_key: &str,
+    content_type: &str,
+    payload: &[u8],
+) -> Result<Stored> {
     let row = sqlx::query(
         "INSERT INTO raw_inbound (channel_account_id, dedupe_key, content_type, payload, state, received_at) \
          VALUES ($1, $2, $3, $4, 'pending', $5) ON CONFLICT (channel_account_id, dedupe_key) DO NOTHING RETURNING id",
@@ -90,6 +96,9 @@ pub async fn mark_error(db: &Db, id: i64, error: &str, final_: bool) -> Result<(
 }
 
 pub async fn state_of(db: &Db, id: i64) -> Result<(String, Option<String>)> {
-    let r = sqlx::query("SELECT state, error FROM raw_inbound WHERE id = $1").bind(id).fetch_one(&db.read).await?;
+    let r = sqlx::query("SELECT state, error FROM raw_inbound WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db.read)
+        .await?;
     Ok((r.try_get("state")?, r.try_get("error")?))
 }

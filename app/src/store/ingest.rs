@@ -44,15 +44,22 @@ pub async fn resolve_identity(
     at: i64,
 ) -> Result<(i64, i64)> {
     let find = "SELECT id, customer_id FROM identifiers WHERE kind = $1 AND value = $2";
-    if let Some(r) = sqlx::query(find).bind(kind.as_str()).bind(value).fetch_optional(&mut *conn).await? {
+    if let Some(r) = sqlx::query(find)
+        .bind(kind.as_str())
+        .bind(value)
+        .fetch_optional(&mut *conn)
+        .await?
+    {
         return Ok((r.try_get("customer_id")?, r.try_get("id")?));
     }
-    let customer_id: i64 = sqlx::query("INSERT INTO customers (name, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id")
-        .bind(name)
-        .bind(at)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("id")?;
+    let customer_id: i64 = sqlx::query(
+        "INSERT INTO customers (name, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id",
+    )
+    .bind(name)
+    .bind(at)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("id")?;
     let r = sqlx::query(
         "INSERT INTO identifiers (customer_id, kind, value, label, created_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (kind, value) DO NOTHING RETURNING id",
@@ -68,8 +75,15 @@ pub async fn resolve_identity(
         Some(r) => Ok((customer_id, r.try_get("id")?)),
         None => {
             // Lost a race with another writer: use theirs and drop our empty customer.
-            sqlx::query("DELETE FROM customers WHERE id = $1").bind(customer_id).execute(&mut *conn).await?;
-            let r = sqlx::query(find).bind(kind.as_str()).bind(value).fetch_one(&mut *conn).await?;
+            sqlx::query("DELETE FROM customers WHERE id = $1")
+                .bind(customer_id)
+                .execute(&mut *conn)
+                .await?;
+            let r = sqlx::query(find)
+                .bind(kind.as_str())
+                .bind(value)
+                .fetch_one(&mut *conn)
+                .await?;
             Ok((r.try_get("customer_id")?, r.try_get("id")?))
         }
     }
@@ -77,7 +91,12 @@ pub async fn resolve_identity(
 
 /// Stores an inbound message in its customer's conversation. Idempotent per
 /// (account, provider message id).
-pub async fn ingest_message(db: &Db, account: &AccountRow, raw_id: Option<i64>, msg: &InboundMessage) -> Result<Ingested> {
+pub async fn ingest_message(
+    db: &Db,
+    account: &AccountRow,
+    raw_id: Option<i64>,
+    msg: &InboundMessage,
+) -> Result<Ingested> {
     if msg.identifier_kind != account.channel.identifier_kind() {
         return Err(StoreError::Invalid(format!(
             "a {} account cannot receive from a {} identifier",
@@ -86,21 +105,38 @@ pub async fn ingest_message(db: &Db, account: &AccountRow, raw_id: Option<i64>, 
         )));
     }
     if msg.provider_message_id.is_empty() || msg.provider_message_id.len() > 512 {
-        return Err(StoreError::Invalid("the provider message id is missing or too long".into()));
+        return Err(StoreError::Invalid(
+            "the provider message id is missing or too long".into(),
+        ));
     }
-    let value = msg.identifier_kind.normalize(&msg.identifier).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let label: String = msg.identifier.trim().chars().filter(|c| !c.is_control()).take(200).collect();
+    let value = msg
+        .identifier_kind
+        .normalize(&msg.identifier)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let label: String = msg
+        .identifier
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
     let name: String = msg
         .display_name
         .as_deref()
-        .map(|n| n.chars().filter(|c| !c.is_control()).take(200).collect::<String>())
+        .map(|n| {
+            n.chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect::<String>()
+        })
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| label.clone());
     let body: String = msg.body_text.chars().take(MAX_INBOUND_CHARS).collect();
     let at = msg.received_at;
 
     let mut tx = db.write.begin().await?;
-    let (customer_id, identifier_id) = resolve_identity(&mut tx, msg.identifier_kind, &value, &label, &name, at).await?;
+    let (customer_id, identifier_id) =
+        resolve_identity(&mut tx, msg.identifier_kind, &value, &label, &name, at).await?;
     let conversation_id = conversations::ensure_for_customer(&mut tx, customer_id, at).await?;
     let inserted = sqlx::query(
         "INSERT INTO messages (conversation_id, customer_id, direction, channel, channel_account_id, identifier_id, \
@@ -136,12 +172,25 @@ pub async fn ingest_message(db: &Db, account: &AccountRow, raw_id: Option<i64>, 
         });
     };
     let message_id: i64 = row.try_get("id")?;
-    conversations::touch_for_message(&mut tx, conversation_id, account.channel, Direction::In, &body, at).await?;
+    conversations::touch_for_message(
+        &mut tx,
+        conversation_id,
+        account.channel,
+        Direction::In,
+        &body,
+        at,
+    )
+    .await?;
     sqlx::query("UPDATE identifiers SET last_inbound_at = $1 WHERE id = $2")
         .bind(at)
         .bind(identifier_id)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(Ingested { conversation_id, message_id, customer_id, duplicate: false })
+    Ok(Ingested {
+        conversation_id,
+        message_id,
+        customer_id,
+        duplicate: false,
+    })
 }

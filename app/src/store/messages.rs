@@ -22,7 +22,9 @@ pub async fn queue_reply(
         return Err(StoreError::Invalid("the message is empty".into()));
     }
     if body.chars().count() > MAX_BODY_CHARS {
-        return Err(StoreError::Invalid(format!("a message can have at most {MAX_BODY_CHARS} characters")));
+        return Err(StoreError::Invalid(format!(
+            "a message can have at most {MAX_BODY_CHARS} characters"
+        )));
     }
     let mut tx = db.write.begin().await?;
     let r = sqlx::query(
@@ -40,12 +42,19 @@ pub async fn queue_reply(
     let customer_id: i64 = r.try_get("customer_id")?;
     let kind: String = r.try_get("kind")?;
     let channel: String = r.try_get("channel")?;
-    let channel = ChannelKind::parse(&channel).ok_or_else(|| StoreError::Invalid("unknown channel".into()))?;
+    let channel = ChannelKind::parse(&channel)
+        .ok_or_else(|| StoreError::Invalid("unknown channel".into()))?;
     if IdentifierKind::parse(&kind).ok() != Some(channel.identifier_kind()) {
-        return Err(StoreError::Invalid(format!("a {} identifier cannot receive {} messages", kind, channel.label())));
+        return Err(StoreError::Invalid(format!(
+            "a {} identifier cannot receive {} messages",
+            kind,
+            channel.label()
+        )));
     }
     if r.try_get::<i64, _>("enabled")? == 0 {
-        return Err(StoreError::Invalid("that channel account is disabled".into()));
+        return Err(StoreError::Invalid(
+            "that channel account is disabled".into(),
+        ));
     }
     let now = now_ms();
     let id: i64 = sqlx::query(
@@ -69,7 +78,8 @@ pub async fn queue_reply(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    conversations::touch_for_message(&mut tx, conversation_id, channel, Direction::Out, body, now).await?;
+    conversations::touch_for_message(&mut tx, conversation_id, channel, Direction::Out, body, now)
+        .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -105,7 +115,10 @@ pub async fn set_delivery(
     .bind(state.as_str())
     .bind(reason)
     .bind(provider_message_id)
-    .bind(matches!(state, DeliveryState::Sent | DeliveryState::Delivered | DeliveryState::Read) as i64)
+    .bind(matches!(
+        state,
+        DeliveryState::Sent | DeliveryState::Delivered | DeliveryState::Read
+    ) as i64)
     .bind(now)
     .bind(matches!(state, DeliveryState::Delivered | DeliveryState::Read) as i64)
     .bind(message_id)
@@ -116,12 +129,18 @@ pub async fn set_delivery(
 }
 
 /// The message an account knows by `provider_message_id`.
-pub async fn by_provider_id(db: &Db, account_id: i64, provider_message_id: &str) -> Result<Option<i64>> {
-    Ok(sqlx::query("SELECT id FROM messages WHERE channel_account_id = $1 AND provider_message_id = $2")
-        .bind(account_id)
-        .bind(provider_message_id)
-        .fetch_optional(&db.read)
-        .await?
-        .map(|r| r.try_get("id"))
-        .transpose()?)
+pub async fn by_provider_id(
+    db: &Db,
+    account_id: i64,
+    provider_message_id: &str,
+) -> Result<Option<i64>> {
+    Ok(sqlx::query(
+        "SELECT id FROM messages WHERE channel_account_id = $1 AND provider_message_id = $2",
+    )
+    .bind(account_id)
+    .bind(provider_message_id)
+    .fetch_optional(&db.read)
+    .await?
+    .map(|r| r.try_get("id"))
+    .transpose()?)
 }

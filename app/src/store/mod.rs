@@ -81,7 +81,9 @@ impl Db {
         match backend {
             Backend::Sqlite => {
                 let url = sqlite_url_with_create(url);
-                if let Some(dir) = sqlite_path(&url).and_then(|p| std::path::Path::new(&p).parent().map(|d| d.to_path_buf())) {
+                if let Some(dir) = sqlite_path(&url)
+                    .and_then(|p| std::path::Path::new(&p).parent().map(|d| d.to_path_buf()))
+                {
                     if !dir.as_os_str().is_empty() {
                         let _ = std::fs::create_dir_all(dir);
                     }
@@ -100,7 +102,12 @@ impl Db {
                     .after_connect(sqlite_setup)
                     .connect_with(opts)
                     .await?;
-                Ok(Db { read, write, backend, url })
+                Ok(Db {
+                    read,
+                    write,
+                    backend,
+                    url,
+                })
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -108,7 +115,12 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(30))
                     .connect(url)
                     .await?;
-                Ok(Db { read: pool.clone(), write: pool, backend, url: url.to_string() })
+                Ok(Db {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                    url: url.to_string(),
+                })
             }
         }
     }
@@ -134,10 +146,14 @@ impl Db {
     }
 }
 
-type SetupFuture<'c> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'c>>;
+type SetupFuture<'c> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'c>>;
 
 /// Per-connection SQLite settings (journal mode is set once, on the file).
-fn sqlite_setup<'c>(conn: &'c mut sqlx::AnyConnection, _meta: sqlx::pool::PoolConnectionMetadata) -> SetupFuture<'c> {
+fn sqlite_setup<'c>(
+    conn: &'c mut sqlx::AnyConnection,
+    _meta: sqlx::pool::PoolConnectionMetadata,
+) -> SetupFuture<'c> {
     Box::pin(async move {
         conn.execute(
             "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
@@ -159,7 +175,9 @@ fn sqlite_url_with_create(url: &str) -> String {
 }
 
 fn sqlite_path(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     if path.is_empty() || path == ":memory:" {
         None
@@ -171,7 +189,9 @@ fn sqlite_path(url: &str) -> Option<String> {
 /// Turns a unique-constraint violation into `Conflict`, leaving other errors as they are.
 pub(crate) fn conflict(e: sqlx::Error, what: &str) -> StoreError {
     match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what.to_string()),
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(what.to_string())
+        }
         _ => StoreError::Sql(e),
     }
 }

@@ -46,7 +46,11 @@ pub async fn claim(db: &Db) -> Result<Option<Job>> {
     .fetch_optional(&db.write)
     .await?;
     Ok(match row {
-        Some(r) => Some(Job { outbox_id: r.try_get("id")?, message_id: r.try_get("message_id")?, attempt: r.try_get("attempts")? }),
+        Some(r) => Some(Job {
+            outbox_id: r.try_get("id")?,
+            message_id: r.try_get("message_id")?,
+            attempt: r.try_get("attempts")?,
+        }),
         None => None,
     })
 }
@@ -64,7 +68,8 @@ pub async fn load(db: &Db, message_id: i64) -> Result<Outbound> {
     Ok(Outbound {
         message_id,
         conversation_id: r.try_get("conversation_id")?,
-        channel: ChannelKind::parse(&ch).ok_or_else(|| StoreError::Invalid(format!("bad channel {ch}")))?,
+        channel: ChannelKind::parse(&ch)
+            .ok_or_else(|| StoreError::Invalid(format!("bad channel {ch}")))?,
         account_id: r.try_get("channel_account_id")?,
         to: r.try_get("recipient")?,
         subject: r.try_get("subject")?,
@@ -73,11 +78,13 @@ pub async fn load(db: &Db, message_id: i64) -> Result<Outbound> {
 }
 
 pub async fn complete(db: &Db, outbox_id: i64) -> Result<()> {
-    sqlx::query("UPDATE outbox SET done_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2")
-        .bind(now_ms())
-        .bind(outbox_id)
-        .execute(&db.write)
-        .await?;
+    sqlx::query(
+        "UPDATE outbox SET done_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2",
+    )
+    .bind(now_ms())
+    .bind(outbox_id)
+    .execute(&db.write)
+    .await?;
     Ok(())
 }
 
@@ -95,12 +102,14 @@ pub async fn retry_later(db: &Db, outbox_id: i64, delay_ms: i64, error: &str) ->
 
 /// Ends the job without delivery (the message is marked failed by the caller).
 pub async fn give_up(db: &Db, outbox_id: i64, error: &str) -> Result<()> {
-    sqlx::query("UPDATE outbox SET done_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3")
-        .bind(now_ms())
-        .bind(error)
-        .bind(outbox_id)
-        .execute(&db.write)
-        .await?;
+    sqlx::query(
+        "UPDATE outbox SET done_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
+    )
+    .bind(now_ms())
+    .bind(error)
+    .bind(outbox_id)
+    .execute(&db.write)
+    .await?;
     Ok(())
 }
 

@@ -73,20 +73,23 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let row = sqlx::query("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
-            .bind(id.to_string())
-            .bind(now_ms())
-            .fetch_optional(&self.db.read)
-            .await
-            .map_err(backend)?;
+        let row =
+            sqlx::query("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
+                .bind(id.to_string())
+                .bind(now_ms())
+                .fetch_optional(&self.db.read)
+                .await
+                .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
         let data: String = row.try_get("data").map_err(backend)?;
         let expires: i64 = row.try_get("expires_at").map_err(backend)?;
-        let expiry_date = time::OffsetDateTime::from_unix_timestamp_nanos(expires as i128 * 1_000_000)
-            .map_err(backend)?;
+        let expiry_date =
+            time::OffsetDateTime::from_unix_timestamp_nanos(expires as i128 * 1_000_000)
+                .map_err(backend)?;
         Ok(Some(Record {
             id: *id,
-            data: serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?,
+            data: serde_json::from_str(&data)
+                .map_err(|e| session_store::Error::Decode(e.to_string()))?,
             expiry_date,
         }))
     }

@@ -10,8 +10,17 @@ use sqlx::Row;
 pub const PAGE: i64 = 50;
 
 /// The `limit` items just before `before` (or the newest ones), oldest first.
-pub async fn page(db: &Db, conversation_id: i64, before: Option<TimelineKey>, limit: i64) -> Result<TimelinePage> {
-    let cursor = before.unwrap_or(TimelineKey { at: i64::MAX, source: Source::Message, id: i64::MAX });
+pub async fn page(
+    db: &Db,
+    conversation_id: i64,
+    before: Option<TimelineKey>,
+    limit: i64,
+) -> Result<TimelinePage> {
+    let cursor = before.unwrap_or(TimelineKey {
+        at: i64::MAX,
+        source: Source::Message,
+        id: i64::MAX,
+    });
     let msgs = sqlx::query(
         "SELECT m.id, m.direction, m.channel, a.name AS account_name, i.label AS identifier, u.name AS author_name, \
                 m.subject, m.body_text, m.delivery_state, m.failure_reason, m.created_at \
@@ -36,7 +45,11 @@ pub async fn page(db: &Db, conversation_id: i64, before: Option<TimelineKey>, li
     )
     .bind(conversation_id)
     .bind(cursor.at)
-    .bind(if before.is_some() { cursor.id_bound_for(Source::Event) } else { i64::MAX })
+    .bind(if before.is_some() {
+        cursor.id_bound_for(Source::Event)
+    } else {
+        i64::MAX
+    })
     .bind(limit + 1)
     .fetch_all(&db.read)
     .await?;
@@ -46,9 +59,11 @@ pub async fn page(db: &Db, conversation_id: i64, before: Option<TimelineKey>, li
         let dir: String = r.try_get("direction")?;
         let ch: String = r.try_get("channel")?;
         let st: String = r.try_get("delivery_state")?;
-        let (Some(direction), Some(channel), Some(delivery_state)) =
-            (Direction::parse(&dir), ChannelKind::parse(&ch), DeliveryState::parse(&st))
-        else {
+        let (Some(direction), Some(channel), Some(delivery_state)) = (
+            Direction::parse(&dir),
+            ChannelKind::parse(&ch),
+            DeliveryState::parse(&st),
+        ) else {
             continue;
         };
         items.push(TimelineItem::Message(MessageView {
@@ -81,7 +96,11 @@ pub async fn page(db: &Db, conversation_id: i64, before: Option<TimelineKey>, li
     items.sort_by_key(|i| std::cmp::Reverse(i.key()));
     let more = items.len() as i64 > limit;
     items.truncate(limit as usize);
-    let older = if more { items.last().map(|i| i.key().encode()) } else { None };
+    let older = if more {
+        items.last().map(|i| i.key().encode())
+    } else {
+        None
+    };
     items.reverse();
     Ok(TimelinePage { items, older })
 }

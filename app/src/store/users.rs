@@ -3,7 +3,9 @@
 use super::{conflict, now_ms, Db, Result, StoreError};
 use crate::domain::Role;
 use crate::model::UserView;
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use sqlx::Row;
 
@@ -19,7 +21,12 @@ pub struct UserRow {
 
 impl UserRow {
     pub fn view(&self) -> UserView {
-        UserView { id: self.id, email: self.email.clone(), name: self.name.clone(), role: self.role }
+        UserView {
+            id: self.id,
+            email: self.email.clone(),
+            name: self.name.clone(),
+            role: self.role,
+        }
     }
 }
 
@@ -47,13 +54,23 @@ pub fn hash_password(password: &str) -> Result<String> {
 /// Checks `password` against a stored hash in constant time.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
 pub const MIN_PASSWORD_LEN: usize = 10;
 
-pub async fn create_user(db: &Db, email: &str, name: &str, role: Role, password: &str) -> Result<i64> {
+pub async fn create_user(
+    db: &Db,
+    email: &str,
+    name: &str,
+    role: Role,
+    password: &str,
+) -> Result<i64> {
     let email = crate::domain::identifier::normalize_email(email)
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
     if password.chars().count() < MIN_PASSWORD_LEN {
@@ -85,30 +102,41 @@ pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRow>> {
     let Ok(email) = crate::domain::identifier::normalize_email(email) else {
         return Ok(None);
     };
-    let row = sqlx::query("SELECT id, email, name, role, password_hash, disabled FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_optional(&db.read)
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, email, name, role, password_hash, disabled FROM users WHERE email = $1",
+    )
+    .bind(email)
+    .fetch_optional(&db.read)
+    .await?;
     row.as_ref().map(row_to_user).transpose()
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<UserRow>> {
-    let row = sqlx::query("SELECT id, email, name, role, password_hash, disabled FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&db.read)
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, email, name, role, password_hash, disabled FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.read)
+    .await?;
     row.as_ref().map(row_to_user).transpose()
 }
 
 pub async fn list(db: &Db) -> Result<Vec<(UserView, bool)>> {
-    let rows = sqlx::query("SELECT id, email, name, role, password_hash, disabled FROM users ORDER BY name, id")
-        .fetch_all(&db.read)
-        .await?;
-    rows.iter().map(|r| row_to_user(r).map(|u| (u.view(), u.disabled))).collect()
+    let rows = sqlx::query(
+        "SELECT id, email, name, role, password_hash, disabled FROM users ORDER BY name, id",
+    )
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| row_to_user(r).map(|u| (u.view(), u.disabled)))
+        .collect()
 }
 
 pub async fn count(db: &Db) -> Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&db.read).await?.try_get("n")?)
+    Ok(sqlx::query("SELECT COUNT(*) AS n FROM users")
+        .fetch_one(&db.read)
+        .await?
+        .try_get("n")?)
 }
 
 /// Disables or enables a user. Disabling ends all of their sessions.
@@ -124,7 +152,10 @@ pub async fn set_disabled(db: &Db, id: i64, disabled: bool) -> Result<()> {
         return Err(StoreError::NotFound);
     }
     if disabled {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(())

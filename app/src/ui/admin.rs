@@ -32,7 +32,10 @@ fn Admin() -> impl IntoView {
     }
     let create = ServerAction::<CreateUser>::new();
     let disable = ServerAction::<SetUserDisabled>::new();
-    let users = Resource::new(move || (create.version().get(), disable.version().get()), |_| admin_users());
+    let users = Resource::new(
+        move || (create.version().get(), disable.version().get()),
+        |_| admin_users(),
+    );
     let accounts = Resource::new(|| (), |_| admin_channel_accounts());
     view! {
         <main class="admin">

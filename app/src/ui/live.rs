@@ -13,7 +13,10 @@ pub struct Live {
 }
 
 pub fn provide_live() {
-    provide_context(Live { tick: RwSignal::new(0), last: RwSignal::new(None) });
+    provide_context(Live {
+        tick: RwSignal::new(0),
+        last: RwSignal::new(None),
+    });
 }
 
 /// Opens the event stream when mounted in the browser (does nothing during SSR).
@@ -35,15 +38,18 @@ fn connect(live: Live) {
         if let Some(old) = s.borrow_mut().take() {
             old.close();
         }
-        let Ok(es) = web_sys::EventSource::new("/api/events") else { return };
-        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            if let Some(text) = e.data().as_string() {
-                if let Ok(ev) = serde_json::from_str::<LiveEvent>(&text) {
-                    live.last.set(Some(ev));
-                    live.tick.update(|t| *t += 1);
+        let Ok(es) = web_sys::EventSource::new("/api/events") else {
+            return;
+        };
+        let on_message =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                if let Some(text) = e.data().as_string() {
+                    if let Ok(ev) = serde_json::from_str::<LiveEvent>(&text) {
+                        live.last.set(Some(ev));
+                        live.tick.update(|t| *t += 1);
+                    }
                 }
-            }
-        });
+            });
         es.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
         // After a dropped connection the browser reconnects by itself; re-fetch what we may

@@ -57,7 +57,10 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let login = ServerAction::<Login>::new();
     let logout = ServerAction::<Logout>::new();
-    let me = Resource::new(move || (login.version().get(), logout.version().get()), |_| me());
+    let me = Resource::new(
+        move || (login.version().get(), logout.version().get()),
+        |_| me(),
+    );
     provide_context(SessionCtx { me, login, logout });
     live::provide_live();
 

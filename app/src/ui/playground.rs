@@ -30,7 +30,11 @@ fn hint(channel: &str) -> &'static str {
 #[component]
 fn Playground() -> impl IntoView {
     let q = use_query_map().get_untracked();
-    let channel = RwSignal::new(q.get("channel").filter(|c| ChannelKind::parse(c).is_some()).unwrap_or_else(|| "sms".into()));
+    let channel = RwSignal::new(
+        q.get("channel")
+            .filter(|c| ChannelKind::parse(c).is_some())
+            .unwrap_or_else(|| "sms".into()),
+    );
     let identifier = RwSignal::new(q.get("identifier").unwrap_or_default());
     let name = RwSignal::new(String::new());
     let body = RwSignal::new(String::new());
@@ -42,7 +46,14 @@ fn Playground() -> impl IntoView {
         }
     });
     let thread = Resource::new(
-        move || (channel.get(), identifier.get(), send.version().get(), live.tick.get()),
+        move || {
+            (
+                channel.get(),
+                identifier.get(),
+                send.version().get(),
+                live.tick.get(),
+            )
+        },
         |(c, i, _, _)| async move {
             if i.trim().is_empty() {
                 Ok(vec![])

@@ -18,7 +18,11 @@ use std::sync::Arc;
 pub enum InboundEvent {
     Message(InboundMessage),
     /// A provider's report about one of our outbound messages.
-    Status { provider_message_id: String, state: DeliveryState, reason: Option<String> },
+    Status {
+        provider_message_id: String,
+        state: DeliveryState,
+        reason: Option<String>,
+    },
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -27,7 +31,11 @@ pub struct ParseError(pub String);
 
 pub trait Receiver: Send + Sync {
     /// Parses one raw payload stored for `account`. Must not panic on any input.
-    fn parse(&self, account: &AccountRow, raw: &RawInbound) -> Result<Vec<InboundEvent>, ParseError>;
+    fn parse(
+        &self,
+        account: &AccountRow,
+        raw: &RawInbound,
+    ) -> Result<Vec<InboundEvent>, ParseError>;
 }
 
 /// A delivery accepted by the provider.
@@ -64,7 +72,11 @@ impl Registry {
     /// Every adapter this build knows.
     pub fn standard() -> Registry {
         let mut r = Registry::default();
-        r.add(app::store::channel_accounts::PLAYGROUND, Arc::new(playground::Playground), Arc::new(playground::Playground));
+        r.add(
+            app::store::channel_accounts::PLAYGROUND,
+            Arc::new(playground::Playground),
+            Arc::new(playground::Playground),
+        );
         r
     }
 

@@ -24,7 +24,11 @@ struct Payload {
 }
 
 impl Receiver for Playground {
-    fn parse(&self, account: &AccountRow, raw: &RawInbound) -> Result<Vec<InboundEvent>, ParseError> {
+    fn parse(
+        &self,
+        account: &AccountRow,
+        raw: &RawInbound,
+    ) -> Result<Vec<InboundEvent>, ParseError> {
         let p: Payload = serde_json::from_slice(&raw.payload)
             .map_err(|e| ParseError(format!("playground payload is not valid: {e}")))?;
         Ok(vec![InboundEvent::Message(InboundMessage {
@@ -46,7 +50,10 @@ impl Sender for Playground {
         if msg.body_text.trim().is_empty() {
             return Err(SendError::Permanent("empty message".into()));
         }
-        Ok(Sent { provider_message_id: format!("pg-out-{}", msg.message_id), state: DeliveryState::Delivered })
+        Ok(Sent {
+            provider_message_id: format!("pg-out-{}", msg.message_id),
+            state: DeliveryState::Delivered,
+        })
     }
 }
 
@@ -71,15 +78,26 @@ mod tests {
     }
 
     fn raw(body: &str) -> RawInbound {
-        RawInbound { id: 1, channel_account_id: 1, content_type: "application/json".into(), payload: body.as_bytes().to_vec(), attempts: 0 }
+        RawInbound {
+            id: 1,
+            channel_account_id: 1,
+            content_type: "application/json".into(),
+            payload: body.as_bytes().to_vec(),
+            attempts: 0,
+        }
     }
 
     #[test]
     fn parses_a_customer_message_for_the_accounts_channel() {
         let ev = Playground
-            .parse(&account(ChannelKind::Sms), &raw(r#"{"id":"pg-1","from":"+1 555 010 2000","name":"Kim","text":"hi","at":5}"#))
+            .parse(
+                &account(ChannelKind::Sms),
+                &raw(r#"{"id":"pg-1","from":"+1 555 010 2000","name":"Kim","text":"hi","at":5}"#),
+            )
             .unwrap();
-        let InboundEvent::Message(m) = &ev[0] else { panic!("not a message") };
+        let InboundEvent::Message(m) = &ev[0] else {
+            panic!("not a message")
+        };
         assert_eq!(m.identifier_kind, IdentifierKind::Phone);
         assert_eq!(m.identifier, "+1 555 010 2000");
         assert_eq!(m.display_name.as_deref(), Some("Kim"));
@@ -89,8 +107,20 @@ mod tests {
 
     #[test]
     fn malformed_payloads_are_errors_not_panics() {
-        for body in ["", "{", "[]", r#"{"id":1}"#, "\u{0}\u{1}", r#"{"id":"x","from":"a","text":"t"}"#] {
-            assert!(Playground.parse(&account(ChannelKind::Email), &raw(body)).is_err(), "{body:?}");
+        for body in [
+            "",
+            "{",
+            "[]",
+            r#"{"id":1}"#,
+            "\u{0}\u{1}",
+            r#"{"id":"x","from":"a","text":"t"}"#,
+        ] {
+            assert!(
+                Playground
+                    .parse(&account(ChannelKind::Email), &raw(body))
+                    .is_err(),
+                "{body:?}"
+            );
         }
     }
 }

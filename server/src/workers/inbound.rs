@@ -11,7 +11,12 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 /// Processes up to `batch` pending payloads; returns how many were looked at.
-pub async fn process_pending(db: &Db, hub: &Hub, registry: &Registry, batch: i64) -> Result<usize, StoreError> {
+pub async fn process_pending(
+    db: &Db,
+    hub: &Hub,
+    registry: &Registry,
+    batch: i64,
+) -> Result<usize, StoreError> {
     let rows = inbound::pending(db, batch).await?;
     for raw in &rows {
         let outcome = process_one(db, hub, registry, raw).await;
@@ -37,24 +42,44 @@ enum Failure {
     Retry(String),
 }
 
-async fn process_one(db: &Db, hub: &Hub, registry: &Registry, raw: &inbound::RawInbound) -> Result<(), Failure> {
-    let account = channel_accounts::get(db, raw.channel_account_id).await.map_err(|e| Failure::Retry(e.to_string()))?;
-    let receiver = registry
-        .receiver(&account.provider)
-        .ok_or_else(|| Failure::Final(format!("no receiver for provider {:?}", account.provider)))?;
-    let events = receiver.parse(&account, raw).map_err(|e| Failure::Final(e.0))?;
+async fn process_one(
+    db: &Db,
+    hub: &Hub,
+    registry: &Registry,
+    raw: &inbound::RawInbound,
+) -> Result<(), Failure> {
+    let account = channel_accounts::get(db, raw.channel_account_id)
+        .await
+        .map_err(|e| Failure::Retry(e.to_string()))?;
+    let receiver = registry.receiver(&account.provider).ok_or_else(|| {
+        Failure::Final(format!("no receiver for provider {:?}", account.provider))
+    })?;
+    let events = receiver
+        .parse(&account, raw)
+        .map_err(|e| Failure::Final(e.0))?;
     for ev in events {
         match ev {
             InboundEvent::Message(m) => {
-                let r = ingest::ingest_message(db, &account, Some(raw.id), &m).await.map_err(|e| match e {
-                    StoreError::Invalid(s) => Failure::Final(s),
-                    other => Failure::Retry(other.to_string()),
-                })?;
+                let r = ingest::ingest_message(db, &account, Some(raw.id), &m)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Invalid(s) => Failure::Final(s),
+                        other => Failure::Retry(other.to_string()),
+                    })?;
                 if !r.duplicate {
-                    hub.publish(LiveEvent { kind: LiveKind::Message, conversation_id: Some(r.conversation_id), message_id: Some(r.message_id) }).await;
+                    hub.publish(LiveEvent {
+                        kind: LiveKind::Message,
+                        conversation_id: Some(r.conversation_id),
+                        message_id: Some(r.message_id),
+                    })
+                    .await;
                 }
             }
-            InboundEvent::Status { provider_message_id, state, reason } => {
+            InboundEvent::Status {
+                provider_message_id,
+                state,
+                reason,
+            } => {
                 let Some(mid) = messages::by_provider_id(db, account.id, &provider_message_id)
                     .await
                     .map_err(|e| Failure::Retry(e.to_string()))?
@@ -65,7 +90,12 @@ async fn process_one(db: &Db, hub: &Hub, registry: &Registry, raw: &inbound::Raw
                     .await
                     .map_err(|e| Failure::Retry(e.to_string()))?
                 {
-                    hub.publish(LiveEvent { kind: LiveKind::Delivery, conversation_id: Some(cid), message_id: Some(mid) }).await;
+                    hub.publish(LiveEvent {
+                        kind: LiveKind::Delivery,
+                        conversation_id: Some(cid),
+                        message_id: Some(mid),
+                    })
+                    .await;
                 }
             }
         }

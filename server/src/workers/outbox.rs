@@ -21,14 +21,31 @@ pub async fn deliver_due(db: &Db, hub: &Hub, registry: &Registry) -> Result<usiz
 }
 
 async fn publish(hub: &Hub, conversation_id: i64, message_id: i64) {
-    hub.publish(LiveEvent { kind: LiveKind::Delivery, conversation_id: Some(conversation_id), message_id: Some(message_id) }).await;
+    hub.publish(LiveEvent {
+        kind: LiveKind::Delivery,
+        conversation_id: Some(conversation_id),
+        message_id: Some(message_id),
+    })
+    .await;
 }
 
-async fn deliver(db: &Db, hub: &Hub, registry: &Registry, job: &outbox::Job) -> Result<(), StoreError> {
+async fn deliver(
+    db: &Db,
+    hub: &Hub,
+    registry: &Registry,
+    job: &outbox::Job,
+) -> Result<(), StoreError> {
     let msg = outbox::load(db, job.message_id).await?;
     let account = channel_accounts::get(db, msg.account_id).await?;
     let fail = |reason: String| async move {
-        messages::set_delivery(db, msg.message_id, DeliveryState::Failed, Some(&reason), None).await?;
+        messages::set_delivery(
+            db,
+            msg.message_id,
+            DeliveryState::Failed,
+            Some(&reason),
+            None,
+        )
+        .await?;
         outbox::give_up(db, job.outbox_id, &reason).await?;
         publish(hub, msg.conversation_id, msg.message_id).await;
         Ok::<(), StoreError>(())
@@ -37,25 +54,52 @@ async fn deliver(db: &Db, hub: &Hub, registry: &Registry, job: &outbox::Job) -> 
         return fail(format!("no sender for provider {:?}", account.provider)).await;
     };
     if !account.enabled {
-        return fail(format!("the channel account {:?} is disabled", account.name)).await;
+        return fail(format!(
+            "the channel account {:?} is disabled",
+            account.name
+        ))
+        .await;
     }
-    if messages::set_delivery(db, msg.message_id, DeliveryState::Sending, None, None).await?.is_some() {
+    if messages::set_delivery(db, msg.message_id, DeliveryState::Sending, None, None)
+        .await?
+        .is_some()
+    {
         publish(hub, msg.conversation_id, msg.message_id).await;
     }
     match sender.send(&account, &msg).await {
         Ok(sent) => {
-            messages::set_delivery(db, msg.message_id, sent.state, None, Some(&sent.provider_message_id)).await?;
+            messages::set_delivery(
+                db,
+                msg.message_id,
+                sent.state,
+                None,
+                Some(&sent.provider_message_id),
+            )
+            .await?;
             outbox::complete(db, job.outbox_id).await?;
             publish(hub, msg.conversation_id, msg.message_id).await;
         }
         Err(SendError::Temporary(e)) if job.attempt < outbox::MAX_ATTEMPTS => {
             let delay = outbox::backoff_ms(job.attempt);
-            let reason = format!("attempt {} failed: {e}; retrying in {} s", job.attempt, delay / 1000);
-            messages::set_delivery(db, msg.message_id, DeliveryState::Queued, Some(&reason), None).await?;
+            let reason = format!(
+                "attempt {} failed: {e}; retrying in {} s",
+                job.attempt,
+                delay / 1000
+            );
+            messages::set_delivery(
+                db,
+                msg.message_id,
+                DeliveryState::Queued,
+                Some(&reason),
+                None,
+            )
+            .await?;
             outbox::retry_later(db, job.outbox_id, delay, &reason).await?;
             publish(hub, msg.conversation_id, msg.message_id).await;
         }
-        Err(SendError::Temporary(e)) => fail(format!("gave up after {} attempts: {e}", job.attempt)).await?,
+        Err(SendError::Temporary(e)) => {
+            fail(format!("gave up after {} attempts: {e}", job.attempt)).await?
+        }
         Err(SendError::Permanent(e)) => fail(e).await?,
     }
     Ok(())

@@ -8,7 +8,12 @@ use std::time::Duration;
 pub async fn wake_due(db: &Db, hub: &Hub) -> Result<usize, StoreError> {
     let ids = conversations::wake_snoozed(db, now_ms()).await?;
     for id in &ids {
-        hub.publish(LiveEvent { kind: LiveKind::Conversation, conversation_id: Some(*id), message_id: None }).await;
+        hub.publish(LiveEvent {
+            kind: LiveKind::Conversation,
+            conversation_id: Some(*id),
+            message_id: None,
+        })
+        .await;
     }
     Ok(ids.len())
 }

@@ -37,7 +37,10 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 fn unique(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{prefix}_{}_{}_{n}", std::process::id(), t % 1_000_000_000)
 }
 
@@ -49,21 +52,36 @@ pub async fn test_db(engine: Engine) -> TestDb {
             let url = format!("sqlite://{}/test.db", dir.display());
             let db = Db::connect(&url).await.expect("open sqlite");
             db.migrate().await.expect("migrate sqlite");
-            TestDb { db, _tmp: Some(tempdir::Dir(dir)), pg_drop: None }
+            TestDb {
+                db,
+                _tmp: Some(tempdir::Dir(dir)),
+                pg_drop: None,
+            }
         }
         Engine::Postgres => {
-            let admin_url = std::env::var("CONVERGENCE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG.to_string());
+            let admin_url = std::env::var("CONVERGENCE_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| DEFAULT_PG.to_string());
             let name = unique("conv_test");
             let admin = Db::connect(&admin_url).await.unwrap_or_else(|e| {
                 panic!("PostgreSQL is needed for these tests ({admin_url}): {e}. Start it or set CONVERGENCE_TEST_POSTGRES_URL.")
             });
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin.write).await.expect("create database");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin.write)
+                .await
+                .expect("create database");
             admin.close().await;
-            let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin_url.clone());
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_string())
+                .unwrap_or(admin_url.clone());
             let url = format!("{base}/{name}");
             let db = Db::connect(&url).await.expect("open pg");
             db.migrate().await.expect("migrate pg");
-            TestDb { db, _tmp: None, pg_drop: Some((admin_url, name)) }
+            TestDb {
+                db,
+                _tmp: None,
+                pg_drop: Some((admin_url, name)),
+            }
         }
     }
 }
@@ -74,11 +92,17 @@ impl Drop for TestDb {
             let db = self.db.clone();
             // Drop from a separate thread with its own runtime: Drop cannot be async.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async move {
                     db.close().await;
                     if let Ok(admin) = Db::connect(&admin_url).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin.write).await;
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&admin.write)
+                                .await;
                         admin.close().await;
                     }
                 });
@@ -123,11 +147,20 @@ impl TestApp {
 
     /// A client with its own cookie jar.
     pub fn client(&self) -> reqwest::Client {
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     /// POSTs a server function form the way the browser's JavaScript does.
-    pub async fn call(&self, c: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn call(
+        &self,
+        c: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
         c.post(self.url(endpoint))
             .header("Origin", &self.addr)
             .header("Accept", "application/json")
@@ -140,8 +173,18 @@ impl TestApp {
     /// A client signed in as `email`.
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Client {
         let c = self.client();
-        let r = self.call(&c, "/api/login", &[("email", email), ("password", password)]).await;
-        assert!(r.status().is_success() || r.status().is_redirection(), "login {email}: {}", r.status());
+        let r = self
+            .call(
+                &c,
+                "/api/login",
+                &[("email", email), ("password", password)],
+            )
+            .await;
+        assert!(
+            r.status().is_success() || r.status().is_redirection(),
+            "login {email}: {}",
+            r.status()
+        );
         c
     }
 }
@@ -153,21 +196,37 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
 
 pub async fn spawn_app_with(engine: Engine, registry: Registry) -> TestApp {
     let t = test_db(engine).await;
-    app::store::channel_accounts::ensure_playground_accounts(&t.db).await.unwrap();
+    app::store::channel_accounts::ensure_playground_accounts(&t.db)
+        .await
+        .unwrap();
     server::demo::load_if_empty(&t.db).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
-    let mut options = leptos::config::LeptosOptions::builder().output_name("convergence").build();
+    let mut options = leptos::config::LeptosOptions::builder()
+        .output_name("convergence")
+        .build();
     options.site_addr = listener.local_addr().unwrap();
     let state = server::startup::build_state(
         t.db.clone(),
         options,
-        Settings { public_url: addr.clone(), secret_key: "test-secret-key-0123456789abcdefghij".into() },
+        Settings {
+            public_url: addr.clone(),
+            secret_key: "test-secret-key-0123456789abcdefghij".into(),
+        },
     );
     server::startup::spawn_workers(&state, registry);
     let router = server::routes::router(state.clone());
     tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
     });
-    TestApp { addr, state, _db: t }
+    TestApp {
+        addr,
+        state,
+        _db: t,
+    }
 }

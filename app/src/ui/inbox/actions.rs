@@ -1,7 +1,6 @@
 use crate::api::conversation::{Assign, SetStatus};
-use crate::api::inbox::list_agents;
 use crate::domain::Status;
-use crate::model::ConversationDetail;
+use crate::model::{ConversationDetail, UserView};
 use crate::ui::err_text;
 use leptos::prelude::*;
 
@@ -9,11 +8,11 @@ use leptos::prelude::*;
 #[component]
 pub fn ConversationActions(
     detail: ConversationDetail,
+    agents: Vec<UserView>,
     set_status: ServerAction<SetStatus>,
     assign: ServerAction<Assign>,
 ) -> impl IntoView {
     let id = detail.id;
-    let agents = Resource::new(|| (), |_| list_agents());
     let status_button = move |to: Status, label: &'static str| {
         view! {
             <ActionForm action=set_status attr:class="inline">
@@ -47,16 +46,10 @@ pub fn ConversationActions(
                 <label for="assignee" class="visually-hidden">"Assignee"</label>
                 <select id="assignee" name="assignee">
                     <option value="" selected=assignee.is_none()>"Unassigned"</option>
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            agents
-                                .await
-                                .unwrap_or_default()
-                                .into_iter()
-                                .map(|u| view! { <option value=u.id selected=assignee == Some(u.id)>{u.name}</option> })
-                                .collect_view()
-                        })}
-                    </Suspense>
+                    {agents
+                        .into_iter()
+                        .map(|u| view! { <option value=u.id selected=assignee == Some(u.id)>{u.name}</option> })
+                        .collect_view()}
                 </select>
                 <button type="submit">"Assign"</button>
             </ActionForm>

@@ -2,7 +2,10 @@ use super::actions::ConversationActions;
 use super::composer::{Composer, NoteForm};
 use super::customer::CustomerPanel;
 use super::timeline::Timeline;
-use crate::api::conversation::{get_conversation, mark_read, AddNote, Assign, SendReply, SetStatus};
+use crate::api::conversation::{
+    get_conversation, mark_read, AddNote, Assign, SendReply, SetStatus,
+};
+use crate::api::inbox::list_agents;
 use crate::domain::Permission;
 use crate::ui::live::Live;
 use crate::ui::{err_text, CurrentUser};
@@ -28,9 +31,14 @@ pub fn ConversationView(id: i64) -> impl IntoView {
         }
     });
     let version = Signal::derive(move || {
-        set_status.version().get() + assign.version().get() + note.version().get() + reply.version().get() + remote.get()
+        set_status.version().get()
+            + assign.version().get()
+            + note.version().get()
+            + reply.version().get()
+            + remote.get()
     });
     let detail = Resource::new(move || (id, version.get()), |(id, _)| get_conversation(id));
+    let agents = Resource::new(|| (), |_| list_agents());
 
     // Opening a conversation marks it read (in the browser, not on GET).
     Effect::new(move |_| {
@@ -47,6 +55,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
         <section class="conversation-pane">
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
+                    let agents = agents.await.unwrap_or_default();
                     match detail.await {
                         Err(e) => view! { <p class="error" role="alert">{err_text(&e)}</p> }.into_any(),
                         Ok(d) => {
@@ -54,7 +63,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
                                 <header class="conversation-header">
                                     <h1>{d.customer.name.clone()}</h1>
                                     <span class="status" data-status=d.status.as_str()>{d.status.label()}</span>
-                                    {can_manage.then(|| view! { <ConversationActions detail=d.clone() set_status assign/> })}
+                                    {can_manage.then(|| view! { <ConversationActions detail=d.clone() agents set_status assign/> })}
                                 </header>
                             }
                                 .into_any()

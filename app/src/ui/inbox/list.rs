@@ -1,9 +1,9 @@
 use super::filter_query;
 use crate::api::inbox::list_conversations;
 use crate::domain::{ChannelKind, Status};
+use crate::ui::err_text;
 use crate::ui::live::Live;
 use crate::ui::widgets::{ChannelIcon, Time};
-use crate::ui::err_text;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -14,15 +14,23 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
     let filters = Memo::new(move |_| {
         let q = query.read();
         (
-            q.get("status").filter(|s| Status::parse(s).is_some()).unwrap_or_else(|| "open".into()),
-            q.get("assignee").filter(|s| ["mine", "unassigned", "all"].contains(&s.as_str())).unwrap_or_else(|| "all".into()),
-            q.get("channel").filter(|s| ChannelKind::parse(s).is_some()).unwrap_or_default(),
+            q.get("status")
+                .filter(|s| Status::parse(s).is_some())
+                .unwrap_or_else(|| "open".into()),
+            q.get("assignee")
+                .filter(|s| ["mine", "unassigned", "all"].contains(&s.as_str()))
+                .unwrap_or_else(|| "all".into()),
+            q.get("channel")
+                .filter(|s| ChannelKind::parse(s).is_some())
+                .unwrap_or_default(),
             q.get("after"),
         )
     });
     let page = Resource::new(
         move || (filters.get(), live.tick.get()),
-        |((status, assignee, channel, after), _)| list_conversations(status, assignee, channel, after),
+        |((status, assignee, channel, after), _)| {
+            list_conversations(status, assignee, channel, after)
+        },
     );
 
     let status_tabs = move || {

@@ -1,6 +1,6 @@
 use crate::api::conversation::get_timeline;
 use crate::domain::Direction;
-use crate::model::{TimelineItem, TimelinePage};
+use crate::model::TimelineItem;
 use crate::ui::err_text;
 use crate::ui::widgets::{ChannelBadge, Delivery, Time};
 use leptos::prelude::*;
@@ -12,24 +12,24 @@ use leptos_router::hooks::use_query_map;
 pub fn Timeline(id: i64, version: Signal<usize>) -> impl IntoView {
     let query = use_query_map();
     let before = Memo::new(move |_| query.read().get("before"));
-    let latest = Resource::new(move || (id, before.get(), version.get()), |(id, b, _)| get_timeline(id, b));
+    let latest = Resource::new(
+        move || (id, before.get(), version.get()),
+        |(id, b, _)| get_timeline(id, b),
+    );
     let older = RwSignal::new(Vec::<TimelineItem>::new());
-    // None until a page of older items has been loaded; then that page's own cursor.
-    let older_cursor = RwSignal::new(None::<Option<String>>);
+    // Cursor of the oldest page shown: set from the latest page when it renders, then from
+    // each older page loaded. Read only in event handlers, so it is a plain stored value.
+    let cursor = StoredValue::new(None::<String>);
+    // Bumped when `cursor` changes, so the "Load older" link re-renders.
+    let cursor_version = RwSignal::new(0usize);
     let loading = RwSignal::new(false);
     let scroller = NodeRef::<leptos::html::Section>::new();
 
-    let cursor = move || -> Option<String> {
-        match older_cursor.get() {
-            Some(c) => c,
-            None => latest.get().and_then(|r| r.ok()).and_then(|p: TimelinePage| p.older),
-        }
-    };
     let load_older = move || {
         if loading.get_untracked() {
             return;
         }
-        let Some(c) = cursor() else { return };
+        let Some(c) = cursor.get_value() else { return };
         loading.set(true);
         leptos::task::spawn_local(async move {
             if let Ok(p) = get_timeline(id, Some(c)).await {
@@ -38,22 +38,12 @@ pub fn Timeline(id: i64, version: Signal<usize>) -> impl IntoView {
                     items.append(o);
                     *o = items;
                 });
-                older_cursor.set(Some(p.older));
+                cursor.set_value(p.older);
+                cursor_version.update(|v| *v += 1);
             }
             loading.set(false);
         });
     };
-
-    // Keep the newest message in view when the latest page (re)loads.
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = latest.get() {
-            request_animation_frame(move || {
-                if let Some(el) = scroller.get_untracked() {
-                    el.set_scroll_top(el.scroll_height());
-                }
-            });
-        }
-    });
 
     view! {
         <section
@@ -68,37 +58,65 @@ pub fn Timeline(id: i64, version: Signal<usize>) -> impl IntoView {
                 }
             }
         >
-            {move || {
-                cursor()
-                    .map(|c| {
-                        view! {
-                            <a
-                                class="load-older"
-                                href=format!("/inbox/{id}?before={c}")
-                                on:click=move |ev| {
-                                    ev.prevent_default();
-                                    load_older();
-                                }
-                            >
-                                {move || if loading.get() { "Loading…" } else { "Load older messages" }}
-                            </a>
-                        }
-                    })
-            }}
-            <For each=move || older.get() key=|i| i.key() children=item_view/>
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match latest.await {
                         Err(e) => view! { <p class="error" role="alert">{err_text(&e)}</p> }.into_any(),
                         Ok(p) => {
-                            let shown: std::collections::HashSet<_> = older.get_untracked().iter().map(|i| i.key()).collect();
-                            p.items.into_iter().filter(|i| !shown.contains(&i.key())).map(item_view).collect_view().into_any()
+                            if older.with_untracked(|o| o.is_empty()) {
+                                cursor.set_value(p.older.clone());
+                            }
+                            scroll_to_end(scroller);
+                            let shown: std::collections::HashSet<_> =
+                                older.with_untracked(|o| o.iter().map(|i| i.key()).collect());
+                            let newest = p
+                                .items
+                                .into_iter()
+                                .filter(|i| !shown.contains(&i.key()))
+                                .map(item_view)
+                                .collect_view();
+                            view! {
+                                {move || {
+                                    cursor_version.track();
+                                    cursor
+                                        .get_value()
+                                        .map(|c| {
+                                            view! {
+                                                <a
+                                                    class="load-older"
+                                                    href=format!("/inbox/{id}?before={c}")
+                                                    on:click=move |ev| {
+                                                        ev.prevent_default();
+                                                        load_older();
+                                                    }
+                                                >
+                                                    {move || if loading.get() { "Loading…" } else { "Load older messages" }}
+                                                </a>
+                                            }
+                                        })
+                                }}
+                                {move || older.get().into_iter().map(item_view).collect_view()}
+                                {newest}
+                            }
+                                .into_any()
                         }
                     }
                 })}
             </Transition>
         </section>
     }
+}
+
+/// Scrolls the timeline to its newest item after the browser has laid it out.
+fn scroll_to_end(scroller: NodeRef<leptos::html::Section>) {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(move || {
+        if let Some(el) = scroller.get_untracked() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = scroller;
 }
 
 fn item_view(item: TimelineItem) -> AnyView {

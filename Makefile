@@ -1,0 +1,81 @@
+# Convergence — developer entry points. Every target works from a fresh clone (scripts/setup.sh
+# installs what is missing: wasm32 target, cargo-leptos 0.3.10, wasm-bindgen CLI, binaryen, and
+# for tests chromium, brotli, PostgreSQL and end2end/node_modules).
+#
+#   make run          serve the app on SQLite with demo data at http://127.0.0.1:3000
+#   make test         everything: cargo test (SQLite + PostgreSQL) and the Playwright suite
+#   make e2e          debug build + Playwright (hydrate and no-JS projects)
+#   make bench        release build, seeded SQLite db, load benchmark on 127.0.0.1:3100
+#   make bench-pg     same against a fresh PostgreSQL database convergence_bench
+#   make bundle-size  brotli-compressed size of convergence.wasm + .js vs the 300 KiB budget
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+PLAYWRIGHT_ARGS ?=
+SEED_ARGS ?=
+BENCH_ARGS ?=
+export SEED_ARGS BENCH_ARGS
+
+# Running target/*/server directly needs LEPTOS_OUTPUT_NAME=convergence LEPTOS_SITE_ROOT=target/site
+# LEPTOS_SITE_PKG_DIR=pkg; scripts/lib.sh and scripts/e2e-server.sh export them.
+
+.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bundle-size clean-e2e
+
+help:
+	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
+
+setup:
+	scripts/setup.sh
+
+setup-test:
+	scripts/setup.sh test
+
+run: setup
+	mkdir -p data
+	CONVERGENCE_DEMO_DATA=1 cargo leptos serve
+
+build: setup
+	cargo leptos build
+
+build-release: setup
+	cargo leptos build --release
+
+# Runs the Rust tests and the browser tests even when the first part fails, then fails if either did.
+test: setup-test
+	@status=0; \
+	echo "==> cargo test --workspace --no-fail-fast"; \
+	CONVERGENCE_TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' cargo test --workspace --no-fail-fast || status=1; \
+	echo "==> make e2e"; \
+	$(MAKE) --no-print-directory e2e || status=1; \
+	if [ $$status -ne 0 ]; then echo "==> make test: FAILED"; else echo "==> make test: all passed"; fi; \
+	exit $$status
+
+cargo-test: setup-test
+	CONVERGENCE_TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' cargo test --workspace --no-fail-fast
+
+e2e: setup-test
+	cargo leptos build
+	$(MAKE) --no-print-directory e2e-only
+
+# Playwright only (assumes a current debug build); its webServer runs scripts/e2e-server.sh.
+e2e-only:
+	mkdir -p end2end/screenshots
+	cd end2end && npx playwright test $(PLAYWRIGHT_ARGS)
+
+bench: build-release
+	scripts/bench.sh sqlite
+
+bench-pg: build-release
+	scripts/setup.sh pg
+	scripts/bench.sh pg
+
+bundle-size: build-release
+	scripts/bundle-size.sh
+
+clean-e2e:
+	rm -rf target/e2e end2end/test-results end2end/playwright-report end2end/screenshots

@@ -1,0 +1,20 @@
+// Scratch: screenshots for a quick look (not part of the suite).
+import { chromium } from 'playwright';
+const base = process.env.BASE || 'http://127.0.0.1:3005';
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox','--disable-gpu','--disable-background-networking','--disable-component-update','--disable-sync','--disable-quic','--no-first-run'] });
+const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+page.on('console', m => { if (m.type() === 'error' || m.type() === 'warning') console.log('console:', m.type(), m.text()); });
+page.on('pageerror', e => console.log('pageerror:', e.message));
+await page.goto(base + '/login');
+await page.screenshot({ path: '/tmp/shot/login.png' });
+await page.getByLabel('Email').fill('support@convergence.test');
+await page.getByLabel('Password').fill('support-password-1');
+await page.getByRole('button', { name: 'Sign in' }).click();
+await page.waitForURL('**/inbox', { timeout: 10000 }).catch(e => console.log('no inbox url', page.url()));
+await page.waitForTimeout(1500);
+await page.screenshot({ path: '/tmp/shot/inbox.png' });
+await page.getByRole('link', { name: /Ada Lovelace/ }).click();
+await page.waitForTimeout(2000);
+await page.screenshot({ path: '/tmp/shot/conversation.png' });
+console.log('url', page.url());
+await browser.close();

@@ -1,0 +1,90 @@
+import {
+  test,
+  expect,
+  USERS,
+  login,
+  conversationList,
+  timeline,
+  screenshot,
+  installHydrationProbe,
+  randomPhone,
+  uniqueSuffix,
+  gotoApp,
+} from './support';
+
+test('a playground message reaches another agent live; the reply reaches the customer', async ({ page, browser, baseURL }) => {
+  test.setTimeout(90_000);
+  const suffix = uniqueSuffix();
+  const phone = randomPhone();
+  const customerName = `Live Test ${suffix}`;
+  const inboundText = `Hello from the playground ${suffix}`;
+  const replyText = `Reply from Alex ${suffix}`;
+
+  // Agent B (support2) in their own browser context, watching the inbox.
+  const contextB = await browser.newContext({ baseURL });
+  await installHydrationProbe(contextB);
+  const pageB = await contextB.newPage();
+  try {
+    await login(pageB, USERS.support2);
+    const listB = conversationList(pageB);
+    await expect(listB.locator('a').first()).toBeVisible();
+    await expect(listB.getByRole('link', { name: new RegExp(customerName) })).toHaveCount(0);
+    // Marks this document: if the list only shows the customer after a reload, this is gone.
+    await pageB.evaluate(() => ((window as unknown as { __e2eMarker?: string }).__e2eMarker = 'no-reload'));
+
+    // Agent A (support) plays a brand-new customer on SMS.
+    const pageA = page;
+    await login(pageA, USERS.support);
+    await gotoApp(pageA, '/playground');
+    await expect(pageA.getByRole('heading', { name: 'Playground' })).toBeVisible();
+    await pageA.getByRole('combobox', { name: 'Channel' }).selectOption('sms');
+    await pageA.getByRole('textbox', { name: 'Customer identifier' }).fill(phone);
+    await pageA.getByRole('textbox', { name: 'Customer name' }).fill(customerName);
+    await pageA.getByRole('textbox', { name: 'Message', exact: true }).fill(inboundText);
+    await pageA.getByRole('button', { name: 'Send as customer' }).click();
+
+    const customerView = pageA.getByRole('region', { name: 'Customer view' });
+    await expect(customerView.locator('li[data-direction="in"]', { hasText: inboundText })).toBeVisible({ timeout: 5_000 });
+
+    // B's list shows the new customer without a reload.
+    const newConversation = listB.getByRole('link', { name: new RegExp(customerName) });
+    await expect(newConversation).toBeVisible({ timeout: 5_000 });
+    await expect(newConversation).toHaveAttribute('data-channel', 'sms');
+    await expect(newConversation.getByLabel('SMS', { exact: true })).toBeVisible();
+    expect(await pageB.evaluate(() => (window as unknown as { __e2eMarker?: string }).__e2eMarker)).toBe('no-reload');
+    await screenshot(pageB, 'live-inbox-new-customer');
+
+    // B opens it and replies on SMS.
+    await newConversation.click();
+    await expect(pageB).toHaveURL(/\/inbox\/\d+/);
+    const tl = timeline(pageB);
+    await expect(tl.locator('article[data-direction="in"][data-channel="sms"]', { hasText: inboundText })).toBeVisible();
+    await expect(pageB.getByRole('complementary', { name: 'Customer' }).getByRole('heading', { name: customerName })).toBeVisible();
+
+    const via = pageB.getByRole('combobox', { name: 'Reply via' });
+    await expect(via).toBeEnabled();
+    const options = await via.locator('option').evaluateAll((els) =>
+      els.map((o) => ({ value: (o as HTMLOptionElement).value, label: (o.textContent ?? '').trim() })),
+    );
+    const phoneDigits = phone.replace(/\D/g, '');
+    const smsOption = options.find((o) => o.label.startsWith('SMS') && o.label.replace(/\D/g, '').includes(phoneDigits));
+    expect(smsOption, `a "Reply via" option for SMS to ${phone}; options were: ${JSON.stringify(options)}`).toBeTruthy();
+    await via.selectOption(smsOption!.value);
+    await pageB.getByRole('textbox', { name: 'Message', exact: true }).fill(replyText);
+    await pageB.getByRole('button', { name: 'Send', exact: true }).click();
+
+    const outbound = tl.locator('article[data-direction="out"]', { hasText: replyText });
+    await expect(outbound).toBeVisible({ timeout: 5_000 });
+    await expect(outbound).toHaveAttribute('data-channel', 'sms');
+    await expect(outbound.locator('.delivery')).toHaveText('delivered', { timeout: 15_000 });
+    await screenshot(pageB, 'live-conversation-replied');
+
+    // The customer (A's playground, same channel + identifier) sees the reply.
+    const reply = customerView.locator('li[data-direction="out"]', { hasText: replyText });
+    await expect(reply).toBeVisible({ timeout: 10_000 });
+    await expect(reply.locator('.delivery')).toHaveText(/^(sent|delivered)$/);
+    await screenshot(pageA, 'playground');
+  } finally {
+    await contextB.close();
+  }
+});

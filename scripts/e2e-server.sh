@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Started by Playwright's webServer (end2end/playwright.config.ts): a fresh SQLite database with
+# demo data, the debug server built by `cargo leptos build`, listening on 127.0.0.1:3000.
+# Server output also goes to target/e2e/server.log.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+SERVER_BIN="${E2E_SERVER_BIN:-target/debug/server}"
+if [ ! -x "$SERVER_BIN" ] || [ ! -f target/site/pkg/convergence.wasm ]; then
+  echo "[e2e-server] $SERVER_BIN or target/site/pkg/convergence.wasm missing; run 'cargo leptos build' (or 'make e2e') first" >&2
+  exit 1
+fi
+
+rm -rf target/e2e
+mkdir -p target/e2e
+
+# Serve a snapshot of the client bundle: a `cargo leptos build` started while the suite runs
+# recreates target/site and would otherwise swap the JS/wasm under the running tests.
+SITE_ROOT=target/site
+if [ "${E2E_SITE_SNAPSHOT:-1}" != 0 ]; then
+  cp -a target/site target/e2e/site
+  SITE_ROOT=target/e2e/site
+fi
+
+export CONVERGENCE_DATABASE_URL="sqlite://target/e2e/e2e.db"
+export CONVERGENCE_DEMO_DATA=1
+export CONVERGENCE_LISTEN=127.0.0.1:3000
+export CONVERGENCE_PUBLIC_URL=http://127.0.0.1:3000
+export CONVERGENCE_SECRET_KEY=e2e-secret-key-0123456789abcdef-0123456789
+export LEPTOS_OUTPUT_NAME=convergence
+export LEPTOS_SITE_ROOT="$SITE_ROOT"
+export LEPTOS_SITE_PKG_DIR=pkg
+export LEPTOS_SITE_ADDR=127.0.0.1:3000
+export RUST_LOG="${RUST_LOG:-info}"
+
+# stdout -> log file (+ Playwright, which ignores it unless E2E_SERVER_LOG=1);
+# stderr -> log file + Playwright's output (panics and errors stay visible).
+exec > >(tee -a target/e2e/server.log) 2> >(tee -a target/e2e/server.log >&2)
+exec "$SERVER_BIN" serve

@@ -1,0 +1,61 @@
+# Shared helpers for scripts that run the server binary directly (sourced, not executed).
+# shellcheck shell=bash
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# The Leptos settings `cargo leptos serve` would otherwise provide.
+export LEPTOS_OUTPUT_NAME=convergence
+export LEPTOS_SITE_ROOT=target/site
+export LEPTOS_SITE_PKG_DIR=pkg
+
+log() { printf '[%s] %s\n' "${LOG_TAG:-script}" "$*"; }
+fail() {
+  printf '[%s] ERROR: %s\n' "${LOG_TAG:-script}" "$*" >&2
+  exit 1
+}
+
+SERVER_PID=""
+
+stop_server() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    log "stopping server (pid $SERVER_PID)"
+    kill "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=""
+}
+
+# start_server BIN LOGFILE BASE_URL — runs `BIN serve` in the background (CONVERGENCE_* env must be
+# exported already), stops it on exit, and waits until BASE_URL/healthz answers.
+start_server() {
+  local bin="$1" logfile="$2" base_url="$3"
+  [ -x "$bin" ] || fail "$bin not found; build first"
+  if curl -fsS -o /dev/null --max-time 2 "$base_url/healthz" 2>/dev/null; then
+    fail "something already answers on $base_url; stop it first"
+  fi
+  mkdir -p "$(dirname "$logfile")"
+  log "starting $bin serve on $base_url (log: $logfile)"
+  "$bin" serve >"$logfile" 2>&1 &
+  SERVER_PID=$!
+  trap stop_server EXIT
+  trap 'exit 130' INT TERM
+  for _ in $(seq 1 600); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      tail -n 30 "$logfile" >&2 || true
+      SERVER_PID=""
+      fail "server exited during startup (see $logfile)"
+    fi
+    if curl -fsS -o /dev/null --max-time 2 "$base_url/healthz" 2>/dev/null; then
+      log "server is up"
+      return 0
+    fi
+    sleep 0.2
+  done
+  tail -n 30 "$logfile" >&2 || true
+  fail "server did not answer $base_url/healthz within 120 s"
+}
