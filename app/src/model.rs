@@ -166,6 +166,8 @@ pub struct ConversationDetail {
     pub reply_options: Vec<ReplyOption>,
     /// Key of the default reply option (channel of the last inbound message).
     pub default_reply: Option<String>,
+    /// Staff the conversation can be assigned to.
+    pub agents: Vec<UserView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

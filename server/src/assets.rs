@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 
 const EXTENSIONS: &[&str] = &["wasm", "js", "css"];
 
-/// Writes `FILE.br` next to every bundle file in `dir` whose `.br` is missing or older.
+/// Writes `FILE.br` next to every bundle file in `dir` whose `.br` is missing or older, when
+/// `compress` is set (release builds). Without it (debug builds, whose bundle is large and
+/// changes often) stale `.br` files are only removed, so an old bundle is never served.
 /// Returns the files compressed.
-pub fn precompress_dir(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+pub fn precompress_dir(dir: &Path, compress: bool) -> std::io::Result<Vec<PathBuf>> {
     let mut done = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
@@ -28,6 +30,12 @@ pub fn precompress_dir(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
             _ => false,
         };
         if fresh {
+            continue;
+        }
+        if !compress {
+            if br.exists() {
+                std::fs::remove_file(&br)?;
+            }
             continue;
         }
         let data = std::fs::read(&path)?;
@@ -56,7 +64,12 @@ mod tests {
         let body = "fn main() { println!(\"hello\"); }\n".repeat(200);
         std::fs::write(dir.join("app.js"), &body).unwrap();
         std::fs::write(dir.join("notes.txt"), "not a bundle file").unwrap();
-        let first = precompress_dir(&dir).unwrap();
+        assert!(
+            precompress_dir(&dir, false).unwrap().is_empty(),
+            "nothing compressed in debug mode"
+        );
+        assert!(!dir.join("app.js.br").exists());
+        let first = precompress_dir(&dir, true).unwrap();
         assert_eq!(first, vec![dir.join("app.js")]);
         assert!(!dir.join("notes.txt.br").exists());
         let mut out = String::new();
@@ -66,7 +79,7 @@ mod tests {
         assert_eq!(out, body);
         assert!(std::fs::metadata(dir.join("app.js.br")).unwrap().len() < body.len() as u64 / 5);
         assert!(
-            precompress_dir(&dir).unwrap().is_empty(),
+            precompress_dir(&dir, true).unwrap().is_empty(),
             "up-to-date files are left alone"
         );
         std::fs::remove_dir_all(&dir).unwrap();

@@ -81,17 +81,23 @@ pub async fn serve(cli: &Cli) -> Result<(), BoxError> {
             secret_key: cli.secret(),
         },
     );
+    // Release builds compress the bundle before listening, so the first browser already gets
+    // the small file; only files that changed since the last start are compressed.
     let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root)
         .join(&*state.leptos_options.site_pkg_dir);
-    tokio::task::spawn_blocking(move || match crate::assets::precompress_dir(&pkg_dir) {
+    match tokio::task::spawn_blocking(move || {
+        crate::assets::precompress_dir(&pkg_dir, !cfg!(debug_assertions))
+    })
+    .await?
+    {
         Ok(files) if !files.is_empty() => {
             tracing::info!("pre-compressed {} bundle files", files.len())
         }
         Ok(_) => {}
         Err(e) => {
-            tracing::warn!(error = %e, dir = %pkg_dir.display(), "could not pre-compress the bundle")
+            tracing::warn!(error = %e, "could not pre-compress the bundle; serving it compressed on the fly")
         }
-    });
+    }
     spawn_workers(&state, Registry::standard());
     let app = routes::router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;

@@ -30,7 +30,6 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
             ],
             Permission::ReadConversations,
         ),
-        ("/api/agents", vec![], Permission::ReadConversations),
         (
             "/api/conversation",
             vec![("id", conv.clone())],

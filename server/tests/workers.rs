@@ -206,8 +206,7 @@ async fn inbound_worker_ingests_good_payloads_and_keeps_bad_ones_visible(db: Db)
         .await
         .unwrap()
         .unwrap();
-    let hub = Hub::new(&db);
-    let mut rx = hub.subscribe();
+    let (hub, mut rx) = common::live_hub(&db).await;
     let good =
         br#"{"id":"u1","from":"700100999","name":"Tg User","text":"hi from telegram","at":5000}"#;
     let inbound::Stored::New(good_id) = inbound::store(&db, acc.id, "u1", "application/json", good)
@@ -251,7 +250,10 @@ async fn inbound_worker_ingests_good_payloads_and_keeps_bad_ones_visible(db: Db)
     let (state, err) = inbound::state_of(&db, wrong_id).await.unwrap();
     assert_eq!(state, "failed");
     assert!(err.unwrap().contains("provider id"));
-    let ev = rx.try_recv().expect("a live event for the new message");
+    let ev = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
+        .await
+        .expect("a live event for the new message")
+        .unwrap();
     assert_eq!(ev.kind, app::model::LiveKind::Message);
     let d = conversations::detail(&db, ev.conversation_id.unwrap())
         .await

@@ -1,4 +1,4 @@
-use crate::model::{ConversationPage, UserView};
+use crate::model::ConversationPage;
 use leptos::prelude::*;
 
 /// One page of the conversation list. `status`, `assignee` and `channel` are the URL forms
@@ -29,20 +29,4 @@ pub async fn list_conversations(
     conversations::list(&st.db, user.id, &filter, after, conversations::LIST_PAGE)
         .await
         .map_err(errors::store)
-}
-
-/// Staff who can be assigned conversations.
-#[server(endpoint = "agents")]
-pub async fn list_agents() -> Result<Vec<UserView>, ServerFnError> {
-    use crate::domain::{Permission, Role};
-    use crate::ssr::{auth, errors};
-    auth::require(Permission::ReadConversations).await?;
-    let st = auth::state()?;
-    Ok(crate::store::users::list(&st.db)
-        .await
-        .map_err(errors::store)?
-        .into_iter()
-        .filter(|(u, disabled)| !disabled && u.role != Role::Marketing)
-        .map(|(u, _)| u)
-        .collect())
 }

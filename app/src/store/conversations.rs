@@ -240,6 +240,12 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
         .or(reply_options.first())
         .map(|o| o.key());
     let status: String = c.try_get("status")?;
+    let agents = super::users::list(db)
+        .await?
+        .into_iter()
+        .filter(|(u, disabled)| !disabled && u.role != crate::domain::Role::Marketing)
+        .map(|(u, _)| u)
+        .collect();
     Ok(ConversationDetail {
         id: conversation_id,
         status: Status::parse(&status).unwrap_or(Status::Open),
@@ -248,6 +254,7 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
         customer,
         reply_options,
         default_reply,
+        agents,
     })
 }
 

@@ -13,16 +13,10 @@ pub fn ChannelIcon(channel: ChannelKind) -> impl IntoView {
     }
 }
 
-/// A channel badge: icon and name.
+/// A channel badge: the channel's name in its colour.
 #[component]
 pub fn ChannelBadge(channel: ChannelKind) -> impl IntoView {
-    view! {
-        <span class="badge" data-channel=channel.as_str()>
-            <span aria-hidden="true">{channel.glyph()}</span>
-            " "
-            {channel.label()}
-        </span>
-    }
+    view! { <span class="badge" data-channel=channel.as_str()>{channel.label()}</span> }
 }
 
 #[component]

@@ -230,3 +230,38 @@ pub async fn spawn_app_with(engine: Engine, registry: Registry) -> TestApp {
         _db: t,
     }
 }
+
+/// A hub as a server process has it, with a subscriber. On PostgreSQL events travel through
+/// NOTIFY, so the process's listener is started and a probe event is awaited before returning.
+pub async fn live_hub(
+    db: &Db,
+) -> (
+    app::ssr::live::Hub,
+    tokio::sync::broadcast::Receiver<app::model::LiveEvent>,
+) {
+    use app::model::{LiveEvent, LiveKind};
+    let hub = app::ssr::live::Hub::new(db);
+    let mut rx = hub.subscribe();
+    if hub.uses_notify() {
+        tokio::spawn(app::ssr::live::run_pg_listener(db.url.clone(), hub.clone()));
+        let probe = LiveEvent {
+            kind: LiveKind::Conversation,
+            conversation_id: Some(-1),
+            message_id: None,
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            loop {
+                hub.publish(probe.clone()).await;
+                if let Ok(Ok(_)) =
+                    tokio::time::timeout(std::time::Duration::from_millis(100), rx.recv()).await
+                {
+                    break;
+                }
+            }
+        })
+        .await
+        .expect("the live listener never started");
+        while rx.try_recv().is_ok() {}
+    }
+    (hub, rx)
+}

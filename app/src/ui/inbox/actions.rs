@@ -1,6 +1,6 @@
 use crate::api::conversation::{Assign, SetStatus};
 use crate::domain::Status;
-use crate::model::{ConversationDetail, UserView};
+use crate::model::ConversationDetail;
 use crate::ui::err_text;
 use leptos::prelude::*;
 
@@ -8,7 +8,6 @@ use leptos::prelude::*;
 #[component]
 pub fn ConversationActions(
     detail: ConversationDetail,
-    agents: Vec<UserView>,
     set_status: ServerAction<SetStatus>,
     assign: ServerAction<Assign>,
 ) -> impl IntoView {
@@ -46,9 +45,10 @@ pub fn ConversationActions(
                 <label for="assignee" class="visually-hidden">"Assignee"</label>
                 <select id="assignee" name="assignee">
                     <option value="" selected=assignee.is_none()>"Unassigned"</option>
-                    {agents
-                        .into_iter()
-                        .map(|u| view! { <option value=u.id selected=assignee == Some(u.id)>{u.name}</option> })
+                    {detail
+                        .agents
+                        .iter()
+                        .map(|u| view! { <option value=u.id selected=assignee == Some(u.id)>{u.name.clone()}</option> })
                         .collect_view()}
                 </select>
                 <button type="submit">"Assign"</button>

@@ -5,13 +5,17 @@ use super::timeline::Timeline;
 use crate::api::conversation::{
     get_conversation, mark_read, AddNote, Assign, SendReply, SetStatus,
 };
-use crate::api::inbox::list_agents;
 use crate::domain::Permission;
 use crate::ui::live::Live;
 use crate::ui::{err_text, CurrentUser};
 use leptos::prelude::*;
 
-/// The middle and right panes for one conversation.
+/// The middle and right panes for one conversation: header, timeline, composers, customer.
+///
+/// Each resource is awaited in exactly one Suspense boundary: Leptos 0.8 can stall an SSR
+/// response when one resource is read under several boundaries (leptos-rs/leptos#4851). The
+/// header, composers and customer panel therefore come from one `Suspend` and are placed on
+/// the page by CSS grid areas; the timeline has its own resource and boundary.
 #[component]
 pub fn ConversationView(id: i64) -> impl IntoView {
     let live = expect_context::<Live>();
@@ -38,7 +42,6 @@ pub fn ConversationView(id: i64) -> impl IntoView {
             + remote.get()
     });
     let detail = Resource::new(move || (id, version.get()), |(id, _)| get_conversation(id));
-    let agents = Resource::new(|| (), |_| list_agents());
 
     // Opening a conversation marks it read (in the browser, not on GET).
     Effect::new(move |_| {
@@ -52,48 +55,29 @@ pub fn ConversationView(id: i64) -> impl IntoView {
     let can_note = user.can(Permission::WriteNotes);
 
     view! {
-        <section class="conversation-pane">
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let agents = agents.await.unwrap_or_default();
-                    match detail.await {
-                        Err(e) => view! { <p class="error" role="alert">{err_text(&e)}</p> }.into_any(),
-                        Ok(d) => {
-                            view! {
-                                <header class="conversation-header">
-                                    <h1>{d.customer.name.clone()}</h1>
-                                    <span class="status" data-status=d.status.as_str()>{d.status.label()}</span>
-                                    {can_manage.then(|| view! { <ConversationActions detail=d.clone() agents set_status assign/> })}
-                                </header>
-                            }
-                                .into_any()
-                        }
-                    }
-                })}
-            </Transition>
-            <Timeline id version/>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match detail.await {
-                        Err(_) => ().into_any(),
-                        Ok(d) => {
-                            view! {
-                                <div class="composers">
-                                    {can_reply.then(|| view! { <Composer detail=d.clone() action=reply/> })}
-                                    {can_note.then(|| view! { <NoteForm id=d.id action=note/> })}
-                                </div>
-                            }
-                                .into_any()
-                        }
-                    }
-                })}
-            </Transition>
-        </section>
-        <Transition fallback=|| view! { <aside class="customer-pane" aria-label="Customer"></aside> }>
+        <Timeline id version/>
+        <Transition fallback=|| view! { <header class="conversation-header"><p class="loading">"Loading…"</p></header> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <CustomerPanel customer=d.customer/> }.into_any(),
-                    Err(_) => view! { <aside class="customer-pane" aria-label="Customer"></aside> }.into_any(),
+                    Err(e) => view! {
+                        <header class="conversation-header">
+                            <p class="error" role="alert">{err_text(&e)}</p>
+                        </header>
+                    }
+                    .into_any(),
+                    Ok(d) => view! {
+                        <header class="conversation-header">
+                            <h1>{d.customer.name.clone()}</h1>
+                            <span class="status" data-status=d.status.as_str()>{d.status.label()}</span>
+                            {can_manage.then(|| view! { <ConversationActions detail=d.clone() set_status assign/> })}
+                        </header>
+                        <div class="composers">
+                            {can_reply.then(|| view! { <Composer detail=d.clone() action=reply/> })}
+                            {can_note.then(|| view! { <NoteForm id=d.id action=note/> })}
+                        </div>
+                        <CustomerPanel customer=d.customer/>
+                    }
+                    .into_any(),
                 }
             })}
         </Transition>

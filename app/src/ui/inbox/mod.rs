@@ -31,10 +31,10 @@ fn Inbox() -> impl IntoView {
                 Some(id) => view! { <conversation::ConversationView id/> }.into_any(),
                 None => {
                     view! {
-                        <section class="conversation-pane empty">
+                        <section class="conversation-empty">
                             <p>"Choose a conversation on the left."</p>
                         </section>
-                        <aside class="customer-pane empty" aria-label="Customer"></aside>
+                        <aside class="customer-pane" aria-label="Customer"></aside>
                     }
                         .into_any()
                 }
