@@ -5,7 +5,7 @@ mod common;
 use app::domain::cursor::{ListCursor, TimelineKey};
 use app::domain::{ChannelKind, DeliveryState, IdentifierKind, Role, Status};
 use app::model::{AssigneeFilter, ListFilter, TimelineItem};
-use app::store::ingest::{ingest_message, InboundMessage};
+use app::store::ingest::{ingest_message, InboundMessage, Ingested};
 use app::store::{
     channel_accounts, conversations, inbound, messages, outbox, timeline, users, Db, StoreError,
 };
@@ -31,6 +31,32 @@ fn msg(kind: IdentifierKind, who: &str, id: &str, text: &str, at: i64) -> Inboun
         body_html: None,
         received_at: at,
     }
+}
+
+/// A support agent.
+async fn agent(db: &Db, email: &str, name: &str) -> i64 {
+    users::create_user(db, email, name, Role::Support, "password-123")
+        .await
+        .unwrap()
+}
+
+/// An inbound SMS from `phone`, stored through the ingest path.
+async fn sms_in(
+    db: &Db,
+    acc: &channel_accounts::AccountRow,
+    phone: &str,
+    id: &str,
+    text: &str,
+    at: i64,
+) -> Ingested {
+    ingest_message(
+        db,
+        acc,
+        None,
+        &msg(IdentifierKind::Phone, phone, id, text, at),
+    )
+    .await
+    .unwrap()
 }
 
 fn all_open() -> ListFilter {
@@ -106,26 +132,12 @@ async fn inbound_threads_by_identifier_and_is_idempotent(db: Db) {
     .unwrap();
     assert!(!a.duplicate);
     // The same number written another way is the same customer and conversation.
-    let b = ingest_message(
-        &db,
-        &sms,
-        None,
-        &msg(IdentifierKind::Phone, "+14155550101", "m2", "again", 2_000),
-    )
-    .await
-    .unwrap();
+    let b = sms_in(&db, &sms, "+14155550101", "m2", "again", 2_000).await;
     assert_eq!(a.customer_id, b.customer_id);
     assert_eq!(a.conversation_id, b.conversation_id);
     assert_ne!(a.message_id, b.message_id);
     // A provider retry of m1 adds nothing.
-    let c = ingest_message(
-        &db,
-        &sms,
-        None,
-        &msg(IdentifierKind::Phone, "+14155550101", "m1", "hello", 1_000),
-    )
-    .await
-    .unwrap();
+    let c = sms_in(&db, &sms, "+14155550101", "m1", "hello", 1_000).await;
     assert!(c.duplicate);
     assert_eq!(c.message_id, a.message_id);
     let page = timeline::page(&db, a.conversation_id, None, 50)
@@ -133,14 +145,7 @@ async fn inbound_threads_by_identifier_and_is_idempotent(db: Db) {
         .unwrap();
     assert_eq!(page.items.len(), 2);
     // Another number is another customer.
-    let d = ingest_message(
-        &db,
-        &sms,
-        None,
-        &msg(IdentifierKind::Phone, "+14155550102", "m3", "hi", 3_000),
-    )
-    .await
-    .unwrap();
+    let d = sms_in(&db, &sms, "+14155550102", "m3", "hi", 3_000).await;
     assert_ne!(d.customer_id, a.customer_id);
     // Wrong identifier kind for the account is refused, not stored.
     let e = ingest_message(
@@ -164,9 +169,7 @@ async fn inbound_threads_by_identifier_and_is_idempotent(db: Db) {
 async fn list_orders_filters_and_pages(db: Db) {
     let sms = account(&db, ChannelKind::Sms).await;
     let mail = account(&db, ChannelKind::Email).await;
-    let me = users::create_user(&db, "me@example.com", "Me", Role::Support, "password-123")
-        .await
-        .unwrap();
+    let me = agent(&db, "me@example.com", "Me").await;
     for i in 0..7i64 {
         let (acc, kind, who) = if i % 2 == 0 {
             (&sms, IdentifierKind::Phone, format!("+1415555{:04}", i))
@@ -307,9 +310,7 @@ async fn list_orders_filters_and_pages(db: Db) {
 
 async fn timeline_pages_merge_messages_and_events_without_gaps(db: Db) {
     let sms = account(&db, ChannelKind::Sms).await;
-    let me = users::create_user(&db, "t@example.com", "T", Role::Support, "password-123")
-        .await
-        .unwrap();
+    let me = agent(&db, "t@example.com", "T").await;
     let mut conv = 0;
     for i in 0..120i64 {
         // Several messages share a millisecond to exercise the tie-break.
@@ -366,17 +367,8 @@ async fn timeline_pages_merge_messages_and_events_without_gaps(db: Db) {
 async fn replies_are_queued_with_an_outbox_entry_and_states_only_advance(db: Db) {
     let sms = account(&db, ChannelKind::Sms).await;
     let mail = account(&db, ChannelKind::Email).await;
-    let me = users::create_user(&db, "r@example.com", "R", Role::Support, "password-123")
-        .await
-        .unwrap();
-    let r = ingest_message(
-        &db,
-        &sms,
-        None,
-        &msg(IdentifierKind::Phone, "+14155550150", "x1", "hi", 1_000),
-    )
-    .await
-    .unwrap();
+    let me = agent(&db, "r@example.com", "R").await;
+    let r = sms_in(&db, &sms, "+14155550150", "x1", "hi", 1_000).await;
     let d = conversations::detail(&db, r.conversation_id).await.unwrap();
     let opt = d
         .reply_options
@@ -473,17 +465,8 @@ async fn replies_are_queued_with_an_outbox_entry_and_states_only_advance(db: Db)
 
 async fn retry_schedules_later_attempt(db: Db) {
     let sms = account(&db, ChannelKind::Sms).await;
-    let me = users::create_user(&db, "q@example.com", "Q", Role::Support, "password-123")
-        .await
-        .unwrap();
-    let r = ingest_message(
-        &db,
-        &sms,
-        None,
-        &msg(IdentifierKind::Phone, "+14155550151", "y1", "hi", 1_000),
-    )
-    .await
-    .unwrap();
+    let me = agent(&db, "q@example.com", "Q").await;
+    let r = sms_in(&db, &sms, "+14155550151", "y1", "hi", 1_000).await;
     let d = conversations::detail(&db, r.conversation_id).await.unwrap();
     let o = &d.reply_options[0];
     messages::queue_reply(
@@ -537,17 +520,8 @@ async fn raw_inbound_is_deduplicated_and_errors_are_kept(db: Db) {
 
 async fn snoozed_conversations_wake_up(db: Db) {
     let acc = account(&db, ChannelKind::Sms).await;
-    let me = users::create_user(&db, "s@example.com", "S", Role::Support, "password-123")
-        .await
-        .unwrap();
-    let r = ingest_message(
-        &db,
-        &acc,
-        None,
-        &msg(IdentifierKind::Phone, "+14155550152", "z1", "hi", 1_000),
-    )
-    .await
-    .unwrap();
+    let me = agent(&db, "s@example.com", "S").await;
+    let r = sms_in(&db, &acc, "+14155550152", "z1", "hi", 1_000).await;
     assert!(
         conversations::set_status(&db, r.conversation_id, Status::Snoozed, None, me)
             .await
