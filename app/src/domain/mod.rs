@@ -5,6 +5,7 @@ pub mod conversation;
 pub mod cursor;
 pub mod identifier;
 pub mod role;
+pub mod sms;
 pub mod text;
 
 pub use channel::ChannelKind;
