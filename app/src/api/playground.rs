@@ -55,49 +55,14 @@ pub async fn playground_thread(
     channel: String,
     identifier: String,
 ) -> Result<Vec<PlaygroundMessage>, ServerFnError> {
-    use crate::domain::{ChannelKind, DeliveryState, Direction, Permission};
+    use crate::domain::{ChannelKind, Permission};
     use crate::ssr::{auth, errors};
-    use sqlx::Row;
     auth::require(Permission::UsePlayground).await?;
     let st = auth::state()?;
     let Some(ch) = ChannelKind::parse(&channel) else {
         return Ok(vec![]);
     };
-    let Ok(value) = ch.identifier_kind().normalize(&identifier) else {
-        return Ok(vec![]);
-    };
-    let rows = sqlx::query(
-        "SELECT m.id, m.direction, m.body_text, m.delivery_state, m.created_at FROM messages m \
-         JOIN identifiers i ON i.id = m.identifier_id \
-         JOIN channel_accounts a ON a.id = m.channel_account_id \
-         WHERE i.kind = $1 AND i.value = $2 AND m.channel = $3 AND a.provider = 'playground' \
-         ORDER BY m.created_at DESC, m.id DESC LIMIT 100",
-    )
-    .bind(ch.identifier_kind().as_str())
-    .bind(value)
-    .bind(ch.as_str())
-    .fetch_all(&st.db.read)
-    .await
-    .map_err(|e| errors::store(e.into()))?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows.iter().rev() {
-        let d: String = r
-            .try_get("direction")
-            .map_err(|e| errors::store(e.into()))?;
-        let s: String = r
-            .try_get("delivery_state")
-            .map_err(|e| errors::store(e.into()))?;
-        out.push(PlaygroundMessage {
-            id: r.try_get("id").map_err(|e| errors::store(e.into()))?,
-            direction: Direction::parse(&d).unwrap_or(Direction::In),
-            body_text: r
-                .try_get("body_text")
-                .map_err(|e| errors::store(e.into()))?,
-            delivery_state: DeliveryState::parse(&s).unwrap_or(DeliveryState::Received),
-            created_at: r
-                .try_get("created_at")
-                .map_err(|e| errors::store(e.into()))?,
-        });
-    }
-    Ok(out)
+    crate::store::messages::playground_thread(&st.db, ch, &identifier)
+        .await
+        .map_err(errors::store)
 }

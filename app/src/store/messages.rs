@@ -144,3 +144,42 @@ pub async fn by_provider_id(
     .map(|r| r.try_get("id"))
     .transpose()?)
 }
+
+/// The last 100 messages between one customer identifier and the business on a playground
+/// channel, oldest first: what the playground page shows as the customer's own screen.
+/// An identifier that does not normalise has no messages.
+pub async fn playground_thread(
+    db: &Db,
+    channel: ChannelKind,
+    identifier: &str,
+) -> Result<Vec<crate::model::PlaygroundMessage>> {
+    let Ok(value) = channel.identifier_kind().normalize(identifier) else {
+        return Ok(vec![]);
+    };
+    let rows = sqlx::query(
+        "SELECT m.id, m.direction, m.body_text, m.delivery_state, m.created_at FROM messages m \
+         JOIN identifiers i ON i.id = m.identifier_id \
+         JOIN channel_accounts a ON a.id = m.channel_account_id \
+         WHERE i.kind = $1 AND i.value = $2 AND m.channel = $3 AND a.provider = $4 \
+         ORDER BY m.created_at DESC, m.id DESC LIMIT 100",
+    )
+    .bind(channel.identifier_kind().as_str())
+    .bind(value)
+    .bind(channel.as_str())
+    .bind(super::channel_accounts::PLAYGROUND)
+    .fetch_all(&db.read)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows.iter().rev() {
+        let d: String = r.try_get("direction")?;
+        let s: String = r.try_get("delivery_state")?;
+        out.push(crate::model::PlaygroundMessage {
+            id: r.try_get("id")?,
+            direction: Direction::parse(&d).unwrap_or(Direction::In),
+            body_text: r.try_get("body_text")?,
+            delivery_state: DeliveryState::parse(&s).unwrap_or(DeliveryState::Received),
+            created_at: r.try_get("created_at")?,
+        });
+    }
+    Ok(out)
+}
