@@ -47,12 +47,7 @@ case "$DB_KIND" in
   *) fail "usage: $0 sqlite|pg" ;;
 esac
 
-export CONVERGENCE_LISTEN="127.0.0.1:$PORT"
-export CONVERGENCE_PUBLIC_URL="$BASE_URL"
-export CONVERGENCE_SECRET_KEY="${CONVERGENCE_SECRET_KEY:-bench-secret-key-0123456789abcdef-0123456789abcdef}"
-export LEPTOS_ENV=PROD
-export LEPTOS_SITE_ADDR="127.0.0.1:$PORT"
-export RUST_LOG="${RUST_LOG:-warn}"
+server_env "$PORT"
 
 log "seeding $CONVERGENCE_DATABASE_URL ${SEED[*]:-}"
 SEED_START=$(date +%s)

@@ -23,12 +23,7 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 
 export CONVERGENCE_DATABASE_URL="sqlite://$WORK/bundle.db"
-export CONVERGENCE_LISTEN="127.0.0.1:$PORT"
-export CONVERGENCE_PUBLIC_URL="$BASE_URL"
-export CONVERGENCE_SECRET_KEY="${CONVERGENCE_SECRET_KEY:-bundle-secret-key-0123456789abcdef-0123456789abc}"
-export LEPTOS_ENV=PROD
-export LEPTOS_SITE_ADDR="127.0.0.1:$PORT"
-export RUST_LOG="${RUST_LOG:-warn}"
+server_env "$PORT"
 
 start_server "$BIN" "$WORK/server.log" "$BASE_URL"
 

@@ -32,8 +32,7 @@ export CONVERGENCE_SECRET_KEY=e2e-secret-key-0123456789abcdef-0123456789
 export LEPTOS_OUTPUT_NAME=convergence
 export LEPTOS_SITE_ROOT="$SITE_ROOT"
 export LEPTOS_SITE_PKG_DIR=pkg
-export LEPTOS_SITE_ADDR=127.0.0.1:3000
-export RUST_LOG="${RUST_LOG:-info}"
+export CONVERGENCE_LOG="${CONVERGENCE_LOG:-info}"
 
 # stdout -> log file (+ Playwright, which ignores it unless E2E_SERVER_LOG=1);
 # stderr -> log file + Playwright's output (panics and errors stay visible).

@@ -30,6 +30,17 @@ stop_server() {
   SERVER_PID=""
 }
 
+# server_env PORT — the environment of a release server run for measurements on 127.0.0.1:PORT.
+# (The server's listen address comes from CONVERGENCE_LISTEN and its log filter from CONVERGENCE_LOG.)
+server_env() {
+  local port="$1"
+  export CONVERGENCE_LISTEN="127.0.0.1:$port"
+  export CONVERGENCE_PUBLIC_URL="http://127.0.0.1:$port"
+  export CONVERGENCE_SECRET_KEY="${CONVERGENCE_SECRET_KEY:-measurement-secret-key-0123456789abcdef-0123456789}"
+  export CONVERGENCE_LOG="${CONVERGENCE_LOG:-warn}"
+  export LEPTOS_ENV=PROD
+}
+
 # start_server BIN LOGFILE BASE_URL — runs `BIN serve` in the background (CONVERGENCE_* env must be
 # exported already), stops it on exit, and waits until BASE_URL/healthz answers.
 start_server() {
