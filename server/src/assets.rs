@@ -7,6 +7,11 @@ use std::path::{Path, PathBuf};
 
 const EXTENSIONS: &[&str] = &["wasm", "js", "css"];
 
+/// Where cargo-leptos puts the bundle: `<site-root>/<site-pkg-dir>`.
+pub fn pkg_dir(options: &leptos::config::LeptosOptions) -> PathBuf {
+    Path::new(&*options.site_root).join(&*options.site_pkg_dir)
+}
+
 /// Writes `FILE.br` next to every bundle file in `dir` whose `.br` is missing or older, when
 /// `compress` is set (release builds). Without it (debug builds, whose bundle is large and
 /// changes often) stale `.br` files are only removed, so an old bundle is never served.

@@ -34,8 +34,7 @@ pub fn router(state: AppState) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
     let ctx_state = state.clone();
     let shell_opts = state.leptos_options.clone();
-    let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root)
-        .join(&*state.leptos_options.site_pkg_dir);
+    let pkg_dir = crate::assets::pkg_dir(&state.leptos_options);
     Router::new()
         .route("/healthz", get(healthz))
         .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_br())

@@ -83,8 +83,7 @@ pub async fn serve(cli: &Cli) -> Result<(), BoxError> {
     );
     // Release builds compress the bundle before listening, so the first browser already gets
     // the small file; only files that changed since the last start are compressed.
-    let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root)
-        .join(&*state.leptos_options.site_pkg_dir);
+    let pkg_dir = crate::assets::pkg_dir(&state.leptos_options);
     match tokio::task::spawn_blocking(move || {
         crate::assets::precompress_dir(&pkg_dir, !cfg!(debug_assertions))
     })

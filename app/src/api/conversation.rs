@@ -1,7 +1,9 @@
-use crate::model::{ConversationDetail, LiveEvent, LiveKind, TimelinePage};
+use crate::model::{ConversationDetail, TimelinePage};
+#[cfg(feature = "ssr")]
+use crate::model::{LiveEvent, LiveKind};
 use leptos::prelude::*;
 
-#[allow(dead_code)]
+#[cfg(feature = "ssr")]
 fn live(kind: LiveKind, conversation_id: i64, message_id: Option<i64>) -> LiveEvent {
     LiveEvent {
         kind,

@@ -1,6 +1,7 @@
 use super::filter_query;
 use crate::api::inbox::list_conversations;
 use crate::domain::{ChannelKind, Status};
+use crate::model::AssigneeFilter;
 use crate::ui::err_text;
 use crate::ui::live::Live;
 use crate::ui::widgets::{ChannelIcon, Time};
@@ -18,7 +19,7 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
                 .filter(|s| Status::parse(s).is_some())
                 .unwrap_or_else(|| "open".into()),
             q.get("assignee")
-                .filter(|s| ["mine", "unassigned", "all"].contains(&s.as_str()))
+                .filter(|s| AssigneeFilter::parse(s).is_some())
                 .unwrap_or_else(|| "all".into()),
             q.get("channel")
                 .filter(|s| ChannelKind::parse(s).is_some())
