@@ -211,3 +211,69 @@ pub enum LiveKind {
     /// A message's delivery state changed.
     Delivery,
 }
+
+/// How a mail client secures its connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// TLS from the first byte (IMAPS 993, SMTPS 465).
+    #[default]
+    Tls,
+    /// Plain connection upgraded with STARTTLS (IMAP 143, submission 587).
+    Starttls,
+    /// No encryption: only for servers on this machine or a private network.
+    None,
+}
+
+impl TlsMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsMode::Tls => "tls",
+            TlsMode::Starttls => "starttls",
+            TlsMode::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TlsMode> {
+        match s {
+            "tls" => Some(TlsMode::Tls),
+            "starttls" => Some(TlsMode::Starttls),
+            "none" => Some(TlsMode::None),
+            _ => None,
+        }
+    }
+}
+
+/// An email channel account's settings as stored in `channel_accounts.settings` (the browser
+/// may see these). Passwords live in [`crate::store::channel_accounts`] secrets, never here.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EmailSettings {
+    pub from_name: String,
+    pub imap_host: String,
+    pub imap_port: u16,
+    pub imap_tls: TlsMode,
+    pub imap_user: String,
+    /// The folder to import and watch, usually `INBOX`.
+    pub imap_folder: String,
+    /// First import: `None` imports everything, `Some("2026-01-31")` mail since that day.
+    #[serde(default)]
+    pub import_since: Option<String>,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_tls: TlsMode,
+    pub smtp_user: String,
+}
+
+/// Where one mailbox's sync stands, for the admin page.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MailboxStatus {
+    pub folder: String,
+    /// `starting`, `connecting`, `importing`, `idle`, `polling`, `error` or `disabled`.
+    pub phase: String,
+    /// Messages in the current import pass and how many of them are stored.
+    pub total: i64,
+    pub done: i64,
+    /// The server's own words when something failed.
+    pub detail: Option<String>,
+    pub last_success_at: Option<i64>,
+}

@@ -207,6 +207,10 @@ pub async fn load_if_empty(db: &Db) -> Result<bool, StoreError> {
                         body_text: text.to_string(),
                         body_html: None,
                         received_at: at,
+                        thread: Default::default(),
+                        automatic: false,
+                        meta: None,
+                        attachments: Vec::new(),
                     },
                 )
                 .await?;

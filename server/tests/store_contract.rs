@@ -30,6 +30,10 @@ fn msg(kind: IdentifierKind, who: &str, id: &str, text: &str, at: i64) -> Inboun
         body_text: text.into(),
         body_html: None,
         received_at: at,
+        thread: Default::default(),
+        automatic: false,
+        meta: None,
+        attachments: Vec::new(),
     }
 }
 

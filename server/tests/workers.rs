@@ -74,6 +74,10 @@ async fn setup(db: &Db, flaky: Arc<Flaky>) -> (Registry, i64, i64) {
             body_text: "hello".into(),
             body_html: None,
             received_at: 1_000,
+            thread: Default::default(),
+            automatic: false,
+            meta: None,
+            attachments: Vec::new(),
         },
     )
     .await

@@ -4,6 +4,7 @@ pub mod channel;
 pub mod conversation;
 pub mod cursor;
 pub mod identifier;
+pub mod quote;
 pub mod role;
 pub mod sms;
 pub mod text;

@@ -22,8 +22,38 @@ pub struct InboundMessage {
     pub provider_message_id: String,
     pub subject: Option<String>,
     pub body_text: String,
+    /// Already sanitised HTML (email); shown in a sandboxed frame.
     pub body_html: Option<String>,
     pub received_at: i64,
+    /// Channel threading facts; empty for channels that have none.
+    pub thread: ThreadHints,
+    /// Auto-replies, bulk mail and bounces: stored and shown, but never reopen a conversation.
+    pub automatic: bool,
+    /// Channel-specific facts kept as JSON on the message (`messages.meta`).
+    pub meta: Option<serde_json::Value>,
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// What else, besides the sender's identifier, tells which conversation a message belongs to.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ThreadHints {
+    /// This message's own RFC 5322 Message-ID, without angle brackets.
+    pub rfc_message_id: Option<String>,
+    /// Message-IDs it answers: In-Reply-To first, then References from newest to oldest.
+    pub refs: Vec<String>,
+    /// A conversation named by a verified reply-address token.
+    pub token_conversation: Option<i64>,
+}
+
+/// A file that came with an inbound message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewAttachment {
+    /// Already made safe for a Content-Disposition header and a file system.
+    pub filename: String,
+    pub content_type: String,
+    /// The `Content-ID` (without angle brackets) that inline `cid:` references use.
+    pub content_id: Option<String>,
+    pub data: Vec<u8>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

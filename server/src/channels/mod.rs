@@ -2,6 +2,7 @@
 //! raw payload into inbound events (pure, no I/O), and [`Sender`] delivers one outbound
 //! message. The workers only talk to these traits, so adding a channel is adding an adapter.
 
+pub mod email;
 pub mod playground;
 
 use app::domain::DeliveryState;

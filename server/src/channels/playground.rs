@@ -40,6 +40,10 @@ impl Receiver for Playground {
             body_text: p.text,
             body_html: None,
             received_at: p.at,
+            thread: Default::default(),
+            automatic: false,
+            meta: None,
+            attachments: Vec::new(),
         })])
     }
 }
