@@ -1,5 +1,6 @@
 //! Building the application: database, state, workers, listener.
 
+use crate::channels::runtime::ChannelRuntime;
 use crate::channels::Registry;
 use crate::config::Cli;
 use crate::{routes, workers};
@@ -27,12 +28,16 @@ pub fn build_state(
     leptos_options: leptos::config::LeptosOptions,
     settings: Settings,
 ) -> AppState {
+    let wake = Wake::default();
     AppState {
+        channels: Arc::new(ChannelRuntime {
+            changed: wake.accounts.clone(),
+        }),
         leptos_options,
         hub: Hub::new(&db),
         db,
         settings: Arc::new(settings),
-        wake: Wake::default(),
+        wake,
         limiter: LoginLimiter::default(),
     }
 }

@@ -2,6 +2,7 @@
 
 use super::auth::LoginLimiter;
 use super::live::Hub;
+use crate::store::channel_accounts::AccountRow;
 use crate::store::Db;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
@@ -49,6 +50,29 @@ impl Settings {
 pub struct Wake {
     pub outbox: Arc<Notify>,
     pub inbound: Arc<Notify>,
+    /// Channel accounts changed: the mailbox supervisor re-reads them.
+    pub accounts: Arc<Notify>,
+}
+
+/// What the server functions may ask of the channel adapters, which live in the server crate.
+#[async_trait::async_trait]
+pub trait ChannelOps: Send + Sync {
+    /// Connects with `account`'s settings and secrets (both directions for email) and says what
+    /// it found; `Err` carries the server's own words.
+    async fn test_connection(&self, account: &AccountRow) -> Result<String, String>;
+    /// An account was created, changed, enabled or disabled: (re)start or stop its workers.
+    fn accounts_changed(&self);
+}
+
+/// Channel operations for tests that need none.
+pub struct NoChannelOps;
+
+#[async_trait::async_trait]
+impl ChannelOps for NoChannelOps {
+    async fn test_connection(&self, _account: &AccountRow) -> Result<String, String> {
+        Err("no channel adapters in this process".into())
+    }
+    fn accounts_changed(&self) {}
 }
 
 #[derive(Clone, FromRef)]
@@ -59,6 +83,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub wake: Wake,
     pub limiter: LoginLimiter,
+    pub channels: Arc<dyn ChannelOps>,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod email;
 pub mod playground;
+pub mod runtime;
 
 use app::domain::DeliveryState;
 use app::store::channel_accounts::AccountRow;
