@@ -210,6 +210,8 @@ pub enum LiveKind {
     Conversation,
     /// A message's delivery state changed.
     Delivery,
+    /// A channel account's connection or sync progress changed (admin page).
+    Channel,
 }
 
 /// How a mail client secures its connection.

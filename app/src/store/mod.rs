@@ -10,6 +10,7 @@ pub mod conversations;
 pub mod events;
 pub mod inbound;
 pub mod ingest;
+pub mod mailbox;
 pub mod messages;
 pub mod outbox;
 pub mod sessions;
