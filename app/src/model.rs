@@ -79,6 +79,20 @@ pub struct MessageView {
     pub delivery_state: DeliveryState,
     pub failure_reason: Option<String>,
     pub created_at: i64,
+    /// The message has sanitised HTML, shown in a sandboxed frame at `/messages/{id}/body`.
+    pub has_html: bool,
+    /// An auto-reply, bulk mail or bounce: shown, never reopening anything.
+    pub automatic: bool,
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// A file that came with a message, downloaded from `/attachments/{id}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentView {
+    pub id: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -129,6 +143,9 @@ pub struct IdentifierView {
     pub kind: IdentifierKind,
     pub value: String,
     pub label: String,
+    /// False when it joined by threading (a reply from an address we did not know): an agent
+    /// should confirm it belongs to this customer.
+    pub verified: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -93,6 +93,53 @@ pub enum Command {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Connect a mailbox from the command line (the admin page does the same). Passwords come
+    /// from CONVERGENCE_IMAP_PASSWORD and CONVERGENCE_SMTP_PASSWORD, never from arguments.
+    AddEmailAccount {
+        #[arg(long)]
+        name: String,
+        /// Our From address.
+        #[arg(long)]
+        address: String,
+        #[arg(long, default_value = "")]
+        from_name: String,
+        #[arg(long)]
+        imap_host: String,
+        #[arg(long, default_value_t = 993)]
+        imap_port: u16,
+        /// tls, starttls or none
+        #[arg(long, default_value = "tls")]
+        imap_tls: String,
+        #[arg(long)]
+        imap_user: String,
+        #[arg(long, default_value = "INBOX")]
+        folder: String,
+        #[arg(long, default_value = "")]
+        smtp_host: String,
+        #[arg(long, default_value_t = 465)]
+        smtp_port: u16,
+        #[arg(long, default_value = "tls")]
+        smtp_tls: String,
+        #[arg(long, default_value = "")]
+        smtp_user: String,
+    },
+    /// Fill an IMAP mailbox with varied messages and measure importing them into conversations
+    /// (uses CONVERGENCE_DATABASE_URL, which should be a fresh database).
+    BenchEmail {
+        #[arg(long, default_value = "127.0.0.1")]
+        imap_host: String,
+        #[arg(long)]
+        imap_port: u16,
+        #[arg(long, default_value = "support@shop.test")]
+        user: String,
+        #[arg(long, default_value = "bench-password")]
+        password: String,
+        #[arg(long, default_value_t = 10_000)]
+        messages: usize,
+        /// The mailbox already holds the messages.
+        #[arg(long)]
+        no_fill: bool,
+    },
 }
 
 pub const DEV_SECRET: &str = "convergence-development-secret-do-not-use-in-production";

@@ -1,10 +1,12 @@
 //! The Convergence server: configuration, HTTP routes, channel adapters and background workers.
 
 pub mod assets;
+pub mod bench_email;
 pub mod channels;
 pub mod config;
 pub mod csrf;
 pub mod demo;
+pub mod mail_view;
 pub mod routes;
 pub mod startup;
 pub mod workers;

@@ -97,6 +97,77 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             })
             .await
         }
+        Command::AddEmailAccount {
+            name,
+            address,
+            from_name,
+            imap_host,
+            imap_port,
+            imap_tls,
+            imap_user,
+            folder,
+            smtp_host,
+            smtp_port,
+            smtp_tls,
+            smtp_user,
+        } => {
+            use app::model::{EmailSettings, TlsMode};
+            let tls = |s: &str| {
+                TlsMode::parse(s).ok_or_else(|| format!("TLS mode {s:?}: use tls, starttls or none"))
+            };
+            let address = app::domain::IdentifierKind::Email
+                .normalize(&address)
+                .map_err(|e| format!("--address: {e}"))?;
+            let settings = EmailSettings {
+                from_name,
+                imap_host,
+                imap_port,
+                imap_tls: tls(&imap_tls)?,
+                imap_user,
+                imap_folder: folder,
+                import_since: None,
+                smtp_host,
+                smtp_port,
+                smtp_tls: tls(&smtp_tls)?,
+                smtp_user,
+            };
+            let secrets = serde_json::json!({
+                "imap_password": std::env::var("CONVERGENCE_IMAP_PASSWORD").unwrap_or_default(),
+                "smtp_password": std::env::var("CONVERGENCE_SMTP_PASSWORD").unwrap_or_default(),
+            });
+            let db = server::startup::open_db(&cli).await?;
+            let id = app::store::channel_accounts::create(
+                &db,
+                app::domain::ChannelKind::Email,
+                server::channels::email::PROVIDER,
+                &name,
+                &address,
+                &serde_json::to_value(&settings)?,
+                &secrets,
+            )
+            .await?;
+            println!("added email account #{id} <{address}>; a running server picks it up within 30 s");
+            Ok(())
+        }
+        Command::BenchEmail {
+            imap_host,
+            imap_port,
+            user,
+            password,
+            messages,
+            no_fill,
+        } => {
+            server::bench_email::run(&server::bench_email::EmailBenchOptions {
+                database_url: cli.database_url.clone(),
+                imap_host,
+                imap_port,
+                user,
+                password,
+                messages,
+                no_fill,
+            })
+            .await
+        }
     }
 }
 

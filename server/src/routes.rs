@@ -39,6 +39,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_br())
         .route("/api/events", get(events))
+        .route("/messages/{id}/body", get(crate::mail_view::message_body))
+        .route("/attachments/{id}", get(crate::mail_view::attachment))
         .leptos_routes_with_context(
             &state,
             routes,

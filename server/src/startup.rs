@@ -1,5 +1,6 @@
 //! Building the application: database, state, workers, listener.
 
+use crate::channels::email;
 use crate::channels::runtime::ChannelRuntime;
 use crate::channels::Registry;
 use crate::config::Cli;
@@ -43,7 +44,7 @@ pub fn build_state(
 }
 
 /// Starts the background workers for `state`.
-pub fn spawn_workers(state: &AppState, registry: Registry) {
+pub fn spawn_workers(state: &AppState, registry: Registry, sync: email::sync::SyncOptions) {
     if state.hub.uses_notify() {
         tokio::spawn(live::run_pg_listener(
             state.db.url.clone(),
@@ -63,6 +64,15 @@ pub fn spawn_workers(state: &AppState, registry: Registry) {
         state.wake.outbox.clone(),
     ));
     tokio::spawn(workers::snooze::run(state.db.clone(), state.hub.clone()));
+    tokio::spawn(email::sync::supervise(
+        email::sync::SyncContext {
+            db: state.db.clone(),
+            hub: state.hub.clone(),
+            inbound: state.wake.inbound.clone(),
+            opts: sync,
+        },
+        state.wake.accounts.clone(),
+    ));
 }
 
 pub async fn serve(cli: &Cli) -> Result<(), BoxError> {
@@ -102,7 +112,8 @@ pub async fn serve(cli: &Cli) -> Result<(), BoxError> {
             tracing::warn!(error = %e, "could not pre-compress the bundle; serving it compressed on the fly")
         }
     }
-    spawn_workers(&state, Registry::standard());
+    let registry = Registry::standard(&state.settings.secret_key);
+    spawn_workers(&state, registry, email::sync::SyncOptions::default());
     let app = routes::router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(

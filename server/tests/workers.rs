@@ -40,6 +40,7 @@ impl Sender for Flaky {
             Ok(Sent {
                 provider_message_id: format!("SM{}", m.message_id),
                 state: DeliveryState::Sent,
+                rfc_message_id: None,
             })
         }
     }
@@ -91,7 +92,7 @@ async fn setup(db: &Db, flaky: Arc<Flaky>) -> (Registry, i64, i64) {
     let mid = messages::queue_reply(db, r.conversation_id, acc, o.identifier_id, me, "reply")
         .await
         .unwrap();
-    let mut reg = Registry::standard();
+    let mut reg = Registry::standard(common::TEST_SECRET);
     reg.add("flaky", Arc::new(Playground), flaky);
     (reg, r.conversation_id, mid)
 }
@@ -237,7 +238,7 @@ async fn inbound_worker_ingests_good_payloads_and_keeps_bad_ones_visible(db: Db)
     .unwrap() else {
         panic!()
     };
-    let reg = Registry::standard();
+    let reg = Registry::standard(common::TEST_SECRET);
     assert_eq!(
         workers::inbound::process_pending(&db, &hub, &reg, 10)
             .await

@@ -141,3 +141,23 @@ pub async fn send_reply(id: i64, via: String, body: String) -> Result<(), Server
     st.hub.publish(live(LiveKind::Message, id, Some(mid))).await;
     Ok(())
 }
+
+/// Confirms that a suggested identifier (one that joined by threading) is the customer's.
+#[server(endpoint = "customer/identifier/confirm")]
+pub async fn confirm_identifier(id: i64) -> Result<(), ServerFnError> {
+    use crate::domain::Permission;
+    use crate::ssr::{auth, errors};
+    auth::require(Permission::ManageConversations).await?;
+    let st = auth::state()?;
+    crate::store::conversations::confirm_identifier(&st.db, id)
+        .await
+        .map_err(errors::store)?;
+    st.hub
+        .publish(crate::model::LiveEvent {
+            kind: crate::model::LiveKind::Conversation,
+            conversation_id: None,
+            message_id: None,
+        })
+        .await;
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! Pure domain code: no I/O, compiled for the server and for the browser.
 
 pub mod channel;
+pub mod convert;
 pub mod conversation;
 pub mod cursor;
 pub mod identifier;

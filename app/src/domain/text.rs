@@ -57,6 +57,18 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// `1.2 MB`, `340 KB`, `12 bytes`.
+pub fn file_size(bytes: i64) -> String {
+    let b = bytes.max(0) as f64;
+    if b >= 1_000_000.0 {
+        format!("{:.1} MB", b / 1_000_000.0)
+    } else if b >= 1_000.0 {
+        format!("{} KB", (b / 1_000.0).round() as i64)
+    } else {
+        format!("{} bytes", bytes.max(0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +88,12 @@ mod tests {
         assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00");
         assert_eq!(format_time(1_795_335_840_000), "2026-11-22 08:24");
         assert_eq!(format_time(-60_000), "1969-12-31 23:59");
+    }
+
+    #[test]
+    fn file_sizes() {
+        assert_eq!(super::file_size(12), "12 bytes");
+        assert_eq!(super::file_size(340_400), "340 KB");
+        assert_eq!(super::file_size(1_234_567), "1.2 MB");
     }
 }

@@ -152,6 +152,38 @@ pub async fn touch_for_message(
     Ok(())
 }
 
+/// An automatic message (auto-reply, bulk, bounce) is shown, but it never reopens, unsnoozes
+/// or counts as the customer writing.
+pub async fn touch_for_automatic(
+    conn: &mut AnyConnection,
+    conversation_id: i64,
+    channel: ChannelKind,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE conversations SET last_activity_at = CASE WHEN last_activity_at > $2 THEN last_activity_at ELSE $2 END, \
+         channels_mask = channels_mask | $3 WHERE id = $1",
+    )
+    .bind(conversation_id)
+    .bind(at)
+    .bind(channel.bit())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// An agent confirms a suggested identifier belongs to its customer.
+pub async fn confirm_identifier(db: &Db, identifier_id: i64) -> Result<()> {
+    let r = sqlx::query("UPDATE identifiers SET verified = 1 WHERE id = $1")
+        .bind(identifier_id)
+        .execute(&db.write)
+        .await?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 pub async fn customer_view(db: &Db, customer_id: i64) -> Result<CustomerView> {
     let c = sqlx::query(
         "SELECT cu.id, cu.name, cu.preferred_channel, c.channels_mask FROM customers cu \
@@ -162,7 +194,7 @@ pub async fn customer_view(db: &Db, customer_id: i64) -> Result<CustomerView> {
     .await?
     .ok_or(StoreError::NotFound)?;
     let ids = sqlx::query(
-        "SELECT id, kind, value, label FROM identifiers WHERE customer_id = $1 ORDER BY kind, id",
+        "SELECT id, kind, value, label, verified FROM identifiers WHERE customer_id = $1 ORDER BY kind, id",
     )
     .bind(customer_id)
     .fetch_all(&db.read)
@@ -178,6 +210,7 @@ pub async fn customer_view(db: &Db, customer_id: i64) -> Result<CustomerView> {
             kind,
             value: r.try_get("value")?,
             label: r.try_get("label")?,
+            verified: r.try_get::<i64, _>("verified")? != 0,
         });
     }
     let pref: Option<String> = c.try_get("preferred_channel")?;

@@ -46,6 +46,44 @@ pub async fn store(
     })
 }
 
+/// One payload of a batch; `error` stores it straight into the failed list (e.g. over a size
+/// limit), kept for a person to see.
+pub struct BatchItem {
+    pub dedupe_key: String,
+    pub payload: Vec<u8>,
+    pub error: Option<String>,
+}
+
+/// Stores a batch in one transaction; returns how many were new (the rest were duplicates).
+pub async fn store_batch(
+    db: &Db,
+    account_id: i64,
+    content_type: &str,
+    items: &[BatchItem],
+) -> Result<usize> {
+    let now = now_ms();
+    let mut tx = db.write.begin().await?;
+    let mut new = 0;
+    for it in items {
+        let r = sqlx::query(
+            "INSERT INTO raw_inbound (channel_account_id, dedupe_key, content_type, payload, state, error, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (channel_account_id, dedupe_key) DO NOTHING",
+        )
+        .bind(account_id)
+        .bind(&it.dedupe_key)
+        .bind(content_type)
+        .bind(it.payload.clone())
+        .bind(if it.error.is_some() { "failed" } else { "pending" })
+        .bind(it.error.as_deref())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        new += r.rows_affected() as usize;
+    }
+    tx.commit().await?;
+    Ok(new)
+}
+
 /// Pending payloads, oldest first, that have not used up their attempts.
 pub async fn pending(db: &Db, limit: i64) -> Result<Vec<RawInbound>> {
     let rows = sqlx::query(
@@ -71,6 +109,17 @@ pub async fn pending(db: &Db, limit: i64) -> Result<Vec<RawInbound>> {
 
 pub async fn mark_processed(db: &Db, id: i64) -> Result<()> {
     sqlx::query("UPDATE raw_inbound SET state = 'processed', error = NULL, processed_at = $1, attempts = attempts + 1 WHERE id = $2")
+        .bind(now_ms())
+        .bind(id)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// Done with nothing to store; `reason` says why, for the admin view.
+pub async fn mark_ignored(db: &Db, id: i64, reason: &str) -> Result<()> {
+    sqlx::query("UPDATE raw_inbound SET state = 'ignored', error = $1, processed_at = $2, attempts = attempts + 1 WHERE id = $3")
+        .bind(reason)
         .bind(now_ms())
         .bind(id)
         .execute(&db.write)

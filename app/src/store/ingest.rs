@@ -165,13 +165,20 @@ pub async fn ingest_message(
     let at = msg.received_at;
 
     let mut tx = db.write.begin().await?;
-    let (customer_id, identifier_id) =
-        resolve_identity(&mut tx, msg.identifier_kind, &value, &label, &name, at).await?;
+    let (customer_id, identifier_id) = match threaded_customer(&mut tx, msg, &value).await? {
+        Some(customer_id) => {
+            let id = add_suggested_identifier(&mut tx, customer_id, msg.identifier_kind, &value, &label, at).await?;
+            (customer_id, id)
+        }
+        None => resolve_identity(&mut tx, msg.identifier_kind, &value, &label, &name, at).await?,
+    };
     let conversation_id = conversations::ensure_for_customer(&mut tx, customer_id, at).await?;
+    let meta = msg.meta.as_ref().map(|m| m.to_string()).unwrap_or_else(|| "{}".into());
     let inserted = sqlx::query(
         "INSERT INTO messages (conversation_id, customer_id, direction, channel, channel_account_id, identifier_id, \
-           subject, body_text, body_html, provider_message_id, delivery_state, raw_inbound_id, created_at, updated_at) \
-         VALUES ($1, $2, 'in', $3, $4, $5, $6, $7, $8, $9, 'received', $10, $11, $11) \
+           subject, body_text, body_html, provider_message_id, delivery_state, raw_inbound_id, created_at, updated_at, \
+           rfc_message_id, meta, automatic) \
+         VALUES ($1, $2, 'in', $3, $4, $5, $6, $7, $8, $9, 'received', $10, $11, $11, $12, $13, $14) \
          ON CONFLICT (channel_account_id, provider_message_id) DO NOTHING RETURNING id",
     )
     .bind(conversation_id)
@@ -185,6 +192,9 @@ pub async fn ingest_message(
     .bind(&msg.provider_message_id)
     .bind(raw_id)
     .bind(at)
+    .bind(msg.thread.rfc_message_id.as_deref())
+    .bind(meta)
+    .bind(msg.automatic as i64)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = inserted else {
@@ -202,20 +212,39 @@ pub async fn ingest_message(
         });
     };
     let message_id: i64 = row.try_get("id")?;
-    conversations::touch_for_message(
-        &mut tx,
-        conversation_id,
-        account.channel,
-        Direction::In,
-        &body,
-        at,
-    )
-    .await?;
-    sqlx::query("UPDATE identifiers SET last_inbound_at = $1 WHERE id = $2")
+    for a in &msg.attachments {
+        sqlx::query(
+            "INSERT INTO attachments (message_id, filename, content_type, size_bytes, content_id, data, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(message_id)
+        .bind(&a.filename)
+        .bind(&a.content_type)
+        .bind(a.data.len() as i64)
+        .bind(a.content_id.as_deref())
+        .bind(a.data.clone())
         .bind(at)
-        .bind(identifier_id)
         .execute(&mut *tx)
         .await?;
+    }
+    if msg.automatic {
+        conversations::touch_for_automatic(&mut tx, conversation_id, account.channel, at).await?;
+    } else {
+        conversations::touch_for_message(
+            &mut tx,
+            conversation_id,
+            account.channel,
+            Direction::In,
+            &body,
+            at,
+        )
+        .await?;
+        sqlx::query("UPDATE identifiers SET last_inbound_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(identifier_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(Ingested {
         conversation_id,
@@ -223,4 +252,81 @@ pub async fn ingest_message(
         customer_id,
         duplicate: false,
     })
+}
+
+/// For a sender nobody has yet: the customer whose conversation this message answers, by a
+/// signed reply-address token or by In-Reply-To/References naming a message we hold.
+async fn threaded_customer(
+    conn: &mut AnyConnection,
+    msg: &InboundMessage,
+    value: &str,
+) -> Result<Option<i64>> {
+    if msg.thread.token_conversation.is_none() && msg.thread.refs.is_empty() {
+        return Ok(None);
+    }
+    let known = sqlx::query("SELECT id FROM identifiers WHERE kind = $1 AND value = $2")
+        .bind(msg.identifier_kind.as_str())
+        .bind(value)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if known.is_some() {
+        return Ok(None);
+    }
+    if let Some(cid) = msg.thread.token_conversation {
+        let r = sqlx::query("SELECT customer_id FROM conversations WHERE id = $1")
+            .bind(cid)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(r) = r {
+            return Ok(Some(r.try_get("customer_id")?));
+        }
+    }
+    for id in msg.thread.refs.iter().take(MAX_THREAD_REFS) {
+        let r = sqlx::query(
+            "SELECT customer_id FROM messages WHERE rfc_message_id = $1 ORDER BY id LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(r) = r {
+            return Ok(Some(r.try_get("customer_id")?));
+        }
+    }
+    Ok(None)
+}
+
+/// Most referenced Message-IDs looked up for one message.
+const MAX_THREAD_REFS: usize = 20;
+
+/// Adds an identifier to `customer_id` as a suggestion (verified = 0) for an agent to confirm.
+async fn add_suggested_identifier(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    kind: IdentifierKind,
+    value: &str,
+    label: &str,
+    at: i64,
+) -> Result<i64> {
+    let r = sqlx::query(
+        "INSERT INTO identifiers (customer_id, kind, value, label, created_at, verified) VALUES ($1, $2, $3, $4, $5, 0) \
+         ON CONFLICT (kind, value) DO NOTHING RETURNING id",
+    )
+    .bind(customer_id)
+    .bind(kind.as_str())
+    .bind(value)
+    .bind(label)
+    .bind(at)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match r {
+        Some(r) => Ok(r.try_get("id")?),
+        None => {
+            let r = sqlx::query("SELECT id FROM identifiers WHERE kind = $1 AND value = $2")
+                .bind(kind.as_str())
+                .bind(value)
+                .fetch_one(&mut *conn)
+                .await?;
+            Ok(r.try_get("id")?)
+        }
+    }
 }

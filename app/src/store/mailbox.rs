@@ -118,3 +118,22 @@ pub async fn status(db: &Db, account_id: i64) -> Result<Option<MailboxStatus>> {
     })
     .transpose()
 }
+
+/// The account's overall state as the channel list shows it (`ok`, `error`, `disabled`).
+pub async fn set_account_state(
+    db: &Db,
+    account_id: i64,
+    state: &str,
+    detail: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE channel_accounts SET state = $2, state_detail = $3 WHERE id = $1 \
+         AND (state <> $2 OR COALESCE(state_detail, '') <> COALESCE($3, ''))",
+    )
+    .bind(account_id)
+    .bind(state)
+    .bind(detail)
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}

@@ -183,3 +183,13 @@ pub async fn playground_thread(
     }
     Ok(out)
 }
+
+/// Records the RFC Message-ID an email was sent with, so replies to it thread.
+pub async fn set_rfc_message_id(db: &Db, message_id: i64, rfc_message_id: &str) -> Result<()> {
+    sqlx::query("UPDATE messages SET rfc_message_id = $1 WHERE id = $2")
+        .bind(rfc_message_id)
+        .bind(message_id)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}

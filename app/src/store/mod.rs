@@ -5,6 +5,7 @@
 //! single-connection pool for writes, so write transactions queue instead of failing with
 //! SQLITE_BUSY; on PostgreSQL reads and writes share one pool.
 
+pub mod attachments;
 pub mod channel_accounts;
 pub mod conversations;
 pub mod events;

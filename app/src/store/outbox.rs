@@ -29,6 +29,55 @@ pub struct Outbound {
     pub to: String,
     pub subject: Option<String>,
     pub body_text: String,
+    /// What this message answers on its channel (email threading).
+    pub reply: ReplyContext,
+}
+
+/// The customer's last message on the same channel, for threading headers.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReplyContext {
+    /// Its RFC Message-ID (no angle brackets).
+    pub in_reply_to: Option<String>,
+    /// Its References followed by its own Message-ID, oldest first.
+    pub references: Vec<String>,
+    pub subject: Option<String>,
+}
+
+/// Most Message-IDs kept in a References header.
+const MAX_REFERENCES: usize = 20;
+
+async fn reply_context(db: &Db, conversation_id: i64, message_id: i64, channel: ChannelKind) -> Result<ReplyContext> {
+    let r = sqlx::query(
+        "SELECT rfc_message_id, meta, subject FROM messages WHERE conversation_id = $1 AND channel = $2 \
+         AND direction = 'in' AND rfc_message_id IS NOT NULL AND id <> $3 ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(conversation_id)
+    .bind(channel.as_str())
+    .bind(message_id)
+    .fetch_optional(&db.read)
+    .await?;
+    let Some(r) = r else {
+        return Ok(ReplyContext::default());
+    };
+    let id: String = r.try_get("rfc_message_id")?;
+    let meta: String = r.try_get("meta")?;
+    let mut references: Vec<String> = serde_json::from_str::<serde_json::Value>(&meta)
+        .ok()
+        .and_then(|m| m.get("references").cloned())
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    references.push(id.clone());
+    if references.len() > MAX_REFERENCES {
+        // Keep the thread's first message and the most recent ones (RFC 5322 3.6.4 practice).
+        let first = references[0].clone();
+        let tail = references.split_off(references.len() - (MAX_REFERENCES - 1));
+        references = std::iter::once(first).chain(tail).collect();
+    }
+    Ok(ReplyContext {
+        in_reply_to: Some(id),
+        references,
+        subject: r.try_get("subject")?,
+    })
 }
 
 /// Claims the next due job, if any.
@@ -65,15 +114,23 @@ pub async fn load(db: &Db, message_id: i64) -> Result<Outbound> {
     .await?
     .ok_or(StoreError::NotFound)?;
     let ch: String = r.try_get("channel")?;
+    let channel =
+        ChannelKind::parse(&ch).ok_or_else(|| StoreError::Invalid(format!("bad channel {ch}")))?;
+    let conversation_id: i64 = r.try_get("conversation_id")?;
+    let reply = if channel == ChannelKind::Email {
+        reply_context(db, conversation_id, message_id, channel).await?
+    } else {
+        ReplyContext::default()
+    };
     Ok(Outbound {
         message_id,
-        conversation_id: r.try_get("conversation_id")?,
-        channel: ChannelKind::parse(&ch)
-            .ok_or_else(|| StoreError::Invalid(format!("bad channel {ch}")))?,
+        conversation_id,
+        channel,
         account_id: r.try_get("channel_account_id")?,
         to: r.try_get("recipient")?,
         subject: r.try_get("subject")?,
         body_text: r.try_get("body_text")?,
+        reply,
     })
 }
 

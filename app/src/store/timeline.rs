@@ -4,7 +4,7 @@
 use super::{events, Db, Result};
 use crate::domain::cursor::{Source, TimelineKey};
 use crate::domain::{ChannelKind, DeliveryState, Direction};
-use crate::model::{EventView, MessageView, TimelineItem, TimelinePage};
+use crate::model::{AttachmentView, EventView, MessageView, TimelineItem, TimelinePage};
 use sqlx::Row;
 
 pub const PAGE: i64 = 50;
@@ -23,7 +23,8 @@ pub async fn page(
     });
     let msgs = sqlx::query(
         "SELECT m.id, m.direction, m.channel, a.name AS account_name, i.label AS identifier, u.name AS author_name, \
-                m.subject, m.body_text, m.delivery_state, m.failure_reason, m.created_at \
+                m.subject, m.body_text, m.delivery_state, m.failure_reason, m.created_at, m.automatic, \
+                CAST(CASE WHEN m.body_html IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_html \
          FROM messages m \
          JOIN channel_accounts a ON a.id = m.channel_account_id \
          LEFT JOIN identifiers i ON i.id = m.identifier_id \
@@ -78,6 +79,9 @@ pub async fn page(
             delivery_state,
             failure_reason: r.try_get("failure_reason")?,
             created_at: r.try_get("created_at")?,
+            has_html: r.try_get::<i64, _>("has_html")? != 0,
+            automatic: r.try_get::<i64, _>("automatic")? != 0,
+            attachments: Vec::new(),
         }));
     }
     for r in &evs {
@@ -102,5 +106,44 @@ pub async fn page(
         None
     };
     items.reverse();
+    attach_files(db, &mut items).await?;
     Ok(TimelinePage { items, older })
+}
+
+/// Fills in the attachments of the messages on a page, with one query.
+async fn attach_files(db: &Db, items: &mut [TimelineItem]) -> Result<()> {
+    let ids: Vec<i64> = items
+        .iter()
+        .filter_map(|i| match i {
+            TimelineItem::Message(m) => Some(m.id),
+            _ => None,
+        })
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    // The ids are integers from our own query, so they are safe to inline.
+    let rows = sqlx::query(&format!(
+        "SELECT id, message_id, filename, content_type, size_bytes FROM attachments \
+         WHERE message_id IN ({list}) ORDER BY id"
+    ))
+    .fetch_all(&db.read)
+    .await?;
+    for r in &rows {
+        let mid: i64 = r.try_get("message_id")?;
+        let view = AttachmentView {
+            id: r.try_get("id")?,
+            filename: r.try_get("filename")?,
+            content_type: r.try_get("content_type")?,
+            size_bytes: r.try_get("size_bytes")?,
+        };
+        if let Some(TimelineItem::Message(m)) = items
+            .iter_mut()
+            .find(|i| matches!(i, TimelineItem::Message(m) if m.id == mid))
+        {
+            m.attachments.push(view);
+        }
+    }
+    Ok(())
 }

@@ -25,6 +25,9 @@ pub enum InboundEvent {
         state: DeliveryState,
         reason: Option<String>,
     },
+    /// Nothing to do (our own mail, a report about nothing we sent); the reason is kept on
+    /// the raw row.
+    Ignored(String),
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -46,6 +49,8 @@ pub struct Sent {
     pub provider_message_id: String,
     /// `Sent`, or `Delivered` when the provider confirms delivery synchronously.
     pub state: DeliveryState,
+    /// Email: the Message-ID we gave the message (no angle brackets), for threading replies.
+    pub rfc_message_id: Option<String>,
 }
 
 #[derive(Clone, Debug, thiserror::Error, PartialEq)]
@@ -72,8 +77,13 @@ pub struct Registry {
 
 impl Registry {
     /// Every adapter this build knows.
-    pub fn standard() -> Registry {
+    pub fn standard(secret_key: &str) -> Registry {
         let mut r = Registry::default();
+        r.add(
+            email::PROVIDER,
+            Arc::new(email::receiver::EmailReceiver::new(secret_key)),
+            Arc::new(email::smtp::EmailSender::new(secret_key)),
+        );
         r.add(
             app::store::channel_accounts::PLAYGROUND,
             Arc::new(playground::Playground),

@@ -57,6 +57,7 @@ impl Sender for Playground {
         Ok(Sent {
             provider_message_id: format!("pg-out-{}", msg.message_id),
             state: DeliveryState::Delivered,
+            rfc_message_id: None,
         })
     }
 }

@@ -21,7 +21,8 @@ pub async fn process_pending(
     for raw in &rows {
         let outcome = process_one(db, hub, registry, raw).await;
         match outcome {
-            Ok(()) => inbound::mark_processed(db, raw.id).await?,
+            Ok(None) => inbound::mark_processed(db, raw.id).await?,
+            Ok(Some(reason)) => inbound::mark_ignored(db, raw.id, &reason).await?,
             Err(Failure::Final(e)) => {
                 tracing::warn!(raw_id = raw.id, error = %e, "inbound payload rejected");
                 inbound::mark_error(db, raw.id, &e, true).await?;
@@ -47,7 +48,7 @@ async fn process_one(
     hub: &Hub,
     registry: &Registry,
     raw: &inbound::RawInbound,
-) -> Result<(), Failure> {
+) -> Result<Option<String>, Failure> {
     let account = channel_accounts::get(db, raw.channel_account_id)
         .await
         .map_err(|e| Failure::Retry(e.to_string()))?;
@@ -57,8 +58,10 @@ async fn process_one(
     let events = receiver
         .parse(&account, raw)
         .map_err(|e| Failure::Final(e.0))?;
+    let mut ignored = None;
     for ev in events {
         match ev {
+            InboundEvent::Ignored(reason) => ignored = Some(reason),
             InboundEvent::Message(m) => {
                 let r = ingest::ingest_message(db, &account, Some(raw.id), &m)
                     .await
@@ -100,7 +103,7 @@ async fn process_one(
             }
         }
     }
-    Ok(())
+    Ok(ignored)
 }
 
 pub async fn run(db: Db, hub: Hub, registry: Registry, wake: Arc<Notify>) {

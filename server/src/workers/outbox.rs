@@ -68,6 +68,10 @@ async fn deliver(
     }
     match sender.send(&account, &msg).await {
         Ok(sent) => {
+            // The Message-ID first: once the message shows as sent, replies to it must thread.
+            if let Some(rfc) = &sent.rfc_message_id {
+                messages::set_rfc_message_id(db, msg.message_id, rfc).await?;
+            }
             messages::set_delivery(
                 db,
                 msg.message_id,

@@ -3,7 +3,7 @@ use super::composer::{Composer, NoteForm};
 use super::customer::CustomerPanel;
 use super::timeline::Timeline;
 use crate::api::conversation::{
-    get_conversation, mark_read, AddNote, Assign, SendReply, SetStatus,
+    get_conversation, mark_read, AddNote, Assign, ConfirmIdentifier, SendReply, SetStatus,
 };
 use crate::domain::Permission;
 use crate::ui::live::Live;
@@ -24,6 +24,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
     let assign = ServerAction::<Assign>::new();
     let note = ServerAction::<AddNote>::new();
     let reply = ServerAction::<SendReply>::new();
+    let confirm = ServerAction::<ConfirmIdentifier>::new();
 
     // Re-fetch when this conversation changes here or anywhere else.
     let remote = RwSignal::new(0usize);
@@ -39,6 +40,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
             + assign.version().get()
             + note.version().get()
             + reply.version().get()
+            + confirm.version().get()
             + remote.get()
     });
     let detail = Resource::new(move || (id, version.get()), |(id, _)| get_conversation(id));
@@ -75,7 +77,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
                             {can_reply.then(|| view! { <Composer detail=d.clone() action=reply/> })}
                             {can_note.then(|| view! { <NoteForm id=d.id action=note/> })}
                         </div>
-                        <CustomerPanel customer=d.customer/>
+                        <CustomerPanel customer=d.customer confirm=can_manage.then_some(confirm)/>
                     }
                     .into_any(),
                 }

@@ -1,9 +1,14 @@
+use crate::api::conversation::ConfirmIdentifier;
 use crate::model::CustomerView;
 use crate::ui::widgets::ChannelBadge;
 use leptos::prelude::*;
 
 #[component]
-pub fn CustomerPanel(customer: CustomerView) -> impl IntoView {
+pub fn CustomerPanel(
+    customer: CustomerView,
+    /// Present when the viewer may confirm suggested identifiers.
+    confirm: Option<ServerAction<ConfirmIdentifier>>,
+) -> impl IntoView {
     view! {
         <aside class="customer-pane" aria-label="Customer">
             <h2>{customer.name.clone()}</h2>
@@ -14,9 +19,18 @@ pub fn CustomerPanel(customer: CustomerView) -> impl IntoView {
                     .into_iter()
                     .map(|i| {
                         view! {
-                            <li data-kind=i.kind.as_str()>
+                            <li data-kind=i.kind.as_str() class:suggested=!i.verified>
                                 <span class="kind">{i.kind.label()}</span>
                                 <span class="value">{i.value}</span>
+                                {(!i.verified).then(|| view! {
+                                    <span class="suggested-note">"Suggested: wrote in this thread"</span>
+                                    {confirm.map(|action| view! {
+                                        <ActionForm action attr:class="inline">
+                                            <input type="hidden" name="id" value=i.id/>
+                                            <button type="submit">"Confirm"</button>
+                                        </ActionForm>
+                                    })}
+                                })}
                             </li>
                         }
                     })

@@ -119,6 +119,84 @@ fn scroll_to_end(scroller: NodeRef<leptos::html::Section>) {
     let _ = scroller;
 }
 
+/// An HTML email in a sandboxed frame (its own CSP, no scripts, remote images off until
+/// asked for); plain text with the quoted history folded away.
+fn message_body(id: i64, has_html: bool, text: String) -> AnyView {
+    if has_html {
+        let name = format!("msg-{id}");
+        return view! {
+            <div class="email-html">
+                <iframe
+                    class="email-frame"
+                    title="Email content"
+                    name=name.clone()
+                    src=format!("/messages/{id}/body")
+                    sandbox="allow-popups allow-popups-to-escape-sandbox allow-same-origin"
+                    referrerpolicy="no-referrer"
+                    on:load=fit_frame
+                ></iframe>
+                <a class="load-images" href=format!("/messages/{id}/body?images=1") target=name>
+                    "Load images"
+                </a>
+            </div>
+        }
+        .into_any();
+    }
+    let (main, quoted) = crate::domain::quote::split_quoted(&text);
+    let (main, quoted) = (main.to_string(), quoted.to_string());
+    view! {
+        <div class="body">{main}</div>
+        {(!quoted.is_empty()).then(|| view! {
+            <details class="quoted">
+                <summary>"Show quoted text"</summary>
+                <div class="body">{quoted}</div>
+            </details>
+        })}
+    }
+    .into_any()
+}
+
+/// Grows a message frame to its content (same origin, so the page can measure it).
+fn fit_frame(ev: leptos::ev::Event) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let frame = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlIFrameElement>().ok());
+        if let Some(f) = frame {
+            if let Some(h) = f
+                .content_document()
+                .and_then(|d| d.document_element())
+                .map(|e| e.scroll_height())
+            {
+                let _ = f.set_attribute("style", &format!("height:{}px", h.clamp(60, 1600) + 4));
+            }
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
+}
+
+fn attachment_list(files: Vec<crate::model::AttachmentView>) -> Option<AnyView> {
+    (!files.is_empty()).then(|| {
+        view! {
+            <ul class="attachments" aria-label="Attachments">
+                {files
+                    .into_iter()
+                    .map(|a| view! {
+                        <li>
+                            <a href=format!("/attachments/{}", a.id) download=a.filename.clone()>{a.filename.clone()}</a>
+                            <span class="size">{crate::domain::text::file_size(a.size_bytes)}</span>
+                        </li>
+                    })
+                    .collect_view()}
+            </ul>
+        }
+        .into_any()
+    })
+}
+
 fn item_view(item: TimelineItem) -> AnyView {
     match item {
         TimelineItem::Message(m) => {
@@ -144,7 +222,9 @@ fn item_view(item: TimelineItem) -> AnyView {
                         {out.then(|| view! { <Delivery state=m.delivery_state reason=m.failure_reason.clone()/> })}
                     </header>
                     {m.subject.map(|s| view! { <p class="subject">{s}</p> })}
-                    <div class="body">{m.body_text}</div>
+                    {m.automatic.then(|| view! { <p class="auto-note">"Automatic message: it does not reopen the conversation."</p> })}
+                    {message_body(m.id, m.has_html, m.body_text)}
+                    {attachment_list(m.attachments)}
                 </article>
             }
             .into_any()

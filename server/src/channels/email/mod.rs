@@ -11,6 +11,7 @@ pub mod imap;
 pub mod parse;
 pub mod receiver;
 pub mod sanitize;
+pub mod settings;
 pub mod smtp;
 pub mod sync;
 pub mod token;

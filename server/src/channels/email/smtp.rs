@@ -1,1 +1,283 @@
-//! TODO
+//! Sending replies by SMTP with lettre: multipart/alternative (text and HTML), our own
+//! Message-ID, In-Reply-To/References from the customer's last email, and a signed reply
+//! address. Temporary failures (4xx, network) are retried by the outbox; permanent ones (5xx)
+//! fail the message with the server's words.
+
+use super::settings::{EmailAccount, Endpoint};
+use crate::channels::{SendError, Sender, Sent};
+use app::domain::convert::text_to_html;
+use app::domain::DeliveryState;
+use app::model::TlsMode;
+use app::store::channel_accounts::AccountRow;
+use app::store::outbox::Outbound;
+use async_trait::async_trait;
+use hmac::{Hmac, Mac};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sha2::Sha256;
+use std::time::Duration;
+
+/// How long one SMTP conversation may take before it counts as a temporary failure.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct EmailSender {
+    key: Vec<u8>,
+}
+
+impl EmailSender {
+    pub fn new(secret_key: &str) -> EmailSender {
+        EmailSender {
+            key: secret_key.as_bytes().to_vec(),
+        }
+    }
+}
+
+pub fn transport(ep: &Endpoint) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+    let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(ep.host.as_str())
+        .port(ep.port)
+        .timeout(Some(SMTP_TIMEOUT));
+    let tls = || TlsParameters::new(ep.host.clone()).map_err(|e| format!("TLS setup: {e}"));
+    b = match ep.tls {
+        TlsMode::Tls => b.tls(Tls::Wrapper(tls()?)),
+        TlsMode::Starttls => b.tls(Tls::Required(tls()?)),
+        TlsMode::None => b.tls(Tls::None),
+    };
+    if !ep.user.is_empty() {
+        b = b.credentials(Credentials::new(ep.user.clone(), ep.password.clone()));
+    }
+    Ok(b.build())
+}
+
+pub async fn test_connection(acc: &EmailAccount) -> Result<String, String> {
+    if acc.smtp.host.is_empty() {
+        return Err("no SMTP server".into());
+    }
+    let t = transport(&acc.smtp)?;
+    match t.test_connection().await {
+        Ok(true) => Ok(format!(
+            "SMTP: {}:{} accepts our connection{}",
+            acc.smtp.host,
+            acc.smtp.port,
+            if acc.smtp.user.is_empty() {
+                String::new()
+            } else {
+                format!(" and signs in {}", acc.smtp.user)
+            }
+        )),
+        Ok(false) => Err(format!(
+            "{}:{} did not answer NOOP",
+            acc.smtp.host, acc.smtp.port
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Header text from user input: no CR, LF or other control characters, ever.
+pub fn header_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Our Message-ID for outbound message `id`: stable across retries (a resend after a lost
+/// answer carries the same id, so mail programs see one message) and not guessable.
+pub fn message_id(key: &[u8], id: i64, domain: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(format!("convergence-message:{id}").as_bytes());
+    let tag = mac.finalize().into_bytes();
+    let hex: String = tag[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{id}.{hex}@{}", header_safe(domain).replace(' ', ""))
+}
+
+/// The subject of a reply: ours if the agent wrote one, else `Re:` the customer's.
+pub fn reply_subject(ours: Option<&str>, theirs: Option<&str>, from_name: &str) -> String {
+    if let Some(s) = ours.map(header_safe).filter(|s| !s.is_empty()) {
+        return s;
+    }
+    match theirs.map(header_safe).filter(|s| !s.is_empty()) {
+        Some(t) if t.len() >= 3 && t[..3].eq_ignore_ascii_case("re:") => t,
+        Some(t) => format!("Re: {t}"),
+        None if from_name.trim().is_empty() => "Your message".into(),
+        None => format!("Message from {}", header_safe(from_name)),
+    }
+}
+
+/// Builds the MIME message for `msg`; `Err` is permanent (bad address, bad settings).
+pub fn build(
+    acc: &EmailAccount,
+    key: &[u8],
+    msg: &Outbound,
+) -> Result<(Message, String), String> {
+    let from_addr = acc
+        .address
+        .parse()
+        .map_err(|e| format!("our From address {:?} is not valid: {e}", acc.address))?;
+    let from = Mailbox::new(
+        Some(header_safe(&acc.from_name)).filter(|n| !n.is_empty()),
+        from_addr,
+    );
+    let reply_addr = super::token::reply_address(&acc.address, msg.conversation_id, key);
+    let reply_to = Mailbox::new(
+        from.name.clone(),
+        reply_addr
+            .parse()
+            .map_err(|e| format!("reply address {reply_addr:?}: {e}"))?,
+    );
+    let to: Mailbox = header_safe(&msg.to)
+        .parse()
+        .map_err(|e| format!("the customer's address {:?} is not valid: {e}", msg.to))?;
+    let id = message_id(key, msg.message_id, acc.domain());
+    let mut b = Message::builder()
+        .from(from)
+        .reply_to(reply_to)
+        .to(to)
+        .subject(reply_subject(
+            msg.subject.as_deref(),
+            msg.reply.subject.as_deref(),
+            &acc.from_name,
+        ))
+        .message_id(Some(format!("<{id}>")))
+        .date_now();
+    if let Some(parent) = &msg.reply.in_reply_to {
+        b = b.in_reply_to(format!("<{}>", header_safe(parent)));
+    }
+    if !msg.reply.references.is_empty() {
+        let refs: Vec<String> = msg
+            .reply
+            .references
+            .iter()
+            .map(|r| format!("<{}>", header_safe(r)))
+            .collect();
+        b = b.references(refs.join(" "));
+    }
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\">{}</body></html>",
+        text_to_html(&msg.body_text)
+    );
+    let m = b
+        .multipart(MultiPart::alternative_plain_html(msg.body_text.clone(), html))
+        .map_err(|e| format!("cannot build the message: {e}"))?;
+    Ok((m, id))
+}
+
+#[async_trait]
+impl Sender for EmailSender {
+    async fn send(&self, account: &AccountRow, msg: &Outbound) -> Result<Sent, SendError> {
+        let acc = EmailAccount::from_row(account).map_err(|e| SendError::Permanent(e.to_string()))?;
+        if acc.smtp.host.is_empty() {
+            return Err(SendError::Permanent(
+                "this mailbox has no SMTP server configured".into(),
+            ));
+        }
+        if msg.body_text.trim().is_empty() {
+            return Err(SendError::Permanent("empty message".into()));
+        }
+        let (m, id) = build(&acc, &self.key, msg).map_err(SendError::Permanent)?;
+        let t = transport(&acc.smtp).map_err(SendError::Permanent)?;
+        match t.send(m).await {
+            Ok(_) => Ok(Sent {
+                provider_message_id: format!("mid:{id}"),
+                state: DeliveryState::Sent,
+                rfc_message_id: Some(id),
+            }),
+            Err(e) if e.is_permanent() => Err(SendError::Permanent(format!(
+                "the mail server refused it: {e}"
+            ))),
+            Err(e) => Err(SendError::Temporary(e.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::store::outbox::ReplyContext;
+
+    fn account() -> EmailAccount {
+        EmailAccount {
+            id: 1,
+            address: "support@shop.test".into(),
+            from_name: "Shop\r\nBcc: evil@x.test".into(),
+            imap: Endpoint {
+                host: "h".into(),
+                port: 1,
+                tls: TlsMode::None,
+                user: String::new(),
+                password: String::new(),
+            },
+            smtp: Endpoint {
+                host: "h".into(),
+                port: 1,
+                tls: TlsMode::None,
+                user: String::new(),
+                password: String::new(),
+            },
+            folder: "INBOX".into(),
+            import_since: None,
+        }
+    }
+
+    fn outbound() -> Outbound {
+        Outbound {
+            message_id: 7,
+            conversation_id: 3,
+            channel: app::domain::ChannelKind::Email,
+            account_id: 1,
+            to: "ann@example.com".into(),
+            subject: None,
+            body_text: "Hello\n\nSee https://shop.test/track".into(),
+            reply: ReplyContext {
+                in_reply_to: Some("abc@mail.example.com".into()),
+                references: vec!["root@x".into(), "abc@mail.example.com".into()],
+                subject: Some("Where is my order?\r\nBcc: evil@x.test".into()),
+            },
+        }
+    }
+
+    #[test]
+    fn reply_threads_and_keeps_headers_clean() {
+        let (m, id) = build(&account(), b"k", &outbound()).unwrap();
+        let raw = String::from_utf8(m.formatted()).unwrap();
+        let head = raw.split("\r\n\r\n").next().unwrap();
+        assert!(head.contains(&format!("Message-ID: <{id}>")), "{head}");
+        assert!(head.contains("In-Reply-To: <abc@mail.example.com>"), "{head}");
+        assert!(
+            head.contains("References: <root@x> <abc@mail.example.com>"),
+            "{head}"
+        );
+        assert!(head.contains("Subject: Re: Where is my order? Bcc: evil@x.test"));
+        assert!(!head.lines().any(|l| l.starts_with("Bcc:")), "{head}");
+        assert!(head.contains("Reply-To:") && head.contains("support+c3-"));
+        assert!(raw.contains("multipart/alternative"));
+        assert!(raw.contains("text/html"));
+        assert!(!head.contains("Auto-Submitted"));
+        assert!(id.ends_with("@shop.test"));
+    }
+
+    #[test]
+    fn message_ids_are_stable_and_keyed() {
+        assert_eq!(message_id(b"k", 7, "a.test"), message_id(b"k", 7, "a.test"));
+        assert_ne!(message_id(b"k", 7, "a.test"), message_id(b"j", 7, "a.test"));
+        assert_ne!(message_id(b"k", 7, "a.test"), message_id(b"k", 8, "a.test"));
+    }
+
+    #[test]
+    fn subjects() {
+        assert_eq!(reply_subject(None, Some("RE: x"), "S"), "RE: x");
+        assert_eq!(reply_subject(None, Some("x"), "S"), "Re: x");
+        assert_eq!(reply_subject(Some("New"), Some("x"), "S"), "New");
+        assert_eq!(reply_subject(None, None, "Shop"), "Message from Shop");
+    }
+
+    #[test]
+    fn bad_customer_address_is_permanent() {
+        let mut o = outbound();
+        o.to = "not an address".into();
+        assert!(build(&account(), b"k", &o).is_err());
+    }
+}
