@@ -68,7 +68,7 @@ impl Receiver for EmailReceiver {
                 )],
             });
         }
-        let Some(from) = p.from.clone() else {
+        let Some(from) = p.from.clone().or_else(|| p.reply_to.clone()) else {
             return Err(ParseError("the message has no From address".into()));
         };
         if same_address(&from.address, &account.address) {
