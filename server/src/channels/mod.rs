@@ -18,7 +18,7 @@ use std::sync::Arc;
 /// What one raw payload means.
 #[derive(Clone, Debug, PartialEq)]
 pub enum InboundEvent {
-    Message(InboundMessage),
+    Message(Box<InboundMessage>),
     /// A provider's report about one of our outbound messages.
     Status {
         provider_message_id: String,

@@ -31,7 +31,7 @@ impl Receiver for Playground {
     ) -> Result<Vec<InboundEvent>, ParseError> {
         let p: Payload = serde_json::from_slice(&raw.payload)
             .map_err(|e| ParseError(format!("playground payload is not valid: {e}")))?;
-        Ok(vec![InboundEvent::Message(InboundMessage {
+        Ok(vec![InboundEvent::Message(Box::new(InboundMessage {
             identifier_kind: account.channel.identifier_kind(),
             identifier: p.from,
             display_name: Some(p.name).filter(|n| !n.trim().is_empty()),
@@ -44,7 +44,7 @@ impl Receiver for Playground {
             automatic: false,
             meta: None,
             attachments: Vec::new(),
-        })])
+        }))])
     }
 }
 

@@ -76,13 +76,13 @@ impl Receiver for EmailReceiver {
                 "sent from our own address".into(),
             )]);
         }
-        Ok(vec![InboundEvent::Message(self.message(
+        Ok(vec![InboundEvent::Message(Box::new(self.message(
             account,
             raw,
             p,
             from.address,
             from.name,
-        ))])
+        )))])
     }
 }
 

@@ -205,11 +205,8 @@ async fn wait_idle(s: Session, opts: &SyncOptions) -> Result<Session, ImapError>
     {
         let (fut, stop) = h.wait_with_timeout(opts.idle_timeout);
         // The library's timer restarts on every keep-alive; ours bounds the whole IDLE.
-        match tokio::time::timeout(opts.idle_timeout, fut).await {
-            Ok(r) => {
-                r?;
-            }
-            Err(_) => {}
+        if let Ok(r) = tokio::time::timeout(opts.idle_timeout, fut).await {
+            r?;
         }
         drop(stop);
     }
