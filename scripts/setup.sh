@@ -3,11 +3,13 @@
 #
 #   scripts/setup.sh          build tooling: wasm32 target, cargo-leptos 0.3.10, wasm-bindgen CLI, wasm-opt
 #   scripts/setup.sh pg       build tooling + a running PostgreSQL on 127.0.0.1:5432
-#   scripts/setup.sh test     build tooling + PostgreSQL + chromium, brotli, curl and `npm ci` in end2end/
+#   scripts/setup.sh test     build tooling + PostgreSQL + chromium, brotli, curl and `npm ci` in end2end/,
+#                             Dovecot (IMAP) and a Python virtualenv target/testenv/py (aiosmtpd, ...)
+#                             for the real mail servers the tests start (scripts/mail-servers.sh)
 #
 # Idempotent: every step checks first and does nothing when the piece is already there.
 # Only crates.io, npm and Debian apt are reachable on these machines, so nothing here downloads
-# prebuilt binaries (see /work/shared/TOOLCHAIN.md).
+# prebuilt binaries (see /work/shared/TOOLCHAIN.md); Python packages come from PyPI.
 set -euo pipefail
 
 MODE="${1:-build}"
@@ -172,6 +174,109 @@ ensure_postgres() {
 
 if [ "$MODE" = "pg" ] || [ "$MODE" = "test" ]; then
   ensure_postgres
+fi
+
+# --- Mail servers for the email tests (test mode) -----------------------------------------------
+# The tests start their own Dovecot instances (scripts/mail/dovecot.conf.in) and SMTP servers
+# (scripts/mail/smtp_server.py, run by the virtualenv's python) on high loopback ports; the Debian
+# package's own instance (ports 143/993) must not run.
+TESTENV_PY="target/testenv/py"
+# The virtualenv's packages, pinned, one per line.
+TESTENV_PY_PACKAGES=(
+  "aiosmtpd==1.4.6"
+)
+
+have_dovecot() { [ -x /usr/sbin/dovecot ] || have dovecot; }
+
+install_dovecot() {
+  # Keep the package's post-install script from starting its default instance, where a
+  # policy-rc.d does not already do that (exit 101 = "action forbidden").
+  local policy=/usr/sbin/policy-rc.d temp_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    temp_policy=1
+  fi
+  local status=0
+  apt_install dovecot-imapd || status=$?
+  if [ "$temp_policy" -eq 1 ]; then $SUDO rm -f "$policy"; fi
+  [ "$status" -eq 0 ] || die "apt-get install dovecot-imapd failed"
+}
+
+# running PID — the process exists and is not a zombie (one that only waits for init to reap it).
+running() {
+  local st
+  st="$(ps -o stat= -p "$1" 2>/dev/null)" && [ -n "$st" ] && [ "${st#Z}" = "$st" ]
+}
+
+stop_default_dovecot() {
+  # The default instance keeps its master pid in /run/dovecot (base_dir); the tests' instances
+  # have their own base_dir, so they are not touched.
+  local pidfile=/run/dovecot/master.pid pid
+  if [ -f "$pidfile" ] && pid="$(cat "$pidfile" 2>/dev/null)" && [ -n "$pid" ] && running "$pid"; then
+    say "stopping the default Dovecot instance (pid $pid; it would hold ports 143/993)"
+    $SUDO kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      running "$pid" || break
+      sleep 0.1
+    done
+    running "$pid" && die "the default Dovecot instance (pid $pid) did not stop"
+  fi
+  return 0
+}
+
+system_python() {
+  # A python3 with the venv module (Debian's python3-venv, or another python3 on PATH).
+  local py
+  for py in /usr/bin/python3 python3; do
+    if "$py" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+      command -v "$py"
+      return 0
+    fi
+  done
+  return 1
+}
+
+ensure_test_python() {
+  local py="$TESTENV_PY/bin/python"
+  if [ -x "$py" ] && ! "$py" -c 'import sys' >/dev/null 2>&1; then
+    say "$TESTENV_PY is broken (its base python is gone); recreating it"
+    rm -rf "$TESTENV_PY"
+  fi
+  if [ ! -x "$py" ]; then
+    local base
+    if ! base="$(system_python)"; then
+      apt_install python3 python3-venv
+      base="$(system_python)" || die "no python3 with the venv module after installing python3-venv"
+    fi
+    say "creating the virtualenv $TESTENV_PY ($("$base" --version 2>&1))"
+    mkdir -p "$(dirname "$TESTENV_PY")"
+    "$base" -m venv "$TESTENV_PY"
+  fi
+  # Install only the pins that are not satisfied yet (`pip freeze` prints name==version).
+  local frozen missing=() req name
+  frozen="$("$py" -m pip freeze --disable-pip-version-check 2>/dev/null | tr '[:upper:]_' '[:lower:]-')"
+  for req in "${TESTENV_PY_PACKAGES[@]}"; do
+    name="$(printf '%s' "$req" | tr '[:upper:]_' '[:lower:]-')"
+    grep -qxF "$name" <<<"$frozen" || missing+=("$req")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "pip install ${missing[*]} (into $TESTENV_PY)"
+    "$py" -m pip install --disable-pip-version-check --quiet "${missing[@]}"
+  else
+    say "$TESTENV_PY: ${TESTENV_PY_PACKAGES[*]} present"
+  fi
+}
+
+if [ "$MODE" = "test" ]; then
+  if have_dovecot; then
+    say "dovecot: present"
+  else
+    install_dovecot
+    have_dovecot || die "dovecot not found after installing dovecot-imapd"
+  fi
+  stop_default_dovecot
+  ensure_test_python
 fi
 
 # --- Browser tests (test mode) ------------------------------------------------------------------

@@ -3,11 +3,16 @@
 //! the real router and workers on a random port.
 #![allow(dead_code)]
 
+pub mod mail;
+
 use app::ssr::state::Settings;
 use app::ssr::AppState;
 use app::store::Db;
 use server::channels::Registry;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The secret key every test app uses (reply tokens, Message-IDs).
+pub const TEST_SECRET: &str = "test-secret-key-0123456789abcdefghij";
 
 pub const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -189,9 +194,22 @@ impl TestApp {
     }
 }
 
+/// Mailbox sync tuned for tests: short timeouts, quick reconnects, fast polling.
+pub fn test_sync_options() -> server::channels::email::sync::SyncOptions {
+    server::channels::email::sync::SyncOptions {
+        batch: 50,
+        command_timeout: std::time::Duration::from_secs(5),
+        idle_timeout: std::time::Duration::from_secs(20),
+        poll_interval: std::time::Duration::from_millis(300),
+        backoff_min: std::time::Duration::from_millis(100),
+        backoff_max: std::time::Duration::from_secs(1),
+        max_message_bytes: 2 * 1024 * 1024,
+    }
+}
+
 /// Starts the real app (router, workers) on a random port with demo data loaded.
 pub async fn spawn_app(engine: Engine) -> TestApp {
-    spawn_app_with(engine, Registry::standard()).await
+    spawn_app_with(engine, Registry::standard(TEST_SECRET)).await
 }
 
 pub async fn spawn_app_with(engine: Engine, registry: Registry) -> TestApp {
@@ -211,10 +229,10 @@ pub async fn spawn_app_with(engine: Engine, registry: Registry) -> TestApp {
         options,
         Settings {
             public_url: addr.clone(),
-            secret_key: "test-secret-key-0123456789abcdefghij".into(),
+            secret_key: TEST_SECRET.into(),
         },
     );
-    server::startup::spawn_workers(&state, registry);
+    server::startup::spawn_workers(&state, registry, test_sync_options());
     let router = server::routes::router(state.clone());
     tokio::spawn(async move {
         axum::serve(
