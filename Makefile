@@ -7,6 +7,7 @@
 #   make e2e          debug build + Playwright (hydrate and no-JS projects)
 #   make bench        release build, seeded SQLite db, load benchmark on 127.0.0.1:3100
 #   make bench-pg     same against a fresh PostgreSQL database convergence_bench
+#   make bench-email  import 10,000 varied emails from a local Dovecot into SQLite
 #   make bundle-size  brotli-compressed size of convergence.wasm + .js vs the 300 KiB budget
 
 SHELL := /bin/bash
@@ -24,7 +25,7 @@ export SEED_ARGS BENCH_ARGS
 # Running target/*/server directly needs LEPTOS_OUTPUT_NAME=convergence LEPTOS_SITE_ROOT=target/site
 # LEPTOS_SITE_PKG_DIR=pkg; scripts/lib.sh and scripts/e2e-server.sh export them.
 
-.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bundle-size clean-e2e
+.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-email bundle-size clean-e2e
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -65,7 +66,8 @@ e2e: setup-test
 # Playwright only (assumes a current debug build); its webServer runs scripts/e2e-server.sh.
 e2e-only:
 	mkdir -p end2end/screenshots
-	cd end2end && npx playwright test $(PLAYWRIGHT_ARGS)
+	status=0; (cd end2end && npx playwright test $(PLAYWRIGHT_ARGS)) || status=$$?; \
+	scripts/mail-servers.sh stop target/e2e/mail >/dev/null 2>&1 || true; exit $$status
 
 bench: build-release
 	scripts/bench.sh sqlite
@@ -73,6 +75,11 @@ bench: build-release
 bench-pg: build-release
 	scripts/setup.sh pg
 	scripts/bench.sh pg
+
+# Email import: 10,000 varied messages in a fresh Dovecot mailbox, imported into SQLite.
+bench-email: setup-test
+	cargo build --release -p server
+	scripts/bench-email.sh
 
 bundle-size: build-release
 	scripts/bundle-size.sh

@@ -13,8 +13,15 @@ if [ ! -x "$SERVER_BIN" ] || [ ! -f target/site/pkg/convergence.wasm ]; then
   exit 1
 fi
 
+# Real mail servers for the email specs: Dovecot (IMAP 3143) and an SMTP server (3025) that
+# delivers into Dovecot's mailboxes. The support mailbox is connected to the app below.
+MAIL_DIR="$ROOT/target/e2e/mail"
+scripts/mail-servers.sh stop "$MAIL_DIR" >/dev/null 2>&1 || true
 rm -rf target/e2e
 mkdir -p target/e2e
+scripts/mail-servers.sh start "$MAIL_DIR" 3143 3025 >&2
+scripts/mail-servers.sh add-user "$MAIL_DIR" support@shop.test support-mail-password >&2
+scripts/mail-servers.sh add-user "$MAIL_DIR" ann.e2e@customer.test customer-password >&2
 
 # Serve a snapshot of the client bundle: a `cargo leptos build` started while the suite runs
 # recreates target/site and would otherwise swap the JS/wasm under the running tests.
@@ -37,4 +44,18 @@ export CONVERGENCE_LOG="${CONVERGENCE_LOG:-info}"
 # stdout -> log file (+ Playwright, which ignores it unless E2E_SERVER_LOG=1);
 # stderr -> log file + Playwright's output (panics and errors stay visible).
 exec > >(tee -a target/e2e/server.log) 2> >(tee -a target/e2e/server.log >&2)
-exec "$SERVER_BIN" serve
+CONVERGENCE_IMAP_PASSWORD=support-mail-password "$SERVER_BIN" add-email-account \
+  --name "Support mailbox" --address support@shop.test --from-name "Shop Support" \
+  --imap-host 127.0.0.1 --imap-port 3143 --imap-tls none --imap-user support@shop.test \
+  --smtp-host 127.0.0.1 --smtp-port 3025 --smtp-tls none >&2
+
+# The mail servers stop with the app (Playwright ends this script with a signal).
+"$SERVER_BIN" serve &
+SERVER_PID=$!
+cleanup() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  scripts/mail-servers.sh stop "$MAIL_DIR" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+wait "$SERVER_PID"

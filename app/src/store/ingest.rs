@@ -212,6 +212,16 @@ pub async fn ingest_message(
         });
     };
     let message_id: i64 = row.try_get("id")?;
+    if let Some(rid) = raw_id {
+        // The raw payload is processed exactly when its message is stored.
+        sqlx::query(
+            "UPDATE raw_inbound SET state = 'processed', error = NULL, processed_at = $1, attempts = attempts + 1 WHERE id = $2",
+        )
+        .bind(super::now_ms())
+        .bind(rid)
+        .execute(&mut *tx)
+        .await?;
+    }
     for a in &msg.attachments {
         sqlx::query(
             "INSERT INTO attachments (message_id, filename, content_type, size_bytes, content_id, data, created_at) \

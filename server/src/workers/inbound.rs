@@ -6,6 +6,8 @@ use crate::channels::{InboundEvent, Registry};
 use app::model::{LiveEvent, LiveKind};
 use app::ssr::live::Hub;
 use app::store::{channel_accounts, inbound, ingest, messages, Db, StoreError};
+use app::store::channel_accounts::AccountRow;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -18,11 +20,13 @@ pub async fn process_pending(
     batch: i64,
 ) -> Result<usize, StoreError> {
     let rows = inbound::pending(db, batch).await?;
+    let mut accounts: HashMap<i64, AccountRow> = HashMap::new();
     for raw in &rows {
-        let outcome = process_one(db, hub, registry, raw).await;
+        let outcome = process_one(db, hub, registry, raw, &mut accounts).await;
         match outcome {
-            Ok(None) => inbound::mark_processed(db, raw.id).await?,
-            Ok(Some(reason)) => inbound::mark_ignored(db, raw.id, &reason).await?,
+            Ok(Outcome::Stored) => {}
+            Ok(Outcome::Processed) => inbound::mark_processed(db, raw.id).await?,
+            Ok(Outcome::Ignored(reason)) => inbound::mark_ignored(db, raw.id, &reason).await?,
             Err(Failure::Final(e)) => {
                 tracing::warn!(raw_id = raw.id, error = %e, "inbound payload rejected");
                 inbound::mark_error(db, raw.id, &e, true).await?;
@@ -34,6 +38,13 @@ pub async fn process_pending(
         }
     }
     Ok(rows.len())
+}
+
+enum Outcome {
+    /// One new message, stored together with the raw row's new state.
+    Stored,
+    Processed,
+    Ignored(String),
 }
 
 enum Failure {
@@ -48,10 +59,18 @@ async fn process_one(
     hub: &Hub,
     registry: &Registry,
     raw: &inbound::RawInbound,
-) -> Result<Option<String>, Failure> {
-    let account = channel_accounts::get(db, raw.channel_account_id)
-        .await
-        .map_err(|e| Failure::Retry(e.to_string()))?;
+    accounts: &mut HashMap<i64, AccountRow>,
+) -> Result<Outcome, Failure> {
+    let account = match accounts.get(&raw.channel_account_id) {
+        Some(a) => a.clone(),
+        None => {
+            let a = channel_accounts::get(db, raw.channel_account_id)
+                .await
+                .map_err(|e| Failure::Retry(e.to_string()))?;
+            accounts.insert(a.id, a.clone());
+            a
+        }
+    };
     let receiver = registry.receiver(&account.provider).ok_or_else(|| {
         Failure::Final(format!("no receiver for provider {:?}", account.provider))
     })?;
@@ -59,6 +78,8 @@ async fn process_one(
         .parse(&account, raw)
         .map_err(|e| Failure::Final(e.0))?;
     let mut ignored = None;
+    let single = events.len() == 1;
+    let mut stored_with_raw = false;
     for ev in events {
         match ev {
             InboundEvent::Ignored(reason) => ignored = Some(reason),
@@ -69,6 +90,7 @@ async fn process_one(
                         StoreError::Invalid(s) => Failure::Final(s),
                         other => Failure::Retry(other.to_string()),
                     })?;
+                stored_with_raw = single && !r.duplicate;
                 if !r.duplicate {
                     hub.publish(LiveEvent {
                         kind: LiveKind::Message,
@@ -103,7 +125,11 @@ async fn process_one(
             }
         }
     }
-    Ok(ignored)
+    Ok(match ignored {
+        Some(reason) => Outcome::Ignored(reason),
+        None if stored_with_raw => Outcome::Stored,
+        None => Outcome::Processed,
+    })
 }
 
 pub async fn run(db: Db, hub: Hub, registry: Registry, wake: Arc<Notify>) {

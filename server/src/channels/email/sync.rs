@@ -192,7 +192,8 @@ async fn sync_session_inner(
             s = wait_idle(s, &ctx.opts).await?;
         } else {
             tokio::time::sleep(ctx.opts.poll_interval).await;
-            timed(t, "NOOP", s.noop()).await?;
+            // Session::noop() reports success on a closed connection (async-imap 0.11); this does not.
+            timed(t, "NOOP", s.run_command_and_check_ok("NOOP", None)).await?;
         }
     }
 }
