@@ -117,11 +117,13 @@ async fn fill(o: &EmailBenchOptions) -> Result<(), BoxError> {
 }
 
 async fn count_in(db: &Db, account: i64) -> Result<i64, BoxError> {
-    Ok(sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE channel_account_id = $1")
-        .bind(account)
-        .fetch_one(&db.read)
-        .await?
-        .try_get("n")?)
+    Ok(
+        sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE channel_account_id = $1")
+            .bind(account)
+            .fetch_one(&db.read)
+            .await?
+            .try_get("n")?,
+    )
 }
 
 pub async fn run(o: &EmailBenchOptions) -> Result<(), BoxError> {

@@ -5,6 +5,7 @@ pub mod bench_email;
 pub mod channels;
 pub mod config;
 pub mod csrf;
+pub mod compose;
 pub mod demo;
 pub mod mail_view;
 pub mod routes;

@@ -78,7 +78,10 @@ pub async fn message_body(
     if let Ok(v) = HeaderValue::from_str(&sanitize::frame_csp(remote)) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
@@ -174,7 +177,10 @@ mod tests {
     fn dispositions_are_safe() {
         let d = content_disposition("report \"final\"\r\n.pdf");
         assert!(!d.contains('\r') && !d.contains('\n'));
-        assert!(d.starts_with("attachment; filename=\"report _final___.pdf\""), "{d}");
+        assert!(
+            d.starts_with("attachment; filename=\"report _final___.pdf\""),
+            "{d}"
+        );
         assert!(content_disposition("naïve.txt").contains("filename*=UTF-8''na%C3%AFve.txt"));
     }
 

@@ -41,6 +41,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/events", get(events))
         .route("/messages/{id}/body", get(crate::mail_view::message_body))
         .route("/attachments/{id}", get(crate::mail_view::attachment))
+        .route(
+            "/conversations/{id}/reply-with-files",
+            axum::routing::post(crate::compose::reply_with_files).layer(
+                axum::extract::DefaultBodyLimit::max(crate::compose::MAX_REQUEST_BYTES),
+            ),
+        )
         .leptos_routes_with_context(
             &state,
             routes,

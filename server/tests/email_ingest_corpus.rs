@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let dirs = [
-        std::env::var("CONVERGENCE_EML_CORPUS").map(PathBuf::from).ok(),
+        std::env::var("CONVERGENCE_EML_CORPUS")
+            .map(PathBuf::from)
+            .ok(),
         Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/eml")),
         Some(PathBuf::from("/work/shared/corpus/eml")),
     ];
@@ -36,7 +38,11 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
         }
     }
     files.sort();
-    assert!(files.len() >= 100, "expected the 107-message corpus, found {}", files.len());
+    assert!(
+        files.len() >= 100,
+        "expected the 107-message corpus, found {}",
+        files.len()
+    );
     files
         .into_iter()
         .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
@@ -92,9 +98,17 @@ async fn whole_corpus_ingests_once(db: Db) {
         .unwrap()
         > 0
     {
-        assert!(started.elapsed().as_secs() < 120, "processing the corpus hung");
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "processing the corpus hung"
+        );
     }
-    let pending = count(&db, "SELECT COUNT(*) FROM raw_inbound WHERE channel_account_id = $1 AND state = 'pending'", acc).await;
+    let pending = count(
+        &db,
+        "SELECT COUNT(*) FROM raw_inbound WHERE channel_account_id = $1 AND state = 'pending'",
+        acc,
+    )
+    .await;
     assert_eq!(pending, 0, "every raw message was dealt with");
     let failed_without_words = count(
         &db,
@@ -103,20 +117,47 @@ async fn whole_corpus_ingests_once(db: Db) {
     )
     .await;
     assert_eq!(failed_without_words, 0, "every failure says why");
-    let raw_total = count(&db, "SELECT COUNT(*) FROM raw_inbound WHERE channel_account_id = $1", acc).await;
-    assert_eq!(raw_total, first as i64, "every distinct message is kept raw");
-    let messages = count(&db, "SELECT COUNT(*) FROM messages WHERE channel_account_id = $1", acc).await;
-    assert!(messages as usize >= files.len() / 2, "most of the corpus became messages: {messages}");
+    let raw_total = count(
+        &db,
+        "SELECT COUNT(*) FROM raw_inbound WHERE channel_account_id = $1",
+        acc,
+    )
+    .await;
+    assert_eq!(
+        raw_total, first as i64,
+        "every distinct message is kept raw"
+    );
+    let messages = count(
+        &db,
+        "SELECT COUNT(*) FROM messages WHERE channel_account_id = $1",
+        acc,
+    )
+    .await;
+    assert!(
+        messages as usize >= files.len() / 2,
+        "most of the corpus became messages: {messages}"
+    );
     // Every stored HTML body renders without scripts, handlers or remote loads.
-    let rows = sqlx::query("SELECT body_html FROM messages WHERE channel_account_id = $1 AND body_html IS NOT NULL")
-        .bind(acc)
-        .fetch_all(&db.read)
-        .await
-        .unwrap();
+    let rows = sqlx::query(
+        "SELECT body_html FROM messages WHERE channel_account_id = $1 AND body_html IS NOT NULL",
+    )
+    .bind(acc)
+    .fetch_all(&db.read)
+    .await
+    .unwrap();
     for r in &rows {
         let html: String = r.try_get("body_html").unwrap();
         let frame = sanitize::render_frame(&html, false).html.to_lowercase();
-        for bad in ["<script", "javascript:", "src=\"http", "src=\"//", "<iframe", "<object", "<embed", "<form"] {
+        for bad in [
+            "<script",
+            "javascript:",
+            "src=\"http",
+            "src=\"//",
+            "<iframe",
+            "<object",
+            "<embed",
+            "<form",
+        ] {
             assert!(!frame.contains(bad), "rendered email contains {bad}");
         }
         assert!(
@@ -124,11 +165,13 @@ async fn whole_corpus_ingests_once(db: Db) {
             "rendered email contains an event handler attribute"
         );
     }
-    for r in sqlx::query("SELECT error FROM raw_inbound WHERE channel_account_id = $1 AND state = 'failed'")
-        .bind(acc)
-        .fetch_all(&db.read)
-        .await
-        .unwrap()
+    for r in sqlx::query(
+        "SELECT error FROM raw_inbound WHERE channel_account_id = $1 AND state = 'failed'",
+    )
+    .bind(acc)
+    .fetch_all(&db.read)
+    .await
+    .unwrap()
     {
         println!("failed: {}", r.try_get::<String, _>("error").unwrap());
     }
@@ -137,12 +180,30 @@ async fn whole_corpus_ingests_once(db: Db) {
     server::workers::inbound::process_pending(&db, &hub, &registry, 200)
         .await
         .unwrap();
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM messages WHERE channel_account_id = $1", acc).await, messages);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM messages WHERE channel_account_id = $1",
+            acc
+        )
+        .await,
+        messages
+    );
     println!(
         "corpus: {} files, {first} distinct, {messages} messages, {} failed, {} ignored",
         files.len(),
-        count(&db, "SELECT COUNT(*) FROM raw_inbound WHERE channel_account_id = $1 AND state = 'failed'", acc).await,
-        count(&db, "SELECT COUNT(*) FROM raw_inbound WHERE channel_account_id = $1 AND state = 'ignored'", acc).await,
+        count(
+            &db,
+            "SELECT COUNT(*) FROM raw_inbound WHERE channel_account_id = $1 AND state = 'failed'",
+            acc
+        )
+        .await,
+        count(
+            &db,
+            "SELECT COUNT(*) FROM raw_inbound WHERE channel_account_id = $1 AND state = 'ignored'",
+            acc
+        )
+        .await,
     );
 }
 
@@ -157,7 +218,10 @@ fn regex_like_handler(html: &str) -> bool {
             b' ' | b'\t' | b'\n' | b'/' if in_tag => {
                 let rest = &b[i + 1..];
                 if rest.len() > 3 && rest[0] == b'o' && rest[1] == b'n' {
-                    let n = rest[2..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
+                    let n = rest[2..]
+                        .iter()
+                        .take_while(|c| c.is_ascii_alphabetic())
+                        .count();
                     if n > 0 && rest.get(2 + n) == Some(&b'=') {
                         return true;
                     }

@@ -167,13 +167,25 @@ pub async fn ingest_message(
     let mut tx = db.write.begin().await?;
     let (customer_id, identifier_id) = match threaded_customer(&mut tx, msg, &value).await? {
         Some(customer_id) => {
-            let id = add_suggested_identifier(&mut tx, customer_id, msg.identifier_kind, &value, &label, at).await?;
+            let id = add_suggested_identifier(
+                &mut tx,
+                customer_id,
+                msg.identifier_kind,
+                &value,
+                &label,
+                at,
+            )
+            .await?;
             (customer_id, id)
         }
         None => resolve_identity(&mut tx, msg.identifier_kind, &value, &label, &name, at).await?,
     };
     let conversation_id = conversations::ensure_for_customer(&mut tx, customer_id, at).await?;
-    let meta = msg.meta.as_ref().map(|m| m.to_string()).unwrap_or_else(|| "{}".into());
+    let meta = msg
+        .meta
+        .as_ref()
+        .map(|m| m.to_string())
+        .unwrap_or_else(|| "{}".into());
     let inserted = sqlx::query(
         "INSERT INTO messages (conversation_id, customer_id, direction, channel, channel_account_id, identifier_id, \
            subject, body_text, body_html, provider_message_id, delivery_state, raw_inbound_id, created_at, updated_at, \

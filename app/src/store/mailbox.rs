@@ -37,12 +37,11 @@ pub async fn ensure(db: &Db, account_id: i64, folder: &str) -> Result<()> {
 }
 
 pub async fn position(db: &Db, account_id: i64) -> Result<Position> {
-    let r = sqlx::query(
-        "SELECT uidvalidity, last_uid FROM mailbox_sync WHERE channel_account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_optional(&db.read)
-    .await?;
+    let r =
+        sqlx::query("SELECT uidvalidity, last_uid FROM mailbox_sync WHERE channel_account_id = $1")
+            .bind(account_id)
+            .fetch_optional(&db.read)
+            .await?;
     Ok(match r {
         Some(r) => Position {
             uidvalidity: r

@@ -17,6 +17,43 @@ pub async fn queue_reply(
     author: i64,
     body: &str,
 ) -> Result<i64> {
+    queue_reply_with_files(
+        db,
+        conversation_id,
+        account_id,
+        identifier_id,
+        author,
+        body,
+        &[],
+    )
+    .await
+}
+
+/// Most files on one outbound message, and their total size.
+pub const MAX_OUTBOUND_FILES: usize = 10;
+pub const MAX_OUTBOUND_BYTES: usize = 20 * 1024 * 1024;
+
+/// [`queue_reply`] with files attached (stored with the message, in the same transaction).
+pub async fn queue_reply_with_files(
+    db: &Db,
+    conversation_id: i64,
+    account_id: i64,
+    identifier_id: i64,
+    author: i64,
+    body: &str,
+    files: &[super::ingest::NewAttachment],
+) -> Result<i64> {
+    if files.len() > MAX_OUTBOUND_FILES {
+        return Err(StoreError::Invalid(format!(
+            "attach at most {MAX_OUTBOUND_FILES} files"
+        )));
+    }
+    if files.iter().map(|f| f.data.len()).sum::<usize>() > MAX_OUTBOUND_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "attachments may total at most {} MB",
+            MAX_OUTBOUND_BYTES / (1024 * 1024)
+        )));
+    }
     let body = body.trim();
     if body.is_empty() {
         return Err(StoreError::Invalid("the message is empty".into()));
@@ -51,6 +88,12 @@ pub async fn queue_reply(
             channel.label()
         )));
     }
+    if !files.is_empty() && channel != ChannelKind::Email {
+        return Err(StoreError::Invalid(format!(
+            "files can be sent by email; {} replies carry text only",
+            channel.label()
+        )));
+    }
     if r.try_get::<i64, _>("enabled")? == 0 {
         return Err(StoreError::Invalid(
             "that channel account is disabled".into(),
@@ -73,6 +116,20 @@ pub async fn queue_reply(
     .fetch_one(&mut *tx)
     .await?
     .try_get("id")?;
+    for f in files {
+        sqlx::query(
+            "INSERT INTO attachments (message_id, filename, content_type, size_bytes, content_id, data, created_at) \
+             VALUES ($1, $2, $3, $4, NULL, $5, $6)",
+        )
+        .bind(id)
+        .bind(&f.filename)
+        .bind(&f.content_type)
+        .bind(f.data.len() as i64)
+        .bind(f.data.clone())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
     sqlx::query("INSERT INTO outbox (message_id, attempts, next_attempt_at, created_at) VALUES ($1, 0, $2, $2)")
         .bind(id)
         .bind(now)

@@ -31,6 +31,15 @@ pub struct Outbound {
     pub body_text: String,
     /// What this message answers on its channel (email threading).
     pub reply: ReplyContext,
+    /// Files the agent attached.
+    pub files: Vec<OutboundFile>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutboundFile {
+    pub filename: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
 }
 
 /// The customer's last message on the same channel, for threading headers.
@@ -46,7 +55,12 @@ pub struct ReplyContext {
 /// Most Message-IDs kept in a References header.
 const MAX_REFERENCES: usize = 20;
 
-async fn reply_context(db: &Db, conversation_id: i64, message_id: i64, channel: ChannelKind) -> Result<ReplyContext> {
+async fn reply_context(
+    db: &Db,
+    conversation_id: i64,
+    message_id: i64,
+    channel: ChannelKind,
+) -> Result<ReplyContext> {
     let r = sqlx::query(
         "SELECT rfc_message_id, meta, subject FROM messages WHERE conversation_id = $1 AND channel = $2 \
          AND direction = 'in' AND rfc_message_id IS NOT NULL AND id <> $3 ORDER BY created_at DESC, id DESC LIMIT 1",
@@ -122,6 +136,21 @@ pub async fn load(db: &Db, message_id: i64) -> Result<Outbound> {
     } else {
         ReplyContext::default()
     };
+    let files = sqlx::query(
+        "SELECT filename, content_type, data FROM attachments WHERE message_id = $1 ORDER BY id",
+    )
+    .bind(message_id)
+    .fetch_all(&db.read)
+    .await?
+    .iter()
+    .map(|f| {
+        Ok(OutboundFile {
+            filename: f.try_get("filename")?,
+            content_type: f.try_get("content_type")?,
+            data: f.try_get("data")?,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
     Ok(Outbound {
         message_id,
         conversation_id,
@@ -131,6 +160,7 @@ pub async fn load(db: &Db, message_id: i64) -> Result<Outbound> {
         subject: r.try_get("subject")?,
         body_text: r.try_get("body_text")?,
         reply,
+        files,
     })
 }
 

@@ -5,8 +5,8 @@
 use crate::channels::{InboundEvent, Registry};
 use app::model::{LiveEvent, LiveKind};
 use app::ssr::live::Hub;
-use app::store::{channel_accounts, inbound, ingest, messages, Db, StoreError};
 use app::store::channel_accounts::AccountRow;
+use app::store::{channel_accounts, inbound, ingest, messages, Db, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;

@@ -14,7 +14,44 @@ pub fn Composer(detail: ConversationDetail, action: ServerAction<SendReply>) -> 
     });
     let none = detail.reply_options.is_empty();
     let default = detail.default_reply.clone();
+    let email_options: Vec<_> = detail
+        .reply_options
+        .iter()
+        .filter(|o| o.channel == crate::domain::ChannelKind::Email)
+        .map(|o| (o.key(), o.label.clone()))
+        .collect();
+    let files_form = (!email_options.is_empty()).then(|| {
+        view! {
+            <details class="attach">
+                <summary>"Send by email with files…"</summary>
+                <form
+                    method="post"
+                    action=format!("/conversations/{}/reply-with-files", detail.id)
+                    enctype="multipart/form-data"
+                    class="composer files"
+                >
+                    <div class="row">
+                        <label for="files-via">"Send files via"</label>
+                        <select id="files-via" name="via">
+                            {email_options
+                                .into_iter()
+                                .map(|(k, l)| view! { <option value=k>{l}</option> })
+                                .collect_view()}
+                        </select>
+                    </div>
+                    <label for="files-body">"Message with files"</label>
+                    <textarea id="files-body" name="body" rows="2"></textarea>
+                    <div class="row end">
+                        <label for="files-input" class="visually-hidden">"Files"</label>
+                        <input id="files-input" type="file" name="files" multiple/>
+                        <button type="submit">"Send with files"</button>
+                    </div>
+                </form>
+            </details>
+        }
+    });
     view! {
+        {files_form}
         <ActionForm action attr:class="composer">
             <input type="hidden" name="id" value=detail.id/>
             <div class="row">

@@ -112,7 +112,12 @@ pub async fn connect(ep: &Endpoint, limit: Duration) -> Result<(Session, Capabil
         ));
     }
     if ep.tls == TlsMode::Starttls {
-        timed(limit, "STARTTLS", client.run_command_and_check_ok("STARTTLS", None)).await?;
+        timed(
+            limit,
+            "STARTTLS",
+            client.run_command_and_check_ok("STARTTLS", None),
+        )
+        .await?;
         let plain = client.into_inner();
         let tls = timed(limit, "the TLS handshake", tls_wrap(plain, &ep.host)).await?;
         client = async_imap::Client::new(tls);

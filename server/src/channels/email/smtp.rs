@@ -12,7 +12,8 @@ use app::store::channel_accounts::AccountRow;
 use app::store::outbox::Outbound;
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -108,11 +109,7 @@ pub fn reply_subject(ours: Option<&str>, theirs: Option<&str>, from_name: &str) 
 }
 
 /// Builds the MIME message for `msg`; `Err` is permanent (bad address, bad settings).
-pub fn build(
-    acc: &EmailAccount,
-    key: &[u8],
-    msg: &Outbound,
-) -> Result<(Message, String), String> {
+pub fn build(acc: &EmailAccount, key: &[u8], msg: &Outbound) -> Result<(Message, String), String> {
     let from_addr = acc
         .address
         .parse()
@@ -159,16 +156,28 @@ pub fn build(
         "<!doctype html><html><body style=\"font-family:sans-serif\">{}</body></html>",
         text_to_html(&msg.body_text)
     );
-    let m = b
-        .multipart(MultiPart::alternative_plain_html(msg.body_text.clone(), html))
-        .map_err(|e| format!("cannot build the message: {e}"))?;
+    let body = MultiPart::alternative_plain_html(msg.body_text.clone(), html);
+    let m = if msg.files.is_empty() {
+        b.multipart(body)
+    } else {
+        let mut mixed = MultiPart::mixed().multipart(body);
+        for f in &msg.files {
+            let ct = ContentType::parse(&f.content_type)
+                .unwrap_or_else(|_| ContentType::parse("application/octet-stream").expect("valid"));
+            mixed = mixed
+                .singlepart(Attachment::new(header_safe(&f.filename)).body(f.data.clone(), ct));
+        }
+        b.multipart(mixed)
+    }
+    .map_err(|e| format!("cannot build the message: {e}"))?;
     Ok((m, id))
 }
 
 #[async_trait]
 impl Sender for EmailSender {
     async fn send(&self, account: &AccountRow, msg: &Outbound) -> Result<Sent, SendError> {
-        let acc = EmailAccount::from_row(account).map_err(|e| SendError::Permanent(e.to_string()))?;
+        let acc =
+            EmailAccount::from_row(account).map_err(|e| SendError::Permanent(e.to_string()))?;
         if acc.smtp.host.is_empty() {
             return Err(SendError::Permanent(
                 "this mailbox has no SMTP server configured".into(),
@@ -236,6 +245,7 @@ mod tests {
                 references: vec!["root@x".into(), "abc@mail.example.com".into()],
                 subject: Some("Where is my order?\r\nBcc: evil@x.test".into()),
             },
+            files: vec![],
         }
     }
 
@@ -245,7 +255,10 @@ mod tests {
         let raw = String::from_utf8(m.formatted()).unwrap();
         let head = raw.split("\r\n\r\n").next().unwrap();
         assert!(head.contains(&format!("Message-ID: <{id}>")), "{head}");
-        assert!(head.contains("In-Reply-To: <abc@mail.example.com>"), "{head}");
+        assert!(
+            head.contains("In-Reply-To: <abc@mail.example.com>"),
+            "{head}"
+        );
         assert!(
             head.contains("References: <root@x> <abc@mail.example.com>"),
             "{head}"
@@ -257,6 +270,23 @@ mod tests {
         assert!(raw.contains("text/html"));
         assert!(!head.contains("Auto-Submitted"));
         assert!(id.ends_with("@shop.test"));
+    }
+
+    #[test]
+    fn files_are_attached() {
+        let mut o = outbound();
+        o.files.push(app::store::outbox::OutboundFile {
+            filename: "label\r\n.pdf".into(),
+            content_type: "application/pdf".into(),
+            data: b"%PDF-1.4".to_vec(),
+        });
+        let (m, _) = build(&account(), b"k", &o).unwrap();
+        let raw = String::from_utf8(m.formatted()).unwrap();
+        assert!(raw.contains("multipart/mixed"));
+        assert!(
+            raw.contains("Content-Disposition: attachment; filename=\"label .pdf\""),
+            "{raw}"
+        );
     }
 
     #[test]

@@ -71,8 +71,7 @@ impl SyncContext {
             "disabled" => ("disabled", None),
             _ => ("ok", None),
         };
-        if let Err(e) =
-            mailbox::set_account_state(&self.db, account_id, state, state_detail).await
+        if let Err(e) = mailbox::set_account_state(&self.db, account_id, state, state_detail).await
         {
             tracing::error!(account_id, error = %e, "cannot record account state");
         }
@@ -134,10 +133,7 @@ pub async fn run_mailbox(ctx: SyncContext, account_id: i64) {
         ctx.phase(
             account_id,
             "error",
-            Some(&format!(
-                "{err} (retrying in {} s)",
-                wait.as_secs().max(1)
-            )),
+            Some(&format!("{err} (retrying in {} s)", wait.as_secs().max(1))),
             None,
         )
         .await;
@@ -186,14 +182,19 @@ async fn sync_session_inner(
     let has_idle = caps.has_str("IDLE");
     loop {
         import_new(ctx, &mut s, acc, &mut pos).await?;
-        ctx.phase(acc.id, if has_idle { "idle" } else { "polling" }, None, None)
-            .await;
+        ctx.phase(
+            acc.id,
+            if has_idle { "idle" } else { "polling" },
+            None,
+            None,
+        )
+        .await;
         if has_idle {
             s = wait_idle(s, &ctx.opts).await?;
         } else {
             tokio::time::sleep(ctx.opts.poll_interval).await;
             // Session::noop() reports success on a closed connection (async-imap 0.11); this does not.
-            timed(t, "NOOP", s.run_command_and_check_ok("NOOP", None)).await?;
+            timed(t, "NOOP", s.run_command_and_check_ok("NOOP")).await?;
         }
     }
 }
@@ -269,9 +270,10 @@ async fn import_new(
         });
         let mut items = Vec::with_capacity(chunk.len());
         if !small.is_empty() {
-            let bodies =
-                fetch_map(s, t, &uid_set(&small), "(UID BODY.PEEK[])", |f| f.body().map(<[u8]>::to_vec))
-                    .await?;
+            let bodies = fetch_map(s, t, &uid_set(&small), "(UID BODY.PEEK[])", |f| {
+                f.body().map(<[u8]>::to_vec)
+            })
+            .await?;
             for uid in &small {
                 if let Some(raw) = bodies.get(uid) {
                     items.push(BatchItem {
