@@ -98,6 +98,8 @@ test('a customer email arrives live, the agent replies by email, the answer thre
   expect(await page.title()).not.toBe('pwned');
   await expect(page.frameLocator('iframe.email-frame').last().locator('script')).toHaveCount(0);
   await expect(page.frameLocator('iframe.email-frame').last().locator('img[src^="https:"]')).toHaveCount(0);
+  // The frame grows or shrinks to its content once the page is interactive.
+  await expect.poll(() => frame.evaluate((f) => f.getBoundingClientRect().height)).toBeLessThan(200);
 
   // Reply by email (the default: where the customer last wrote).
   const via = page.getByRole('combobox', { name: 'Reply via' });
@@ -138,5 +140,10 @@ test('a customer email arrives live, the agent replies by email, the answer thre
   // The quoted history is folded away.
   await expect(answerArticle.locator('details.quoted summary')).toHaveText('Show quoted text');
   await expect(answerArticle.locator('details.quoted')).not.toHaveAttribute('open', '');
+  const order = await tl.locator('article').evaluateAll((els) => els.map((e) => e.textContent ?? ''));
+  const iAnswer = order.findIndex((t) => t.includes(answer));
+  const iThanks = order.findIndex((t) => t.includes(thanks));
+  expect(iAnswer).toBeGreaterThan(-1);
+  expect(iThanks).toBeGreaterThan(iAnswer);
   await screenshot(page, 'email-answer-threaded');
 });

@@ -252,12 +252,14 @@ pub async fn ingest_message(
     if msg.automatic {
         conversations::touch_for_automatic(&mut tx, conversation_id, account.channel, at).await?;
     } else {
+        // The inbox preview shows what the customer wrote, not the history they quoted.
+        let (written, _) = crate::domain::quote::split_quoted(&body);
         conversations::touch_for_message(
             &mut tx,
             conversation_id,
             account.channel,
             Direction::In,
-            &body,
+            written,
             at,
         )
         .await?;

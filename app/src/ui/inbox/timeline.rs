@@ -165,10 +165,11 @@ fn fit_frame(ev: leptos::ev::Event) {
             .target()
             .and_then(|t| t.dyn_into::<web_sys::HtmlIFrameElement>().ok());
         if let Some(f) = frame {
+            // The body's height: the root element is never shorter than the frame itself.
             if let Some(h) = f
                 .content_document()
-                .and_then(|d| d.document_element())
-                .map(|e| e.scroll_height())
+                .and_then(|d| d.body())
+                .map(|b| b.scroll_height() + 16)
             {
                 let _ = f.set_attribute("style", &format!("height:{}px", h.clamp(60, 1600) + 4));
             }

@@ -23,6 +23,9 @@ impl EmailReceiver {
     }
 }
 
+/// Mail dated within this long before arrival counts as arriving as it was written.
+const RECENT_MS: i64 = 15 * 60 * 1000;
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -96,8 +99,13 @@ impl EmailReceiver {
         name: Option<String>,
     ) -> InboundMessage {
         let now = now_ms();
-        // The Date header orders imported mail; a missing or future date means "now".
-        let at = p.date.filter(|d| *d > 0 && *d <= now).unwrap_or(now);
+        // Old mail (an import, a delayed message) is placed by its Date header; mail that
+        // arrives as it is written is placed at arrival, so a quick answer never sorts before
+        // the reply it answers (Date has whole seconds and the sender's clock).
+        let at = p
+            .date
+            .filter(|d| *d > 0 && *d < now - RECENT_MS)
+            .unwrap_or(now);
         let token_conversation = p
             .recipients
             .iter()
