@@ -7,7 +7,7 @@ use app::domain::Permission;
 use app::model::{LiveEvent, LiveKind};
 use app::ssr::AppState;
 use app::store::ingest::NewAttachment;
-use app::store::{messages, sessions::USER_ID_KEY, users, StoreError};
+use app::store::{messages, StoreError};
 use axum::extract::{Multipart, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -52,21 +52,10 @@ pub async fn reply_with_files(
     Path(id): Path<i64>,
     mut form: Multipart,
 ) -> Response {
-    let uid: Option<i64> = session.get(USER_ID_KEY).await.ok().flatten();
-    let user = match uid {
-        Some(u) => users::get(&state.db, u)
-            .await
-            .ok()
-            .flatten()
-            .filter(|u| !u.disabled),
-        None => None,
+    let user = match crate::routes::authorize(&state, &session, Permission::Reply).await {
+        Ok(u) => u,
+        Err(r) => return r,
     };
-    let Some(user) = user else {
-        return (StatusCode::UNAUTHORIZED, "Please sign in.").into_response();
-    };
-    if !user.role.allows(Permission::Reply) {
-        return (StatusCode::FORBIDDEN, "Not allowed.").into_response();
-    }
     let (mut via, mut body, mut files) = (String::new(), String::new(), Vec::new());
     loop {
         let field = match form.next_field().await {

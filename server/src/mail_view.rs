@@ -5,31 +5,17 @@
 use crate::channels::email::sanitize;
 use app::domain::Permission;
 use app::ssr::AppState;
-use app::store::{attachments, sessions::USER_ID_KEY, users};
+use app::store::attachments;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-/// The signed-in user may read conversations, or the response to send instead.
 async fn authorize(state: &AppState, session: &Session) -> Result<(), Response> {
-    let uid: Option<i64> = session.get(USER_ID_KEY).await.ok().flatten();
-    let user = match uid {
-        Some(id) => users::get(&state.db, id)
-            .await
-            .ok()
-            .flatten()
-            .filter(|u| !u.disabled),
-        None => None,
-    };
-    match user {
-        None => Err((StatusCode::UNAUTHORIZED, "Please sign in.").into_response()),
-        Some(u) if !u.role.allows(Permission::ReadConversations) => {
-            Err((StatusCode::FORBIDDEN, "Not allowed.").into_response())
-        }
-        Some(_) => Ok(()),
-    }
+    crate::routes::authorize(state, session, Permission::ReadConversations)
+        .await
+        .map(|_| ())
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {

@@ -81,6 +81,31 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// For plain axum routes (server functions use `app::ssr::auth::require`): the signed-in,
+/// enabled user who holds `permission`, or the 401/403 response to send instead.
+pub async fn authorize(
+    state: &AppState,
+    session: &Session,
+    permission: Permission,
+) -> Result<users::UserRow, Response> {
+    let uid: Option<i64> = session.get(USER_ID_KEY).await.ok().flatten();
+    let user = match uid {
+        Some(id) => users::get(&state.db, id)
+            .await
+            .ok()
+            .flatten()
+            .filter(|u| !u.disabled),
+        None => None,
+    };
+    match user {
+        None => Err((StatusCode::UNAUTHORIZED, "Please sign in.").into_response()),
+        Some(u) if !u.role.allows(permission) => {
+            Err((StatusCode::FORBIDDEN, "Not allowed.").into_response())
+        }
+        Some(u) => Ok(u),
+    }
+}
+
 /// 200 when the database answers.
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.db.ping().await {
@@ -95,20 +120,8 @@ async fn healthz(State(state): State<AppState>) -> Response {
 /// Server-sent events for signed-in staff. Events carry ids only; browsers re-fetch what they
 /// are allowed to see through the authorised server functions.
 async fn events(State(state): State<AppState>, session: Session) -> Response {
-    let uid: Option<i64> = session.get(USER_ID_KEY).await.ok().flatten();
-    let user = match uid {
-        Some(id) => users::get(&state.db, id)
-            .await
-            .ok()
-            .flatten()
-            .filter(|u| !u.disabled),
-        None => None,
-    };
-    let Some(user) = user else {
-        return (StatusCode::UNAUTHORIZED, "Please sign in.").into_response();
-    };
-    if !user.role.allows(Permission::ReadConversations) {
-        return (StatusCode::FORBIDDEN, "Not allowed.").into_response();
+    if let Err(r) = authorize(&state, &session, Permission::ReadConversations).await {
+        return r;
     }
     let stream = tokio_stream::wrappers::BroadcastStream::new(state.hub.subscribe()).map(|r| {
         // A lagging browser missed events: tell it to re-fetch everything.

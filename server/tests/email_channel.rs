@@ -104,7 +104,7 @@ async fn messages_of(db: &Db, account: i64) -> i64 {
 }
 
 async fn wait_messages(db: &Db, account: i64, n: i64) {
-    eventually(20, &format!("{n} inbound messages"), || async {
+    eventually(30, &format!("{n} inbound messages"), || async {
         (messages_of(db, account).await >= n).then_some(())
     })
     .await;
@@ -371,7 +371,7 @@ async fn uidvalidity_change_resyncs_without_duplicates(engine: Engine) {
     let v2 = m.uidvalidity(SUPPORT, "Support").await;
     assert_ne!(v1, v2);
     wait_messages(&db, acc, 3).await;
-    eventually(20, "the new UIDVALIDITY recorded", || async {
+    eventually(30, "the new UIDVALIDITY recorded", || async {
         (mailbox::position(&db, acc).await.unwrap().uidvalidity == Some(v2)).then_some(())
     })
     .await;
@@ -980,17 +980,6 @@ async fn connection_test_reports_in_words(engine: Engine) {
         !err.contains("wrong"),
         "the password is never echoed: {err}"
     );
-}
-
-macro_rules! both {
-    ($($name:ident),*) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(super::Engine::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(super::Engine::Postgres).await }
-        }
-    )*};
 }
 
 both!(

@@ -126,15 +126,4 @@ async fn frame_and_attachments(engine: Engine) {
     assert_eq!(missing.status(), 404);
 }
 
-macro_rules! both {
-    ($($name:ident),*) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(super::Engine::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(super::Engine::Postgres).await }
-        }
-    )*};
-}
-
 both!(frame_and_attachments);

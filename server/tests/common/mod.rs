@@ -139,6 +139,19 @@ macro_rules! contract {
     };
 }
 
+/// Generates a `sqlite` and a `postgres` test from one `async fn(Engine)`.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() { super::$name($crate::common::Engine::Sqlite).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() { super::$name($crate::common::Engine::Postgres).await }
+        }
+    )*};
+}
+
 pub struct TestApp {
     pub addr: String,
     pub state: AppState,
@@ -199,7 +212,7 @@ pub fn test_sync_options() -> server::channels::email::sync::SyncOptions {
     server::channels::email::sync::SyncOptions {
         batch: 50,
         command_timeout: std::time::Duration::from_secs(5),
-        idle_timeout: std::time::Duration::from_secs(20),
+        idle_timeout: std::time::Duration::from_secs(5),
         poll_interval: std::time::Duration::from_millis(300),
         backoff_min: std::time::Duration::from_millis(100),
         backoff_max: std::time::Duration::from_secs(1),

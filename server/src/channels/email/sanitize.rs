@@ -355,24 +355,13 @@ fn filter_style(value: &str) -> Option<Cow<'_, str>> {
     }
 }
 
-/// Plain text as safe HTML: paragraphs at blank lines, `<br>` at line breaks.
+/// Plain text as safe HTML (the composer's conversion), without control characters.
 fn text_as_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 64);
-    for para in text.split("\n\n") {
-        let para = para.trim_matches('\n');
-        if para.trim().is_empty() {
-            continue;
-        }
-        out.push_str("<p>");
-        for (i, line) in para.split('\n').enumerate() {
-            if i > 0 {
-                out.push_str("<br>");
-            }
-            escape_text_into(line, &mut out);
-        }
-        out.push_str("</p>");
-    }
-    out
+    let cleaned: String = text
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect();
+    app::domain::convert::text_to_html(&cleaned)
 }
 
 fn escape_text_into(s: &str, out: &mut String) {

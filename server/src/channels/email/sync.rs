@@ -159,28 +159,30 @@ async fn sync_session_inner(
     let t = ctx.opts.command_timeout;
     ctx.phase(acc.id, "connecting", None, None).await;
     let (mut s, caps) = imap::connect(&acc.imap, t).await?;
-    let mbox = timed(t, "EXAMINE", s.examine(&acc.folder)).await?;
     let mut pos = mailbox::position(&ctx.db, acc.id)
         .await
         .map_err(|e| ImapError::Server(format!("storage: {e}")))?;
-    if pos.uidvalidity != mbox.uid_validity {
-        if pos.uidvalidity.is_some() {
-            tracing::info!(
-                account_id = acc.id,
-                "UIDVALIDITY changed; reading the folder again (duplicates are recognised)"
-            );
-        }
-        pos = Position {
-            uidvalidity: mbox.uid_validity,
-            last_uid: 0,
-        };
-        mailbox::set_position(&ctx.db, acc.id, pos, 0)
-            .await
-            .map_err(|e| ImapError::Server(format!("storage: {e}")))?;
-    }
     *failures = 0;
     let has_idle = caps.has_str("IDLE");
     loop {
+        // EXAMINE again after every wait: it refreshes the folder and shows a changed
+        // UIDVALIDITY (the folder was recreated), which means reading it again.
+        let mbox = timed(t, "EXAMINE", s.examine(&acc.folder)).await?;
+        if pos.uidvalidity != mbox.uid_validity {
+            if pos.uidvalidity.is_some() {
+                tracing::info!(
+                    account_id = acc.id,
+                    "UIDVALIDITY changed; reading the folder again (duplicates are recognised)"
+                );
+            }
+            pos = Position {
+                uidvalidity: mbox.uid_validity,
+                last_uid: 0,
+            };
+            mailbox::set_position(&ctx.db, acc.id, pos, 0)
+                .await
+                .map_err(|e| ImapError::Server(format!("storage: {e}")))?;
+        }
         import_new(ctx, &mut s, acc, &mut pos).await?;
         ctx.phase(
             acc.id,
@@ -193,8 +195,6 @@ async fn sync_session_inner(
             s = wait_idle(s, &ctx.opts).await?;
         } else {
             tokio::time::sleep(ctx.opts.poll_interval).await;
-            // Session::noop() reports success on a closed connection (async-imap 0.11); this does not.
-            timed(t, "NOOP", s.run_command_and_check_ok("NOOP")).await?;
         }
     }
 }
