@@ -20,6 +20,30 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
         .await
         .unwrap();
     let via = d.reply_options[0].key();
+    let mailbox = app::store::channel_accounts::save_email(
+        &app.state.db,
+        None,
+        "Matrix mailbox",
+        "matrix@example.com",
+        &app::model::EmailSettings {
+            imap_host: "127.0.0.1".into(),
+            imap_port: 1,
+            imap_tls: app::model::TlsMode::None,
+            imap_user: "matrix".into(),
+            imap_folder: "INBOX".into(),
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: 1,
+            smtp_tls: app::model::TlsMode::None,
+            ..Default::default()
+        },
+        &app::store::channel_accounts::EmailSecrets {
+            imap_password: "matrix-imap-pw".into(),
+            smtp_password: String::new(),
+        },
+    )
+    .await
+    .unwrap()
+    .to_string();
     vec![
         (
             "/api/conversations/list",
@@ -61,6 +85,11 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
             Permission::WriteNotes,
         ),
         (
+            "/api/customer/identifier/confirm",
+            vec![("id", d.customer.identifiers[0].id.to_string())],
+            Permission::ManageConversations,
+        ),
+        (
             "/api/conversation/reply",
             vec![("id", conv.clone()), ("via", via), ("body", "hello".into())],
             Permission::Reply,
@@ -95,7 +124,55 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
             Permission::ManageUsers,
         ),
         ("/api/admin/channels", vec![], Permission::ManageChannels),
+        (
+            "/api/admin/channels",
+            vec![("edit", mailbox.clone())],
+            Permission::ManageChannels,
+        ),
+        (
+            "/api/admin/channels/email/save",
+            email_form(Some(&mailbox)),
+            Permission::ManageChannels,
+        ),
+        (
+            "/api/admin/channels/test",
+            email_form(None),
+            Permission::ManageChannels,
+        ),
+        (
+            "/api/admin/channels/enable",
+            vec![("id", mailbox.clone()), ("enabled", "false".into())],
+            Permission::ManageChannels,
+        ),
     ]
+}
+
+/// An email account form; its servers (127.0.0.1 port 1) refuse at once.
+fn email_form(id: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut f: Vec<(&'static str, String)> = [
+        ("name", "Matrix mailbox"),
+        ("address", "matrix@example.com"),
+        ("from_name", "Matrix"),
+        ("imap_host", "127.0.0.1"),
+        ("imap_port", "1"),
+        ("imap_tls", "none"),
+        ("imap_user", "matrix"),
+        ("imap_password", "matrix-imap-pw"),
+        ("imap_folder", "INBOX"),
+        ("import", "all"),
+        ("smtp_host", "127.0.0.1"),
+        ("smtp_port", "1"),
+        ("smtp_tls", "none"),
+        ("smtp_user", "matrix"),
+        ("smtp_password", "matrix-smtp-pw"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .collect();
+    if let Some(id) = id {
+        f.push(("id", id.to_string()));
+    }
+    f
 }
 
 async fn first_conversation(app: &TestApp) -> i64 {

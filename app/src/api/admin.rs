@@ -1,4 +1,4 @@
-use crate::model::{ChannelAccountView, UserView};
+use crate::model::UserView;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -12,8 +12,10 @@ pub struct AdminUser {
 pub async fn admin_users() -> Result<Vec<AdminUser>, ServerFnError> {
     use crate::domain::Permission;
     use crate::ssr::{auth, errors};
-    auth::require(Permission::ManageUsers).await?;
+    // The state is taken before the first await: a page render the server discards while this
+    // runs takes its context with it (see `channels_page`).
     let st = auth::state()?;
+    auth::require(Permission::ManageUsers).await?;
     Ok(crate::store::users::list(&st.db)
         .await
         .map_err(errors::store)?
@@ -53,18 +55,4 @@ pub async fn set_user_disabled(id: i64, disabled: bool) -> Result<(), ServerFnEr
     crate::store::users::set_disabled(&st.db, id, disabled)
         .await
         .map_err(errors::store)
-}
-
-#[server(endpoint = "admin/channels")]
-pub async fn admin_channel_accounts() -> Result<Vec<ChannelAccountView>, ServerFnError> {
-    use crate::domain::Permission;
-    use crate::ssr::{auth, errors};
-    auth::require(Permission::ManageChannels).await?;
-    let st = auth::state()?;
-    Ok(crate::store::channel_accounts::list(&st.db)
-        .await
-        .map_err(errors::store)?
-        .iter()
-        .map(|a| a.view())
-        .collect())
 }

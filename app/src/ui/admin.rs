@@ -1,9 +1,11 @@
 //! Administration: users and channel accounts. Admins only; enforced by the server functions.
 
 use super::{err_text, Authed, CurrentUser};
-use crate::api::admin::{admin_channel_accounts, admin_users, CreateUser, SetUserDisabled};
+use crate::api::admin::{admin_users, CreateUser, SetUserDisabled};
 use crate::domain::{Permission, Role};
 use leptos::prelude::*;
+
+mod channels;
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
@@ -36,7 +38,6 @@ fn Admin() -> impl IntoView {
         move || (create.version().get(), disable.version().get()),
         |_| admin_users(),
     );
-    let accounts = Resource::new(|| (), |_| admin_channel_accounts());
     view! {
         <main class="admin">
             <h1>"Administration"</h1>
@@ -96,36 +97,7 @@ fn Admin() -> impl IntoView {
                 </ActionForm>
                 {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })}
             </section>
-            <section aria-label="Channel accounts">
-                <h2>"Channel accounts"</h2>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match accounts.await {
-                            Err(e) => view! { <p class="error" role="alert">{err_text(&e)}</p> }.into_any(),
-                            Ok(list) => view! {
-                                <table>
-                                    <thead><tr><th>"Name"</th><th>"Channel"</th><th>"Provider"</th><th>"Address"</th><th>"State"</th></tr></thead>
-                                    <tbody>
-                                        {list
-                                            .into_iter()
-                                            .map(|a| view! {
-                                                <tr>
-                                                    <td>{a.name}</td>
-                                                    <td>{a.channel.label()}</td>
-                                                    <td>{a.provider}</td>
-                                                    <td>{a.address}</td>
-                                                    <td>{if a.enabled { a.state } else { "disabled".into() }} {a.state_detail.map(|d| format!(": {d}"))}</td>
-                                                </tr>
-                                            })
-                                            .collect_view()}
-                                    </tbody>
-                                </table>
-                            }
-                            .into_any(),
-                        }
-                    })}
-                </Transition>
-            </section>
+            <channels::Channels/>
         </main>
     }
     .into_any()

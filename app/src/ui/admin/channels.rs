@@ -1,0 +1,297 @@
+//! The channel accounts section of the admin page: every account with its state and, for
+//! mailboxes, the sync's progress (live), and the form that adds or edits an email account.
+//! Works without JavaScript: the forms post to the server functions, which redirect back.
+//!
+//! Kept small for the wasm budget: one server function for the list and the form's data, the
+//! form read field by field, a few shared helpers.
+
+use crate::api::channels::{
+    channels_page, ChannelRow, EmailForm, SaveEmailAccount, SetChannelEnabled, TestConnection,
+};
+use crate::model::LiveKind;
+use crate::ui::err_text;
+use crate::ui::live::Live;
+use crate::ui::widgets::{ChannelBadge, Time};
+use leptos::html::Form;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// A result next to what caused it: a status, or an alert when something failed.
+fn message(ok: bool, text: String) -> impl IntoView {
+    view! { <p class=if ok { "ok" } else { "error" } role=if ok { "status" } else { "alert" }>{text}</p> }
+}
+
+fn alert(e: ServerFnError) -> impl IntoView {
+    message(false, err_text(&e))
+}
+
+#[component]
+pub fn Channels() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let save = ServerAction::<SaveEmailAccount>::new();
+    let test = ServerAction::<TestConnection>::new();
+    let enable = ServerAction::<SetChannelEnabled>::new();
+    let query = use_query_map();
+    let editing = Memo::new(move |_| query.read().get("edit").and_then(|v| v.parse::<i64>().ok()));
+    let form_el = NodeRef::<Form>::new();
+    // Channel events (connection state, sync progress) and stream reconnects after one.
+    let channel_events = Memo::new(move |n: Option<&u64>| {
+        live.tick.track();
+        let ours = live
+            .last
+            .with_untracked(|e| e.as_ref().is_some_and(|e| e.kind == LiveKind::Channel));
+        n.copied().unwrap_or(0) + u64::from(ours)
+    });
+    let saved = Memo::new(move |n: Option<&usize>| match save.value().get() {
+        Some(Ok(_)) => save.version().get_untracked(),
+        _ => n.copied().unwrap_or(0),
+    });
+    // Inputs keep what was typed when the form is drawn again; a reset shows the new values.
+    // A different account in the form also clears results that were about the previous one.
+    Effect::new(move |prev: Option<(Option<i64>, usize)>| {
+        let now = (editing.get(), saved.get());
+        if prev.is_some_and(|p| p != now) {
+            if let Some(f) = form_el.get_untracked() {
+                f.reset();
+            }
+        }
+        if prev.is_some_and(|p| p.0 != now.0) {
+            test.value().set(None);
+            save.value().set(None);
+        }
+        now
+    });
+    // One answer for the list (which follows the live events) and the form's data.
+    let page = Resource::new(
+        move || {
+            (
+                editing.get(),
+                enable.version().get(),
+                saved.get(),
+                channel_events.get(),
+            )
+        },
+        |(edit, ..)| channels_page(edit),
+    );
+
+    view! {
+        <section aria-label="Channel accounts" id="channels">
+            <h2>"Channel accounts"</h2>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Err(e) => alert(e).into_any(),
+                        Ok(p) => view! {
+                            <table class="channels">
+                                <thead><tr><th>"Name"</th><th>"Channel"</th><th>"Address"</th><th>"State"</th><th>"Mailbox"</th><th></th></tr></thead>
+                                <tbody>{p.rows.into_iter().map(|r| account_row(r, enable)).collect_view()}</tbody>
+                            </table>
+                            {move || enable.value().get().and_then(|r| r.err()).map(alert)}
+                            {email_form(EmailForm::from_values(p.edit), p.imap_password_saved, p.smtp_password_saved, save, test, form_el)}
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+            <div class="form-result">
+                {move || test.value().get().map(|r| match r {
+                    Ok(Ok(words)) => message(true, format!("Connection works: {words}")),
+                    Ok(Err(words)) => message(false, format!("Connection failed: {words}")),
+                    Err(e) => message(false, err_text(&e)),
+                })}
+                {move || save.value().get().map(|r| match r {
+                    Ok(_) => message(true, "Saved.".into()),
+                    Err(e) => message(false, err_text(&e)),
+                })}
+            </div>
+        </section>
+    }
+}
+
+fn account_row(r: ChannelRow, enable: ServerAction<SetChannelEnabled>) -> impl IntoView {
+    let (id, enabled) = (r.id, r.enabled);
+    // The mailbox column shows the sync's own words; do not repeat them here.
+    let state = match r.state_detail.filter(|d| Some(d) != r.detail.as_ref()) {
+        _ if !enabled => "Disabled".to_string(),
+        Some(d) => format!("{}: {d}", r.state),
+        None if r.state == "ok" => "Enabled".to_string(),
+        None => r.state,
+    };
+    let email = r.provider == "email";
+    // A mailbox's cell has the same elements whatever its state; only their text and `hidden`
+    // change. The server may render a page more than once while the sync moves on, and the
+    // browser must still be able to take over whichever HTML was sent.
+    let mailbox = email.then(|| {
+        let phase = r.phase.unwrap_or_else(|| "starting".into());
+        let importing = phase == "importing";
+        let (failed, succeeded) = (r.detail.is_some(), r.last_success_at.is_some());
+        view! {
+            <span class="phase" data-phase=phase.clone()>{phase.clone()}</span>
+            <span class="progress" hidden=!importing>
+                {format!("syncing {} of {}", r.done, r.total)}
+                <progress max=r.total.max(1) value=r.done aria-label="Import progress"></progress>
+            </span>
+            <span class="detail" hidden=!failed>{r.detail.unwrap_or_else(|| "no error".into())}</span>
+            <span class="hint" hidden=!succeeded>"Last success " <Time ms=r.last_success_at.unwrap_or(0)/></span>
+        }
+    });
+    view! {
+        <tr data-enabled=enabled.to_string()>
+            <td>{r.name}</td>
+            <td><ChannelBadge channel=r.channel/></td>
+            <td>{r.address}</td>
+            <td>{state}</td>
+            <td class="mailbox">{mailbox}</td>
+            <td class="row-actions">
+                {email.then(|| view! { <a href=format!("/admin?edit={id}#email-form")>"Edit"</a> })}
+                {(r.provider != "playground").then(|| view! {
+                    <ActionForm action=enable attr:class="inline">
+                        <input type="hidden" name="id" value=id/>
+                        <input type="hidden" name="enabled" value=(!enabled).to_string()/>
+                        <button type="submit">{if enabled { "Disable" } else { "Enable" }}</button>
+                    </ActionForm>
+                })}
+            </td>
+        </tr>
+    }
+}
+
+/// A labelled form control named `key` (id `em-key`): an input of `kind`, or a select when
+/// `options` are given. `flag` is `required`, or for a password input (always empty) whether a
+/// password is saved.
+fn field(
+    label: &'static str,
+    key: &'static str,
+    kind: &'static str,
+    value: String,
+    flag: bool,
+    options: &'static [(&'static str, &'static str)],
+) -> impl IntoView {
+    let id = format!("em-{key}");
+    let control = if !options.is_empty() {
+        // The current choice comes first instead of carrying `selected`: redrawing the list
+        // (live events) re-applies attributes, and a `selected` would undo what was picked.
+        let current = options.iter().filter(|o| o.0 == value);
+        let others = options.iter().filter(|o| o.0 != value);
+        view! {
+            <select id=id.clone() name=key>
+                {current.chain(others).map(|&(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+            </select>
+        }
+        .into_any()
+    } else if kind == "password" {
+        view! {
+            <input
+                id=id.clone()
+                name=key
+                type="password"
+                autocomplete="new-password"
+                placeholder=flag.then_some("Password saved; blank keeps it")
+                title=flag.then_some("A password is saved; leave this blank to keep it")
+            />
+        }
+        .into_any()
+    } else {
+        let port = kind == "number";
+        view! {
+            <input id=id.clone() name=key type=kind value=value required=flag min=port.then_some("1") max=port.then_some("65535")/>
+        }
+        .into_any()
+    };
+    view! { <label for=id>{label}</label> {control} }
+}
+
+const NONE: &[(&str, &str)] = &[];
+const TLS: &[(&str, &str)] = &[
+    ("tls", "TLS"),
+    ("starttls", "STARTTLS"),
+    ("none", "None (local servers only)"),
+];
+const IMPORT: &[(&str, &str)] = &[("all", "All mail"), ("since", "Mail since a date")];
+
+fn email_form(
+    edit: Option<EmailForm>,
+    imap_saved: bool,
+    smtp_saved: bool,
+    save: ServerAction<SaveEmailAccount>,
+    test: ServerAction<TestConnection>,
+    form_el: NodeRef<Form>,
+) -> impl IntoView {
+    let editing = edit.is_some();
+    let f = edit.unwrap_or_else(|| EmailForm {
+        imap_port: "993".into(),
+        imap_tls: "tls".into(),
+        imap_folder: "INBOX".into(),
+        import: "all".into(),
+        smtp_port: "587".into(),
+        smtp_tls: "starttls".into(),
+        ..Default::default()
+    });
+    // With JavaScript both buttons run in place; without, the form posts to the save server
+    // function, or with the test button to the test one, and each redirects back here.
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        use wasm_bindgen::JsCast;
+        let Some(form) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        ev.prevent_default();
+        // Read field by field: a generic form decoder would cost the bundle more.
+        let Some(form) = web_sys::FormData::new_with_form(&form).ok().and_then(|d| {
+            EmailForm::from_values(
+                EmailForm::KEYS
+                    .iter()
+                    .map(|k| d.get(k).as_string().unwrap_or_default())
+                    .collect(),
+            )
+        }) else {
+            return;
+        };
+        if ev.submitter().is_some_and(|b| b.id() == "em-test") {
+            test.dispatch(TestConnection { form });
+        } else {
+            save.dispatch(SaveEmailAccount { form });
+        }
+    };
+    view! {
+        <h3 id="email-form">{if editing { "Edit email account" } else { "Add email account" }}</h3>
+        <form action="/api/admin/channels/email/save" method="post" class="email-form" node_ref=form_el on:submit=on_submit>
+            {editing.then(|| view! { <input type="hidden" name="id" value=f.id/> })}
+            <div class="grid-form">
+                {field("Name", "name", "text", f.name, true, NONE)}
+                {field("From address", "address", "email", f.address, true, NONE)}
+                {field("From name", "from_name", "text", f.from_name, false, NONE)}
+            </div>
+            <div class="servers">
+                <fieldset class="grid-form">
+                    <legend>"Incoming mail (IMAP)"</legend>
+                    {field("IMAP host", "imap_host", "text", f.imap_host, true, NONE)}
+                    {field("IMAP port", "imap_port", "number", f.imap_port, true, NONE)}
+                    {field("IMAP security", "imap_tls", "", f.imap_tls, false, TLS)}
+                    {field("IMAP user", "imap_user", "text", f.imap_user, true, NONE)}
+                    {field("IMAP password", "imap_password", "password", String::new(), imap_saved, NONE)}
+                    {field("Folder", "imap_folder", "text", f.imap_folder, true, NONE)}
+                    {field("First import", "import", "", f.import, false, IMPORT)}
+                    {field("Import since", "import_since", "date", f.import_since, false, NONE)}
+                </fieldset>
+                <fieldset class="grid-form">
+                    <legend>"Outgoing mail (SMTP)"</legend>
+                    {field("SMTP host", "smtp_host", "text", f.smtp_host, true, NONE)}
+                    {field("SMTP port", "smtp_port", "number", f.smtp_port, true, NONE)}
+                    {field("SMTP security", "smtp_tls", "", f.smtp_tls, false, TLS)}
+                    {field("SMTP user", "smtp_user", "text", f.smtp_user, false, NONE)}
+                    {field("SMTP password", "smtp_password", "password", String::new(), smtp_saved, NONE)}
+                </fieldset>
+            </div>
+            <div class="row">
+                <button type="submit" class="primary" disabled=move || save.pending().get()>"Save"</button>
+                <button type="submit" id="em-test" formaction="/api/admin/channels/test" disabled=move || test.pending().get()>
+                    {move || if test.pending().get() { "Testing…" } else { "Test connection" }}
+                </button>
+                {editing.then(|| view! { <a href="/admin#channels">"Cancel"</a> })}
+            </div>
+        </form>
+    }
+}
