@@ -471,17 +471,6 @@ async fn test_connection_answers_the_servers_words(engine: Engine) {
     );
 }
 
-macro_rules! both {
-    ($($name:ident),*) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(super::Engine::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(super::Engine::Postgres).await }
-        }
-    )*};
-}
-
 both!(
     create_and_read_back_without_passwords,
     blank_passwords_keep_the_stored_ones,

@@ -502,17 +502,6 @@ async fn playground_message_reaches_agents_live_and_reply_is_delivered(engine: E
     assert_eq!(delivered.expect("reply delivered to the playground"), 2);
 }
 
-macro_rules! both {
-    ($($name:ident),*) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(super::Engine::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(super::Engine::Postgres).await }
-        }
-    )*};
-}
-
 both!(
     every_role_against_every_endpoint,
     state_changes_need_our_origin,
