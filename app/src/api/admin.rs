@@ -33,8 +33,8 @@ pub async fn create_user(
 ) -> Result<(), ServerFnError> {
     use crate::domain::{Permission, Role};
     use crate::ssr::{auth, errors};
-    auth::require(Permission::ManageUsers).await?;
     let st = auth::state()?;
+    auth::require(Permission::ManageUsers).await?;
     let role = Role::parse(&role).ok_or_else(|| errors::bad_request("unknown role"))?;
     crate::store::users::create_user(&st.db, &email, &name, role, &password)
         .await
@@ -47,11 +47,11 @@ pub async fn create_user(
 pub async fn set_user_disabled(id: i64, disabled: bool) -> Result<(), ServerFnError> {
     use crate::domain::Permission;
     use crate::ssr::{auth, errors};
+    let st = auth::state()?;
     let me = auth::require(Permission::ManageUsers).await?;
     if me.id == id && disabled {
         return Err(errors::bad_request("you cannot disable your own account"));
     }
-    let st = auth::state()?;
     crate::store::users::set_disabled(&st.db, id, disabled)
         .await
         .map_err(errors::store)

@@ -327,8 +327,8 @@ pub async fn save_email_account(#[server(flatten)] form: EmailForm) -> Result<i6
     use crate::domain::Permission;
     use crate::ssr::auth;
     use crate::store::channel_accounts;
-    auth::require(Permission::ManageChannels).await?;
     let st = auth::state()?;
+    auth::require(Permission::ManageChannels).await?;
     let (id, settings, secrets) = edge::parse(&form)?;
     let id =
         channel_accounts::save_email(&st.db, id, &form.name, &form.address, &settings, &secrets)
@@ -347,8 +347,8 @@ pub async fn test_connection(
     use crate::domain::{ChannelKind, Permission};
     use crate::ssr::{auth, errors};
     use crate::store::channel_accounts::{self, AccountRow};
-    auth::require(Permission::ManageChannels).await?;
     let st = auth::state()?;
+    auth::require(Permission::ManageChannels).await?;
     let (id, settings, mut secrets) = edge::parse(&form)?;
     if let Some(id) = id {
         let saved = channel_accounts::get(&st.db, id)
@@ -404,8 +404,8 @@ pub async fn set_channel_enabled(id: i64, enabled: bool) -> Result<(), ServerFnE
     use crate::domain::Permission;
     use crate::ssr::{auth, errors};
     use crate::store::channel_accounts;
-    auth::require(Permission::ManageChannels).await?;
     let st = auth::state()?;
+    auth::require(Permission::ManageChannels).await?;
     let row = channel_accounts::get(&st.db, id)
         .await
         .map_err(errors::store)?;

@@ -16,8 +16,8 @@ fn live(kind: LiveKind, conversation_id: i64, message_id: Option<i64>) -> LiveEv
 pub async fn get_conversation(id: i64) -> Result<ConversationDetail, ServerFnError> {
     use crate::domain::Permission;
     use crate::ssr::{auth, errors};
-    auth::require(Permission::ReadConversations).await?;
     let st = auth::state()?;
+    auth::require(Permission::ReadConversations).await?;
     crate::store::conversations::detail(&st.db, id)
         .await
         .map_err(errors::store)
@@ -29,8 +29,8 @@ pub async fn get_timeline(id: i64, before: Option<String>) -> Result<TimelinePag
     use crate::domain::{cursor::TimelineKey, Permission};
     use crate::ssr::{auth, errors};
     use crate::store::timeline;
-    auth::require(Permission::ReadConversations).await?;
     let st = auth::state()?;
+    auth::require(Permission::ReadConversations).await?;
     let before = match before.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(TimelineKey::decode(s).ok_or_else(|| errors::bad_request("bad cursor"))?),
         None => None,
@@ -44,8 +44,8 @@ pub async fn get_timeline(id: i64, before: Option<String>) -> Result<TimelinePag
 pub async fn mark_read(id: i64) -> Result<(), ServerFnError> {
     use crate::domain::Permission;
     use crate::ssr::{auth, errors};
-    let u = auth::require(Permission::ReadConversations).await?;
     let st = auth::state()?;
+    let u = auth::require(Permission::ReadConversations).await?;
     crate::store::conversations::mark_read(&st.db, u.id, id)
         .await
         .map_err(errors::store)
@@ -61,8 +61,8 @@ pub async fn set_status(
     use crate::domain::{Permission, Status};
     use crate::ssr::{auth, errors};
     use crate::store::{conversations, now_ms};
-    let u = auth::require(Permission::ManageConversations).await?;
     let st = auth::state()?;
+    let u = auth::require(Permission::ManageConversations).await?;
     let status = Status::parse(&status).ok_or_else(|| errors::bad_request("unknown status"))?;
     let until = match snooze_minutes
         .as_deref()
@@ -94,8 +94,8 @@ pub async fn set_status(
 pub async fn assign(id: i64, assignee: String) -> Result<(), ServerFnError> {
     use crate::domain::Permission;
     use crate::ssr::{auth, errors};
-    let u = auth::require(Permission::ManageConversations).await?;
     let st = auth::state()?;
+    let u = auth::require(Permission::ManageConversations).await?;
     let target = match assignee.trim() {
         "" => None,
         s => Some(
@@ -114,8 +114,8 @@ pub async fn assign(id: i64, assignee: String) -> Result<(), ServerFnError> {
 pub async fn add_note(id: i64, body: String) -> Result<(), ServerFnError> {
     use crate::domain::Permission;
     use crate::ssr::{auth, errors};
-    let u = auth::require(Permission::WriteNotes).await?;
     let st = auth::state()?;
+    let u = auth::require(Permission::WriteNotes).await?;
     crate::store::conversations::add_note(&st.db, id, &body, u.id)
         .await
         .map_err(errors::store)?;
@@ -128,8 +128,8 @@ pub async fn add_note(id: i64, body: String) -> Result<(), ServerFnError> {
 pub async fn send_reply(id: i64, via: String, body: String) -> Result<(), ServerFnError> {
     use crate::domain::Permission;
     use crate::ssr::{auth, errors};
-    let u = auth::require(Permission::Reply).await?;
     let st = auth::state()?;
+    let u = auth::require(Permission::Reply).await?;
     let (acc, ident) = via
         .split_once(':')
         .and_then(|(a, i)| Some((a.parse::<i64>().ok()?, i.parse::<i64>().ok()?)))
@@ -147,8 +147,8 @@ pub async fn send_reply(id: i64, via: String, body: String) -> Result<(), Server
 pub async fn confirm_identifier(id: i64) -> Result<(), ServerFnError> {
     use crate::domain::Permission;
     use crate::ssr::{auth, errors};
-    auth::require(Permission::ManageConversations).await?;
     let st = auth::state()?;
+    auth::require(Permission::ManageConversations).await?;
     crate::store::conversations::confirm_identifier(&st.db, id)
         .await
         .map_err(errors::store)?;

@@ -15,8 +15,9 @@ pub async fn list_conversations(
     use crate::ssr::{auth, errors};
     use crate::store::conversations;
 
-    let user = auth::require(Permission::ReadConversations).await?;
     let st = auth::state()?;
+
+    let user = auth::require(Permission::ReadConversations).await?;
     let filter = ListFilter {
         status: Status::parse(&status).unwrap_or(Status::Open),
         assignee: AssigneeFilter::parse(&assignee).unwrap_or(AssigneeFilter::All),

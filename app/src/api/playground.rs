@@ -13,8 +13,8 @@ pub async fn playground_send(
     use crate::domain::{ChannelKind, Permission};
     use crate::ssr::{auth, errors};
     use crate::store::{channel_accounts, inbound, now_ms};
-    auth::require(Permission::UsePlayground).await?;
     let st = auth::state()?;
+    auth::require(Permission::UsePlayground).await?;
     let ch = ChannelKind::parse(&channel).ok_or_else(|| errors::bad_request("choose a channel"))?;
     ch.identifier_kind()
         .normalize(&identifier)
@@ -57,8 +57,8 @@ pub async fn playground_thread(
 ) -> Result<Vec<PlaygroundMessage>, ServerFnError> {
     use crate::domain::{ChannelKind, Permission};
     use crate::ssr::{auth, errors};
-    auth::require(Permission::UsePlayground).await?;
     let st = auth::state()?;
+    auth::require(Permission::UsePlayground).await?;
     let Some(ch) = ChannelKind::parse(&channel) else {
         return Ok(vec![]);
     };

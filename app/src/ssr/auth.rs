@@ -13,6 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tower_sessions::Session;
 
+/// The application state from the Leptos context. Take it before the first `.await` of a
+/// server function: during server rendering a page can be rendered more than once, and a
+/// discarded render's context is gone after an await ("application state missing").
 pub fn state() -> Result<AppState, ServerFnError> {
     use_context::<AppState>().ok_or_else(|| ServerFnError::new("application state missing"))
 }
