@@ -3,9 +3,9 @@
 pub mod assets;
 pub mod bench_email;
 pub mod channels;
+pub mod compose;
 pub mod config;
 pub mod csrf;
-pub mod compose;
 pub mod demo;
 pub mod mail_view;
 pub mod routes;

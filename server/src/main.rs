@@ -113,7 +113,8 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         } => {
             use app::model::{EmailSettings, TlsMode};
             let tls = |s: &str| {
-                TlsMode::parse(s).ok_or_else(|| format!("TLS mode {s:?}: use tls, starttls or none"))
+                TlsMode::parse(s)
+                    .ok_or_else(|| format!("TLS mode {s:?}: use tls, starttls or none"))
             };
             let address = app::domain::IdentifierKind::Email
                 .normalize(&address)
@@ -146,7 +147,9 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 &secrets,
             )
             .await?;
-            println!("added email account #{id} <{address}>; a running server picks it up within 30 s");
+            println!(
+                "added email account #{id} <{address}>; a running server picks it up within 30 s"
+            );
             Ok(())
         }
         Command::BenchEmail {

@@ -1,8 +1,8 @@
 //! Pure domain code: no I/O, compiled for the server and for the browser.
 
 pub mod channel;
-pub mod convert;
 pub mod conversation;
+pub mod convert;
 pub mod cursor;
 pub mod identifier;
 pub mod quote;
