@@ -4,7 +4,9 @@
 mod common;
 
 use async_imap::extensions::idle::IdleResponse;
-use common::mail::{processes_in_groups, DropProxy, MailOptions, MailServers};
+use common::mail::{MailOptions, MailServers};
+use common::processes::processes_in_groups;
+use common::proxy::DropProxy;
 use futures::TryStreamExt;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;

@@ -1,8 +1,8 @@
 //! Real mail servers for integration tests, one private instance per test on free loopback ports:
 //! Dovecot (IMAP) from `scripts/mail/dovecot.conf.in`, and the aiosmtpd SMTP server
 //! `scripts/mail/smtp_server.py`, which delivers into Dovecot's maildirs (so a message sent over
-//! SMTP can be read back over IMAP, and IDLE clients hear of it). Plus [`DropProxy`], a TCP proxy
-//! that cuts one connection mid-response.
+//! SMTP can be read back over IMAP, and IDLE clients hear of it). The TCP proxy that cuts a
+//! connection mid-response is in `proxy.rs`; process supervision in `processes.rs`.
 //!
 //! ```ignore
 //! let mail = MailServers::start().await;            // or start_without_idle()
@@ -26,14 +26,14 @@ use async_imap::{Client, Session};
 use futures::TryStreamExt;
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
+
+use super::processes::*;
 
 /// How long the servers may take to accept connections before `start` gives up.
 const START_TIMEOUT: Duration = Duration::from_secs(15);
@@ -75,48 +75,6 @@ pub struct MailServers {
     passwords: Mutex<HashMap<String, String>>,
     dovecot: Option<Guarded>,
     smtp: Option<Guarded>,
-}
-
-/// A server process in a process group of its own, with a guardian in that group: a subshell
-/// that SIGKILLs the whole group as soon as `guard` (the write end of its stdin) closes, i.e. when
-/// this is dropped or the test process dies, however it dies (Ctrl-C, SIGKILL, a panic in a
-/// thread that aborts). The server itself is `child` (the shell execs it).
-struct Guarded {
-    child: Child,
-    guard: Option<ChildStdin>,
-}
-
-impl Guarded {
-    fn spawn(program: &Path, args: &[std::ffi::OsString], log: &Path) -> std::io::Result<Guarded> {
-        const SCRIPT: &str = r#"exec 3<&0
-( trap '' INT TERM HUP; while read -r _ <&3; do :; done; kill -KILL -- "-$$" ) &
-exec "$@" 3<&- </dev/null"#;
-        let log = std::fs::File::create(log)?;
-        let mut child = Command::new("bash")
-            .arg("-c")
-            .arg(SCRIPT)
-            .arg("guarded")
-            .arg(program)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .process_group(0)
-            .spawn()?;
-        let guard = child.stdin.take();
-        Ok(Guarded { child, guard })
-    }
-
-    fn pgid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// SIGKILLs the whole process group and reaps the server.
-    fn kill(&mut self) {
-        drop(self.guard.take());
-        kill_groups(&[self.pgid()]);
-        let _ = self.child.wait();
-    }
 }
 
 static INSTANCE: AtomicUsize = AtomicUsize::new(0);
@@ -190,23 +148,8 @@ fn free_port() -> u16 {
 }
 
 /// CONVERGENCE_KEEP_MAIL_DIR=1 keeps each instance's directory (config, logs, maildirs).
-fn keep_dir() -> bool {
+pub fn keep_dir() -> bool {
     std::env::var_os("CONVERGENCE_KEEP_MAIL_DIR").is_some()
-}
-
-/// Sends SIGKILL to the process groups (bash's `kill`; the test crate has no libc).
-fn kill_groups(pgids: &[u32]) {
-    if pgids.is_empty() {
-        return;
-    }
-    let targets: Vec<String> = pgids.iter().map(|p| format!("-{p}")).collect();
-    let _ = Command::new("bash")
-        .arg("-c")
-        .arg(format!("kill -KILL -- {} 2>/dev/null", targets.join(" ")))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
 }
 
 impl MailServers {
@@ -687,218 +630,6 @@ impl Drop for MailServers {
             );
         } else {
             let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-/// Removes the directories that test processes which died without dropping their
-/// `MailServers` left behind (their servers died with them).
-fn remove_dirs_of_dead_test_processes() {
-    if keep_dir() {
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix("convergence-mail-")
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|pid| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-/// Live (not zombie) processes whose process group is one of `groups`: (pid, name).
-pub fn processes_in_groups(groups: &[u32]) -> Vec<(u32, String)> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid pgrp ...; comm may contain spaces, so split after the last ')'.
-        let Some((head, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields.len() < 3 {
-            continue;
-        }
-        let (state, pgrp) = (fields[0], fields[2].parse::<u32>().unwrap_or(0));
-        if state != "Z" && groups.contains(&pgrp) {
-            let name = head.split_once('(').map(|(_, n)| n).unwrap_or("");
-            found.push((pid, name.to_string()));
-        }
-    }
-    found
-}
-
-// --- DropProxy ------------------------------------------------------------------------------------
-
-struct ProxyState {
-    target_port: u16,
-    connections: AtomicUsize,
-    cuts: AtomicUsize,
-    /// (generation, n_bytes) while armed.
-    armed: Mutex<Option<(u64, usize)>>,
-    generation: Mutex<u64>,
-    tasks: Mutex<Vec<tokio::task::AbortHandle>>,
-}
-
-/// A TCP proxy on 127.0.0.1 in front of `target_port`. Connections pass through untouched until
-/// [`arm`](Self::arm)ed: then the first connection to pass more than `n_bytes` from the server to
-/// the client (counted from the moment of arming, or from its start if it opened later) gets
-/// exactly `n_bytes` of them and is then cut, both sides closed. That disarms the proxy.
-pub struct DropProxy {
-    pub port: u16,
-    state: Arc<ProxyState>,
-    accept: tokio::task::JoinHandle<()>,
-}
-
-impl DropProxy {
-    pub async fn start(target_port: u16) -> DropProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
-        let port = listener.local_addr().unwrap().port();
-        let state = Arc::new(ProxyState {
-            target_port,
-            connections: AtomicUsize::new(0),
-            cuts: AtomicUsize::new(0),
-            armed: Mutex::new(None),
-            generation: Mutex::new(0),
-            tasks: Mutex::new(Vec::new()),
-        });
-        let st = state.clone();
-        let accept = tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                st.connections.fetch_add(1, Ordering::SeqCst);
-                let st2 = st.clone();
-                let task = tokio::spawn(async move {
-                    if let Ok(server) = TcpStream::connect(("127.0.0.1", st2.target_port)).await {
-                        relay(client, server, st2).await;
-                    }
-                });
-                let mut tasks = st.tasks.lock().unwrap();
-                tasks.retain(|t| !t.is_finished());
-                tasks.push(task.abort_handle());
-            }
-        });
-        DropProxy {
-            port,
-            state,
-            accept,
-        }
-    }
-
-    /// Cuts the next connection that passes more than `n_bytes` from server to client.
-    pub fn arm(&self, n_bytes: usize) {
-        let mut generation = self.state.generation.lock().unwrap();
-        *generation += 1;
-        *self.state.armed.lock().unwrap() = Some((*generation, n_bytes));
-    }
-
-    pub fn disarm(&self) {
-        *self.state.armed.lock().unwrap() = None;
-    }
-
-    pub fn is_armed(&self) -> bool {
-        self.state.armed.lock().unwrap().is_some()
-    }
-
-    /// Connections accepted so far.
-    pub fn connections(&self) -> usize {
-        self.state.connections.load(Ordering::SeqCst)
-    }
-
-    /// Connections cut so far.
-    pub fn cuts(&self) -> usize {
-        self.state.cuts.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for DropProxy {
-    fn drop(&mut self) {
-        self.accept.abort();
-        for task in self.state.tasks.lock().unwrap().drain(..) {
-            task.abort();
-        }
-    }
-}
-
-async fn relay(client: TcpStream, server: TcpStream, state: Arc<ProxyState>) {
-    let _ = client.set_nodelay(true);
-    let _ = server.set_nodelay(true);
-    let (mut client_read, mut client_write) = client.into_split();
-    let (mut server_read, mut server_write) = server.into_split();
-    let upstream = async move {
-        let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
-        let _ = server_write.shutdown().await;
-    };
-    // Returns true when the connection was cut.
-    let downstream = async move {
-        let mut buf = vec![0u8; 16 * 1024];
-        let mut seen_generation = 0u64;
-        let mut count = 0usize;
-        loop {
-            let n = match server_read.read(&mut buf).await {
-                Ok(0) | Err(_) => {
-                    let _ = client_write.shutdown().await;
-                    return false;
-                }
-                Ok(n) => n,
-            };
-            let mut pass = n;
-            let mut cut = false;
-            {
-                let mut armed = state.armed.lock().unwrap();
-                if let Some((generation, limit)) = *armed {
-                    if generation != seen_generation {
-                        seen_generation = generation;
-                        count = 0;
-                    }
-                    if count + n > limit {
-                        pass = limit - count;
-                        cut = true;
-                        *armed = None;
-                        state.cuts.fetch_add(1, Ordering::SeqCst);
-                    } else {
-                        count += n;
-                    }
-                }
-            }
-            if client_write.write_all(&buf[..pass]).await.is_err() {
-                return false;
-            }
-            if cut {
-                let _ = client_write.flush().await;
-                return true;
-            }
-        }
-    };
-    tokio::pin!(upstream);
-    tokio::pin!(downstream);
-    let mut upstream_done = false;
-    loop {
-        tokio::select! {
-            _ = &mut upstream, if !upstream_done => upstream_done = true,
-            cut = &mut downstream => {
-                if !cut && !upstream_done {
-                    upstream.await;
-                }
-                // Returning drops all four halves: both connections close.
-                return;
-            }
         }
     }
 }

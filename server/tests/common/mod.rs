@@ -3,7 +3,10 @@
 //! the real router and workers on a random port.
 #![allow(dead_code)]
 
+pub mod email;
 pub mod mail;
+pub mod processes;
+pub mod proxy;
 
 use app::ssr::state::Settings;
 use app::ssr::AppState;
