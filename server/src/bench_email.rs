@@ -101,14 +101,15 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 async fn fill(o: &EmailBenchOptions) -> Result<(), BoxError> {
-    let tcp = tokio::net::TcpStream::connect((o.imap_host.as_str(), o.imap_port)).await?;
-    let stream: crate::channels::email::imap::Stream = Box::new(tcp);
-    let mut client = async_imap::Client::new(stream);
-    client.read_response().await?;
-    let mut s = client
-        .login(&o.user, &o.password)
-        .await
-        .map_err(|(e, _)| e)?;
+    let endpoint = crate::channels::email::settings::Endpoint {
+        host: o.imap_host.clone(),
+        port: o.imap_port,
+        tls: TlsMode::None,
+        user: o.user.clone(),
+        password: o.password.clone(),
+    };
+    let (mut s, _) =
+        crate::channels::email::imap::connect(&endpoint, Duration::from_secs(30)).await?;
     for i in 0..o.messages {
         s.append("INBOX", None, None, &sample_message(i)).await?;
     }

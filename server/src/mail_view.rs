@@ -130,7 +130,6 @@ pub async fn attachment(
         Ok(None) => return (StatusCode::NOT_FOUND, "No such attachment.").into_response(),
         Err(e) => return internal(e),
     };
-    let _ = (a.id, a.message_id);
     let mut resp = a.data.into_response();
     let h = resp.headers_mut();
     h.insert(

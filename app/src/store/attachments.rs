@@ -5,24 +5,18 @@ use sqlx::Row;
 
 /// Server-only: the bytes of one attachment.
 pub struct AttachmentData {
-    pub id: i64,
-    pub message_id: i64,
     pub filename: String,
     pub content_type: String,
     pub data: Vec<u8>,
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<AttachmentData>> {
-    let r = sqlx::query(
-        "SELECT id, message_id, filename, content_type, data FROM attachments WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&db.read)
-    .await?;
+    let r = sqlx::query("SELECT filename, content_type, data FROM attachments WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.read)
+        .await?;
     r.map(|r| {
         Ok(AttachmentData {
-            id: r.try_get("id")?,
-            message_id: r.try_get("message_id")?,
             filename: r.try_get("filename")?,
             content_type: r.try_get("content_type")?,
             data: r.try_get("data")?,

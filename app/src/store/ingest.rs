@@ -64,6 +64,21 @@ pub struct Ingested {
     pub duplicate: bool,
 }
 
+/// (customer, identifier) of `kind:value`, if someone has it.
+async fn find_identity(
+    conn: &mut AnyConnection,
+    kind: IdentifierKind,
+    value: &str,
+) -> Result<Option<(i64, i64)>> {
+    let r = sqlx::query("SELECT id, customer_id FROM identifiers WHERE kind = $1 AND value = $2")
+        .bind(kind.as_str())
+        .bind(value)
+        .fetch_optional(&mut *conn)
+        .await?;
+    r.map(|r| Ok((r.try_get("customer_id")?, r.try_get("id")?)))
+        .transpose()
+}
+
 /// Resolves `kind:value` to (customer, identifier), creating a customer when nobody has it.
 pub async fn resolve_identity(
     conn: &mut AnyConnection,
@@ -73,14 +88,8 @@ pub async fn resolve_identity(
     name: &str,
     at: i64,
 ) -> Result<(i64, i64)> {
-    let find = "SELECT id, customer_id FROM identifiers WHERE kind = $1 AND value = $2";
-    if let Some(r) = sqlx::query(find)
-        .bind(kind.as_str())
-        .bind(value)
-        .fetch_optional(&mut *conn)
-        .await?
-    {
-        return Ok((r.try_get("customer_id")?, r.try_get("id")?));
+    if let Some(found) = find_identity(conn, kind, value).await? {
+        return Ok(found);
     }
     let customer_id: i64 = sqlx::query(
         "INSERT INTO customers (name, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id",
@@ -109,12 +118,9 @@ pub async fn resolve_identity(
                 .bind(customer_id)
                 .execute(&mut *conn)
                 .await?;
-            let r = sqlx::query(find)
-                .bind(kind.as_str())
-                .bind(value)
-                .fetch_one(&mut *conn)
-                .await?;
-            Ok((r.try_get("customer_id")?, r.try_get("id")?))
+            find_identity(conn, kind, value)
+                .await?
+                .ok_or(StoreError::NotFound)
         }
     }
 }
@@ -165,20 +171,27 @@ pub async fn ingest_message(
     let at = msg.received_at;
 
     let mut tx = db.write.begin().await?;
-    let (customer_id, identifier_id) = match threaded_customer(&mut tx, msg, &value).await? {
-        Some(customer_id) => {
-            let id = add_suggested_identifier(
-                &mut tx,
-                customer_id,
-                msg.identifier_kind,
-                &value,
-                &label,
-                at,
-            )
-            .await?;
-            (customer_id, id)
-        }
-        None => resolve_identity(&mut tx, msg.identifier_kind, &value, &label, &name, at).await?,
+    let (customer_id, identifier_id) = match find_identity(&mut tx, msg.identifier_kind, &value)
+        .await?
+    {
+        Some(found) => found,
+        None => match threaded_customer(&mut tx, msg).await? {
+            Some(customer_id) => {
+                let id = add_suggested_identifier(
+                    &mut tx,
+                    customer_id,
+                    msg.identifier_kind,
+                    &value,
+                    &label,
+                    at,
+                )
+                .await?;
+                (customer_id, id)
+            }
+            None => {
+                resolve_identity(&mut tx, msg.identifier_kind, &value, &label, &name, at).await?
+            }
+        },
     };
     let conversation_id = conversations::ensure_for_customer(&mut tx, customer_id, at).await?;
     let meta = msg
@@ -280,22 +293,7 @@ pub async fn ingest_message(
 
 /// For a sender nobody has yet: the customer whose conversation this message answers, by a
 /// signed reply-address token or by In-Reply-To/References naming a message we hold.
-async fn threaded_customer(
-    conn: &mut AnyConnection,
-    msg: &InboundMessage,
-    value: &str,
-) -> Result<Option<i64>> {
-    if msg.thread.token_conversation.is_none() && msg.thread.refs.is_empty() {
-        return Ok(None);
-    }
-    let known = sqlx::query("SELECT id FROM identifiers WHERE kind = $1 AND value = $2")
-        .bind(msg.identifier_kind.as_str())
-        .bind(value)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if known.is_some() {
-        return Ok(None);
-    }
+async fn threaded_customer(conn: &mut AnyConnection, msg: &InboundMessage) -> Result<Option<i64>> {
     if let Some(cid) = msg.thread.token_conversation {
         let r = sqlx::query("SELECT customer_id FROM conversations WHERE id = $1")
             .bind(cid)
@@ -345,12 +343,10 @@ async fn add_suggested_identifier(
     match r {
         Some(r) => Ok(r.try_get("id")?),
         None => {
-            let r = sqlx::query("SELECT id FROM identifiers WHERE kind = $1 AND value = $2")
-                .bind(kind.as_str())
-                .bind(value)
-                .fetch_one(&mut *conn)
-                .await?;
-            Ok(r.try_get("id")?)
+            let (_, id) = find_identity(conn, kind, value)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            Ok(id)
         }
     }
 }

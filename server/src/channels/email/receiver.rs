@@ -80,7 +80,6 @@ impl Receiver for EmailReceiver {
             )]);
         }
         Ok(vec![InboundEvent::Message(Box::new(self.message(
-            account,
             raw,
             p,
             from.address,
@@ -92,7 +91,6 @@ impl Receiver for EmailReceiver {
 impl EmailReceiver {
     fn message(
         &self,
-        _account: &AccountRow,
         raw: &RawInbound,
         p: ParsedEmail,
         from: String,

@@ -75,10 +75,10 @@ impl SyncContext {
         {
             tracing::error!(account_id, error = %e, "cannot record account state");
         }
-        self.changed(account_id).await;
+        self.changed().await;
     }
 
-    async fn changed(&self, _account_id: i64) {
+    async fn changed(&self) {
         self.hub
             .publish(LiveEvent {
                 kind: LiveKind::Channel,
@@ -311,7 +311,7 @@ async fn import_new(
             .await
             .map_err(|e| ImapError::Server(format!("storage: {e}")))?;
         ctx.inbound.notify_one();
-        ctx.changed(acc.id).await;
+        ctx.changed().await;
     }
     Ok(())
 }
