@@ -10,12 +10,17 @@ pub struct Live {
     pub tick: RwSignal<u64>,
     /// The latest event, for views that only care about one conversation.
     pub last: RwSignal<Option<LiveEvent>>,
+    /// Bumped on channel-account events (connection state, sync progress) and after a
+    /// reconnect. Kept apart so a mailbox's progress never redraws the inbox or an open
+    /// conversation (which would wipe a reply being typed).
+    pub channels: RwSignal<u64>,
 }
 
 pub fn provide_live() {
     provide_context(Live {
         tick: RwSignal::new(0),
         last: RwSignal::new(None),
+        channels: RwSignal::new(0),
     });
 }
 
@@ -45,8 +50,12 @@ fn connect(live: Live) {
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
                 if let Some(text) = e.data().as_string() {
                     if let Ok(ev) = serde_json::from_str::<LiveEvent>(&text) {
-                        live.last.set(Some(ev));
-                        live.tick.update(|t| *t += 1);
+                        if ev.kind == crate::model::LiveKind::Channel {
+                            live.channels.update(|t| *t += 1);
+                        } else {
+                            live.last.set(Some(ev));
+                            live.tick.update(|t| *t += 1);
+                        }
                     }
                 }
             });
@@ -58,6 +67,7 @@ fn connect(live: Live) {
         let on_open = Closure::<dyn FnMut()>::new(move || {
             if opened.replace(true) {
                 live.tick.update(|t| *t += 1);
+                live.channels.update(|t| *t += 1);
             }
         });
         es.set_onopen(Some(on_open.as_ref().unchecked_ref()));

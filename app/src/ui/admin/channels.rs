@@ -8,7 +8,6 @@
 use crate::api::channels::{
     channels_page, ChannelRow, EmailForm, SaveEmailAccount, SetChannelEnabled, TestConnection,
 };
-use crate::model::LiveKind;
 use crate::ui::err_text;
 use crate::ui::live::Live;
 use crate::ui::widgets::{ChannelBadge, Time};
@@ -35,13 +34,7 @@ pub fn Channels() -> impl IntoView {
     let editing = Memo::new(move |_| query.read().get("edit").and_then(|v| v.parse::<i64>().ok()));
     let form_el = NodeRef::<Form>::new();
     // Channel events (connection state, sync progress) and stream reconnects after one.
-    let channel_events = Memo::new(move |n: Option<&u64>| {
-        live.tick.track();
-        let ours = live
-            .last
-            .with_untracked(|e| e.as_ref().is_some_and(|e| e.kind == LiveKind::Channel));
-        n.copied().unwrap_or(0) + u64::from(ours)
-    });
+    let channel_events = live.channels;
     let saved = Memo::new(move |n: Option<&usize>| match save.value().get() {
         Some(Ok(_)) => save.version().get_untracked(),
         _ => n.copied().unwrap_or(0),
