@@ -140,6 +140,13 @@ pub enum Command {
         #[arg(long)]
         no_fill: bool,
     },
+    /// Run the provider stand-in (Twilio, Meta Graph, Telegram Bot API wire formats) for
+    /// development and browser tests. Never point a production server at it.
+    #[command(hide = true)]
+    Standin {
+        #[arg(long, default_value = "127.0.0.1:3210")]
+        listen: String,
+    },
 }
 
 pub const DEV_SECRET: &str = "convergence-development-secret-do-not-use-in-production";

@@ -211,6 +211,7 @@ pub async fn load_if_empty(db: &Db) -> Result<bool, StoreError> {
                         automatic: false,
                         meta: None,
                         attachments: Vec::new(),
+                        media: Vec::new(),
                     },
                 )
                 .await?;

@@ -9,5 +9,6 @@ pub mod csrf;
 pub mod demo;
 pub mod mail_view;
 pub mod routes;
+pub mod standin;
 pub mod startup;
 pub mod workers;

@@ -171,6 +171,12 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             })
             .await
         }
+        Command::Standin { listen } => {
+            let running = server::standin::spawn(&listen).await?;
+            println!("provider stand-in listening on {}", running.base_url);
+            std::future::pending::<()>().await;
+            Ok(())
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::channels::email;
 use crate::channels::runtime::ChannelRuntime;
-use crate::channels::Registry;
+use crate::channels::{ChannelConfig, Registry};
 use crate::config::Cli;
 use crate::{routes, workers};
 use app::ssr::auth::LoginLimiter;
@@ -112,9 +112,12 @@ pub async fn serve(cli: &Cli) -> Result<(), BoxError> {
             tracing::warn!(error = %e, "could not pre-compress the bundle; serving it compressed on the fly")
         }
     }
-    let registry = Registry::standard(&state.settings.secret_key);
-    spawn_workers(&state, registry, email::sync::SyncOptions::default());
-    let app = routes::router(state);
+    let registry = Registry::with_config(&ChannelConfig::new(
+        &state.settings.secret_key,
+        &state.settings.public_url,
+    ));
+    spawn_workers(&state, registry.clone(), email::sync::SyncOptions::default());
+    let app = routes::router(state, registry);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(
         "Convergence listening on http://{addr} (public URL {})",

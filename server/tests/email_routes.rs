@@ -56,6 +56,7 @@ async fn frame_and_attachments(engine: Engine) {
                     data: b"<script>alert(1)</script>".to_vec(),
                 },
             ],
+            media: Vec::new(),
         },
     )
     .await

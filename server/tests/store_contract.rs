@@ -34,6 +34,7 @@ fn msg(kind: IdentifierKind, who: &str, id: &str, text: &str, at: i64) -> Inboun
         automatic: false,
         meta: None,
         attachments: Vec::new(),
+        media: Vec::new(),
     }
 }
 

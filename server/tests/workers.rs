@@ -79,6 +79,7 @@ async fn setup(db: &Db, flaky: Arc<Flaky>) -> (Registry, i64, i64) {
             automatic: false,
             meta: None,
             attachments: Vec::new(),
+            media: Vec::new(),
         },
     )
     .await

@@ -5,6 +5,7 @@ pub mod conversation;
 pub mod convert;
 pub mod cursor;
 pub mod identifier;
+pub mod providers;
 pub mod quote;
 pub mod role;
 pub mod sms;

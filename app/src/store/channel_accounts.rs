@@ -140,6 +140,25 @@ pub async fn ensure_playground_accounts(db: &Db) -> Result<()> {
     Ok(())
 }
 
+impl AccountRow {
+    /// A string value of the `settings` JSON object (empty when missing or not a string).
+    pub fn setting(&self, key: &str) -> String {
+        json_str(&self.settings, key)
+    }
+
+    /// A string value of the `secrets` JSON object (empty when missing). Never log it.
+    pub fn secret(&self, key: &str) -> String {
+        json_str(&self.secrets, key)
+    }
+}
+
+fn json_str(json: &str, key: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(json)
+        .ok()
+        .and_then(|v| v.get(key).and_then(|s| s.as_str()).map(str::to_string))
+        .unwrap_or_default()
+}
+
 // ---- Email accounts (IMAP + SMTP) -------------------------------------------------------
 
 /// `channel_accounts.provider` of email accounts.

@@ -32,6 +32,18 @@ pub struct InboundMessage {
     /// Channel-specific facts kept as JSON on the message (`messages.meta`).
     pub meta: Option<serde_json::Value>,
     pub attachments: Vec<NewAttachment>,
+    /// Files the provider holds for us (a URL or a media id): the inbound worker downloads
+    /// them with the channel's media fetcher, within size limits, before storing the message.
+    pub media: Vec<MediaRef>,
+}
+
+/// A file held by the provider, to be downloaded by the channel adapter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaRef {
+    /// An URL (Twilio, Messenger) or the provider's media id (WhatsApp, Telegram file_id).
+    pub locator: String,
+    pub content_type: Option<String>,
+    pub filename: Option<String>,
 }
 
 /// What else, besides the sender's identifier, tells which conversation a message belongs to.

@@ -3,13 +3,18 @@
 //! message. The workers only talk to these traits, so adding a channel is adding an adapter.
 
 pub mod email;
+pub mod http;
+pub mod meta;
 pub mod playground;
 pub mod runtime;
+pub mod telegram;
+pub mod twilio;
+pub mod webhook;
 
 use app::domain::DeliveryState;
 use app::store::channel_accounts::AccountRow;
 use app::store::inbound::RawInbound;
-use app::store::ingest::InboundMessage;
+use app::store::ingest::{InboundMessage, MediaRef, NewAttachment};
 use app::store::outbox::Outbound;
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -68,16 +73,74 @@ pub trait Sender: Send + Sync {
     async fn send(&self, account: &AccountRow, msg: &Outbound) -> Result<Sent, SendError>;
 }
 
+/// Why a file the provider holds could not be stored with its message.
+#[derive(Clone, Debug, thiserror::Error, PartialEq)]
+pub enum MediaError {
+    /// Over the size limit or of a refused kind: the message is stored with a note instead.
+    #[error("{0}")]
+    Refused(String),
+    /// Network trouble or a 5xx: the payload is processed again later.
+    #[error("temporary failure: {0}")]
+    Temporary(String),
+    /// The provider says it does not exist or we may not have it: noted on the message.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// Downloads the files an inbound message refers to ([`MediaRef`]).
+#[async_trait]
+pub trait MediaFetcher: Send + Sync {
+    async fn fetch(
+        &self,
+        account: &AccountRow,
+        media: &MediaRef,
+    ) -> Result<NewAttachment, MediaError>;
+}
+
+/// What every adapter needs from the server's configuration.
+#[derive(Clone, Debug)]
+pub struct ChannelConfig {
+    /// HMAC key for tokens and Message-IDs.
+    pub secret_key: String,
+    /// The public base URL (webhook URLs, signature checks, status callbacks).
+    pub public_url: String,
+    /// Longest wait for a provider's API to answer one request.
+    pub http_timeout: std::time::Duration,
+}
+
+impl ChannelConfig {
+    pub fn new(secret_key: &str, public_url: &str) -> ChannelConfig {
+        ChannelConfig {
+            secret_key: secret_key.to_string(),
+            public_url: public_url.trim_end_matches('/').to_string(),
+            http_timeout: std::time::Duration::from_secs(15),
+        }
+    }
+
+    /// The HTTP client adapters use to reach providers.
+    pub fn client(&self) -> reqwest::Client {
+        http::client(self.http_timeout)
+    }
+}
+
 /// Adapters by provider name (`channel_accounts.provider`).
 #[derive(Clone, Default)]
 pub struct Registry {
     receivers: HashMap<String, Arc<dyn Receiver>>,
     senders: HashMap<String, Arc<dyn Sender>>,
+    webhooks: HashMap<String, Arc<dyn webhook::Webhook>>,
+    media: HashMap<String, Arc<dyn MediaFetcher>>,
 }
 
 impl Registry {
-    /// Every adapter this build knows.
+    /// Every adapter this build knows, with a development public URL (tests of the workers).
     pub fn standard(secret_key: &str) -> Registry {
+        Registry::with_config(&ChannelConfig::new(secret_key, "http://127.0.0.1:3000"))
+    }
+
+    /// Every adapter this build knows.
+    pub fn with_config(config: &ChannelConfig) -> Registry {
+        let secret_key = config.secret_key.as_str();
         let mut r = Registry::default();
         r.add(
             email::PROVIDER,
@@ -89,7 +152,26 @@ impl Registry {
             Arc::new(playground::Playground),
             Arc::new(playground::Playground),
         );
+        twilio::register(&mut r, config);
+        meta::register(&mut r, config);
+        telegram::register(&mut r, config);
         r
+    }
+
+    pub fn add_webhook(&mut self, provider: &str, hook: Arc<dyn webhook::Webhook>) {
+        self.webhooks.insert(provider.to_string(), hook);
+    }
+
+    pub fn add_media(&mut self, provider: &str, fetcher: Arc<dyn MediaFetcher>) {
+        self.media.insert(provider.to_string(), fetcher);
+    }
+
+    pub fn webhook(&self, provider: &str) -> Option<Arc<dyn webhook::Webhook>> {
+        self.webhooks.get(provider).cloned()
+    }
+
+    pub fn media(&self, provider: &str) -> Option<Arc<dyn MediaFetcher>> {
+        self.media.get(provider).cloned()
     }
 
     pub fn add(&mut self, provider: &str, rx: Arc<dyn Receiver>, tx: Arc<dyn Sender>) {

@@ -44,6 +44,7 @@ impl Receiver for Playground {
             automatic: false,
             meta: None,
             attachments: Vec::new(),
+            media: Vec::new(),
         }))])
     }
 }

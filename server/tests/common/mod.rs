@@ -229,6 +229,21 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
 }
 
 pub async fn spawn_app_with(engine: Engine, registry: Registry) -> TestApp {
+    spawn_app_registry(engine, move |_| registry).await
+}
+
+/// The app with every adapter configured for its real address (webhook URLs and status
+/// callbacks point at it) and a short timeout for provider APIs.
+pub async fn spawn_messaging_app(engine: Engine) -> TestApp {
+    spawn_app_registry(engine, |public_url| {
+        let mut cfg = server::channels::ChannelConfig::new(TEST_SECRET, public_url);
+        cfg.http_timeout = std::time::Duration::from_secs(2);
+        Registry::with_config(&cfg)
+    })
+    .await
+}
+
+async fn spawn_app_registry(engine: Engine, registry: impl FnOnce(&str) -> Registry) -> TestApp {
     let t = test_db(engine).await;
     app::store::channel_accounts::ensure_playground_accounts(&t.db)
         .await
@@ -248,8 +263,9 @@ pub async fn spawn_app_with(engine: Engine, registry: Registry) -> TestApp {
             secret_key: TEST_SECRET.into(),
         },
     );
-    server::startup::spawn_workers(&state, registry, test_sync_options());
-    let router = server::routes::router(state.clone());
+    let registry = registry(&addr);
+    server::startup::spawn_workers(&state, registry.clone(), test_sync_options());
+    let router = server::routes::router(state.clone(), registry);
     tokio::spawn(async move {
         axum::serve(
             listener,

@@ -150,6 +150,7 @@ impl EmailReceiver {
                     data: a.data,
                 })
                 .collect(),
+            media: Vec::new(),
         }
     }
 }

@@ -1,0 +1,209 @@
+//! The messaging providers an admin can connect, and what each one's settings form asks for.
+//!
+//! One table drives the admin form (drawn generically, so five providers cost the browser
+//! bundle one small component), the server's checks, and the adapters' reading of the stored
+//! settings: a field's `key` is its name in `channel_accounts.settings` (or `.secrets` for a
+//! secret field) as a JSON string.
+
+use crate::domain::ChannelKind;
+
+/// How a field is entered and kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    Text,
+    /// Stored in `secrets`, never sent back to the browser; blank on edit keeps the saved one.
+    Secret,
+    /// An http(s) base URL of the provider's API (tests point it at a local stand-in).
+    Url,
+    /// An ISO 3166 two-letter region used to read national phone numbers.
+    Region,
+    /// A phone number, kept in E.164.
+    Phone,
+    /// Several lines of text (a keyword reply).
+    Multiline,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub kind: FieldKind,
+    pub required: bool,
+    /// The value a new account starts with.
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProviderSpec {
+    /// `channel_accounts.provider`.
+    pub id: &'static str,
+    pub channel: ChannelKind,
+    pub label: &'static str,
+    /// The settings key whose value is the account's address (number, page id, bot name).
+    pub address_key: &'static str,
+    pub fields: &'static [FieldSpec],
+    /// Whether the provider also posts delivery reports to `<webhook>/status`.
+    pub status_webhook: bool,
+    /// Whether the provider checks the webhook with a GET challenge (Meta's hub.verify_token).
+    pub verify_token: bool,
+    /// Where in the provider's console the webhook URL goes.
+    pub console_hint: &'static str,
+}
+
+const fn f(
+    key: &'static str,
+    label: &'static str,
+    kind: FieldKind,
+    required: bool,
+    default: &'static str,
+    help: &'static str,
+) -> FieldSpec {
+    FieldSpec {
+        key,
+        label,
+        kind,
+        required,
+        default,
+        help,
+    }
+}
+
+use FieldKind::*;
+
+pub const TWILIO: ProviderSpec = ProviderSpec {
+    id: "twilio",
+    channel: ChannelKind::Sms,
+    label: "SMS/MMS (Twilio-compatible)",
+    address_key: "phone_number",
+    fields: &[
+        f("phone_number", "Phone number", Phone, true, "", "The number customers text, e.g. +15550100000."),
+        f("account_sid", "Account SID", Text, true, "", "Starts with AC; 34 characters."),
+        f("auth_token", "Auth token", Secret, true, "", "Signs the webhooks and authorises sending."),
+        f("messaging_service_sid", "Messaging service SID", Text, false, "", "Optional (MG…): send through a number pool instead of the number above."),
+        f("api_base", "API base URL", Url, true, "https://api.twilio.com", "Change only for a Twilio-compatible provider."),
+        f("default_region", "Default region", Region, true, "US", "How national numbers are read, e.g. US, GB, DE."),
+        f("help_reply", "Reply to HELP", Multiline, false, "Reply STOP to stop receiving messages, START to receive them again.", "Sent when a customer texts HELP or INFO."),
+    ],
+    status_webhook: true,
+    verify_token: false,
+    console_hint: "Phone Numbers → your number → Messaging → A message comes in (HTTP POST).",
+};
+
+pub const WHATSAPP: ProviderSpec = ProviderSpec {
+    id: "whatsapp",
+    channel: ChannelKind::Whatsapp,
+    label: "WhatsApp (Cloud API)",
+    address_key: "phone_number_id",
+    fields: &[
+        f("phone_number_id", "Phone number ID", Text, true, "", "From WhatsApp → API Setup."),
+        f("display_number", "Business number", Phone, false, "", "Shown to agents, e.g. +15550100000."),
+        f("access_token", "Access token", Secret, true, "", "A system user token with whatsapp_business_messaging."),
+        f("app_secret", "App secret", Secret, true, "", "Signs the webhooks (App settings → Basic)."),
+        f("verify_token", "Verify token", Text, true, "", "Any phrase; paste the same into the webhook settings."),
+        f("api_base", "Graph API base URL", Url, true, "https://graph.facebook.com/v21.0", ""),
+        f("default_region", "Default region", Region, true, "US", "How national numbers are read."),
+    ],
+    status_webhook: false,
+    verify_token: true,
+    console_hint: "WhatsApp → Configuration → Webhook: Callback URL and Verify token; subscribe to messages.",
+};
+
+const META_PAGE_FIELDS: &[FieldSpec] = &[
+    f("page_id", "Page ID", Text, true, "", "The Facebook page (or the Instagram account's page)."),
+    f("page_access_token", "Page access token", Secret, true, "", "With pages_messaging (and instagram_manage_messages)."),
+    f("app_secret", "App secret", Secret, true, "", "Signs the webhooks (App settings → Basic)."),
+    f("verify_token", "Verify token", Text, true, "", "Any phrase; paste the same into the webhook settings."),
+    f("api_base", "Graph API base URL", Url, true, "https://graph.facebook.com/v21.0", ""),
+];
+
+pub const MESSENGER: ProviderSpec = ProviderSpec {
+    id: "messenger",
+    channel: ChannelKind::Messenger,
+    label: "Messenger",
+    address_key: "page_id",
+    fields: META_PAGE_FIELDS,
+    status_webhook: false,
+    verify_token: true,
+    console_hint: "Messenger → Settings → Webhooks: Callback URL and Verify token; subscribe to messages, message_deliveries, message_reads.",
+};
+
+pub const INSTAGRAM: ProviderSpec = ProviderSpec {
+    id: "instagram",
+    channel: ChannelKind::Instagram,
+    label: "Instagram",
+    address_key: "page_id",
+    fields: META_PAGE_FIELDS,
+    status_webhook: false,
+    verify_token: true,
+    console_hint: "Instagram → Webhooks: Callback URL and Verify token; subscribe to messages.",
+};
+
+pub const TELEGRAM: ProviderSpec = ProviderSpec {
+    id: "telegram",
+    channel: ChannelKind::Telegram,
+    label: "Telegram bot",
+    address_key: "bot_username",
+    fields: &[
+        f("bot_username", "Bot username", Text, true, "", "Without the @, e.g. acme_support_bot."),
+        f("bot_token", "Bot token", Secret, true, "", "From @BotFather."),
+        f("secret_token", "Webhook secret", Secret, true, "", "1 to 256 of A-Z a-z 0-9 _ -; sent by Telegram with every update."),
+        f("api_base", "Bot API base URL", Url, true, "https://api.telegram.org", ""),
+    ],
+    status_webhook: false,
+    verify_token: false,
+    console_hint: "Register with setWebhook(url, secret_token), or use \"Register webhook\" here.",
+};
+
+pub const ALL: [ProviderSpec; 5] = [TWILIO, WHATSAPP, MESSENGER, INSTAGRAM, TELEGRAM];
+
+pub fn by_id(id: &str) -> Option<&'static ProviderSpec> {
+    ALL.iter().find(|p| p.id == id)
+}
+
+impl ProviderSpec {
+    pub fn field(&self, key: &str) -> Option<&'static FieldSpec> {
+        self.fields.iter().find(|f| f.key == key)
+    }
+
+    /// The path of this account's webhook, under the public base URL.
+    pub fn webhook_path(&self, account_id: i64) -> String {
+        format!("/webhooks/{}/{account_id}", self.id)
+    }
+
+    /// The full webhook URL to paste into the provider's console.
+    pub fn webhook_url(&self, public_url: &str, account_id: i64) -> String {
+        format!(
+            "{}{}",
+            public_url.trim_end_matches('/'),
+            self.webhook_path(account_id)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_provider_has_its_address_field_and_unique_keys() {
+        for p in ALL {
+            assert!(p.field(p.address_key).is_some(), "{}", p.id);
+            assert!(p.field("api_base").is_some(), "{}", p.id);
+            let mut keys: Vec<_> = p.fields.iter().map(|f| f.key).collect();
+            keys.sort();
+            keys.dedup();
+            assert_eq!(keys.len(), p.fields.len(), "{}", p.id);
+            assert_eq!(by_id(p.id).map(|q| q.channel), Some(p.channel));
+        }
+        assert!(by_id("email").is_none());
+    }
+
+    #[test]
+    fn webhook_urls_come_from_the_public_url() {
+        assert_eq!(
+            TWILIO.webhook_url("https://inbox.example.com/", 7),
+            "https://inbox.example.com/webhooks/twilio/7"
+        );
+    }
+}

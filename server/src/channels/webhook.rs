@@ -1,0 +1,290 @@
+//! Provider webhooks: `POST /webhooks/{provider}/{account}` (and `/status` for providers that
+//! post delivery reports separately), `GET` for Meta's subscription check.
+//!
+//! The discipline, the same for every provider: find the account; let its adapter verify the
+//! signature or secret over the raw bytes (constant time, against the URL rebuilt from the
+//! configured public URL, never the request's Host; no secret configured means refuse); let it
+//! check the payload's shape and name its dedupe key; store the raw bytes; answer 2xx at once.
+//! Processing happens later in the inbound worker. A retry or replay finds its dedupe key taken
+//! and is acknowledged without being stored again.
+
+use super::Registry;
+use app::store::channel_accounts::{self, AccountRow};
+use app::store::{inbound, Db};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Largest webhook body accepted (providers send a few kilobytes).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Which of an account's endpoints was called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HookKind {
+    /// Messages (and, for most providers, delivery reports among them).
+    Events,
+    /// A separate delivery-report callback (Twilio's StatusCallback).
+    Status,
+}
+
+/// One webhook request as the adapter sees it.
+pub struct WebhookRequest<'a> {
+    /// The URL the provider called, rebuilt from the public URL: what the signature covers.
+    pub url: &'a str,
+    pub kind: HookKind,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+}
+
+impl WebhookRequest<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A verified, well-formed payload, ready to be stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Accepted {
+    /// Unique per account: the provider's message, status or update id (or a hash of a batch).
+    pub dedupe_key: String,
+    /// Kept with the raw payload so the receiver knows what it holds.
+    pub content_type: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Bad or missing signature, or no secret configured: 403.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Not a payload this endpoint takes (bad JSON, missing fields, wrong types): 400.
+    #[error("{0}")]
+    Malformed(String),
+    /// This provider has no such endpoint: 404.
+    #[error("{0}")]
+    NotFound(String),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let status = match self {
+            Refusal::Forbidden(_) => StatusCode::FORBIDDEN,
+            Refusal::Malformed(_) => StatusCode::BAD_REQUEST,
+            Refusal::NotFound(_) => StatusCode::NOT_FOUND,
+        };
+        (status, self.to_string()).into_response()
+    }
+}
+
+pub trait Webhook: Send + Sync {
+    /// Verifies `req` (first, over the raw bytes), then checks its shape. Pure; must not panic
+    /// on any input.
+    fn accept(&self, account: &AccountRow, req: &WebhookRequest) -> Result<Accepted, Refusal>;
+
+    /// The answer to a GET subscription check (Meta: `hub.challenge` when `hub.verify_token`
+    /// matches).
+    fn challenge(
+        &self,
+        _account: &AccountRow,
+        _query: &HashMap<String, String>,
+    ) -> Result<String, Refusal> {
+        Err(Refusal::NotFound(
+            "this provider has no webhook check by GET".into(),
+        ))
+    }
+
+    /// The body of a 200 answer: (content type, body).
+    fn ack(&self) -> (&'static str, &'static str) {
+        ("text/plain; charset=utf-8", "ok")
+    }
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// What the webhook routes need.
+#[derive(Clone)]
+pub struct WebhookState {
+    pub db: Db,
+    pub registry: Registry,
+    pub public_url: Arc<str>,
+    pub wake_inbound: Arc<Notify>,
+}
+
+pub fn router(state: WebhookState) -> Router {
+    Router::new()
+        .route(
+            "/webhooks/{provider}/{account}",
+            post(events).get(challenge),
+        )
+        .route("/webhooks/{provider}/{account}/status", post(status))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+async fn events(
+    State(st): State<WebhookState>,
+    Path((provider, account)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    receive(&st, &provider, &account, HookKind::Events, &uri, &headers, body).await
+}
+
+async fn status(
+    State(st): State<WebhookState>,
+    Path((provider, account)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    receive(&st, &provider, &account, HookKind::Status, &uri, &headers, body).await
+}
+
+async fn account_for(st: &WebhookState, provider: &str, account: &str) -> Result<AccountRow, Response> {
+    let not_found = || {
+        (
+            StatusCode::NOT_FOUND,
+            "No channel account has this webhook.",
+        )
+            .into_response()
+    };
+    let Ok(id) = account.parse::<i64>() else {
+        return Err(not_found());
+    };
+    match channel_accounts::get(&st.db, id).await {
+        Ok(a) if a.provider == provider && a.enabled => Ok(a),
+        Ok(_) | Err(app::store::StoreError::NotFound) => Err(not_found()),
+        Err(e) => {
+            tracing::error!(error = %e, "webhook: reading the channel account failed");
+            Err((StatusCode::SERVICE_UNAVAILABLE, "Try again shortly.").into_response())
+        }
+    }
+}
+
+async fn receive(
+    st: &WebhookState,
+    provider: &str,
+    account: &str,
+    kind: HookKind,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let Some(hook) = st.registry.webhook(provider) else {
+        return (StatusCode::NOT_FOUND, "Unknown provider.").into_response();
+    };
+    let account = match account_for(st, provider, account).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let body: Bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("The body is over the {MAX_BODY_BYTES} byte limit for webhooks."),
+            )
+                .into_response()
+        }
+    };
+    let url = public_url_of(&st.public_url, uri);
+    let req = WebhookRequest {
+        url: &url,
+        kind,
+        headers,
+        body: &body,
+    };
+    let accepted = match hook.accept(&account, &req) {
+        Ok(a) => a,
+        Err(r) => {
+            match &r {
+                Refusal::Forbidden(why) => tracing::warn!(provider, account = account.id, reason = %why, "webhook refused"),
+                other => tracing::info!(provider, account = account.id, reason = %other, "webhook payload refused"),
+            }
+            return r.into_response();
+        }
+    };
+    match inbound::store(
+        &st.db,
+        account.id,
+        &accepted.dedupe_key,
+        &accepted.content_type,
+        &body,
+    )
+    .await
+    {
+        Ok(inbound::Stored::New(_)) => st.wake_inbound.notify_one(),
+        Ok(inbound::Stored::Duplicate) => {
+            tracing::debug!(provider, key = %accepted.dedupe_key, "webhook replay acknowledged")
+        }
+        Err(e) => {
+            // Not stored: the provider must send it again.
+            tracing::error!(provider, error = %e, "webhook: storing the payload failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "Not stored; send it again.").into_response();
+        }
+    }
+    let (ct, text) = hook.ack();
+    ([(header::CONTENT_TYPE, ct)], text).into_response()
+}
+
+async fn challenge(
+    State(st): State<WebhookState>,
+    Path((provider, account)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(hook) = st.registry.webhook(&provider) else {
+        return (StatusCode::NOT_FOUND, "Unknown provider.").into_response();
+    };
+    let account = match account_for(&st, &provider, &account).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match hook.challenge(&account, &query) {
+        Ok(body) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response(),
+        Err(r) => {
+            tracing::warn!(provider, account = account.id, reason = %r, "webhook check refused");
+            r.into_response()
+        }
+    }
+}
+
+/// The URL the provider called as the public URL names it: our configured scheme, host, port
+/// and path prefix, then the request's path and query.
+pub fn public_url_of(public_url: &str, uri: &Uri) -> String {
+    let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    format!("{}{pq}", public_url.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_url_replaces_scheme_and_host() {
+        let uri: Uri = "/webhooks/twilio/3?x=1".parse().unwrap();
+        assert_eq!(
+            public_url_of("https://inbox.example.com/", &uri),
+            "https://inbox.example.com/webhooks/twilio/3?x=1"
+        );
+    }
+
+    #[test]
+    fn constant_time_eq_compares() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert!(constant_time_eq(b"", b""));
+    }
+}
