@@ -8,6 +8,7 @@
 #   make bench        release build, seeded SQLite db, load benchmark on 127.0.0.1:3100
 #   make bench-pg     same against a fresh PostgreSQL database convergence_bench
 #   make bench-email  import 10,000 varied emails from a local Dovecot into SQLite
+#   make bench-webhooks  inbound SMS webhooks at 4 connections for 30 s on SQLite (release)
 #   make bundle-size  brotli-compressed size of convergence.wasm + .js vs the 300 KiB budget
 
 SHELL := /bin/bash
@@ -25,7 +26,7 @@ export SEED_ARGS BENCH_ARGS
 # Running target/*/server directly needs LEPTOS_OUTPUT_NAME=convergence LEPTOS_SITE_ROOT=target/site
 # LEPTOS_SITE_PKG_DIR=pkg; scripts/lib.sh and scripts/e2e-server.sh export them.
 
-.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-email bundle-size clean-e2e
+.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-email bench-webhooks bundle-size clean-e2e
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -75,6 +76,13 @@ bench: build-release
 bench-pg: build-release
 	scripts/setup.sh pg
 	scripts/bench.sh pg
+
+# Inbound SMS webhooks: signed Twilio posts at 4 connections for 30 s on a fresh SQLite database.
+bench-webhooks:
+	cargo build --release -p server
+	rm -rf target/bench-webhooks && mkdir -p target/bench-webhooks
+	CONVERGENCE_LOG=warn CONVERGENCE_DATABASE_URL=sqlite://target/bench-webhooks/bench.db \
+	  target/release/server bench-webhooks --concurrency 4 --seconds 30 $(BENCH_ARGS)
 
 # Email import: 10,000 varied messages in a fresh Dovecot mailbox, imported into SQLite.
 bench-email: setup-test

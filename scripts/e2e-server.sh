@@ -49,11 +49,25 @@ CONVERGENCE_IMAP_PASSWORD=support-mail-password "$SERVER_BIN" add-email-account 
   --imap-host 127.0.0.1 --imap-port 3143 --imap-tls none --imap-user support@shop.test \
   --smtp-host 127.0.0.1 --smtp-port 3025 --smtp-tls none >&2
 
-# The mail servers stop with the app (Playwright ends this script with a signal).
+# The provider stand-in (Twilio, Graph and Bot API wire formats) on 127.0.0.1:3210, and an SMS
+# number and a Telegram bot connected to it. Their ids go to target/e2e/channels.json for the
+# specs, which act as the provider through the stand-in's /_standin/ control API.
+"$SERVER_BIN" standin --listen 127.0.0.1:3210 &
+STANDIN_PID=$!
+SMS=$(CONVERGENCE_CHANNEL_SECRETS='{"auth_token":"e2e-twilio-auth-token"}' "$SERVER_BIN" add-channel-account \
+  --provider twilio --name "SMS line" \
+  --settings '{"phone_number":"+15550100999","account_sid":"AC0000000000000000000000000000e2e0","api_base":"http://127.0.0.1:3210","default_region":"US","help_reply":"Shop support: reply STOP to opt out."}')
+TG=$(CONVERGENCE_CHANNEL_SECRETS='{"bot_token":"4242:e2e-bot-token","secret_token":"e2e-telegram-secret"}' "$SERVER_BIN" add-channel-account \
+  --provider telegram --name "Telegram bot" \
+  --settings '{"bot_username":"shop_e2e_bot","api_base":"http://127.0.0.1:3210"}')
+printf '{"sms":{"id":%s,"webhook":"%s"},"telegram":{"id":%s,"webhook":"%s"}}\n' \
+  "${SMS%% *}" "${SMS#* }" "${TG%% *}" "${TG#* }" > target/e2e/channels.json
+
+# The mail servers and the stand-in stop with the app (Playwright ends this script with a signal).
 "$SERVER_BIN" serve &
 SERVER_PID=$!
 cleanup() {
-  kill "$SERVER_PID" 2>/dev/null || true
+  kill "$SERVER_PID" "$STANDIN_PID" 2>/dev/null || true
   scripts/mail-servers.sh stop "$MAIL_DIR" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT

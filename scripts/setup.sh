@@ -184,6 +184,7 @@ TESTENV_PY="target/testenv/py"
 # The virtualenv's packages, pinned, one per line.
 TESTENV_PY_PACKAGES=(
   "aiosmtpd==1.4.6"
+  "twilio==9.13.0"
 )
 
 have_dovecot() { [ -x /usr/sbin/dovecot ] || have dovecot; }

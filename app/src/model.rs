@@ -146,6 +146,8 @@ pub struct IdentifierView {
     /// False when it joined by threading (a reply from an address we did not know): an agent
     /// should confirm it belongs to this customer.
     pub verified: bool,
+    /// Its consent when not the default: "Opted out (texted STOP) · 2026-11-22 14:05 UTC".
+    pub consent: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -164,6 +166,10 @@ pub struct ReplyOption {
     pub identifier_id: i64,
     pub account_id: i64,
     pub label: String,
+    /// Why a reply cannot go out here now (opted out, 24-hour window closed), in words.
+    pub unavailable: Option<String>,
+    /// What the agent should know before writing (the window closes soon, a tag is used).
+    pub notice: Option<String>,
 }
 
 impl ReplyOption {

@@ -140,6 +140,27 @@ pub enum Command {
         #[arg(long)]
         no_fill: bool,
     },
+    /// Connect a messaging provider account (twilio, whatsapp, messenger, instagram, telegram)
+    /// from the command line; the admin page does the same. Settings are a JSON object of the
+    /// provider's fields; secrets come from CONVERGENCE_CHANNEL_SECRETS (a JSON object), never
+    /// from arguments. Prints the account id and its webhook URL.
+    AddChannelAccount {
+        #[arg(long)]
+        provider: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "{}")]
+        settings: String,
+    },
+    /// Measure inbound SMS webhooks: signed Twilio posts at `concurrency` connections for
+    /// `seconds` against the real router and workers (uses CONVERGENCE_DATABASE_URL, which
+    /// should be a fresh SQLite database).
+    BenchWebhooks {
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
     /// Run the provider stand-in (Twilio, Meta Graph, Telegram Bot API wire formats) for
     /// development and browser tests. Never point a production server at it.
     #[command(hide = true)]

@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod bench_email;
+pub mod bench_webhooks;
 pub mod channels;
 pub mod compose;
 pub mod config;

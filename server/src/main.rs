@@ -171,6 +171,54 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             })
             .await
         }
+        Command::AddChannelAccount {
+            provider,
+            name,
+            settings,
+        } => {
+            let spec = app::domain::providers::by_id(&provider)
+                .ok_or_else(|| format!("unknown provider {provider:?}: use twilio, whatsapp, messenger, instagram or telegram"))?;
+            let settings: serde_json::Value = serde_json::from_str(&settings)
+                .map_err(|e| format!("--settings is not a JSON object: {e}"))?;
+            let secrets: serde_json::Value = serde_json::from_str(
+                &std::env::var("CONVERGENCE_CHANNEL_SECRETS").unwrap_or_else(|_| "{}".into()),
+            )
+            .map_err(|e| format!("CONVERGENCE_CHANNEL_SECRETS is not a JSON object: {e}"))?;
+            let mut address = settings
+                .get(spec.address_key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string();
+            if spec.field(spec.address_key).map(|f| f.kind)
+                == Some(app::domain::providers::FieldKind::Phone)
+            {
+                address = app::domain::identifier::normalize_phone(&address)?;
+            }
+            let db = server::startup::open_db(&cli).await?;
+            let id = app::store::channel_accounts::create(
+                &db,
+                spec.channel,
+                spec.id,
+                &name,
+                &address,
+                &settings,
+                &secrets,
+            )
+            .await?;
+            println!("{id} {}", spec.webhook_url(&cli.public_url, id));
+            Ok(())
+        }
+        Command::BenchWebhooks {
+            concurrency,
+            seconds,
+        } => {
+            server::bench_webhooks::run(&server::bench_webhooks::WebhookBenchOptions {
+                database_url: cli.database_url.clone(),
+                concurrency,
+                seconds,
+            })
+            .await
+        }
         Command::Standin { listen } => {
             let running = server::standin::spawn(&listen).await?;
             println!("provider stand-in listening on {}", running.base_url);

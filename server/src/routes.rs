@@ -27,12 +27,12 @@ pub const SESSION_COOKIE: &str = "convergence_session";
 /// The whole HTTP surface. Provider webhooks are merged outside the session, CSRF and
 /// compression layers: they carry no cookies and are authenticated by their signatures.
 pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
-    let webhooks = crate::channels::webhook::router(crate::channels::webhook::WebhookState {
-        db: state.db.clone(),
+    let webhooks = crate::channels::webhook::router(crate::channels::webhook::WebhookState::new(
+        state.db.clone(),
         registry,
-        public_url: state.settings.public_url.clone().into(),
-        wake_inbound: state.wake.inbound.clone(),
-    });
+        &state.settings.public_url,
+        state.wake.inbound.clone(),
+    ));
     let routes = generate_route_list(App);
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
         .with_name(SESSION_COOKIE)

@@ -31,9 +31,10 @@ pub fn build_state(
 ) -> AppState {
     let wake = Wake::default();
     AppState {
-        channels: Arc::new(ChannelRuntime {
-            changed: wake.accounts.clone(),
-        }),
+        channels: Arc::new(ChannelRuntime::new(
+            wake.accounts.clone(),
+            &settings.public_url,
+        )),
         leptos_options,
         hub: Hub::new(&db),
         db,
@@ -116,7 +117,11 @@ pub async fn serve(cli: &Cli) -> Result<(), BoxError> {
         &state.settings.secret_key,
         &state.settings.public_url,
     ));
-    spawn_workers(&state, registry.clone(), email::sync::SyncOptions::default());
+    spawn_workers(
+        &state,
+        registry.clone(),
+        email::sync::SyncOptions::default(),
+    );
     let app = routes::router(state, registry);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(

@@ -1,8 +1,13 @@
 //! Email channel accounts through the admin server functions, on the real router with the real
 //! channel runtime: create, read back, update with blank passwords, validation in words,
-//! enable/disable, the connection test. Passwords never appear in a response.
+//! enable/disable, the connection test. Passwords never appear in a response. Messaging
+//! provider accounts are in `channels_admin/providers.rs` and `provider_checks.rs`.
 
 mod common;
+#[path = "channels_admin/provider_checks.rs"]
+mod provider_checks;
+#[path = "channels_admin/providers.rs"]
+mod providers;
 
 use app::api::channels::{ChannelsView, EmailForm};
 use app::model::{EmailSettings, TlsMode};

@@ -20,6 +20,23 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
         .await
         .unwrap();
     let via = d.reply_options[0].key();
+    // A failed inbound payload for the retry endpoint (the admin, first in the loop, retries it).
+    let failed = match app::store::inbound::store(
+        &app.state.db,
+        d.reply_options[0].account_id,
+        "matrix-failed",
+        "application/json",
+        b"{",
+    )
+    .await
+    .unwrap()
+    {
+        app::store::inbound::Stored::New(id) => id,
+        other => panic!("{other:?}"),
+    };
+    app::store::inbound::mark_error(&app.state.db, failed, "bad payload", true)
+        .await
+        .unwrap();
     let mailbox = app::store::channel_accounts::save_email(
         &app.state.db,
         None,
@@ -142,6 +159,12 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
         (
             "/api/admin/channels/enable",
             vec![("id", mailbox.clone()), ("enabled", "false".into())],
+            Permission::ManageChannels,
+        ),
+        ("/api/admin/failed", vec![], Permission::ManageChannels),
+        (
+            "/api/admin/failed/retry",
+            vec![("id", failed.to_string())],
             Permission::ManageChannels,
         ),
     ]

@@ -1,6 +1,7 @@
 //! Channel accounts (admins only): the list with each mailbox's sync state, and email accounts
 //! (IMAP + SMTP) to add, edit, test, enable and disable. Passwords go in, never out: no result
-//! here carries one.
+//! here carries one. Messaging provider accounts are saved and tested in [`super::providers`];
+//! their form's data comes with the list.
 
 use crate::domain::ChannelKind;
 use leptos::prelude::*;
@@ -23,6 +24,8 @@ pub struct ChannelRow {
     pub done: i64,
     pub detail: Option<String>,
     pub last_success_at: Option<i64>,
+    /// A messaging provider account's webhook URL, to paste into the provider's console.
+    pub webhook_url: Option<String>,
 }
 
 /// The channel section of the admin page in one answer: the list, and the email account
@@ -35,6 +38,9 @@ pub struct ChannelsView {
     pub edit: Vec<String>,
     pub imap_password_saved: bool,
     pub smtp_password_saved: bool,
+    /// The provider account form asked for (`add` or `edit_provider`) as
+    /// [`super::providers::ProviderFormView::into_values`], or empty.
+    pub provider: Vec<String>,
 }
 
 /// The email account form as submitted: text, checked on the server. `id` is empty for a new
@@ -139,7 +145,7 @@ impl EmailForm {
 }
 
 #[cfg(feature = "ssr")]
-mod edge {
+pub(crate) mod edge {
     use super::EmailForm;
     use crate::model::{EmailSettings, LiveEvent, LiveKind, TlsMode};
     use crate::ssr::errors;
@@ -240,10 +246,16 @@ mod edge {
     }
 }
 
-/// The channel accounts with their state, and (`edit`) an email account for the form.
+/// The channel accounts with their state, and the form asked for: an email account to edit
+/// (`edit`), a new provider account (`add`, a provider id) or a provider account to edit
+/// (`edit_provider`).
 #[server(endpoint = "admin/channels")]
-pub async fn channels_page(edit: Option<i64>) -> Result<ChannelsView, ServerFnError> {
-    use crate::domain::Permission;
+pub async fn channels_page(
+    edit: Option<i64>,
+    add: Option<String>,
+    edit_provider: Option<i64>,
+) -> Result<ChannelsView, ServerFnError> {
+    use crate::domain::{providers, Permission};
     use crate::ssr::{auth, errors};
     use crate::store::{channel_accounts, mailbox};
     // The state is taken before the first await. During server rendering the page may be
@@ -251,12 +263,13 @@ pub async fn channels_page(edit: Option<i64>) -> Result<ChannelsView, ServerFnEr
     // goes with it, and the browser may hydrate with that render's answer.
     let st = auth::state()?;
     auth::require(Permission::ManageChannels).await?;
-    let mut page = ChannelsView {
-        rows: Vec::new(),
-        edit: Vec::new(),
-        imap_password_saved: false,
-        smtp_password_saved: false,
-    };
+    let public_url = st.settings.public_url.as_str();
+    let mut page = ChannelsView::default();
+    if let Some(p) = add.as_deref() {
+        let spec = providers::by_id(p)
+            .ok_or_else(|| edge::refuse(format!("There is no provider called {p:?}.")))?;
+        page.provider = super::providers::form_view(public_url, spec, None).into_values();
+    }
     for a in channel_accounts::list(&st.db)
         .await
         .map_err(errors::store)?
@@ -296,8 +309,13 @@ pub async fn channels_page(edit: Option<i64>) -> Result<ChannelsView, ServerFnEr
             }
             .into_values();
         }
+        let spec = providers::by_id(&a.provider);
+        if let Some(spec) = spec.filter(|_| edit_provider == Some(a.id)) {
+            page.provider = super::providers::form_view(public_url, spec, Some(&a)).into_values();
+        }
         let m = m.unwrap_or_default();
         page.rows.push(ChannelRow {
+            webhook_url: spec.map(|s| s.webhook_url(public_url, a.id)),
             id: a.id,
             channel: a.channel,
             provider: a.provider,
@@ -316,6 +334,12 @@ pub async fn channels_page(edit: Option<i64>) -> Result<ChannelsView, ServerFnEr
     if edit.is_some() && page.edit.is_empty() {
         return Err(edge::refuse(
             "There is no email account to edit with that id.",
+        ));
+    }
+    let editing_provider = page.provider.get(1).is_some_and(|id| !id.is_empty());
+    if edit_provider.is_some() && !editing_provider {
+        return Err(edge::refuse(
+            "There is no messaging account to edit with that id.",
         ));
     }
     Ok(page)

@@ -6,5 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod channels;
 pub mod conversation;
+pub mod failed;
 pub mod inbox;
 pub mod playground;
+pub mod providers;

@@ -1,15 +1,20 @@
 //! Pure domain code: no I/O, compiled for the server and for the browser.
 
 pub mod channel;
+pub mod consent;
 pub mod conversation;
 pub mod convert;
 pub mod cursor;
 pub mod identifier;
+pub mod keywords;
+#[cfg(feature = "ssr")]
+pub mod phone;
 pub mod providers;
 pub mod quote;
 pub mod role;
 pub mod sms;
 pub mod text;
+pub mod window;
 
 pub use channel::ChannelKind;
 pub use conversation::{DeliveryState, Direction, Status};

@@ -7,6 +7,9 @@
 
 use crate::domain::ChannelKind;
 
+mod check;
+pub use check::MAX_VALUE_LEN;
+
 /// How a field is entered and kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldKind {
@@ -77,13 +80,62 @@ pub const TWILIO: ProviderSpec = ProviderSpec {
     label: "SMS/MMS (Twilio-compatible)",
     address_key: "phone_number",
     fields: &[
-        f("phone_number", "Phone number", Phone, true, "", "The number customers text, e.g. +15550100000."),
-        f("account_sid", "Account SID", Text, true, "", "Starts with AC; 34 characters."),
-        f("auth_token", "Auth token", Secret, true, "", "Signs the webhooks and authorises sending."),
-        f("messaging_service_sid", "Messaging service SID", Text, false, "", "Optional (MG…): send through a number pool instead of the number above."),
-        f("api_base", "API base URL", Url, true, "https://api.twilio.com", "Change only for a Twilio-compatible provider."),
-        f("default_region", "Default region", Region, true, "US", "How national numbers are read, e.g. US, GB, DE."),
-        f("help_reply", "Reply to HELP", Multiline, false, "Reply STOP to stop receiving messages, START to receive them again.", "Sent when a customer texts HELP or INFO."),
+        f(
+            "phone_number",
+            "Phone number",
+            Phone,
+            true,
+            "",
+            "The number customers text, e.g. +15550100000.",
+        ),
+        f(
+            "account_sid",
+            "Account SID",
+            Text,
+            true,
+            "",
+            "Starts with AC; 34 characters.",
+        ),
+        f(
+            "auth_token",
+            "Auth token",
+            Secret,
+            true,
+            "",
+            "Signs the webhooks and authorises sending.",
+        ),
+        f(
+            "messaging_service_sid",
+            "Messaging service SID",
+            Text,
+            false,
+            "",
+            "Optional (MG…): send through a number pool instead of the number above.",
+        ),
+        f(
+            "api_base",
+            "API base URL",
+            Url,
+            true,
+            "https://api.twilio.com",
+            "Change only for a Twilio-compatible provider.",
+        ),
+        f(
+            "default_region",
+            "Default region",
+            Region,
+            true,
+            "US",
+            "How national numbers are read, e.g. US, GB, DE.",
+        ),
+        f(
+            "help_reply",
+            "Reply to HELP",
+            Multiline,
+            false,
+            "Reply STOP to stop receiving messages, START to receive them again.",
+            "Sent when a customer texts HELP or INFO.",
+        ),
     ],
     status_webhook: true,
     verify_token: false,
@@ -96,25 +148,110 @@ pub const WHATSAPP: ProviderSpec = ProviderSpec {
     label: "WhatsApp (Cloud API)",
     address_key: "phone_number_id",
     fields: &[
-        f("phone_number_id", "Phone number ID", Text, true, "", "From WhatsApp → API Setup."),
-        f("display_number", "Business number", Phone, false, "", "Shown to agents, e.g. +15550100000."),
-        f("access_token", "Access token", Secret, true, "", "A system user token with whatsapp_business_messaging."),
-        f("app_secret", "App secret", Secret, true, "", "Signs the webhooks (App settings → Basic)."),
-        f("verify_token", "Verify token", Text, true, "", "Any phrase; paste the same into the webhook settings."),
-        f("api_base", "Graph API base URL", Url, true, "https://graph.facebook.com/v21.0", ""),
-        f("default_region", "Default region", Region, true, "US", "How national numbers are read."),
+        f(
+            "phone_number_id",
+            "Phone number ID",
+            Text,
+            true,
+            "",
+            "From WhatsApp → API Setup.",
+        ),
+        f(
+            "display_number",
+            "Business number",
+            Phone,
+            false,
+            "",
+            "Shown to agents, e.g. +15550100000.",
+        ),
+        f(
+            "access_token",
+            "Access token",
+            Secret,
+            true,
+            "",
+            "A system user token with whatsapp_business_messaging.",
+        ),
+        f(
+            "app_secret",
+            "App secret",
+            Secret,
+            true,
+            "",
+            "Signs the webhooks (App settings → Basic).",
+        ),
+        f(
+            "verify_token",
+            "Verify token",
+            Text,
+            true,
+            "",
+            "Any phrase; paste the same into the webhook settings.",
+        ),
+        f(
+            "api_base",
+            "Graph API base URL",
+            Url,
+            true,
+            "https://graph.facebook.com/v21.0",
+            "",
+        ),
+        f(
+            "default_region",
+            "Default region",
+            Region,
+            true,
+            "US",
+            "How national numbers are read.",
+        ),
     ],
     status_webhook: false,
     verify_token: true,
-    console_hint: "WhatsApp → Configuration → Webhook: Callback URL and Verify token; subscribe to messages.",
+    console_hint:
+        "WhatsApp → Configuration → Webhook: Callback URL and Verify token; subscribe to messages.",
 };
 
 const META_PAGE_FIELDS: &[FieldSpec] = &[
-    f("page_id", "Page ID", Text, true, "", "The Facebook page (or the Instagram account's page)."),
-    f("page_access_token", "Page access token", Secret, true, "", "With pages_messaging (and instagram_manage_messages)."),
-    f("app_secret", "App secret", Secret, true, "", "Signs the webhooks (App settings → Basic)."),
-    f("verify_token", "Verify token", Text, true, "", "Any phrase; paste the same into the webhook settings."),
-    f("api_base", "Graph API base URL", Url, true, "https://graph.facebook.com/v21.0", ""),
+    f(
+        "page_id",
+        "Page ID",
+        Text,
+        true,
+        "",
+        "The Facebook page (or the Instagram account's page).",
+    ),
+    f(
+        "page_access_token",
+        "Page access token",
+        Secret,
+        true,
+        "",
+        "With pages_messaging (and instagram_manage_messages).",
+    ),
+    f(
+        "app_secret",
+        "App secret",
+        Secret,
+        true,
+        "",
+        "Signs the webhooks (App settings → Basic).",
+    ),
+    f(
+        "verify_token",
+        "Verify token",
+        Text,
+        true,
+        "",
+        "Any phrase; paste the same into the webhook settings.",
+    ),
+    f(
+        "api_base",
+        "Graph API base URL",
+        Url,
+        true,
+        "https://graph.facebook.com/v21.0",
+        "",
+    ),
 ];
 
 pub const MESSENGER: ProviderSpec = ProviderSpec {
@@ -145,10 +282,38 @@ pub const TELEGRAM: ProviderSpec = ProviderSpec {
     label: "Telegram bot",
     address_key: "bot_username",
     fields: &[
-        f("bot_username", "Bot username", Text, true, "", "Without the @, e.g. acme_support_bot."),
-        f("bot_token", "Bot token", Secret, true, "", "From @BotFather."),
-        f("secret_token", "Webhook secret", Secret, true, "", "1 to 256 of A-Z a-z 0-9 _ -; sent by Telegram with every update."),
-        f("api_base", "Bot API base URL", Url, true, "https://api.telegram.org", ""),
+        f(
+            "bot_username",
+            "Bot username",
+            Text,
+            true,
+            "",
+            "Without the @, e.g. acme_support_bot.",
+        ),
+        f(
+            "bot_token",
+            "Bot token",
+            Secret,
+            true,
+            "",
+            "From @BotFather.",
+        ),
+        f(
+            "secret_token",
+            "Webhook secret",
+            Secret,
+            true,
+            "",
+            "1 to 256 of A-Z a-z 0-9 _ -; sent by Telegram with every update.",
+        ),
+        f(
+            "api_base",
+            "Bot API base URL",
+            Url,
+            true,
+            "https://api.telegram.org",
+            "",
+        ),
     ],
     status_webhook: false,
     verify_token: false,
@@ -179,6 +344,12 @@ impl ProviderSpec {
             self.webhook_path(account_id)
         )
     }
+
+    /// Where the provider posts delivery reports for this account, when it does.
+    pub fn status_url(&self, public_url: &str, account_id: i64) -> Option<String> {
+        self.status_webhook
+            .then(|| format!("{}/status", self.webhook_url(public_url, account_id)))
+    }
 }
 
 #[cfg(test)]
@@ -205,5 +376,14 @@ mod tests {
             TWILIO.webhook_url("https://inbox.example.com/", 7),
             "https://inbox.example.com/webhooks/twilio/7"
         );
+    }
+
+    #[test]
+    fn only_twilio_posts_status_reports() {
+        assert_eq!(
+            TWILIO.status_url("https://inbox.example.com", 7).as_deref(),
+            Some("https://inbox.example.com/webhooks/twilio/7/status")
+        );
+        assert_eq!(TELEGRAM.status_url("https://inbox.example.com", 7), None);
     }
 }

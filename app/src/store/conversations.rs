@@ -194,7 +194,7 @@ pub async fn customer_view(db: &Db, customer_id: i64) -> Result<CustomerView> {
     .await?
     .ok_or(StoreError::NotFound)?;
     let ids = sqlx::query(
-        "SELECT id, kind, value, label, verified FROM identifiers WHERE customer_id = $1 ORDER BY kind, id",
+        "SELECT id, kind, value, label, verified, last_inbound_at FROM identifiers WHERE customer_id = $1 ORDER BY kind, id",
     )
     .bind(customer_id)
     .fetch_all(&db.read)
@@ -205,12 +205,14 @@ pub async fn customer_view(db: &Db, customer_id: i64) -> Result<CustomerView> {
         let Ok(kind) = IdentifierKind::parse(&kind) else {
             continue;
         };
+        let id: i64 = r.try_get("id")?;
         identifiers.push(IdentifierView {
-            id: r.try_get("id")?,
+            id,
             kind,
             value: r.try_get("value")?,
             label: r.try_get("label")?,
             verified: r.try_get::<i64, _>("verified")? != 0,
+            consent: super::consent::summary(db, id).await?,
         });
     }
     let pref: Option<String> = c.try_get("preferred_channel")?;
@@ -236,15 +238,20 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
     .ok_or(StoreError::NotFound)?;
     let customer = customer_view(db, c.try_get("customer_id")?).await?;
     let accounts = super::channel_accounts::list(db).await?;
+    let now = super::now_ms();
     let mut reply_options = Vec::new();
     for ident in &customer.identifiers {
+        let gate = super::sending::gate(db, ident.id).await?;
         for ch in ChannelKind::for_identifier(ident.kind) {
             for a in accounts.iter().filter(|a| a.enabled && a.channel == ch) {
+                let check = gate.check(ch, &ident.label, now);
                 reply_options.push(ReplyOption {
                     channel: ch,
                     identifier_id: ident.id,
                     account_id: a.id,
                     label: format!("{} · {} (from {})", ch.label(), ident.label, a.name),
+                    unavailable: check.as_ref().err().cloned(),
+                    notice: check.ok().flatten(),
                 });
             }
         }

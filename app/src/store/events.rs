@@ -7,6 +7,8 @@ pub const STATUS: &str = "status";
 pub const ASSIGN: &str = "assign";
 pub const SNOOZE: &str = "snooze";
 pub const NOTE: &str = "note";
+/// A consent change (an SMS keyword, an opt-out reported by a provider); `body` says it.
+pub const CONSENT: &str = "consent";
 
 /// Appends an event to a conversation's timeline, inside the caller's transaction.
 pub async fn add(
@@ -60,6 +62,7 @@ pub fn summarize(kind: &str, data: &str, actor: Option<&str>) -> String {
             )
         }
         NOTE => format!("Private note by {who}"),
+        CONSENT => "Consent changed".to_string(),
         "reopen" => "Reopened when the snooze ended".to_string(),
         other => format!("{who}: {other}"),
     }

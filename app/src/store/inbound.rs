@@ -10,6 +10,8 @@ pub struct RawInbound {
     pub content_type: String,
     pub payload: Vec<u8>,
     pub attempts: i64,
+    /// When we stored it (unix ms): the message time for providers that send none (Twilio).
+    pub received_at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +46,42 @@ pub async fn store(
         Some(r) => Stored::New(r.try_get("id")?),
         None => Stored::Duplicate,
     })
+}
+
+/// One webhook payload for [`store_many`].
+#[derive(Clone, Debug)]
+pub struct NewRaw {
+    pub account_id: i64,
+    pub dedupe_key: String,
+    pub content_type: String,
+    pub payload: Vec<u8>,
+}
+
+/// Stores several payloads (of any accounts) in one transaction: one commit for a burst of
+/// webhooks. The answer for each is in the order given.
+pub async fn store_many(db: &Db, items: &[NewRaw]) -> Result<Vec<Stored>> {
+    let now = now_ms();
+    let mut tx = db.write.begin().await?;
+    let mut out = Vec::with_capacity(items.len());
+    for it in items {
+        let row = sqlx::query(
+            "INSERT INTO raw_inbound (channel_account_id, dedupe_key, content_type, payload, state, received_at) \
+             VALUES ($1, $2, $3, $4, 'pending', $5) ON CONFLICT (channel_account_id, dedupe_key) DO NOTHING RETURNING id",
+        )
+        .bind(it.account_id)
+        .bind(&it.dedupe_key)
+        .bind(&it.content_type)
+        .bind(it.payload.clone())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        out.push(match row {
+            Some(r) => Stored::New(r.try_get("id")?),
+            None => Stored::Duplicate,
+        });
+    }
+    tx.commit().await?;
+    Ok(out)
 }
 
 /// One payload of a batch; `error` stores it straight into the failed list (e.g. over a size
@@ -87,7 +125,7 @@ pub async fn store_batch(
 /// Pending payloads, oldest first, that have not used up their attempts.
 pub async fn pending(db: &Db, limit: i64) -> Result<Vec<RawInbound>> {
     let rows = sqlx::query(
-        "SELECT id, channel_account_id, content_type, payload, attempts FROM raw_inbound \
+        "SELECT id, channel_account_id, content_type, payload, attempts, received_at FROM raw_inbound \
          WHERE state = 'pending' AND attempts < $1 ORDER BY id LIMIT $2",
     )
     .bind(MAX_ATTEMPTS)
@@ -102,6 +140,7 @@ pub async fn pending(db: &Db, limit: i64) -> Result<Vec<RawInbound>> {
                 content_type: r.try_get("content_type")?,
                 payload: r.try_get("payload")?,
                 attempts: r.try_get("attempts")?,
+                received_at: r.try_get("received_at")?,
             })
         })
         .collect()
@@ -150,4 +189,75 @@ pub async fn state_of(db: &Db, id: i64) -> Result<(String, Option<String>)> {
         .fetch_one(&db.read)
         .await?;
     Ok((r.try_get("state")?, r.try_get("error")?))
+}
+
+/// A payload that could not be processed, for the admin list of failed events.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failed {
+    pub id: i64,
+    pub account_name: String,
+    pub provider: String,
+    pub received_at: i64,
+    pub attempts: i64,
+    pub error: String,
+    pub size: i64,
+    /// The start of the payload as text (control characters shown as U+FFFD).
+    pub preview: String,
+}
+
+/// Longest payload preview shown to an admin.
+const PREVIEW_CHARS: usize = 300;
+
+/// The most recent failed payloads, newest first.
+pub async fn failed(db: &Db, limit: i64) -> Result<Vec<Failed>> {
+    let rows = sqlx::query(
+        "SELECT r.id, a.name, a.provider, r.received_at, r.attempts, r.error, r.payload FROM raw_inbound r \
+         JOIN channel_accounts a ON a.id = r.channel_account_id WHERE r.state = 'failed' ORDER BY r.id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let payload: Vec<u8> = r.try_get("payload")?;
+            let preview: String =
+                String::from_utf8_lossy(&payload[..payload.len().min(PREVIEW_CHARS * 4)])
+                    .chars()
+                    .take(PREVIEW_CHARS)
+                    .map(|c| {
+                        if c.is_control() && c != '\n' {
+                            '\u{fffd}'
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+            Ok(Failed {
+                id: r.try_get("id")?,
+                account_name: r.try_get("name")?,
+                provider: r.try_get("provider")?,
+                received_at: r.try_get("received_at")?,
+                attempts: r.try_get("attempts")?,
+                error: r.try_get::<Option<String>, _>("error")?.unwrap_or_default(),
+                size: payload.len() as i64,
+                preview,
+            })
+        })
+        .collect()
+}
+
+/// Puts a failed payload back in the queue with fresh attempts. `NotFound` when it is not
+/// (or no longer) failed.
+pub async fn retry(db: &Db, id: i64) -> Result<()> {
+    let n = sqlx::query(
+        "UPDATE raw_inbound SET state = 'pending', attempts = 0, error = NULL WHERE id = $1 AND state = 'failed'",
+    )
+    .bind(id)
+    .execute(&db.write)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(super::StoreError::NotFound);
+    }
+    Ok(())
 }

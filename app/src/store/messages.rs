@@ -99,7 +99,18 @@ pub async fn queue_reply_with_files(
             "that channel account is disabled".into(),
         ));
     }
+    crate::domain::window::check_text_limit(channel, body).map_err(StoreError::Invalid)?;
     let now = now_ms();
+    // Consent and the reply window, as the composer showed them (the outbox asks again).
+    let label: String = sqlx::query("SELECT label FROM identifiers WHERE id = $1")
+        .bind(identifier_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("label")?;
+    super::sending::gate(db, identifier_id)
+        .await?
+        .check(channel, &label, now)
+        .map_err(StoreError::Invalid)?;
     let id: i64 = sqlx::query(
         "INSERT INTO messages (conversation_id, customer_id, direction, channel, channel_account_id, identifier_id, \
            author_user_id, body_text, delivery_state, created_at, updated_at) \
@@ -139,6 +150,98 @@ pub async fn queue_reply_with_files(
         .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Queues an automatic answer (an SMS HELP reply): no author, marked automatic, exempt from
+/// consent and windows (carriers require HELP to be answered even after STOP).
+pub async fn queue_automatic(
+    db: &Db,
+    conversation_id: i64,
+    account_id: i64,
+    identifier_id: i64,
+    body: &str,
+) -> Result<i64> {
+    let mut tx = db.write.begin().await?;
+    let r = sqlx::query("SELECT customer_id FROM conversations WHERE id = $1")
+        .bind(conversation_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let customer_id: i64 = r.try_get("customer_id")?;
+    let channel: String = sqlx::query("SELECT channel FROM channel_accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("channel")?;
+    let channel = ChannelKind::parse(&channel)
+        .ok_or_else(|| StoreError::Invalid("unknown channel".into()))?;
+    let now = now_ms();
+    let id: i64 = sqlx::query(
+        "INSERT INTO messages (conversation_id, customer_id, direction, channel, channel_account_id, identifier_id, \
+           body_text, delivery_state, automatic, created_at, updated_at) \
+         VALUES ($1, $2, 'out', $3, $4, $5, $6, 'queued', 1, $7, $7) RETURNING id",
+    )
+    .bind(conversation_id)
+    .bind(customer_id)
+    .bind(channel.as_str())
+    .bind(account_id)
+    .bind(identifier_id)
+    .bind(body)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("id")?;
+    sqlx::query("INSERT INTO outbox (message_id, attempts, next_attempt_at, created_at) VALUES ($1, 0, $2, $2)")
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The recipient of an outbound message: (identifier id, its label, whether the message is
+/// automatic).
+pub async fn recipient(db: &Db, message_id: i64) -> Result<(i64, String, bool)> {
+    let r = sqlx::query(
+        "SELECT m.identifier_id, i.label, m.automatic FROM messages m JOIN identifiers i ON i.id = m.identifier_id WHERE m.id = $1",
+    )
+    .bind(message_id)
+    .fetch_optional(&db.read)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    Ok((
+        r.try_get("identifier_id")?,
+        r.try_get("label")?,
+        r.try_get::<i64, _>("automatic")? != 0,
+    ))
+}
+
+/// Marks read every message sent through `account_id` to the identifier `kind:value` up to
+/// `watermark` (Messenger and Instagram report reads by time). Returns (message, conversation)
+/// of each message that changed.
+pub async fn read_up_to(
+    db: &Db,
+    account_id: i64,
+    kind: IdentifierKind,
+    value: &str,
+    watermark: i64,
+) -> Result<Vec<(i64, i64)>> {
+    let rows = sqlx::query(
+        "UPDATE messages SET delivery_state = 'read', delivered_at = COALESCE(delivered_at, $4), updated_at = $4 \
+         WHERE channel_account_id = $1 AND direction = 'out' AND delivery_state IN ('sent', 'delivered') \
+           AND sent_at <= $3 AND identifier_id = (SELECT id FROM identifiers WHERE kind = $2 AND value = $5) \
+         RETURNING id, conversation_id",
+    )
+    .bind(account_id)
+    .bind(kind.as_str())
+    .bind(watermark)
+    .bind(now_ms())
+    .bind(value)
+    .fetch_all(&db.write)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("conversation_id")?)))
+        .collect()
 }
 
 /// Moves a message to `state` if that is forward progress; returns its conversation id when

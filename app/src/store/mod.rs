@@ -7,6 +7,7 @@
 
 pub mod attachments;
 pub mod channel_accounts;
+pub mod consent;
 pub mod conversations;
 pub mod events;
 pub mod inbound;
@@ -14,6 +15,9 @@ pub mod ingest;
 pub mod mailbox;
 pub mod messages;
 pub mod outbox;
+pub mod provider_accounts;
+pub mod reports;
+pub mod sending;
 pub mod sessions;
 pub mod timeline;
 pub mod users;

@@ -33,6 +33,8 @@ pub struct Outbound {
     pub reply: ReplyContext,
     /// Files the agent attached.
     pub files: Vec<OutboundFile>,
+    /// When the recipient identifier last wrote to us (unix ms): the 24-hour windows.
+    pub last_inbound_at: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -120,7 +122,7 @@ pub async fn claim(db: &Db) -> Result<Option<Job>> {
 
 pub async fn load(db: &Db, message_id: i64) -> Result<Outbound> {
     let r = sqlx::query(
-        "SELECT m.id, m.conversation_id, m.channel, m.channel_account_id, i.value AS recipient, m.subject, m.body_text \
+        "SELECT m.id, m.conversation_id, m.channel, m.channel_account_id, i.value AS recipient, i.last_inbound_at, m.subject, m.body_text \
          FROM messages m JOIN identifiers i ON i.id = m.identifier_id WHERE m.id = $1",
     )
     .bind(message_id)
@@ -161,6 +163,7 @@ pub async fn load(db: &Db, message_id: i64) -> Result<Outbound> {
         body_text: r.try_get("body_text")?,
         reply,
         files,
+        last_inbound_at: r.try_get("last_inbound_at")?,
     })
 }
 

@@ -88,12 +88,18 @@ pub async fn page(
         let kind: String = r.try_get("kind")?;
         let data: String = r.try_get("data")?;
         let actor: Option<String> = r.try_get("actor_name")?;
+        let body: Option<String> = r.try_get("body")?;
+        let summary = match (&body, kind.as_str()) {
+            // Consent events say what happened in their own words ("Opted out of SMS (texted STOP)").
+            (Some(b), events::CONSENT) => b.clone(),
+            _ => events::summarize(&kind, &data, actor.as_deref()),
+        };
         items.push(TimelineItem::Event(EventView {
             id: r.try_get("id")?,
-            summary: events::summarize(&kind, &data, actor.as_deref()),
+            summary,
             kind,
             actor_name: actor,
-            body: r.try_get("body")?,
+            body,
             created_at: r.try_get("created_at")?,
         }));
     }

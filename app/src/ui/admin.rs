@@ -6,6 +6,8 @@ use crate::domain::{Permission, Role};
 use leptos::prelude::*;
 
 mod channels;
+mod failed;
+mod providers;
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
@@ -98,6 +100,7 @@ fn Admin() -> impl IntoView {
                 {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })}
             </section>
             <channels::Channels/>
+            <failed::FailedEvents/>
         </main>
     }
     .into_any()

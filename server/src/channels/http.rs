@@ -61,6 +61,13 @@ pub fn words(e: &reqwest::Error) -> String {
         s.push_str(&inner.to_string());
         src = inner.source();
     }
+    // Some providers put credentials in the URL (Telegram's bot token): never repeat it.
+    if let Some(u) = e.url() {
+        s = s.replace(u.as_str(), "<provider URL>");
+        if let Some(path) = Some(u.path()).filter(|p| p.len() > 1) {
+            s = s.replace(path, "<path>");
+        }
+    }
     s
 }
 
@@ -107,7 +114,13 @@ pub async fn download(
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|s| s.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|s| {
+            s.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .filter(|s| !s.is_empty());
     match read_limited(resp, MAX_MEDIA_BYTES).await {
         Ok(data) => Ok((data, ct)),
@@ -126,7 +139,10 @@ pub fn media_filename(given: Option<&str>, stem: &str, content_type: &str) -> St
     if let Some(g) = given {
         let safe: String = g
             .chars()
-            .filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | '"' | ':' | '<' | '>' | '|' | '*' | '?'))
+            .filter(|c| {
+                !c.is_control()
+                    && !matches!(c, '/' | '\\' | '"' | ':' | '<' | '>' | '|' | '*' | '?')
+            })
             .take(120)
             .collect();
         let safe = safe.trim().trim_start_matches('.').to_string();
@@ -163,9 +179,18 @@ mod tests {
     #[test]
     fn http_errors_are_retried_or_final_by_status() {
         let s = |n| reqwest::StatusCode::from_u16(n).unwrap();
-        assert!(matches!(status_failure(s(500), ""), SendError::Temporary(_)));
-        assert!(matches!(status_failure(s(429), "slow down"), SendError::Temporary(_)));
-        assert!(matches!(status_failure(s(400), "bad"), SendError::Permanent(_)));
+        assert!(matches!(
+            status_failure(s(500), ""),
+            SendError::Temporary(_)
+        ));
+        assert!(matches!(
+            status_failure(s(429), "slow down"),
+            SendError::Temporary(_)
+        ));
+        assert!(matches!(
+            status_failure(s(400), "bad"),
+            SendError::Permanent(_)
+        ));
         assert_eq!(
             status_failure(s(400), "Attempt to send to unsubscribed recipient"),
             SendError::Permanent("Attempt to send to unsubscribed recipient (HTTP 400)".into())
@@ -174,8 +199,14 @@ mod tests {
 
     #[test]
     fn media_file_names_are_safe() {
-        assert_eq!(media_filename(Some("../../etc/passwd"), "x", "text/plain"), "etcpasswd");
-        assert_eq!(media_filename(Some("a\r\nb.pdf"), "x", "application/pdf"), "ab.pdf");
+        assert_eq!(
+            media_filename(Some("../../etc/passwd"), "x", "text/plain"),
+            "etcpasswd"
+        );
+        assert_eq!(
+            media_filename(Some("a\r\nb.pdf"), "x", "application/pdf"),
+            "ab.pdf"
+        );
         assert_eq!(media_filename(None, "ME12/ab", "image/jpeg"), "ME12ab.jpg");
         assert_eq!(media_filename(Some(" .. "), "", "weird/type"), "file.bin");
     }

@@ -30,6 +30,13 @@ pub enum InboundEvent {
         state: DeliveryState,
         reason: Option<String>,
     },
+    /// The customer has read everything we sent them up to `watermark` (unix ms), as
+    /// Messenger and Instagram report reads: by time, for one recipient, without message ids.
+    ReadUpTo {
+        /// The recipient's identifier value (PSID / IGSID).
+        identifier: String,
+        watermark: i64,
+    },
     /// Nothing to do (our own mail, a report about nothing we sent); the reason is kept on
     /// the raw row.
     Ignored(String),
@@ -63,9 +70,13 @@ pub enum SendError {
     /// Worth retrying later (network, 4xx SMTP, 5xx HTTP, rate limit).
     #[error("temporary failure: {0}")]
     Temporary(String),
-    /// Will never succeed as is (bad recipient, opted out, rejected content).
+    /// Will never succeed as is (bad recipient, rejected content).
     #[error("{0}")]
     Permanent(String),
+    /// The provider refused because the recipient opted out (Twilio 21610): final, and the
+    /// opt-out is recorded on the identifier so the next reply is stopped before sending.
+    #[error("{0}")]
+    OptedOut(String),
 }
 
 #[async_trait]

@@ -90,6 +90,7 @@ mod tests {
             content_type: "application/json".into(),
             payload: body.as_bytes().to_vec(),
             attempts: 0,
+            received_at: 0,
         }
     }
 

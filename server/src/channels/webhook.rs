@@ -18,8 +18,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use std::collections::HashMap;
-use std::sync::Arc;
-use tokio::sync::Notify;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 /// Largest webhook body accepted (providers send a few kilobytes).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -119,6 +120,83 @@ pub struct WebhookState {
     pub registry: Registry,
     pub public_url: Arc<str>,
     pub wake_inbound: Arc<Notify>,
+    pub writer: RawWriter,
+    accounts: Arc<Mutex<HashMap<i64, (Instant, AccountRow)>>>,
+}
+
+/// How long a webhook handler reuses an account it read (a disabled account stops taking
+/// webhooks within this time).
+const ACCOUNT_TTL: Duration = Duration::from_secs(2);
+
+impl WebhookState {
+    pub fn new(db: Db, registry: Registry, public_url: &str, wake_inbound: Arc<Notify>) -> Self {
+        WebhookState {
+            writer: RawWriter::spawn(db.clone()),
+            db,
+            registry,
+            public_url: public_url.into(),
+            wake_inbound,
+            accounts: Arc::default(),
+        }
+    }
+}
+
+/// Group commit for webhook payloads: handlers hand their payload to one task, which stores
+/// everything that arrived meanwhile in a single transaction and answers each handler. Under
+/// load one commit serves many requests; alone, a payload is stored at once.
+#[derive(Clone)]
+pub struct RawWriter {
+    tx: mpsc::Sender<(
+        inbound::NewRaw,
+        oneshot::Sender<Result<inbound::Stored, String>>,
+    )>,
+}
+
+/// Most payloads stored by one transaction.
+const MAX_GROUP: usize = 256;
+
+impl RawWriter {
+    pub fn spawn(db: Db) -> RawWriter {
+        let (tx, mut rx) = mpsc::channel::<(inbound::NewRaw, oneshot::Sender<_>)>(4 * MAX_GROUP);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < MAX_GROUP {
+                    match rx.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let (items, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+                match inbound::store_many(&db, &items).await {
+                    Ok(stored) => {
+                        for (reply, s) in replies.into_iter().zip(stored) {
+                            let _ = reply.send(Ok(s));
+                        }
+                    }
+                    Err(e) => {
+                        let words = e.to_string();
+                        for reply in replies {
+                            let _ = reply.send(Err(words.clone()));
+                        }
+                    }
+                }
+            }
+        });
+        RawWriter { tx }
+    }
+
+    /// Stores one payload durably (committed when this returns `Ok`).
+    pub async fn store(&self, raw: inbound::NewRaw) -> Result<inbound::Stored, String> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send((raw, reply))
+            .await
+            .map_err(|_| "the payload writer has stopped".to_string())?;
+        answer
+            .await
+            .map_err(|_| "the payload writer has stopped".to_string())?
+    }
 }
 
 pub fn router(state: WebhookState) -> Router {
@@ -139,7 +217,16 @@ async fn events(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    receive(&st, &provider, &account, HookKind::Events, &uri, &headers, body).await
+    receive(
+        &st,
+        &provider,
+        &account,
+        HookKind::Events,
+        &uri,
+        &headers,
+        body,
+    )
+    .await
 }
 
 async fn status(
@@ -149,10 +236,23 @@ async fn status(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    receive(&st, &provider, &account, HookKind::Status, &uri, &headers, body).await
+    receive(
+        &st,
+        &provider,
+        &account,
+        HookKind::Status,
+        &uri,
+        &headers,
+        body,
+    )
+    .await
 }
 
-async fn account_for(st: &WebhookState, provider: &str, account: &str) -> Result<AccountRow, Response> {
+async fn account_for(
+    st: &WebhookState,
+    provider: &str,
+    account: &str,
+) -> Result<AccountRow, Response> {
     let not_found = || {
         (
             StatusCode::NOT_FOUND,
@@ -163,7 +263,23 @@ async fn account_for(st: &WebhookState, provider: &str, account: &str) -> Result
     let Ok(id) = account.parse::<i64>() else {
         return Err(not_found());
     };
-    match channel_accounts::get(&st.db, id).await {
+    let cached = st
+        .accounts
+        .lock()
+        .unwrap()
+        .get(&id)
+        .filter(|(at, _)| at.elapsed() < ACCOUNT_TTL)
+        .map(|(_, a)| a.clone());
+    let found = match cached {
+        Some(a) => Ok(a),
+        None => channel_accounts::get(&st.db, id).await.inspect(|a| {
+            st.accounts
+                .lock()
+                .unwrap()
+                .insert(id, (Instant::now(), a.clone()));
+        }),
+    };
+    match found {
         Ok(a) if a.provider == provider && a.enabled => Ok(a),
         Ok(_) | Err(app::store::StoreError::NotFound) => Err(not_found()),
         Err(e) => {
@@ -210,21 +326,23 @@ async fn receive(
         Ok(a) => a,
         Err(r) => {
             match &r {
-                Refusal::Forbidden(why) => tracing::warn!(provider, account = account.id, reason = %why, "webhook refused"),
-                other => tracing::info!(provider, account = account.id, reason = %other, "webhook payload refused"),
+                Refusal::Forbidden(why) => {
+                    tracing::warn!(provider, account = account.id, reason = %why, "webhook refused")
+                }
+                other => {
+                    tracing::info!(provider, account = account.id, reason = %other, "webhook payload refused")
+                }
             }
             return r.into_response();
         }
     };
-    match inbound::store(
-        &st.db,
-        account.id,
-        &accepted.dedupe_key,
-        &accepted.content_type,
-        &body,
-    )
-    .await
-    {
+    let raw = inbound::NewRaw {
+        account_id: account.id,
+        dedupe_key: accepted.dedupe_key.clone(),
+        content_type: accepted.content_type,
+        payload: body.to_vec(),
+    };
+    match st.writer.store(raw).await {
         Ok(inbound::Stored::New(_)) => st.wake_inbound.notify_one(),
         Ok(inbound::Stored::Duplicate) => {
             tracing::debug!(provider, key = %accepted.dedupe_key, "webhook replay acknowledged")
@@ -232,7 +350,11 @@ async fn receive(
         Err(e) => {
             // Not stored: the provider must send it again.
             tracing::error!(provider, error = %e, "webhook: storing the payload failed");
-            return (StatusCode::SERVICE_UNAVAILABLE, "Not stored; send it again.").into_response();
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Not stored; send it again.",
+            )
+                .into_response();
         }
     }
     let (ct, text) = hook.ack();

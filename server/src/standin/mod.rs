@@ -92,11 +92,21 @@ impl StandIn {
         }
     }
 
-    pub fn record(&self, provider: &str, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) {
+    pub fn record(
+        &self,
+        provider: &str,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) {
         let rec = Recorded {
             provider: provider.to_string(),
             method: method.to_string(),
-            path: uri.path_and_query().map(|p| p.to_string()).unwrap_or_default(),
+            path: uri
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
             headers: headers
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
@@ -161,7 +171,11 @@ impl StandIn {
     }
 
     pub fn set_config(&self, key: &str, value: serde_json::Value) {
-        self.inner.lock().unwrap().config.insert(key.to_string(), value);
+        self.inner
+            .lock()
+            .unwrap()
+            .config
+            .insert(key.to_string(), value);
     }
 
     pub fn config(&self, key: &str) -> Option<serde_json::Value> {

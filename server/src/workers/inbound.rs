@@ -2,6 +2,7 @@
 //! customer's conversation, record the outcome on the raw row. A failure keeps the raw payload
 //! and its error visible; nothing is lost.
 
+use super::messaging;
 use crate::channels::{InboundEvent, Registry};
 use app::model::{LiveEvent, LiveKind};
 use app::ssr::live::Hub;
@@ -80,10 +81,23 @@ async fn process_one(
     let mut ignored = None;
     let single = events.len() == 1;
     let mut stored_with_raw = false;
+    let retry = |e: StoreError| Failure::Retry(e.to_string());
     for ev in events {
         match ev {
             InboundEvent::Ignored(reason) => ignored = Some(reason),
-            InboundEvent::Message(m) => {
+            InboundEvent::Message(mut m) => {
+                messaging::normalise_sender(&account, &mut m).map_err(Failure::Final)?;
+                if !m.media.is_empty()
+                    && messages::by_provider_id(db, account.id, &m.provider_message_id)
+                        .await
+                        .map_err(retry)?
+                        .is_some()
+                {
+                    continue; // stored before: do not download its files again
+                }
+                messaging::fetch_media(registry, &account, &mut m)
+                    .await
+                    .map_err(Failure::Retry)?;
                 let r = ingest::ingest_message(db, &account, Some(raw.id), &m)
                     .await
                     .map_err(|e| match e {
@@ -98,6 +112,9 @@ async fn process_one(
                         message_id: Some(r.message_id),
                     })
                     .await;
+                    messaging::act_on_keyword(db, hub, &account, &m, &r)
+                        .await
+                        .map_err(retry)?;
                 }
             }
             InboundEvent::Status {
@@ -105,23 +122,24 @@ async fn process_one(
                 state,
                 reason,
             } => {
-                let Some(mid) = messages::by_provider_id(db, account.id, &provider_message_id)
+                messaging::apply_status(
+                    db,
+                    hub,
+                    account.id,
+                    &provider_message_id,
+                    state,
+                    reason.as_deref(),
+                )
+                .await
+                .map_err(retry)?;
+            }
+            InboundEvent::ReadUpTo {
+                identifier,
+                watermark,
+            } => {
+                messaging::apply_read(db, hub, &account, &identifier, watermark)
                     .await
-                    .map_err(|e| Failure::Retry(e.to_string()))?
-                else {
-                    return Err(Failure::Retry(format!("status for unknown message {provider_message_id} (it may not have arrived yet)")));
-                };
-                if let Some(cid) = messages::set_delivery(db, mid, state, reason.as_deref(), None)
-                    .await
-                    .map_err(|e| Failure::Retry(e.to_string()))?
-                {
-                    hub.publish(LiveEvent {
-                        kind: LiveKind::Delivery,
-                        conversation_id: Some(cid),
-                        message_id: Some(mid),
-                    })
-                    .await;
-                }
+                    .map_err(retry)?;
             }
         }
     }

@@ -5,7 +5,7 @@ use crate::channels::{Registry, SendError};
 use app::domain::DeliveryState;
 use app::model::{LiveEvent, LiveKind};
 use app::ssr::live::Hub;
-use app::store::{channel_accounts, messages, outbox, Db, StoreError};
+use app::store::{channel_accounts, consent, messages, outbox, sending, Db, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -60,6 +60,18 @@ async fn deliver(
         ))
         .await;
     }
+    // Consent and the reply window are checked here, right before sending, whatever the
+    // screen showed when the reply was written (an opt-out may have arrived since).
+    let (identifier_id, label, automatic) = messages::recipient(db, msg.message_id).await?;
+    if !automatic {
+        let gate = sending::gate(db, identifier_id).await?;
+        if let Err(why) = gate.check(msg.channel, &label, app::store::now_ms()) {
+            return fail(format!("Not sent: {why}")).await;
+        }
+    }
+    if let Err(why) = app::domain::window::check_text_limit(msg.channel, &msg.body_text) {
+        return fail(format!("Not sent: {why}")).await;
+    }
     if messages::set_delivery(db, msg.message_id, DeliveryState::Sending, None, None)
         .await?
         .is_some()
@@ -82,6 +94,15 @@ async fn deliver(
             .await?;
             outbox::complete(db, job.outbox_id).await?;
             publish(hub, msg.conversation_id, msg.message_id).await;
+            // Reports that came before this answer (a fast status callback) apply now.
+            super::messaging::apply_held_reports(
+                db,
+                hub,
+                account.id,
+                &sent.provider_message_id,
+                msg.message_id,
+            )
+            .await?;
         }
         Err(SendError::Temporary(e)) if job.attempt < outbox::MAX_ATTEMPTS => {
             let delay = outbox::backoff_ms(job.attempt);
@@ -105,6 +126,16 @@ async fn deliver(
             fail(format!("gave up after {} attempts: {e}", job.attempt)).await?
         }
         Err(SendError::Permanent(e)) => fail(e).await?,
+        Err(SendError::OptedOut(e)) => {
+            consent::provider_opt_out(db, identifier_id, &e, msg.message_id).await?;
+            fail(e).await?;
+            hub.publish(LiveEvent {
+                kind: LiveKind::Conversation,
+                conversation_id: Some(msg.conversation_id),
+                message_id: None,
+            })
+            .await;
+        }
     }
     Ok(())
 }

@@ -1,13 +1,17 @@
 //! The channel accounts section of the admin page: every account with its state and, for
-//! mailboxes, the sync's progress (live), and the form that adds or edits an email account.
+//! mailboxes, the sync's progress (live), for messaging accounts the webhook URL, and the forms
+//! that add or edit an email account or (`?add=<provider>`, `?edit_provider=<id>`, see
+//! [`super::providers`]) a messaging provider account.
 //! Works without JavaScript: the forms post to the server functions, which redirect back.
 //!
 //! Kept small for the wasm budget: one server function for the list and the form's data, the
 //! form read field by field, a few shared helpers.
 
+use super::providers::{add_links, copy_box, provider_form, ProviderActions};
 use crate::api::channels::{
     channels_page, ChannelRow, EmailForm, SaveEmailAccount, SetChannelEnabled, TestConnection,
 };
+use crate::api::providers::ProviderFormView;
 use crate::ui::err_text;
 use crate::ui::live::Live;
 use crate::ui::widgets::{ChannelBadge, Time};
@@ -16,12 +20,67 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 /// A result next to what caused it: a status, or an alert when something failed.
-fn message(ok: bool, text: String) -> impl IntoView {
+pub(super) fn message(ok: bool, text: String) -> impl IntoView {
     view! { <p class=if ok { "ok" } else { "error" } role=if ok { "status" } else { "alert" }>{text}</p> }
 }
 
-fn alert(e: ServerFnError) -> impl IntoView {
+pub(super) fn alert(e: ServerFnError) -> impl IntoView {
     message(false, err_text(&e))
+}
+
+type Tested = Option<Result<Result<String, String>, ServerFnError>>;
+type Saved = Option<Result<i64, ServerFnError>>;
+
+/// What a form's buttons and results read of its save and test actions. Made once, in the
+/// component: `pending()` and `value()` create signals owned by the caller, and ones made
+/// while drawing the list would be disposed with it when live events redraw it.
+#[derive(Clone, Copy)]
+pub(super) struct FormState {
+    pub saving: Memo<bool>,
+    pub testing: Memo<bool>,
+    pub tested: Signal<Tested>,
+    pub saved: Signal<Saved>,
+}
+
+/// What a form's connection test and save answered. Shared by the email and provider forms
+/// (one copy of this view in the bundle).
+pub(super) fn form_results(f: FormState) -> impl IntoView {
+    let FormState { tested, saved, .. } = f;
+    view! {
+        <div class="form-result">
+            {move || tested.get().map(|r| match r {
+                Ok(Ok(words)) => message(true, format!("Connection works: {words}")),
+                Ok(Err(words)) => message(false, format!("Connection failed: {words}")),
+                Err(e) => message(false, err_text(&e)),
+            })}
+            {move || saved.get().map(|r| match r {
+                Ok(_) => message(true, "Saved.".into()),
+                Err(e) => message(false, err_text(&e)),
+            })}
+        </div>
+    }
+}
+
+/// A form's Save and Test connection buttons (the test posts to `test_url`, and with
+/// JavaScript is told apart by `test_id`), and a Cancel link back to the list.
+pub(super) fn form_buttons(
+    f: FormState,
+    test_id: &'static str,
+    test_url: &'static str,
+    cancel: bool,
+) -> impl IntoView {
+    let FormState {
+        saving, testing, ..
+    } = f;
+    view! {
+        <div class="row">
+            <button type="submit" class="primary" disabled=saving>"Save"</button>
+            <button type="submit" id=test_id formaction=test_url disabled=testing>
+                {move || if testing.get() { "Testing…" } else { "Test connection" }}
+            </button>
+            {cancel.then(|| view! { <a href="/admin#channels">"Cancel"</a> })}
+        </div>
+    }
 }
 
 #[component]
@@ -30,9 +89,23 @@ pub fn Channels() -> impl IntoView {
     let save = ServerAction::<SaveEmailAccount>::new();
     let test = ServerAction::<TestConnection>::new();
     let enable = ServerAction::<SetChannelEnabled>::new();
+    let email_state = FormState {
+        saving: save.pending(),
+        testing: test.pending(),
+        tested: test.value().into(),
+        saved: save.value().into(),
+    };
     let query = use_query_map();
     let editing = Memo::new(move |_| query.read().get("edit").and_then(|v| v.parse::<i64>().ok()));
     let form_el = NodeRef::<Form>::new();
+    // The provider form asked for: `?add=<provider>` or `?edit_provider=<id>`.
+    let target = Memo::new(move |_| {
+        let q = query.read();
+        let edit = q.get("edit_provider").and_then(|v| v.parse::<i64>().ok());
+        (q.get("add"), edit)
+    });
+    let (pv, pv_saved) = ProviderActions::new(target);
+    let no_js = pv.no_js;
     // Channel events (connection state, sync progress) and stream reconnects after one.
     let channel_events = live.channels;
     let saved = Memo::new(move |n: Option<&usize>| match save.value().get() {
@@ -59,12 +132,14 @@ pub fn Channels() -> impl IntoView {
         move || {
             (
                 editing.get(),
+                target.get(),
                 enable.version().get(),
                 saved.get(),
+                pv_saved.get(),
                 channel_events.get(),
             )
         },
-        |(edit, ..)| channels_page(edit),
+        |(edit, (add, edit_provider), ..)| channels_page(edit, add, edit_provider),
     );
 
     view! {
@@ -77,31 +152,27 @@ pub fn Channels() -> impl IntoView {
                         Ok(p) => view! {
                             <table class="channels">
                                 <thead><tr><th>"Name"</th><th>"Channel"</th><th>"Address"</th><th>"State"</th><th>"Mailbox"</th><th></th></tr></thead>
-                                <tbody>{p.rows.into_iter().map(|r| account_row(r, enable)).collect_view()}</tbody>
+                                <tbody>{p.rows.into_iter().map(|r| account_row(r, enable, no_js)).collect_view()}</tbody>
                             </table>
                             {move || enable.value().get().and_then(|r| r.err()).map(alert)}
-                            {email_form(EmailForm::from_values(p.edit), p.imap_password_saved, p.smtp_password_saved, save, test, form_el)}
+                            {add_links()}
+                            {ProviderFormView::from_values(p.provider).and_then(|f| provider_form(f, pv))}
+                            {email_form(EmailForm::from_values(p.edit), p.imap_password_saved, p.smtp_password_saved, save, test, email_state, form_el)}
                         }
                         .into_any(),
                     }
                 })}
             </Transition>
-            <div class="form-result">
-                {move || test.value().get().map(|r| match r {
-                    Ok(Ok(words)) => message(true, format!("Connection works: {words}")),
-                    Ok(Err(words)) => message(false, format!("Connection failed: {words}")),
-                    Err(e) => message(false, err_text(&e)),
-                })}
-                {move || save.value().get().map(|r| match r {
-                    Ok(_) => message(true, "Saved.".into()),
-                    Err(e) => message(false, err_text(&e)),
-                })}
-            </div>
+            {form_results(email_state)}
         </section>
     }
 }
 
-fn account_row(r: ChannelRow, enable: ServerAction<SetChannelEnabled>) -> impl IntoView {
+fn account_row(
+    r: ChannelRow,
+    enable: ServerAction<SetChannelEnabled>,
+    no_js: Memo<bool>,
+) -> impl IntoView {
     let (id, enabled) = (r.id, r.enabled);
     // The mailbox column shows the sync's own words; do not repeat them here.
     let state = match r.state_detail.filter(|d| Some(d) != r.detail.as_ref()) {
@@ -111,6 +182,7 @@ fn account_row(r: ChannelRow, enable: ServerAction<SetChannelEnabled>) -> impl I
         None => r.state,
     };
     let email = r.provider == "email";
+    let provider = r.webhook_url.is_some();
     // A mailbox's cell has the same elements whatever its state; only their text and `hidden`
     // change. The server may render a page more than once while the sync moves on, and the
     // browser must still be able to take over whichever HTML was sent.
@@ -132,11 +204,15 @@ fn account_row(r: ChannelRow, enable: ServerAction<SetChannelEnabled>) -> impl I
         <tr data-enabled=enabled.to_string()>
             <td>{r.name}</td>
             <td><ChannelBadge channel=r.channel/></td>
-            <td>{r.address}</td>
+            <td>
+                {r.address}
+                {r.webhook_url.map(|u| view! { <div class="webhook-cell">{copy_box(None, "Webhook URL", u, no_js)}</div> })}
+            </td>
             <td>{state}</td>
             <td class="mailbox">{mailbox}</td>
             <td class="row-actions">
                 {email.then(|| view! { <a href=format!("/admin?edit={id}#email-form")>"Edit"</a> })}
+                {provider.then(|| view! { <a href=format!("/admin?edit_provider={id}#provider-form")>"Edit"</a> })}
                 {(r.provider != "playground").then(|| view! {
                     <ActionForm action=enable attr:class="inline">
                         <input type="hidden" name="id" value=id/>
@@ -208,6 +284,7 @@ fn email_form(
     smtp_saved: bool,
     save: ServerAction<SaveEmailAccount>,
     test: ServerAction<TestConnection>,
+    state: FormState,
     form_el: NodeRef<Form>,
 ) -> impl IntoView {
     let editing = edit.is_some();
@@ -278,13 +355,7 @@ fn email_form(
                     {field("SMTP password", "smtp_password", "password", String::new(), smtp_saved, NONE)}
                 </fieldset>
             </div>
-            <div class="row">
-                <button type="submit" class="primary" disabled=move || save.pending().get()>"Save"</button>
-                <button type="submit" id="em-test" formaction="/api/admin/channels/test" disabled=move || test.pending().get()>
-                    {move || if test.pending().get() { "Testing…" } else { "Test connection" }}
-                </button>
-                {editing.then(|| view! { <a href="/admin#channels">"Cancel"</a> })}
-            </div>
+            {form_buttons(state, "em-test", "/api/admin/channels/test", editing)}
         </form>
     }
 }

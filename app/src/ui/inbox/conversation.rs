@@ -1,5 +1,5 @@
 use super::actions::ConversationActions;
-use super::composer::{Composer, NoteForm};
+use super::composer::{Composer, Draft, NoteForm};
 use super::customer::CustomerPanel;
 use super::timeline::Timeline;
 use crate::api::conversation::{
@@ -25,6 +25,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
     let note = ServerAction::<AddNote>::new();
     let reply = ServerAction::<SendReply>::new();
     let confirm = ServerAction::<ConfirmIdentifier>::new();
+    let draft = Draft::new();
 
     // Re-fetch when this conversation changes here or anywhere else.
     let remote = RwSignal::new(0usize);
@@ -74,8 +75,8 @@ pub fn ConversationView(id: i64) -> impl IntoView {
                             {can_manage.then(|| view! { <ConversationActions detail=d.clone() set_status assign/> })}
                         </header>
                         <div class="composers">
-                            {can_reply.then(|| view! { <Composer detail=d.clone() action=reply/> })}
-                            {can_note.then(|| view! { <NoteForm id=d.id action=note/> })}
+                            {can_reply.then(|| view! { <Composer detail=d.clone() action=reply draft/> })}
+                            {can_note.then(|| view! { <NoteForm id=d.id action=note draft/> })}
                         </div>
                         <CustomerPanel customer=d.customer confirm=can_manage.then_some(confirm)/>
                     }

@@ -22,6 +22,7 @@ pub fn CustomerPanel(
                             <li data-kind=i.kind.as_str() class:suggested=!i.verified>
                                 <span class="kind">{i.kind.label()}</span>
                                 <span class="value">{i.value}</span>
+                                {i.consent.map(|c| { let out = !c.starts_with("Opted back"); view! { <span class="consent" class:opted-out=out>{c}</span> } })}
                                 {(!i.verified).then(|| view! {
                                     <span class="suggested-note">"Suggested: wrote in this thread"</span>
                                     {confirm.map(|action| view! {

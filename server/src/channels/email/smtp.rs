@@ -246,6 +246,7 @@ mod tests {
                 subject: Some("Where is my order?\r\nBcc: evil@x.test".into()),
             },
             files: vec![],
+            last_inbound_at: None,
         }
     }
 

@@ -1,0 +1,295 @@
+//! Messaging provider accounts in the admin page: the "Add an account" links, one generic form
+//! drawn from [`crate::domain::providers`] for every provider, and read-only values with a Copy
+//! button (webhook URL, verify token). Works without JavaScript: the form posts to the save
+//! server function, which redirects to the account's form; the values can be selected by hand.
+
+use super::channels::{form_buttons, form_results, FormState};
+use crate::api::providers::{
+    ProviderForm, ProviderFormView, SaveProviderAccount, TestProviderConnection,
+};
+use crate::domain::providers::{self, FieldKind, FieldSpec};
+use leptos::either::Either;
+use leptos::html::{Form, Input};
+use leptos::prelude::*;
+
+/// What the provider form shares with the channel section around it.
+#[derive(Clone, Copy)]
+pub struct ProviderActions {
+    pub save: ServerAction<SaveProviderAccount>,
+    pub test: ServerAction<TestProviderConnection>,
+    pub form_el: NodeRef<Form>,
+    pub state: FormState,
+    /// True until the page runs its JavaScript: Copy buttons are hidden until then.
+    pub no_js: Memo<bool>,
+}
+
+/// The provider form the page's URL asks for: (`add`, `edit_provider`).
+pub type Target = (Option<String>, Option<i64>);
+
+impl ProviderActions {
+    /// The actions for the form of `target`, and the number of successful saves. Inputs keep
+    /// what was typed when the form is drawn again, so another account in the form or a save
+    /// resets it; another account also clears the results, except the "Saved." of the account
+    /// a save redirected to.
+    pub fn new(target: Memo<Target>) -> (ProviderActions, Memo<usize>) {
+        let (js, set_js) = signal(false);
+        // Effects run only in the browser: the page's JavaScript is running.
+        Effect::new(move |_| set_js.set(true));
+        let no_js = Memo::new(move |_| !js.get());
+        let (save, test) = (ServerAction::new(), ServerAction::new());
+        let a = ProviderActions {
+            save,
+            test,
+            form_el: NodeRef::new(),
+            state: FormState {
+                saving: save.pending(),
+                testing: test.pending(),
+                tested: test.value().into(),
+                saved: save.value().into(),
+            },
+            no_js,
+        };
+        let saved = Memo::new(move |n: Option<&usize>| match a.state.saved.get() {
+            Some(Ok(_)) => a.save.version().get_untracked(),
+            _ => n.copied().unwrap_or(0),
+        });
+        Effect::new(move |prev: Option<(Target, usize)>| {
+            let now = (target.get(), saved.get());
+            if prev.as_ref().is_some_and(|p| *p != now) {
+                if let Some(f) = a.form_el.get_untracked() {
+                    f.reset();
+                }
+            }
+            if prev.as_ref().is_some_and(|p| p.0 != now.0) {
+                a.test.value().set(None);
+                let edited = now.0 .1;
+                let just_saved =
+                    matches!(a.state.saved.get_untracked(), Some(Ok(id)) if edited == Some(id));
+                if !just_saved {
+                    a.save.value().set(None);
+                }
+            }
+            now
+        });
+        (a, saved)
+    }
+}
+
+/// A link to the form of each kind of account.
+pub fn add_links() -> impl IntoView {
+    view! {
+        <nav class="add-account" aria-label="Add an account">
+            <span>"Add an account:"</span>
+            <a href="/admin#email-form">"Email (IMAP/SMTP)"</a>
+            {providers::ALL
+                .iter()
+                .map(|p| view! { <a href=format!("/admin?add={}#provider-form", p.id)>{p.label}</a> })
+                .collect_view()}
+        </nav>
+    }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `navigator.clipboard.writeText`; throws where the page has no clipboard access.
+    #[wasm_bindgen(catch, js_namespace = ["navigator", "clipboard"], js_name = writeText)]
+    fn write_text(text: &str) -> Result<web_sys::js_sys::Promise, wasm_bindgen::JsValue>;
+}
+
+const COPY_FAILED: &str = "Copy failed: select the text and copy it.";
+
+/// Copies `text` and says in `done` whether it worked.
+fn copy(text: &str, done: RwSignal<&'static str>) {
+    use wasm_bindgen::prelude::{Closure, JsValue};
+    let Ok(promise) = write_text(text) else {
+        done.set(COPY_FAILED);
+        return;
+    };
+    let ok = Closure::once(move |_: JsValue| done.set("Copied."));
+    let failed = Closure::once(move |_: JsValue| done.set(COPY_FAILED));
+    let _ = promise.then2(&ok, &failed);
+    // Each runs at most once, after this returns; a click's worth of memory.
+    ok.forget();
+    failed.forget();
+}
+
+/// A read-only value named `label` with a Copy button (hidden until JavaScript runs; without
+/// it the value is selected by hand). `id` lets a visible `<label>` point at it.
+pub fn copy_box(
+    id: Option<String>,
+    label: &'static str,
+    value: String,
+    no_js: Memo<bool>,
+) -> impl IntoView {
+    let done = RwSignal::new("");
+    let input = NodeRef::<Input>::new();
+    let text = value.clone();
+    let on_copy = move |_| {
+        if let Some(i) = input.get_untracked() {
+            i.select();
+        }
+        copy(&text, done);
+    };
+    view! {
+            <span class="copy-box">
+                <input id=id type="text" readonly value=value aria-label=label node_ref=input/>
+                <button type="button" hidden=no_js aria-label=format!("Copy {label}") on:click=on_copy>"Copy"</button>
+                <span class="copied" role="status">
+    {done}
+                </span>
+            </span>
+        }
+}
+
+/// One labelled control for `f` (id `pv-<key>`), its help text bound by aria-describedby.
+fn field(f: &'static FieldSpec, value: String, saved: bool) -> impl IntoView {
+    let id = format!("pv-{}", f.key);
+    let help_id = format!("{id}-help");
+    let secret = f.kind == FieldKind::Secret;
+    // Generated values and saved secrets may be left blank.
+    let required = f.required && !f.generated() && !(secret && saved);
+    let note = if secret && saved {
+        "Saved — leave blank to keep. "
+    } else if f.generated() {
+        "Leave blank to generate one. "
+    } else {
+        ""
+    };
+    let control = match f.kind {
+        FieldKind::Multiline => Either::Left(view! {
+            <textarea id=id.clone() name=f.key rows="3" required=required aria-describedby=help_id.clone()>{value}</textarea>
+        }),
+        kind => {
+            let ty = match kind {
+                FieldKind::Secret => "password",
+                FieldKind::Url => "url",
+                FieldKind::Phone => "tel",
+                _ => "text",
+            };
+            Either::Right(view! {
+                <input
+                    id=id.clone()
+                    name=f.key
+                    type=ty
+                    value=(!secret).then_some(value)
+                    required=required
+                    maxlength=(kind == FieldKind::Region).then_some("2")
+                    autocomplete=if secret { "new-password" } else { "off" }
+                    placeholder=(secret && saved).then_some("Saved — leave blank to keep")
+                    aria-describedby=help_id.clone()
+                />
+            })
+        }
+    };
+    view! {
+        <label for=id class:required=required>{f.label}</label>
+        <span class="control">
+            {control}
+            <small id=help_id class="hint">{note}{f.help}</small>
+        </span>
+    }
+}
+
+/// The form of a provider account: a new one (`p.id` None) or a saved one, whose webhook URL
+/// is shown ready to copy with the place it goes in the provider's console.
+pub fn provider_form(p: ProviderFormView, a: ProviderActions) -> Option<impl IntoView> {
+    let spec = providers::by_id(&p.provider)?;
+    let ProviderActions {
+        save,
+        test,
+        form_el,
+        state,
+        no_js,
+    } = a;
+    let editing = p.id.is_some();
+    let title = format!(
+        "{} account: {}",
+        if editing { "Edit" } else { "Add" },
+        spec.label
+    );
+    // With JavaScript both buttons run in place; without, the form posts to the save server
+    // function, or with the test button to the test one, and each redirects back here.
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        use wasm_bindgen::JsCast;
+        let Some(el) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        ev.prevent_default();
+        let Ok(d) = web_sys::FormData::new_with_form(&el) else {
+            return;
+        };
+        let get = |k: &str| d.get(k).as_string().unwrap_or_default();
+        let form = ProviderForm {
+            id: get("id"),
+            provider: spec.id.into(),
+            name: get("name"),
+            values: spec
+                .fields
+                .iter()
+                .map(|f| (f.key.to_string(), get(f.key)))
+                .collect(),
+        };
+        if ev.submitter().is_some_and(|b| b.id() == "pv-test") {
+            test.dispatch(TestProviderConnection { form });
+        } else {
+            save.dispatch(SaveProviderAccount { form });
+        }
+    };
+    let saved = p.saved;
+    let fields = spec
+        .fields
+        .iter()
+        .zip(p.values)
+        .map(|(f, v)| field(f, v, saved.iter().any(|k| k == f.key)))
+        .collect_view();
+    // (id, label, value, note): the same row for each, so one view type in the bundle.
+    let copies: Vec<(&str, &'static str, String, &str)> = [
+        ("pv-webhook", "Webhook URL", p.webhook_url, ""),
+        (
+            "pv-status",
+            "Status callback URL",
+            p.status_url,
+            "Sent with each message; nothing to paste.",
+        ),
+        ("pv-verify", "Verify token", p.verify_token, ""),
+    ]
+    .into_iter()
+    .filter_map(|(id, label, v, note)| Some((id, label, v?, note)))
+    .collect();
+    let rows = copies
+        .into_iter()
+        .map(|(id, label, value, note)| {
+            view! {
+                <label for=id>{label}</label>
+                <span class="control">
+                    {copy_box(Some(id.to_string()), label, value, no_js)}
+                    <small class="hint">{note}</small>
+                </span>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        <h3 id="provider-form">{title}</h3>
+        <form action="/api/admin/channels/provider/save" method="post" class="provider-form" aria-labelledby="provider-form" node_ref=form_el on:submit=on_submit>
+            <input type="hidden" name="provider" value=spec.id/>
+            {p.id.map(|id| view! { <input type="hidden" name="id" value=id/> })}
+            <p class="hint">"Fields marked * are required."</p>
+            <div class="grid-form">
+                <label for="pv-name" class="required">"Name"</label>
+                <span class="control"><input id="pv-name" name="name" value=p.name required/></span>
+                {fields}
+            </div>
+            <fieldset class="webhook">
+                <legend>"Webhook"</legend>
+                <p class="hint">"In the provider's console: " {spec.console_hint}</p>
+                {(!editing).then(|| view! { <p class="hint">"The webhook URL appears here once the account is saved."</p> })}
+                <div class="grid-form">{rows}</div>
+            </fieldset>
+            {form_buttons(state, "pv-test", "/api/admin/channels/provider/test", true)}
+            {form_results(state)}
+        </form>
+    })
+}
