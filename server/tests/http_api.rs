@@ -161,6 +161,16 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
             vec![("id", mailbox.clone()), ("enabled", "false".into())],
             Permission::ManageChannels,
         ),
+        (
+            "/api/admin/channels/provider/save",
+            twilio_form(),
+            Permission::ManageChannels,
+        ),
+        (
+            "/api/admin/channels/provider/test",
+            twilio_form(),
+            Permission::ManageChannels,
+        ),
         ("/api/admin/failed", vec![], Permission::ManageChannels),
         (
             "/api/admin/failed/retry",
@@ -168,6 +178,22 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
             Permission::ManageChannels,
         ),
     ]
+}
+
+/// A Twilio account form; its API (127.0.0.1 port 1) refuses at once.
+fn twilio_form() -> Vec<(&'static str, String)> {
+    [
+        ("provider", "twilio"),
+        ("name", "Matrix SMS"),
+        ("phone_number", "+15550100777"),
+        ("account_sid", "AC00000000000000000000000000000777"),
+        ("auth_token", "matrix-auth-token"),
+        ("api_base", "http://127.0.0.1:1"),
+        ("default_region", "US"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .collect()
 }
 
 /// An email account form; its servers (127.0.0.1 port 1) refuse at once.

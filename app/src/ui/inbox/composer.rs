@@ -70,15 +70,30 @@ pub fn Composer(
         .get_untracked()
         .filter(|k| detail.reply_options.iter().any(|o| &o.key() == k))
         .or(detail.default_reply.clone());
-    let options = StoredValue::new(detail.reply_options.clone());
-    let chosen = RwSignal::new(default.clone());
-    let option = move || {
-        let key = chosen.get();
-        options.with_value(|o| o.iter().find(|o| Some(o.key()) == key).cloned())
+    // The closures below read only signals the conversation view owns (the draft), never one
+    // created here: a live update disposes this component while a send's effects may still run.
+    let options = std::sync::Arc::new(detail.reply_options.clone());
+    let option = {
+        let (options, fallback) = (options.clone(), detail.default_reply.clone());
+        move || {
+            let key = draft
+                .via
+                .get()
+                .filter(|k| options.iter().any(|o| &o.key() == k))
+                .or_else(|| fallback.clone());
+            options.iter().find(|o| Some(o.key()) == key).cloned()
+        }
     };
-    let blocked = move || option().and_then(|o| o.unavailable);
-    let notice = move || option().and_then(|o| o.notice);
+    let blocked = {
+        let option = option.clone();
+        move || option().and_then(|o| o.unavailable)
+    };
+    let notice = {
+        let option = option.clone();
+        move || option().and_then(|o| o.notice)
+    };
     let count = move || counter(option().map(|o| o.channel), &body.get());
+    let (blocked_send, count_send) = (blocked.clone(), count.clone());
     let email_options: Vec<_> = detail
         .reply_options
         .iter()
@@ -125,11 +140,7 @@ pub fn Composer(
                     id="reply-via"
                     name="via"
                     disabled=none
-                    on:change=move |ev| {
-                        let v = event_target_value(&ev);
-                        draft.via.set(Some(v.clone()));
-                        chosen.set(Some(v));
-                    }
+                    on:change=move |ev| draft.via.set(Some(event_target_value(&ev)))
                 >
                     {detail
                         .reply_options
@@ -161,7 +172,7 @@ pub fn Composer(
             <div class="row end">
                 {move || count().map(|(text, over)| view! { <span class="counter" class:over=over aria-live="polite">{text}</span> })}
                 {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })}
-                <button type="submit" class="primary" disabled=move || none || blocked().is_some() || count().is_some_and(|c| c.1) || action.pending().get()>"Send"</button>
+                <button type="submit" class="primary" disabled=move || none || blocked_send().is_some() || count_send().is_some_and(|c| c.1) || action.pending().get()>"Send"</button>
             </div>
         </ActionForm>
     }
