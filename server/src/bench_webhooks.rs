@@ -5,6 +5,7 @@
 //! against the payloads stored and the messages ingested (they must be equal).
 
 use crate::channels::{ChannelConfig, Registry};
+use crate::stats::percentile;
 use app::domain::ChannelKind;
 use app::ssr::state::Settings;
 use app::store::{channel_accounts, Db};
@@ -216,15 +217,6 @@ fn serde_urlencoded_pairs(params: &[(String, String)]) -> String {
         s.append_pair(k, v);
     }
     s.finish()
-}
-
-/// The value below which `p` percent of `sorted` lies (nearest rank).
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 /// A minimal HTTP/1.1 keep-alive connection: writes a request, reads one response (status

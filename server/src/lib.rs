@@ -12,4 +12,5 @@ pub mod mail_view;
 pub mod routes;
 pub mod standin;
 pub mod startup;
+pub mod stats;
 pub mod workers;

@@ -172,30 +172,9 @@ pub const WHATSAPP: ProviderSpec = ProviderSpec {
             "",
             "A system user token with whatsapp_business_messaging.",
         ),
-        f(
-            "app_secret",
-            "App secret",
-            Secret,
-            true,
-            "",
-            "Signs the webhooks (App settings → Basic).",
-        ),
-        f(
-            "verify_token",
-            "Verify token",
-            Text,
-            true,
-            "",
-            "Any phrase; paste the same into the webhook settings.",
-        ),
-        f(
-            "api_base",
-            "Graph API base URL",
-            Url,
-            true,
-            "https://graph.facebook.com/v21.0",
-            "",
-        ),
+        META_APP_SECRET,
+        META_VERIFY_TOKEN,
+        GRAPH_API_BASE,
         f(
             "default_region",
             "Default region",
@@ -210,6 +189,32 @@ pub const WHATSAPP: ProviderSpec = ProviderSpec {
     console_hint:
         "WhatsApp → Configuration → Webhook: Callback URL and Verify token; subscribe to messages.",
 };
+
+// The fields every Meta account has (WhatsApp, Messenger, Instagram).
+const META_APP_SECRET: FieldSpec = f(
+    "app_secret",
+    "App secret",
+    Secret,
+    true,
+    "",
+    "Signs the webhooks (App settings → Basic).",
+);
+const META_VERIFY_TOKEN: FieldSpec = f(
+    "verify_token",
+    "Verify token",
+    Text,
+    true,
+    "",
+    "Any phrase; paste the same into the webhook settings.",
+);
+const GRAPH_API_BASE: FieldSpec = f(
+    "api_base",
+    "Graph API base URL",
+    Url,
+    true,
+    "https://graph.facebook.com/v21.0",
+    "",
+);
 
 const META_PAGE_FIELDS: &[FieldSpec] = &[
     f(
@@ -228,30 +233,9 @@ const META_PAGE_FIELDS: &[FieldSpec] = &[
         "",
         "With pages_messaging (and instagram_manage_messages).",
     ),
-    f(
-        "app_secret",
-        "App secret",
-        Secret,
-        true,
-        "",
-        "Signs the webhooks (App settings → Basic).",
-    ),
-    f(
-        "verify_token",
-        "Verify token",
-        Text,
-        true,
-        "",
-        "Any phrase; paste the same into the webhook settings.",
-    ),
-    f(
-        "api_base",
-        "Graph API base URL",
-        Url,
-        true,
-        "https://graph.facebook.com/v21.0",
-        "",
-    ),
+    META_APP_SECRET,
+    META_VERIFY_TOKEN,
+    GRAPH_API_BASE,
 ];
 
 pub const MESSENGER: ProviderSpec = ProviderSpec {

@@ -5,6 +5,7 @@ use super::{events, now_ms, Db, Result};
 use crate::domain::consent::{source, Purpose};
 use crate::domain::keywords::SmsKeyword;
 use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
 
 /// The consent that holds for one identifier and purpose.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -183,37 +184,57 @@ pub async fn provider_opt_out(
     Ok(())
 }
 
-/// One line for the customer panel about `identifier_id`'s consent, when it is not the
+/// The newest consent of every identifier of `customer_id`, for each purpose, in one query
+/// (the customer panel and the composer's reply options read it).
+pub async fn latest_for_customer(
+    db: &Db,
+    customer_id: i64,
+) -> Result<HashMap<(i64, Purpose), Consent>> {
+    let rows = sqlx::query(
+        "SELECT e.identifier_id, e.purpose, e.granted, e.source, e.detail, e.created_at FROM consent_events e \
+         JOIN identifiers i ON i.id = e.identifier_id WHERE i.customer_id = $1 ORDER BY e.id",
+    )
+    .bind(customer_id)
+    .fetch_all(&db.read)
+    .await?;
+    let mut out = HashMap::new();
+    for r in rows {
+        let purpose: String = r.try_get("purpose")?;
+        let Some(purpose) = Purpose::parse(&purpose) else {
+            continue;
+        };
+        // Rows come oldest first: the newest one is left in the map.
+        out.insert(
+            (r.try_get("identifier_id")?, purpose),
+            Consent {
+                granted: r.try_get::<i64, _>("granted")? != 0,
+                source: r.try_get("source")?,
+                detail: r.try_get("detail")?,
+                at: r.try_get("created_at")?,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// One line for the customer panel about an identifier's consent, when it is not the
 /// default (opted out of something, or opted back in).
-pub async fn summary(db: &Db, identifier_id: i64) -> Result<Option<String>> {
-    let support = current(db, identifier_id, Purpose::Support).await?;
-    let marketing = current(db, identifier_id, Purpose::Marketing).await?;
-    let when = |c: &Consent| crate::domain::text::format_time(c.at);
-    Ok(match (&support, &marketing) {
-        (Some(s), _) if !s.granted => Some(format!(
-            "Opted out{} · {} UTC",
-            s.detail
-                .as_deref()
-                .map(|d| format!(" ({d})"))
-                .unwrap_or_default(),
-            when(s)
-        )),
-        (_, Some(m)) if !m.granted => Some(format!(
-            "No marketing{} · {} UTC",
-            m.detail
-                .as_deref()
-                .map(|d| format!(" ({d})"))
-                .unwrap_or_default(),
-            when(m)
-        )),
-        (Some(s), _) if s.source == source::KEYWORD => Some(format!(
-            "Opted back in{} · {} UTC",
-            s.detail
-                .as_deref()
-                .map(|d| format!(" ({d})"))
-                .unwrap_or_default(),
-            when(s)
-        )),
+pub fn summary(support: Option<&Consent>, marketing: Option<&Consent>) -> Option<String> {
+    let line = |what: &str, c: &Consent| {
+        let how = c
+            .detail
+            .as_deref()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        format!(
+            "{what}{how} · {} UTC",
+            crate::domain::text::format_time(c.at)
+        )
+    };
+    match (support, marketing) {
+        (Some(s), _) if !s.granted => Some(line("Opted out", s)),
+        (_, Some(m)) if !m.granted => Some(line("No marketing", m)),
+        (Some(s), _) if s.source == source::KEYWORD => Some(line("Opted back in", s)),
         _ => None,
-    })
+    }
 }

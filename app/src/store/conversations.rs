@@ -1,6 +1,7 @@
 //! Conversations: one per customer. The list, the detail, and the agent actions on them.
 
 use super::{events, now_ms, Db, Result, StoreError};
+use crate::domain::consent::Purpose;
 use crate::domain::cursor::ListCursor;
 use crate::domain::{ChannelKind, Direction, IdentifierKind, Status};
 use crate::model::{
@@ -199,6 +200,7 @@ pub async fn customer_view(db: &Db, customer_id: i64) -> Result<CustomerView> {
     .bind(customer_id)
     .fetch_all(&db.read)
     .await?;
+    let consents = super::consent::latest_for_customer(db, customer_id).await?;
     let mut identifiers = Vec::with_capacity(ids.len());
     for r in &ids {
         let kind: String = r.try_get("kind")?;
@@ -212,7 +214,10 @@ pub async fn customer_view(db: &Db, customer_id: i64) -> Result<CustomerView> {
             value: r.try_get("value")?,
             label: r.try_get("label")?,
             verified: r.try_get::<i64, _>("verified")? != 0,
-            consent: super::consent::summary(db, id).await?,
+            consent: super::consent::summary(
+                consents.get(&(id, Purpose::Support)),
+                consents.get(&(id, Purpose::Marketing)),
+            ),
         });
     }
     let pref: Option<String> = c.try_get("preferred_channel")?;
@@ -240,8 +245,9 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
     let accounts = super::channel_accounts::list(db).await?;
     let now = super::now_ms();
     let mut reply_options = Vec::new();
+    let gates = super::sending::gates_for_customer(db, customer.id).await?;
     for ident in &customer.identifiers {
-        let gate = super::sending::gate(db, ident.id).await?;
+        let gate = gates.get(&ident.id).cloned().unwrap_or_default();
         for ch in ChannelKind::for_identifier(ident.kind) {
             for a in accounts.iter().filter(|a| a.enabled && a.channel == ch) {
                 let check = gate.check(ch, &ident.label, now);

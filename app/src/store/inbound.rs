@@ -59,7 +59,7 @@ pub struct NewRaw {
 
 /// Stores several payloads (of any accounts) in one transaction: one commit for a burst of
 /// webhooks. The answer for each is in the order given.
-pub async fn store_many(db: &Db, items: &[NewRaw]) -> Result<Vec<Stored>> {
+pub async fn store_many(db: &Db, items: Vec<NewRaw>) -> Result<Vec<Stored>> {
     let now = now_ms();
     let mut tx = db.write.begin().await?;
     let mut out = Vec::with_capacity(items.len());
@@ -69,9 +69,9 @@ pub async fn store_many(db: &Db, items: &[NewRaw]) -> Result<Vec<Stored>> {
              VALUES ($1, $2, $3, $4, 'pending', $5) ON CONFLICT (channel_account_id, dedupe_key) DO NOTHING RETURNING id",
         )
         .bind(it.account_id)
-        .bind(&it.dedupe_key)
-        .bind(&it.content_type)
-        .bind(it.payload.clone())
+        .bind(it.dedupe_key)
+        .bind(it.content_type)
+        .bind(it.payload)
         .bind(now)
         .fetch_optional(&mut *tx)
         .await?;

@@ -65,7 +65,7 @@ pub async fn queue_reply_with_files(
     }
     let mut tx = db.write.begin().await?;
     let r = sqlx::query(
-        "SELECT c.customer_id, i.kind, a.channel, a.enabled FROM conversations c \
+        "SELECT c.customer_id, i.kind, i.label, a.channel, a.enabled FROM conversations c \
          JOIN identifiers i ON i.customer_id = c.customer_id AND i.id = $2 \
          JOIN channel_accounts a ON a.id = $3 \
          WHERE c.id = $1",
@@ -102,11 +102,7 @@ pub async fn queue_reply_with_files(
     crate::domain::window::check_text_limit(channel, body).map_err(StoreError::Invalid)?;
     let now = now_ms();
     // Consent and the reply window, as the composer showed them (the outbox asks again).
-    let label: String = sqlx::query("SELECT label FROM identifiers WHERE id = $1")
-        .bind(identifier_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("label")?;
+    let label: String = r.try_get("label")?;
     super::sending::gate(db, identifier_id)
         .await?
         .check(channel, &label, now)

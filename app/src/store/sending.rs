@@ -8,9 +8,10 @@ use crate::domain::consent::Purpose;
 use crate::domain::window::reply_window;
 use crate::domain::ChannelKind;
 use sqlx::Row;
+use std::collections::HashMap;
 
 /// What decides about sending to one identifier.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Gate {
     pub last_inbound_at: Option<i64>,
     pub support: Option<Consent>,
@@ -28,6 +29,27 @@ pub async fn gate(db: &Db, identifier_id: i64) -> Result<Gate> {
         last_inbound_at,
         support: consent::current(db, identifier_id, Purpose::Support).await?,
     })
+}
+
+/// The gate of every identifier of `customer_id`, with two queries in all.
+pub async fn gates_for_customer(db: &Db, customer_id: i64) -> Result<HashMap<i64, Gate>> {
+    let mut consents = consent::latest_for_customer(db, customer_id).await?;
+    let rows = sqlx::query("SELECT id, last_inbound_at FROM identifiers WHERE customer_id = $1")
+        .bind(customer_id)
+        .fetch_all(&db.read)
+        .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in rows {
+        let id: i64 = r.try_get("id")?;
+        out.insert(
+            id,
+            Gate {
+                last_inbound_at: r.try_get("last_inbound_at")?,
+                support: consents.remove(&(id, Purpose::Support)),
+            },
+        );
+    }
+    Ok(out)
 }
 
 impl Gate {

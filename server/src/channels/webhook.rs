@@ -168,7 +168,7 @@ impl RawWriter {
                     }
                 }
                 let (items, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-                match inbound::store_many(&db, &items).await {
+                match inbound::store_many(&db, items).await {
                     Ok(stored) => {
                         for (reply, s) in replies.into_iter().zip(stored) {
                             let _ = reply.send(Ok(s));

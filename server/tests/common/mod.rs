@@ -5,6 +5,7 @@
 
 pub mod email;
 pub mod mail;
+pub mod messages;
 pub mod processes;
 pub mod proxy;
 

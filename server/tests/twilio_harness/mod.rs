@@ -10,8 +10,6 @@ use serde_json::{json, Value};
 use server::channels::twilio::{form, signature};
 use server::standin::{self, Running};
 use sqlx::Row;
-use std::future::Future;
-use std::time::Duration;
 
 pub const SID: &str = "AC5ef872f6da5a21de157d80997a64bd33";
 pub const TOKEN: &str = "9f2a61c4d5e8b7a30c1d2e3f4a5b6c7d";
@@ -195,66 +193,7 @@ pub async fn scalar_str(db: &Db, sql: &str, bind: &str) -> i64 {
         .unwrap()
 }
 
-#[derive(Debug)]
-pub struct Msg {
-    pub id: i64,
-    pub conversation_id: i64,
-    pub customer_id: i64,
-    pub direction: String,
-    pub body: String,
-    pub state: String,
-    pub reason: Option<String>,
-    pub provider_id: Option<String>,
-}
-
-pub async fn message_where(db: &Db, clause: &str, bind: Value) -> Option<Msg> {
-    let sql = format!(
-        "SELECT id, conversation_id, customer_id, direction, body_text, delivery_state, failure_reason, provider_message_id FROM messages WHERE {clause}"
-    );
-    let q = sqlx::query(&sql);
-    let q = match bind {
-        Value::String(s) => q.bind(s),
-        other => q.bind(other.as_i64().unwrap()),
-    };
-    let r = q.fetch_optional(&db.read).await.unwrap()?;
-    Some(Msg {
-        id: r.try_get("id").unwrap(),
-        conversation_id: r.try_get("conversation_id").unwrap(),
-        customer_id: r.try_get("customer_id").unwrap(),
-        direction: r.try_get("direction").unwrap(),
-        body: r.try_get("body_text").unwrap(),
-        state: r.try_get("delivery_state").unwrap(),
-        reason: r.try_get("failure_reason").unwrap(),
-        provider_id: r.try_get("provider_message_id").unwrap(),
-    })
-}
-
-pub async fn message(db: &Db, sid: &str) -> Option<Msg> {
-    message_where(db, "provider_message_id = $1", json!(sid)).await
-}
-
-pub async fn message_by_id(db: &Db, id: i64) -> Msg {
-    message_where(db, "id = $1", json!(id)).await.unwrap()
-}
-
-/// Polls `f` until it gives a value, for at most `secs` seconds.
-pub async fn wait_for<T, F, Fut>(what: &str, secs: u64, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+pub use crate::common::messages::{message, message_by_id, wait_for, Msg};
 
 /// Waits until message `id` reaches `state` (failing fast on another final state).
 pub async fn wait_state(c: &Ctx, id: i64, state: &str, secs: u64) -> Msg {

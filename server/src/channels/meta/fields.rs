@@ -59,6 +59,26 @@ pub fn lines(parts: impl IntoIterator<Item = String>) -> String {
         .join("\n")
 }
 
+/// When a payload held nothing to store, one `Ignored` event saying what it held instead
+/// (`none` when it held nothing at all), kept on the raw row for the admin.
+pub fn ignore_if_empty(
+    out: &mut Vec<crate::channels::InboundEvent>,
+    mut skipped: Vec<String>,
+    none: &str,
+) {
+    if out.is_empty() {
+        skipped.dedup();
+        let what = if skipped.is_empty() {
+            none.to_string()
+        } else {
+            skipped.join("; ")
+        };
+        out.push(crate::channels::InboundEvent::Ignored(format!(
+            "Nothing to store: {what}."
+        )));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,15 +62,7 @@ pub fn parse(product: Product, body: &[u8], received_at: i64) -> Result<Vec<Inbo
             event(kind, ev, &whose, time, &mut out, &mut skipped)?;
         }
     }
-    if out.is_empty() {
-        skipped.dedup();
-        let what = if skipped.is_empty() {
-            "no events".to_string()
-        } else {
-            skipped.join("; ")
-        };
-        out.push(InboundEvent::Ignored(format!("Nothing to store: {what}.")));
-    }
+    super::fields::ignore_if_empty(&mut out, skipped, "no events");
     Ok(out)
 }
 

@@ -57,15 +57,7 @@ pub fn parse(body: &[u8], received_at: i64) -> Result<Vec<InboundEvent>, String>
             value_events(value, &whose, received_at, &mut out, &mut skipped)?;
         }
     }
-    if out.is_empty() {
-        skipped.dedup();
-        let what = if skipped.is_empty() {
-            "no messages or statuses".to_string()
-        } else {
-            skipped.join("; ")
-        };
-        out.push(InboundEvent::Ignored(format!("Nothing to store: {what}.")));
-    }
+    super::fields::ignore_if_empty(&mut out, skipped, "no messages or statuses");
     Ok(out)
 }
 
