@@ -73,6 +73,8 @@ pub struct Ingested {
     pub conversation_id: i64,
     pub message_id: i64,
     pub customer_id: i64,
+    /// The sender's identifier (the one the message came through).
+    pub identifier_id: i64,
     pub duplicate: bool,
 }
 
@@ -235,7 +237,7 @@ pub async fn ingest_message(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = inserted else {
-        let existing = sqlx::query("SELECT id, conversation_id, customer_id FROM messages WHERE channel_account_id = $1 AND provider_message_id = $2")
+        let existing = sqlx::query("SELECT id, conversation_id, customer_id, identifier_id FROM messages WHERE channel_account_id = $1 AND provider_message_id = $2")
             .bind(account.id)
             .bind(&msg.provider_message_id)
             .fetch_one(&mut *tx)
@@ -245,6 +247,9 @@ pub async fn ingest_message(
             conversation_id: existing.try_get("conversation_id")?,
             message_id: existing.try_get("id")?,
             customer_id: existing.try_get("customer_id")?,
+            identifier_id: existing
+                .try_get::<Option<i64>, _>("identifier_id")?
+                .unwrap_or(identifier_id),
             duplicate: true,
         });
     };
@@ -299,6 +304,7 @@ pub async fn ingest_message(
         conversation_id,
         message_id,
         customer_id,
+        identifier_id,
         duplicate: false,
     })
 }

@@ -195,23 +195,6 @@ pub async fn queue_automatic(
     Ok(id)
 }
 
-/// The recipient of an outbound message: (identifier id, its label, whether the message is
-/// automatic).
-pub async fn recipient(db: &Db, message_id: i64) -> Result<(i64, String, bool)> {
-    let r = sqlx::query(
-        "SELECT m.identifier_id, i.label, m.automatic FROM messages m JOIN identifiers i ON i.id = m.identifier_id WHERE m.id = $1",
-    )
-    .bind(message_id)
-    .fetch_optional(&db.read)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    Ok((
-        r.try_get("identifier_id")?,
-        r.try_get("label")?,
-        r.try_get::<i64, _>("automatic")? != 0,
-    ))
-}
-
 /// Marks read every message sent through `account_id` to the identifier `kind:value` up to
 /// `watermark` (Messenger and Instagram report reads by time). Returns (message, conversation)
 /// of each message that changed.

@@ -35,6 +35,11 @@ pub struct Outbound {
     pub files: Vec<OutboundFile>,
     /// When the recipient identifier last wrote to us (unix ms): the 24-hour windows.
     pub last_inbound_at: Option<i64>,
+    /// The recipient identifier (consent is kept per identifier) and how it is written.
+    pub identifier_id: i64,
+    pub recipient_label: String,
+    /// An automatic answer (an SMS HELP reply): exempt from consent and windows.
+    pub automatic: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -122,7 +127,7 @@ pub async fn claim(db: &Db) -> Result<Option<Job>> {
 
 pub async fn load(db: &Db, message_id: i64) -> Result<Outbound> {
     let r = sqlx::query(
-        "SELECT m.id, m.conversation_id, m.channel, m.channel_account_id, i.value AS recipient, i.last_inbound_at, m.subject, m.body_text \
+        "SELECT m.id, m.conversation_id, m.channel, m.channel_account_id, i.value AS recipient, i.last_inbound_at, m.identifier_id, i.label, m.automatic, m.subject, m.body_text \
          FROM messages m JOIN identifiers i ON i.id = m.identifier_id WHERE m.id = $1",
     )
     .bind(message_id)
@@ -164,6 +169,9 @@ pub async fn load(db: &Db, message_id: i64) -> Result<Outbound> {
         reply,
         files,
         last_inbound_at: r.try_get("last_inbound_at")?,
+        identifier_id: r.try_get("identifier_id")?,
+        recipient_label: r.try_get("label")?,
+        automatic: r.try_get::<i64, _>("automatic")? != 0,
     })
 }
 

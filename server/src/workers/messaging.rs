@@ -79,7 +79,7 @@ pub async fn act_on_keyword(
     let Some(k) = sms_keyword(&m.body_text) else {
         return Ok(());
     };
-    let (identifier_id, _, _) = messages::recipient(db, r.message_id).await?;
+    let identifier_id = r.identifier_id;
     consent::apply_sms_keyword(
         db,
         r.conversation_id,

@@ -2,6 +2,7 @@
 //! Each job is leased, so a crash mid-send makes it due again after the lease.
 
 use crate::channels::{Registry, SendError};
+use app::domain::consent::Purpose;
 use app::domain::DeliveryState;
 use app::model::{LiveEvent, LiveKind};
 use app::ssr::live::Hub;
@@ -62,10 +63,13 @@ async fn deliver(
     }
     // Consent and the reply window are checked here, right before sending, whatever the
     // screen showed when the reply was written (an opt-out may have arrived since).
-    let (identifier_id, label, automatic) = messages::recipient(db, msg.message_id).await?;
-    if !automatic {
-        let gate = sending::gate(db, identifier_id).await?;
-        if let Err(why) = gate.check(msg.channel, &label, app::store::now_ms()) {
+    let identifier_id = msg.identifier_id;
+    if !msg.automatic {
+        let gate = sending::Gate {
+            last_inbound_at: msg.last_inbound_at,
+            support: consent::current(db, identifier_id, Purpose::Support).await?,
+        };
+        if let Err(why) = gate.check(msg.channel, &msg.recipient_label, app::store::now_ms()) {
             return fail(format!("Not sent: {why}")).await;
         }
     }

@@ -247,6 +247,9 @@ mod tests {
             },
             files: vec![],
             last_inbound_at: None,
+            identifier_id: 1,
+            recipient_label: String::new(),
+            automatic: false,
         }
     }
 

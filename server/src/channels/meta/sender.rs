@@ -197,6 +197,9 @@ mod tests {
             reply: Default::default(),
             files: Vec::new(),
             last_inbound_at: last,
+            identifier_id: 1,
+            recipient_label: String::new(),
+            automatic: false,
         }
     }
 

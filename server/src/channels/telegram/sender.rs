@@ -110,6 +110,9 @@ mod tests {
             reply: Default::default(),
             files: vec![],
             last_inbound_at: None,
+            identifier_id: 1,
+            recipient_label: String::new(),
+            automatic: false,
         }
     }
 

@@ -190,6 +190,9 @@ mod tests {
             reply: Default::default(),
             files: vec![],
             last_inbound_at: None,
+            identifier_id: 1,
+            recipient_label: String::new(),
+            automatic: false,
         }
     }
 
