@@ -124,3 +124,20 @@ test('a Telegram message from a known customer lands in her conversation; the re
   expect(JSON.parse(ours[0].body).chat_id.toString()).toBe(String(GRACE_TELEGRAM));
   await screenshot(page, 'telegram-conversation');
 });
+
+test('a payload that cannot be processed is listed for the admin with its words and a retry', async ({ page, request }) => {
+  // Signed and well-formed, so it is stored; its sender is no phone number, so processing fails.
+  await customerTexts(request, 'not-a-number', 'hello?');
+  await login(page, USERS.admin);
+  await waitForHydration(page);
+  await page.goto('/admin');
+  const section = page.getByRole('region', { name: 'Failed events' });
+  const row = section.locator('tr', { hasText: 'is not a phone number' }).first();
+  await expect(row).toBeVisible({ timeout: 20_000 });
+  await expect(row).toContainText('SMS line');
+  await row.scrollIntoViewIfNeeded();
+  await screenshot(page, 'admin-failed-events');
+  await row.getByRole('button', { name: 'Retry' }).click();
+  // Retried, it fails again with the same words: still listed, once.
+  await expect(section.locator('tr', { hasText: 'is not a phone number' })).toHaveCount(1, { timeout: 20_000 });
+});

@@ -28,7 +28,7 @@ pub fn FailedEvents() -> impl IntoView {
                                         <tr data-id=f.id>
                                             <td><Time ms=f.received_at/></td>
                                             <td>{f.account}" "<span class="provider">{f.provider}</span></td>
-                                            <td class="error-text">{f.error}" "<span class="attempts">{format!("({} attempts)", f.attempts)}</span></td>
+                                            <td class="error-text">{f.error}" "<span class="attempts">{format!("({} attempt{})", f.attempts, if f.attempts == 1 { "" } else { "s" })}</span></td>
                                             <td><details><summary>{format!("{} bytes", f.size)}</summary><pre>{f.preview}</pre></details></td>
                                             <td>
                                                 <ActionForm action=retry attr:class="inline">
