@@ -147,6 +147,53 @@ pub async fn ingest_message(
     raw_id: Option<i64>,
     msg: &InboundMessage,
 ) -> Result<Ingested> {
+    ingest_batch(db, account, &[(raw_id, msg)])
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound)?
+}
+
+/// Stores several messages of one account in one transaction (one commit for the lot), each
+/// in its own savepoint so that one bad or duplicate message leaves the others stored.
+/// Results come back in input order; the outer `Err` means nothing was stored.
+pub async fn ingest_batch(
+    db: &Db,
+    account: &AccountRow,
+    items: &[(Option<i64>, &InboundMessage)],
+) -> Result<Vec<Result<Ingested>>> {
+    use sqlx::Acquire;
+    let mut tx = db.write.begin().await?;
+    let mut out = Vec::with_capacity(items.len());
+    for &(raw_id, msg) in items {
+        let prepared = match prepare(account, msg) {
+            Ok(p) => p,
+            Err(e) => {
+                out.push(Err(e));
+                continue;
+            }
+        };
+        let mut sp = tx.begin().await?;
+        let one = store_one(&mut sp, account, raw_id, msg, &prepared).await;
+        match &one {
+            Ok(r) if !r.duplicate => sp.commit().await?,
+            // A duplicate may have created nothing, or a customer it must not keep.
+            _ => sp.rollback().await?,
+        }
+        out.push(one);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// What a message's sender and text become once checked and normalised.
+struct Prepared {
+    value: String,
+    label: String,
+    name: String,
+    body: String,
+}
+
+fn prepare(account: &AccountRow, msg: &InboundMessage) -> Result<Prepared> {
     if msg.identifier_kind != account.channel.identifier_kind() {
         return Err(StoreError::Invalid(format!(
             "a {} account cannot receive from a {} identifier",
@@ -182,32 +229,49 @@ pub async fn ingest_message(
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| label.clone());
     let body: String = msg.body_text.chars().take(MAX_INBOUND_CHARS).collect();
-    let at = msg.received_at;
+    Ok(Prepared {
+        value,
+        label,
+        name,
+        body,
+    })
+}
 
-    let mut tx = db.write.begin().await?;
-    let (customer_id, identifier_id) = match find_identity(&mut tx, msg.identifier_kind, &value)
-        .await?
-    {
+/// One message inside the caller's transaction. A duplicate answers with the stored message
+/// (`duplicate: true`); the caller rolls its savepoint back then.
+async fn store_one(
+    tx: &mut AnyConnection,
+    account: &AccountRow,
+    raw_id: Option<i64>,
+    msg: &InboundMessage,
+    p: &Prepared,
+) -> Result<Ingested> {
+    let Prepared {
+        value,
+        label,
+        name,
+        body,
+    } = p;
+    let at = msg.received_at;
+    let (customer_id, identifier_id) = match find_identity(tx, msg.identifier_kind, value).await? {
         Some(found) => found,
-        None => match threaded_customer(&mut tx, msg).await? {
+        None => match threaded_customer(tx, msg).await? {
             Some(customer_id) => {
                 let id = add_suggested_identifier(
-                    &mut tx,
+                    tx,
                     customer_id,
                     msg.identifier_kind,
-                    &value,
-                    &label,
+                    value,
+                    label,
                     at,
                 )
                 .await?;
                 (customer_id, id)
             }
-            None => {
-                resolve_identity(&mut tx, msg.identifier_kind, &value, &label, &name, at).await?
-            }
+            None => resolve_identity(tx, msg.identifier_kind, value, label, name, at).await?,
         },
     };
-    let conversation_id = conversations::ensure_for_customer(&mut tx, customer_id, at).await?;
+    let conversation_id = conversations::ensure_for_customer(tx, customer_id, at).await?;
     let meta = msg
         .meta
         .as_ref()
@@ -226,7 +290,7 @@ pub async fn ingest_message(
     .bind(account.id)
     .bind(identifier_id)
     .bind(msg.subject.as_deref())
-    .bind(&body)
+    .bind(body)
     .bind(msg.body_html.as_deref())
     .bind(&msg.provider_message_id)
     .bind(raw_id)
@@ -242,7 +306,6 @@ pub async fn ingest_message(
             .bind(&msg.provider_message_id)
             .fetch_one(&mut *tx)
             .await?;
-        tx.rollback().await?;
         return Ok(Ingested {
             conversation_id: existing.try_get("conversation_id")?,
             message_id: existing.try_get("id")?,
@@ -280,12 +343,12 @@ pub async fn ingest_message(
         .await?;
     }
     if msg.automatic {
-        conversations::touch_for_automatic(&mut tx, conversation_id, account.channel, at).await?;
+        conversations::touch_for_automatic(tx, conversation_id, account.channel, at).await?;
     } else {
         // The inbox preview shows what the customer wrote, not the history they quoted.
-        let (written, _) = crate::domain::quote::split_quoted(&body);
+        let (written, _) = crate::domain::quote::split_quoted(body);
         conversations::touch_for_message(
-            &mut tx,
+            tx,
             conversation_id,
             account.channel,
             Direction::In,
@@ -299,7 +362,6 @@ pub async fn ingest_message(
             .execute(&mut *tx)
             .await?;
     }
-    tx.commit().await?;
     Ok(Ingested {
         conversation_id,
         message_id,
@@ -318,7 +380,9 @@ async fn threaded_customer(conn: &mut AnyConnection, msg: &InboundMessage) -> Re
             .fetch_optional(&mut *conn)
             .await?;
         if let Some(r) = r {
-            return Ok(Some(r.try_get("customer_id")?));
+            // The conversation's customer may have been merged into another since.
+            let customer = r.try_get("customer_id")?;
+            return Ok(Some(super::merge::current_customer(conn, customer).await?));
         }
     }
     for id in msg.thread.refs.iter().take(MAX_THREAD_REFS) {

@@ -7,13 +7,18 @@ use crate::channels::{InboundEvent, Registry};
 use app::model::{LiveEvent, LiveKind};
 use app::ssr::live::Hub;
 use app::store::channel_accounts::AccountRow;
+use app::store::ingest::InboundMessage;
 use app::store::{channel_accounts, inbound, ingest, messages, Db, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
-/// Processes up to `batch` pending payloads; returns how many were looked at.
+/// Processes up to `batch` pending payloads, oldest first; returns how many were looked at.
+///
+/// Payloads that hold exactly one message (the usual SMS or chat webhook) are stored together
+/// in one transaction once their files are downloaded; anything else (delivery reports,
+/// batches, read receipts) is handled one payload at a time, after the messages before it.
 pub async fn process_pending(
     db: &Db,
     hub: &Hub,
@@ -22,23 +27,99 @@ pub async fn process_pending(
 ) -> Result<usize, StoreError> {
     let rows = inbound::pending(db, batch).await?;
     let mut accounts: HashMap<i64, AccountRow> = HashMap::new();
+    let mut group = Group::default();
     for raw in &rows {
-        let outcome = process_one(db, hub, registry, raw, &mut accounts).await;
-        match outcome {
-            Ok(Outcome::Stored) => {}
-            Ok(Outcome::Processed) => inbound::mark_processed(db, raw.id).await?,
-            Ok(Outcome::Ignored(reason)) => inbound::mark_ignored(db, raw.id, &reason).await?,
-            Err(Failure::Final(e)) => {
-                tracing::warn!(raw_id = raw.id, error = %e, "inbound payload rejected");
-                inbound::mark_error(db, raw.id, &e, true).await?;
+        let account = match account_for(db, raw, &mut accounts).await {
+            Ok(a) => a,
+            Err(f) => {
+                record(db, raw.id, Err(f)).await?;
+                continue;
             }
-            Err(Failure::Retry(e)) => {
-                tracing::warn!(raw_id = raw.id, error = %e, "inbound payload will be retried");
-                inbound::mark_error(db, raw.id, &e, false).await?;
+        };
+        let events = match parse(registry, &account, raw) {
+            Ok(events) => events,
+            Err(f) => {
+                record(db, raw.id, Err(f)).await?;
+                continue;
             }
+        };
+        if let [InboundEvent::Message(_)] = events.as_slice() {
+            let Some(InboundEvent::Message(m)) = events.into_iter().next() else {
+                unreachable!("matched one message above");
+            };
+            match prepare_message(db, registry, &account, *m).await {
+                Ok(Some(m)) => {
+                    if group.account.as_ref().is_some_and(|a| a.id != account.id) {
+                        group.flush(db, hub).await?;
+                    }
+                    group.account = Some(account);
+                    group.items.push((raw.id, m));
+                }
+                Ok(None) => record(db, raw.id, Ok(Outcome::Processed)).await?,
+                Err(f) => record(db, raw.id, Err(f)).await?,
+            }
+            continue;
+        }
+        group.flush(db, hub).await?;
+        let outcome = process_events(db, hub, registry, raw, &account, events).await;
+        record(db, raw.id, outcome).await?;
+    }
+    group.flush(db, hub).await?;
+    Ok(rows.len())
+}
+
+/// Messages of one account waiting to be stored together.
+#[derive(Default)]
+struct Group {
+    account: Option<AccountRow>,
+    items: Vec<(i64, InboundMessage)>,
+}
+
+impl Group {
+    async fn flush(&mut self, db: &Db, hub: &Hub) -> Result<(), StoreError> {
+        let Some(account) = self.account.take() else {
+            return Ok(());
+        };
+        let items = std::mem::take(&mut self.items);
+        let refs: Vec<(Option<i64>, &InboundMessage)> =
+            items.iter().map(|(id, m)| (Some(*id), m)).collect();
+        let results = match ingest::ingest_batch(db, &account, &refs).await {
+            Ok(r) => r,
+            Err(e) => {
+                for (raw_id, _) in &items {
+                    record(db, *raw_id, Err(Failure::Retry(e.to_string()))).await?;
+                }
+                return Ok(());
+            }
+        };
+        for ((raw_id, m), result) in items.iter().zip(results) {
+            let outcome = match result {
+                Ok(r) if r.duplicate => Ok(Outcome::Processed),
+                Ok(r) => after_new_message(db, hub, &account, m, &r).await,
+                Err(StoreError::Invalid(s)) => Err(Failure::Final(s)),
+                Err(other) => Err(Failure::Retry(other.to_string())),
+            };
+            record(db, *raw_id, outcome).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Records what became of a raw payload.
+async fn record(db: &Db, raw_id: i64, outcome: Result<Outcome, Failure>) -> Result<(), StoreError> {
+    match outcome {
+        Ok(Outcome::Stored) => Ok(()),
+        Ok(Outcome::Processed) => inbound::mark_processed(db, raw_id).await,
+        Ok(Outcome::Ignored(reason)) => inbound::mark_ignored(db, raw_id, &reason).await,
+        Err(Failure::Final(e)) => {
+            tracing::warn!(raw_id, error = %e, "inbound payload rejected");
+            inbound::mark_error(db, raw_id, &e, true).await
+        }
+        Err(Failure::Retry(e)) => {
+            tracing::warn!(raw_id, error = %e, "inbound payload will be retried");
+            inbound::mark_error(db, raw_id, &e, false).await
         }
     }
-    Ok(rows.len())
 }
 
 enum Outcome {
@@ -55,29 +136,87 @@ enum Failure {
     Retry(String),
 }
 
-async fn process_one(
+async fn account_for(
+    db: &Db,
+    raw: &inbound::RawInbound,
+    accounts: &mut HashMap<i64, AccountRow>,
+) -> Result<AccountRow, Failure> {
+    if let Some(a) = accounts.get(&raw.channel_account_id) {
+        return Ok(a.clone());
+    }
+    let a = channel_accounts::get(db, raw.channel_account_id)
+        .await
+        .map_err(|e| Failure::Retry(e.to_string()))?;
+    accounts.insert(a.id, a.clone());
+    Ok(a)
+}
+
+fn parse(
+    registry: &Registry,
+    account: &AccountRow,
+    raw: &inbound::RawInbound,
+) -> Result<Vec<InboundEvent>, Failure> {
+    let receiver = registry.receiver(&account.provider).ok_or_else(|| {
+        Failure::Final(format!("no receiver for provider {:?}", account.provider))
+    })?;
+    receiver
+        .parse(account, raw)
+        .map_err(|e| Failure::Final(e.0))
+}
+
+/// Puts the sender in normal form and downloads the message's files. `None`: it is stored
+/// already (its files are not downloaded again).
+async fn prepare_message(
+    db: &Db,
+    registry: &Registry,
+    account: &AccountRow,
+    mut m: InboundMessage,
+) -> Result<Option<InboundMessage>, Failure> {
+    messaging::normalise_sender(account, &mut m).map_err(Failure::Final)?;
+    if !m.media.is_empty()
+        && messages::by_provider_id(db, account.id, &m.provider_message_id)
+            .await
+            .map_err(|e| Failure::Retry(e.to_string()))?
+            .is_some()
+    {
+        return Ok(None);
+    }
+    messaging::fetch_media(registry, account, &mut m)
+        .await
+        .map_err(Failure::Retry)?;
+    Ok(Some(m))
+}
+
+/// A new message is stored (with its raw row marked processed): tell the browsers, act on
+/// keywords.
+async fn after_new_message(
+    db: &Db,
+    hub: &Hub,
+    account: &AccountRow,
+    m: &InboundMessage,
+    r: &ingest::Ingested,
+) -> Result<Outcome, Failure> {
+    hub.publish(LiveEvent {
+        kind: LiveKind::Message,
+        conversation_id: Some(r.conversation_id),
+        message_id: Some(r.message_id),
+    })
+    .await;
+    messaging::act_on_keyword(db, hub, account, m, r)
+        .await
+        .map_err(|e| Failure::Retry(e.to_string()))?;
+    Ok(Outcome::Stored)
+}
+
+/// A payload with several events, or one that is not a message.
+async fn process_events(
     db: &Db,
     hub: &Hub,
     registry: &Registry,
     raw: &inbound::RawInbound,
-    accounts: &mut HashMap<i64, AccountRow>,
+    account: &AccountRow,
+    events: Vec<InboundEvent>,
 ) -> Result<Outcome, Failure> {
-    let account = match accounts.get(&raw.channel_account_id) {
-        Some(a) => a.clone(),
-        None => {
-            let a = channel_accounts::get(db, raw.channel_account_id)
-                .await
-                .map_err(|e| Failure::Retry(e.to_string()))?;
-            accounts.insert(a.id, a.clone());
-            a
-        }
-    };
-    let receiver = registry.receiver(&account.provider).ok_or_else(|| {
-        Failure::Final(format!("no receiver for provider {:?}", account.provider))
-    })?;
-    let events = receiver
-        .parse(&account, raw)
-        .map_err(|e| Failure::Final(e.0))?;
     let mut ignored = None;
     let single = events.len() == 1;
     let mut stored_with_raw = false;
@@ -85,20 +224,11 @@ async fn process_one(
     for ev in events {
         match ev {
             InboundEvent::Ignored(reason) => ignored = Some(reason),
-            InboundEvent::Message(mut m) => {
-                messaging::normalise_sender(&account, &mut m).map_err(Failure::Final)?;
-                if !m.media.is_empty()
-                    && messages::by_provider_id(db, account.id, &m.provider_message_id)
-                        .await
-                        .map_err(retry)?
-                        .is_some()
-                {
-                    continue; // stored before: do not download its files again
-                }
-                messaging::fetch_media(registry, &account, &mut m)
-                    .await
-                    .map_err(Failure::Retry)?;
-                let r = ingest::ingest_message(db, &account, Some(raw.id), &m)
+            InboundEvent::Message(m) => {
+                let Some(m) = prepare_message(db, registry, account, *m).await? else {
+                    continue;
+                };
+                let r = ingest::ingest_message(db, account, Some(raw.id), &m)
                     .await
                     .map_err(|e| match e {
                         StoreError::Invalid(s) => Failure::Final(s),
@@ -106,15 +236,7 @@ async fn process_one(
                     })?;
                 stored_with_raw = single && !r.duplicate;
                 if !r.duplicate {
-                    hub.publish(LiveEvent {
-                        kind: LiveKind::Message,
-                        conversation_id: Some(r.conversation_id),
-                        message_id: Some(r.message_id),
-                    })
-                    .await;
-                    messaging::act_on_keyword(db, hub, &account, &m, &r)
-                        .await
-                        .map_err(retry)?;
+                    after_new_message(db, hub, account, &m, &r).await?;
                 }
             }
             InboundEvent::Status {
@@ -137,7 +259,7 @@ async fn process_one(
                 identifier,
                 watermark,
             } => {
-                messaging::apply_read(db, hub, &account, &identifier, watermark)
+                messaging::apply_read(db, hub, account, &identifier, watermark)
                     .await
                     .map_err(retry)?;
             }
