@@ -58,31 +58,72 @@ pub struct NewRaw {
 }
 
 /// Stores several payloads (of any accounts) in one transaction: one commit for a burst of
-/// webhooks. The answer for each is in the order given.
+/// webhooks, and one multi-row statement per [`MANY_CHUNK`] payloads. The answer for each is in
+/// the order given; a payload repeated within the burst is a duplicate of its first copy.
 pub async fn store_many(db: &Db, items: Vec<NewRaw>) -> Result<Vec<Stored>> {
     let now = now_ms();
     let mut tx = db.write.begin().await?;
     let mut out = Vec::with_capacity(items.len());
-    for it in items {
-        let row = sqlx::query(
-            "INSERT INTO raw_inbound (channel_account_id, dedupe_key, content_type, payload, state, received_at) \
-             VALUES ($1, $2, $3, $4, 'pending', $5) ON CONFLICT (channel_account_id, dedupe_key) DO NOTHING RETURNING id",
-        )
-        .bind(it.account_id)
-        .bind(it.dedupe_key)
-        .bind(it.content_type)
-        .bind(it.payload)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        out.push(match row {
-            Some(r) => Stored::New(r.try_get("id")?),
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        let chunk: Vec<NewRaw> = items.by_ref().take(MANY_CHUNK).collect();
+        let mut sql = String::from(
+            "INSERT INTO raw_inbound (channel_account_id, dedupe_key, content_type, payload, state, received_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let p = i * 5;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, 'pending', ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5
+            ));
+        }
+        sql.push_str(
+            " ON CONFLICT (channel_account_id, dedupe_key) DO NOTHING RETURNING id, channel_account_id, dedupe_key",
+        );
+        let keys: Vec<(i64, String)> = chunk
+            .iter()
+            .map(|it| (it.account_id, it.dedupe_key.clone()))
+            .collect();
+        let mut q = sqlx::query(&sql);
+        for it in chunk {
+            q = q
+                .bind(it.account_id)
+                .bind(it.dedupe_key)
+                .bind(it.content_type)
+                .bind(it.payload)
+                .bind(now);
+        }
+        let mut ids: std::collections::HashMap<(i64, String), i64> = q
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    (r.try_get("channel_account_id")?, r.try_get("dedupe_key")?),
+                    r.try_get("id")?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        // RETURNING names the rows inserted, in no promised order: match them by key.
+        out.extend(keys.into_iter().map(|k| match ids.remove(&k) {
+            Some(id) => Stored::New(id),
             None => Stored::Duplicate,
-        });
+        }));
     }
     tx.commit().await?;
     Ok(out)
 }
+
+/// Payloads per INSERT statement in [`store_many`] (5 parameters each, well under either
+/// engine's limit).
+const MANY_CHUNK: usize = 100;
 
 /// One payload of a batch; `error` stores it straight into the failed list (e.g. over a size
 /// limit), kept for a person to see.

@@ -272,10 +272,21 @@ async fn process_events(
     })
 }
 
+/// Payloads taken per round.
+const BATCH: i64 = 100;
+/// Pause after a round that emptied the queue, before looking again.
+const GATHER: Duration = Duration::from_millis(20);
+
 pub async fn run(db: Db, hub: Hub, registry: Registry, wake: Arc<Notify>) {
     loop {
-        match process_pending(&db, &hub, &registry, 100).await {
-            Ok(n) if n > 0 => continue,
+        match process_pending(&db, &hub, &registry, BATCH).await {
+            Ok(n) if n as i64 == BATCH => continue,
+            Ok(n) if n > 0 => {
+                // Drained while more is arriving: let a few more gather, so a burst is stored
+                // in fewer, larger transactions (a lone message was handled at once).
+                tokio::time::sleep(GATHER).await;
+                continue;
+            }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "inbound worker"),
         }
