@@ -157,6 +157,12 @@ pub struct CustomerView {
     pub preferred_channel: Option<ChannelKind>,
     pub identifiers: Vec<IdentifierView>,
     pub channels_used: Vec<ChannelKind>,
+    /// Set when this customer was merged into another: the panel links there.
+    pub merged_into: Option<CustomerRef>,
+    /// Customers merged into this one, newest first, each of which can be undone.
+    pub merges: Vec<MergeView>,
+    /// Other customers who may be the same person, with the reasons in words.
+    pub suggestions: Vec<MergeSuggestion>,
 }
 
 /// One entry of the composer's channel picker.
@@ -170,6 +176,12 @@ pub struct ReplyOption {
     pub unavailable: Option<String>,
     /// What the agent should know before writing (the window closes soon, a tag is used).
     pub notice: Option<String>,
+    /// How the identifier is written ("+1 555 0100"); empty when the customer has none of
+    /// this channel's kind (then `identifier_id` is 0 and the option is unavailable).
+    pub identifier_label: String,
+    /// The conversation was moved to this option, and the customer has not written on
+    /// another channel since.
+    pub moved_here: bool,
 }
 
 impl ReplyOption {
@@ -301,4 +313,75 @@ pub struct MailboxStatus {
     /// The server's own words when something failed.
     pub detail: Option<String>,
     pub last_success_at: Option<i64>,
+}
+
+/// The consent of every identifier of one customer, for the customer panel.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CustomerConsent {
+    pub customer_id: i64,
+    pub identifiers: Vec<IdentifierConsent>,
+    /// Older changes exist than the histories list.
+    pub truncated: bool,
+}
+
+/// One identifier's consent for each purpose, and every change to it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdentifierConsent {
+    pub id: i64,
+    pub kind: IdentifierKind,
+    pub value: String,
+    pub support: ConsentHolds,
+    pub marketing: ConsentHolds,
+    /// Newest first.
+    pub history: Vec<ConsentChange>,
+}
+
+/// What holds for one identifier and purpose.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConsentHolds {
+    pub status: crate::domain::consent::ConsentStatus,
+    /// The change that set it, when one was recorded.
+    pub since: Option<ConsentChange>,
+}
+
+/// One recorded consent change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConsentChange {
+    pub id: i64,
+    pub purpose: crate::domain::consent::Purpose,
+    pub granted: bool,
+    /// The source in words: "texted STOP", "set by Sam Support", "email unsubscribe link".
+    pub how: String,
+    /// The reason given (an agent's words, an import's detail), if any.
+    pub reason: Option<String>,
+    /// The staff member who recorded it.
+    pub who: Option<String>,
+    pub at: i64,
+}
+
+/// Another customer, named, with the conversation to open.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CustomerRef {
+    pub id: i64,
+    pub name: String,
+    pub conversation_id: Option<i64>,
+}
+
+/// A customer merged into the one shown; undone with `customer/unmerge`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MergeView {
+    pub merge_id: i64,
+    /// The customer that was merged in (and comes back on undo).
+    pub customer: CustomerRef,
+    pub actor_name: Option<String>,
+    pub created_at: i64,
+}
+
+/// A customer who may be the same person as the one shown. Never applied by itself: the agent
+/// merges or dismisses it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MergeSuggestion {
+    pub customer: CustomerRef,
+    /// Why, in words: "Has the same number +15550102000 as a WhatsApp number".
+    pub reasons: Vec<String>,
 }

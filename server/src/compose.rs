@@ -1,11 +1,14 @@
 //! Replies with files: a plain multipart form post (it works the same with and without
 //! JavaScript and adds nothing to the browser bundle). The files are stored with the message in
-//! the same transaction as its outbox row; the email sender attaches them.
+//! the same transaction as its outbox row; the email sender attaches them. On channels that
+//! cannot carry files (SMS, WhatsApp, Messenger, Instagram, Telegram) each file becomes a line
+//! "File: <name> <link>" with an expiring, unguessable link served by `links.rs`.
 
 use crate::channels::email::parse::safe_filename;
 use app::domain::Permission;
 use app::model::{LiveEvent, LiveKind};
 use app::ssr::AppState;
+use app::store::file_links::FileLinks;
 use app::store::ingest::NewAttachment;
 use app::store::{messages, StoreError};
 use axum::extract::{Multipart, Path, State};
@@ -115,7 +118,23 @@ pub async fn reply_with_files(
     else {
         return problem(StatusCode::BAD_REQUEST, id, "choose a channel to reply on");
     };
-    match messages::queue_reply_with_files(&state.db, id, acc, ident, user.id, &body, &files).await
+    // On a channel that cannot carry files, each becomes an expiring link (`/files/{token}`);
+    // the store uses these tokens only then.
+    let links = FileLinks {
+        base_url: state.settings.public_url.trim_end_matches('/').to_string(),
+        tokens: files.iter().map(|_| crate::links::new_token()).collect(),
+    };
+    match messages::queue_reply_with_links(
+        &state.db,
+        id,
+        acc,
+        ident,
+        user.id,
+        &body,
+        &files,
+        Some(&links),
+    )
+    .await
     {
         Ok(mid) => {
             state.wake.outbox.notify_one();

@@ -161,6 +161,17 @@ pub enum Command {
         #[arg(long, default_value_t = 30)]
         seconds: u64,
     },
+    /// Import consent from a CSV file: `kind,value,purpose,granted[,detail[,time]]` per line
+    /// (kind email, phone, whatsapp, messenger, instagram or telegram; purpose support or
+    /// marketing; granted yes or no; time YYYY-MM-DD[ HH:MM] UTC). Recorded with source
+    /// "import"; errors are reported per line; importing the same file again adds nothing.
+    ImportConsent {
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// Region for phone numbers written in national form (ISO 3166 code, e.g. US, GB).
+        #[arg(long, default_value = "US")]
+        region: String,
+    },
     /// Run the provider stand-in (Twilio, Meta Graph, Telegram Bot API wire formats) for
     /// development and browser tests. Never point a production server at it.
     #[command(hide = true)]

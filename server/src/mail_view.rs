@@ -81,7 +81,7 @@ pub async fn message_body(
 
 /// Types a browser may show inline in the message frame; everything else is a download of
 /// `application/octet-stream`.
-fn served_type(content_type: &str) -> &'static str {
+pub(crate) fn served_type(content_type: &str) -> &'static str {
     match content_type {
         "image/png" => "image/png",
         "image/jpeg" | "image/jpg" => "image/jpeg",

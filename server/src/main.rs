@@ -219,6 +219,33 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             })
             .await
         }
+        Command::ImportConsent { file, region } => {
+            if !app::domain::phone::is_region(&region) {
+                return Err(format!(
+                    "--region {region:?} is not a region: use a two-letter code such as US or GB"
+                )
+                .into());
+            }
+            let bytes =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                format!("{} is not UTF-8 text: save it as UTF-8 CSV", file.display())
+            })?;
+            let db = server::startup::open_db(&cli).await?;
+            let report = server::import_consent::import(&db, &text, &region).await?;
+            db.close().await;
+            print!("{}", report.text());
+            if report.errors.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} line{} could not be imported (listed above); the others were",
+                    report.errors.len(),
+                    if report.errors.len() == 1 { "" } else { "s" }
+                )
+                .into())
+            }
+        }
         Command::Standin { listen } => {
             let running = server::standin::spawn(&listen).await?;
             println!("provider stand-in listening on {}", running.base_url);

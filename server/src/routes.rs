@@ -86,6 +86,8 @@ pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
                 "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'",
             ),
         ))
+        .merge(crate::unsubscribe::routes()) // after the layers: signed links, no session or CSRF check
+        .merge(crate::links::routes()) // after the layers: file links carry their own token and headers
         .with_state(state)
         .merge(webhooks)
 }

@@ -20,6 +20,13 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
         .await
         .unwrap();
     let via = d.reply_options[0].key();
+    // Somewhere else the conversation can move to (the second mover finds it moved: no-op).
+    let move_to = d
+        .reply_options
+        .iter()
+        .find(|o| o.unavailable.is_none() && Some(o.key()) != d.default_reply)
+        .expect("a second ready channel for the demo conversation")
+        .key();
     // A failed inbound payload for the retry endpoint (the admin, first in the loop, retries it).
     let failed = match app::store::inbound::store(
         &app.state.db,
@@ -61,7 +68,7 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
     .await
     .unwrap()
     .to_string();
-    vec![
+    let mut eps = vec![
         (
             "/api/conversations/list",
             vec![
@@ -109,6 +116,11 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
         (
             "/api/conversation/reply",
             vec![("id", conv.clone()), ("via", via), ("body", "hello".into())],
+            Permission::Reply,
+        ),
+        (
+            "/api/conversation/move",
+            vec![("id", conv.clone()), ("to", move_to)],
             Permission::Reply,
         ),
         (
@@ -176,6 +188,117 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
             "/api/admin/failed/retry",
             vec![("id", failed.to_string())],
             Permission::ManageChannels,
+        ),
+        (
+            "/api/customer/consent",
+            vec![("customer_id", d.customer.id.to_string())],
+            Permission::ReadConversations,
+        ),
+        (
+            "/api/customer/consent/record",
+            vec![
+                ("identifier_id", d.customer.identifiers[0].id.to_string()),
+                ("purpose", "marketing".into()),
+                ("granted", "no".into()),
+                ("reason", "matrix".into()),
+            ],
+            Permission::ManageConsent,
+        ),
+    ];
+    eps.extend(identity_endpoints(app).await);
+    eps
+}
+
+/// Customer identity (issue 5). Each call is repeatable, so every allowed role succeeds with
+/// the same arguments: adding what the customer has confirms it, removing what is gone changes
+/// nothing, and each role's merge is followed by its own undo.
+async fn identity_endpoints(
+    app: &TestApp,
+) -> Vec<(&'static str, Vec<(&'static str, String)>, Permission)> {
+    use app::domain::IdentifierKind;
+    use app::store::identifiers::{self, Saved};
+    use sqlx::Row;
+    let db = &app.state.db;
+    let mut ids = Vec::new();
+    for name in ["Grace Hopper", "Alan Turing"] {
+        ids.push(
+            sqlx::query("SELECT id FROM customers WHERE name = $1")
+                .bind(name)
+                .fetch_one(&db.read)
+                .await
+                .unwrap()
+                .get::<i64, _>("id"),
+        );
+    }
+    let (grace, alan) = (ids[0], ids[1]);
+    let admin = app::store::users::find_by_email(db, "admin@convergence.test")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let spare = match identifiers::add(
+        db,
+        grace,
+        IdentifierKind::Email,
+        "spare@example.com",
+        "US",
+        admin,
+    )
+    .await
+    .unwrap()
+    {
+        Saved::Stored { identifier_id } => identifier_id,
+        other => panic!("{other:?}"),
+    };
+    let grace_email = app::store::conversations::customer_view(db, grace)
+        .await
+        .unwrap()
+        .identifiers
+        .into_iter()
+        .find(|i| i.value == "grace@navy.example.org")
+        .unwrap()
+        .id;
+    let (g, a) = (grace.to_string(), alan.to_string());
+    let m = Permission::ManageConversations;
+    vec![
+        (
+            "/api/customer/identifier/add",
+            vec![
+                ("customer", g.clone()),
+                ("kind", "email".into()),
+                ("value", "matrix.grace@example.com".into()),
+            ],
+            m,
+        ),
+        (
+            "/api/customer/identifier/edit",
+            vec![
+                ("customer", g.clone()),
+                ("id", grace_email.to_string()),
+                ("value", "Grace@Navy.Example.org".into()),
+            ],
+            m,
+        ),
+        (
+            "/api/customer/identifier/remove",
+            vec![("customer", g.clone()), ("id", spare.to_string())],
+            m,
+        ),
+        (
+            "/api/customer/preferred-channel",
+            vec![("customer", g.clone()), ("channel", "email".into())],
+            m,
+        ),
+        (
+            "/api/customer/merge",
+            vec![("customer", g.clone()), ("other", a.clone())],
+            m,
+        ),
+        ("/api/customer/unmerge", vec![("customer", a.clone())], m),
+        (
+            "/api/customer/suggestion/dismiss",
+            vec![("customer", g), ("other", a)],
+            m,
         ),
     ]
 }

@@ -123,22 +123,88 @@ pub async fn add_note(id: i64, body: String) -> Result<(), ServerFnError> {
     Ok(())
 }
 
+/// `account:identifier` from a reply option key.
+#[cfg(feature = "ssr")]
+fn parse_via(via: &str) -> Result<(i64, i64), ServerFnError> {
+    via.split_once(':')
+        .and_then(|(a, i)| Some((a.parse::<i64>().ok()?, i.parse::<i64>().ok()?)))
+        .ok_or_else(|| crate::ssr::errors::bad_request("choose a channel to reply on"))
+}
+
+/// A checkbox or flag field: present and not "false"/"0"/"off".
+#[cfg(feature = "ssr")]
+fn ticked(v: Option<&str>) -> bool {
+    v.map(str::trim)
+        .is_some_and(|v| !v.is_empty() && !matches!(v, "false" | "0" | "off"))
+}
+
 /// Queues a reply. `via` is a reply option key (`account:identifier`) from the channel picker.
+/// `written_for` is the channel the draft was started for (set by the hydrated composer);
+/// when it differs from `via`'s channel the agent must have ticked `converted` ("Send as
+/// converted") after seeing the preview.
 #[server(endpoint = "conversation/reply")]
-pub async fn send_reply(id: i64, via: String, body: String) -> Result<(), ServerFnError> {
-    use crate::domain::Permission;
+pub async fn send_reply(
+    id: i64,
+    via: String,
+    body: String,
+    written_for: Option<String>,
+    converted: Option<String>,
+) -> Result<(), ServerFnError> {
+    use crate::domain::{reply_choice, ChannelKind, Permission};
     use crate::ssr::{auth, errors};
     let st = auth::state()?;
     let u = auth::require(Permission::Reply).await?;
-    let (acc, ident) = via
-        .split_once(':')
-        .and_then(|(a, i)| Some((a.parse::<i64>().ok()?, i.parse::<i64>().ok()?)))
-        .ok_or_else(|| errors::bad_request("choose a channel to reply on"))?;
+    let (acc, ident) = parse_via(&via)?;
+    let written_for = written_for
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| ChannelKind::parse(s).ok_or_else(|| errors::bad_request("unknown channel")))
+        .transpose()?;
+    if written_for.is_some() {
+        let account = crate::store::channel_accounts::get(&st.db, acc)
+            .await
+            .map_err(|_| errors::bad_request("choose a channel to reply on"))?;
+        reply_choice::check_converted(written_for, account.channel, ticked(converted.as_deref()))
+            .map_err(errors::bad_request)?;
+    }
     let mid = crate::store::messages::queue_reply(&st.db, id, acc, ident, u.id, &body)
         .await
         .map_err(errors::store)?;
     st.wake.outbox.notify_one();
     st.hub.publish(live(LiveKind::Message, id, Some(mid))).await;
+    Ok(())
+}
+
+/// "Move conversation to…": `to` (a reply option key) becomes where replies go. With
+/// `handoff` ticked, a short message goes out on the old channel first: `handoff_text`, or
+/// the standard words when it is blank.
+#[server(endpoint = "conversation/move")]
+pub async fn move_conversation(
+    id: i64,
+    to: String,
+    handoff: Option<String>,
+    handoff_text: Option<String>,
+) -> Result<(), ServerFnError> {
+    use crate::domain::Permission;
+    use crate::ssr::{auth, errors};
+    use crate::store::reply_options::{self, Handoff};
+    let st = auth::state()?;
+    let u = auth::require(Permission::Reply).await?;
+    parse_via(&to)?;
+    let handoff = match (ticked(handoff.as_deref()), handoff_text) {
+        (false, _) => Handoff::Skip,
+        (true, Some(t)) if !t.trim().is_empty() => Handoff::Text(t),
+        (true, _) => Handoff::Standard,
+    };
+    let done = reply_options::move_conversation(&st.db, id, &to, handoff, u.id)
+        .await
+        .map_err(errors::store)?;
+    if let Some(mid) = done.handoff_message_id {
+        st.wake.outbox.notify_one();
+        st.hub.publish(live(LiveKind::Message, id, Some(mid))).await;
+    }
+    st.hub.publish(live(LiveKind::Conversation, id, None)).await;
     Ok(())
 }
 

@@ -5,7 +5,9 @@
 pub mod admin;
 pub mod auth;
 pub mod channels;
+pub mod consent;
 pub mod conversation;
+pub mod customers;
 pub mod failed;
 pub mod inbox;
 pub mod playground;

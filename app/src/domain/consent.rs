@@ -25,16 +25,134 @@ impl Purpose {
     pub fn parse(s: &str) -> Option<Purpose> {
         Purpose::ALL.into_iter().find(|p| p.as_str() == s)
     }
+
+    /// "Support" or "Marketing".
+    pub fn label(self) -> &'static str {
+        match self {
+            Purpose::Support => "Support",
+            Purpose::Marketing => "Marketing",
+        }
+    }
 }
 
-/// Where a consent change came from (`consent_events.source`).
+/// What holds for one identifier and purpose: the newest recorded change, or the default
+/// rule when nothing was ever recorded (support answers allowed, marketing not granted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentStatus {
+    Granted,
+    OptedOut,
+    /// Nothing recorded: the default rule applies.
+    Default,
+}
+
+impl ConsentStatus {
+    /// The status of a newest change that `granted` (None: nothing recorded).
+    pub fn of(granted: Option<bool>) -> ConsentStatus {
+        match granted {
+            Some(true) => ConsentStatus::Granted,
+            Some(false) => ConsentStatus::OptedOut,
+            None => ConsentStatus::Default,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentStatus::Granted => "granted",
+            ConsentStatus::OptedOut => "opted-out",
+            ConsentStatus::Default => "default",
+        }
+    }
+
+    /// How the customer panel says it for `purpose`.
+    pub fn label(self, purpose: Purpose) -> &'static str {
+        match (self, purpose) {
+            (ConsentStatus::Granted, _) => "Granted",
+            (ConsentStatus::OptedOut, _) => "Opted out",
+            (ConsentStatus::Default, Purpose::Support) => "Allowed (nothing recorded)",
+            (ConsentStatus::Default, Purpose::Marketing) => "Not granted (nothing recorded)",
+        }
+    }
+
+    /// Whether a message for `purpose` may be sent.
+    pub fn allows(self, purpose: Purpose) -> bool {
+        match self {
+            ConsentStatus::Granted => true,
+            ConsentStatus::OptedOut => false,
+            ConsentStatus::Default => purpose == Purpose::Support,
+        }
+    }
+}
+
+/// How a change came about, in words: "texted STOP", "set by Sam Support", "email
+/// unsubscribe link", "import", "reported by the provider".
+pub fn source_words(source: &str, detail: Option<&str>, actor: Option<&str>) -> String {
+    match source {
+        source::KEYWORD => detail
+            .filter(|d| !d.trim().is_empty())
+            .unwrap_or("SMS keyword")
+            .to_string(),
+        source::AGENT => format!("set by {}", actor.unwrap_or("a staff member")),
+        source::UNSUBSCRIBE => "email unsubscribe link".to_string(),
+        source::IMPORT => "import".to_string(),
+        source::PROVIDER => "reported by the provider".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The reason that goes with a change, when its detail is not already its source's words
+/// (a keyword's detail is "texted STOP", which [`source_words`] shows).
+pub fn reason<'a>(source: &str, detail: Option<&'a str>) -> Option<&'a str> {
+    match source {
+        source::KEYWORD => None,
+        _ => detail.map(str::trim).filter(|d| !d.is_empty()),
+    }
+}
+
+/// Longest reason an agent may give, in characters.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// Checks a change an agent records: a reason in words, and "applies to all channels" only
+/// for a marketing opt-out. Returns the trimmed reason.
+pub fn check_agent_change(
+    purpose: Purpose,
+    granted: bool,
+    reason: &str,
+    all_channels: bool,
+) -> Result<String, String> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err("Say why consent changes (for example: asked by phone).".into());
+    }
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(format!(
+            "Keep the reason under {MAX_REASON_CHARS} characters."
+        ));
+    }
+    if reason.chars().any(char::is_control) {
+        return Err("The reason cannot contain control characters.".into());
+    }
+    if all_channels && (purpose != Purpose::Marketing || granted) {
+        return Err(
+            "\"Applies to all channels\" is for marketing opt-outs only: record other changes one identifier at a time."
+                .into(),
+        );
+    }
+    Ok(reason.to_string())
+}
+
+/// Where a consent change came from (`consent_events.source`); shown in words by
+/// [`source_words`].
 pub mod source {
     /// The customer texted a keyword (STOP, START).
     pub const KEYWORD: &str = "keyword";
     /// The provider refused a send because the recipient opted out with it (Twilio 21610).
     pub const PROVIDER: &str = "provider";
+    /// A staff member recorded it in the customer panel (with a reason).
     pub const AGENT: &str = "agent";
+    /// The customer followed the unsubscribe link of an email (or its one-click POST).
     pub const UNSUBSCRIBE: &str = "unsubscribe";
+    /// `server import-consent` from another system's list.
     pub const IMPORT: &str = "import";
 }
 
@@ -101,5 +219,74 @@ mod tests {
         for p in Purpose::ALL {
             assert_eq!(Purpose::parse(p.as_str()), Some(p));
         }
+    }
+
+    #[test]
+    fn statuses_follow_the_default_rule() {
+        use ConsentStatus::*;
+        assert_eq!(ConsentStatus::of(None), Default);
+        assert_eq!(ConsentStatus::of(Some(true)), Granted);
+        assert_eq!(ConsentStatus::of(Some(false)), OptedOut);
+        assert!(Default.allows(Purpose::Support));
+        assert!(!Default.allows(Purpose::Marketing));
+        assert!(!OptedOut.allows(Purpose::Support));
+        assert!(Granted.allows(Purpose::Marketing));
+        assert_eq!(
+            Default.label(Purpose::Support),
+            "Allowed (nothing recorded)"
+        );
+        assert_eq!(
+            Default.label(Purpose::Marketing),
+            "Not granted (nothing recorded)"
+        );
+        // Every status agrees with the refusal rule the sender applies.
+        for p in Purpose::ALL {
+            for g in [None, Some(true), Some(false)] {
+                assert_eq!(
+                    ConsentStatus::of(g).allows(p),
+                    refusal(p, g, None, None, "x").is_none(),
+                    "{p:?} {g:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn sources_read_as_words() {
+        assert_eq!(
+            source_words(source::KEYWORD, Some("texted STOP"), None),
+            "texted STOP"
+        );
+        assert_eq!(
+            source_words(source::AGENT, Some("asked by phone"), Some("Sam Support")),
+            "set by Sam Support"
+        );
+        assert_eq!(
+            source_words(source::UNSUBSCRIBE, None, None),
+            "email unsubscribe link"
+        );
+        assert_eq!(source_words(source::IMPORT, None, None), "import");
+        assert_eq!(reason(source::KEYWORD, Some("texted STOP")), None);
+        assert_eq!(
+            reason(source::AGENT, Some(" asked by phone ")),
+            Some("asked by phone")
+        );
+        assert_eq!(reason(source::IMPORT, Some("  ")), None);
+    }
+
+    #[test]
+    fn agent_changes_need_a_reason_and_all_channels_only_for_marketing_opt_outs() {
+        assert_eq!(
+            check_agent_change(Purpose::Marketing, false, "  asked by phone ", true).unwrap(),
+            "asked by phone"
+        );
+        assert!(check_agent_change(Purpose::Marketing, false, "   ", false)
+            .unwrap_err()
+            .contains("Say why"));
+        assert!(check_agent_change(Purpose::Support, false, "x", true).is_err());
+        assert!(check_agent_change(Purpose::Marketing, true, "x", true).is_err());
+        assert!(check_agent_change(Purpose::Support, true, "x", false).is_ok());
+        assert!(check_agent_change(Purpose::Marketing, false, &"x".repeat(501), false).is_err());
+        assert!(check_agent_change(Purpose::Marketing, false, "a\u{7}b", false).is_err());
     }
 }

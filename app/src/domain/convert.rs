@@ -1,6 +1,11 @@
 //! Converting message content between channels. Pure; runs in the browser too, so the composer
 //! can preview what the customer will receive.
 
+use super::html_text::{html_to_text_report, tidy};
+use super::ChannelKind;
+
+pub use super::html_text::{decode_entities, html_to_text, HtmlText, MAX_HTML_BYTES};
+
 /// Escapes text for HTML element content and attribute values.
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 16);
@@ -73,9 +78,116 @@ fn find_url(s: &str) -> Option<usize> {
     }
 }
 
+/// A draft that is HTML rather than plain text (pasted from an email).
+pub fn looks_like_html(text: &str) -> bool {
+    let t = text.trim();
+    t.starts_with('<')
+        && t.ends_with('>')
+        && ["</", "<br", "<p", "<div"]
+            .iter()
+            .any(|m| t.to_ascii_lowercase().contains(m))
+}
+
+/// Whether a channel's messages can carry files (elsewhere files become links).
+pub fn carries_files(channel: ChannelKind) -> bool {
+    channel == ChannelKind::Email
+}
+
+/// The line a file becomes on a channel that cannot carry it.
+pub fn file_link_line(filename: &str, url: &str) -> String {
+    let name: String = filename
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!("File: {} {url}", name.trim())
+}
+
+/// What the customer receives on a channel: the text, the HTML for email, and notes in words.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Converted {
+    pub text: String,
+    pub html: Option<String>,
+    pub notes: Vec<String>,
+}
+
+/// Converts a draft for `channel`: HTML drafts become plain text, email gets simple HTML,
+/// SMS gets its segment count, and every limited channel says when the text is over it.
+pub fn for_channel(channel: ChannelKind, draft: &str) -> Converted {
+    let mut notes = Vec::new();
+    let text = if looks_like_html(draft) {
+        let r = html_to_text_report(draft);
+        notes.push("Formatting removed; links kept as addresses.".to_string());
+        if r.dropped_quotes {
+            notes.push("Quoted history removed.".to_string());
+        }
+        if r.truncated {
+            notes.push("Cut at 256 KB.".to_string());
+        }
+        r.text
+    } else {
+        tidy(draft.trim())
+    };
+    let html = (channel == ChannelKind::Email).then(|| text_to_html(&text));
+    if channel == ChannelKind::Sms && !text.is_empty() {
+        let info = super::sms::analyze(&text);
+        let enc = match info.encoding {
+            super::sms::Encoding::Gsm7 => "GSM-7",
+            super::sms::Encoding::Ucs2 => "UCS-2",
+        };
+        let s = if info.segments == 1 { "" } else { "s" };
+        notes.push(format!("{} SMS segment{s} ({enc}).", info.segments));
+    }
+    if let Some(max) = super::window::max_text_chars(channel) {
+        let n = text.chars().count();
+        if n > max {
+            notes.push(format!(
+                "Over the {} limit of {max} characters by {}.",
+                channel.label(),
+                n - max
+            ));
+        }
+    }
+    Converted { text, html, notes }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn converted_for_each_channel() {
+        let c = for_channel(ChannelKind::Email, "Hi\n\nSee https://x.test");
+        assert_eq!(c.text, "Hi\n\nSee https://x.test");
+        assert!(c.html.unwrap().contains("<a href=\"https://x.test\">"));
+        let c = for_channel(ChannelKind::Sms, "<p>Hi <b>there</b></p><p>It’s ok</p>");
+        assert_eq!(c.text, "Hi there\n\nIt’s ok");
+        assert!(c.html.is_none());
+        assert!(c.notes.iter().any(|n| n.contains("Formatting removed")));
+        assert!(
+            c.notes.iter().any(|n| n == "1 SMS segment (UCS-2)."),
+            "{:?}",
+            c.notes
+        );
+        let c = for_channel(ChannelKind::Instagram, &"a".repeat(1001));
+        assert_eq!(
+            c.notes,
+            vec!["Over the Instagram limit of 1000 characters by 1."]
+        );
+        assert_eq!(
+            for_channel(ChannelKind::Sms, "a  \n\n\n\nb ").text,
+            "a\n\nb"
+        );
+    }
+
+    #[test]
+    fn file_lines() {
+        assert_eq!(
+            file_link_line("re\nport.pdf", "https://x.test/files/t"),
+            "File: re port.pdf https://x.test/files/t"
+        );
+        assert!(carries_files(ChannelKind::Email));
+        assert!(!carries_files(ChannelKind::Sms));
+    }
 
     #[test]
     fn paragraphs_breaks_and_escaping() {

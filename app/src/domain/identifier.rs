@@ -85,14 +85,39 @@ impl IdentifierKind {
     }
 }
 
-/// Lower-cases an email address and checks its shape (one `@`, non-empty parts, a dot in the
-/// domain, no whitespace or control characters). `Name <addr>` forms are not accepted here.
+/// NFKC, lower case, NFKC again: lower-casing can leave a string that NFKC would still change,
+/// and the stored form must be a fixed point. The Unicode tables stay on the server (every
+/// identifier is stored through it); the browser only lower-cases for its shape check.
+#[cfg(feature = "ssr")]
+fn fold(raw: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    raw.nfkc()
+        .collect::<String>()
+        .to_lowercase()
+        .nfkc()
+        .collect()
+}
+
+#[cfg(not(feature = "ssr"))]
+fn fold(raw: &str) -> String {
+    raw.to_lowercase()
+}
+
+/// Normalises an email address: Unicode NFKC (so a composed "é" and "e" + combining accent,
+/// or full-width letters, are one address), then lower case, then its shape is checked (one
+/// `@`, non-empty parts, a dot in the domain, no whitespace or control characters).
+/// `Name <addr>` forms are not accepted here.
 pub fn normalize_email(raw: &str) -> Result<String, IdentifierError> {
     let bad = || IdentifierError::BadEmail(raw.to_string());
-    if raw.len() > 254 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if raw.len() > 254 || raw.chars().any(|c| c.is_control()) {
         return Err(bad());
     }
-    let (local, domain) = raw.rsplit_once('@').ok_or_else(bad)?;
+    let folded = fold(raw);
+    let folded = folded.trim();
+    if folded.len() > 254 || folded.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad());
+    }
+    let (local, domain) = folded.rsplit_once('@').ok_or_else(bad)?;
     if local.is_empty()
         || local.contains('@')
         || domain.is_empty()
@@ -105,11 +130,32 @@ pub fn normalize_email(raw: &str) -> Result<String, IdentifierError> {
     {
         return Err(bad());
     }
-    Ok(format!(
-        "{}@{}",
-        local.to_lowercase(),
-        domain.to_lowercase()
-    ))
+    Ok(format!("{local}@{domain}"))
+}
+
+/// A customer name compared case- and space-insensitively: "Ada  LOVELACE" and "ada lovelace"
+/// both give "adalovelace" (the same rule as the `customers_name_key` index).
+pub fn name_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// The local part of a normalised email address ("ada.lovelace" of "ada.lovelace@x.org").
+pub fn email_local_part(email: &str) -> Option<&str> {
+    email
+        .rsplit_once('@')
+        .map(|(l, _)| l)
+        .filter(|l| !l.is_empty())
+}
+
+/// The last nine digits of a phone number: the national number without its country or trunk
+/// prefix in most plans, so "+44 7700 900123" and "+49 7700 900123" typed for the same
+/// person compare equal. `None` for fewer than nine digits.
+pub fn phone_tail(phone: &str) -> Option<String> {
+    let digits: Vec<char> = phone.chars().filter(|c| c.is_ascii_digit()).collect();
+    (digits.len() >= 9).then(|| digits[digits.len() - 9..].iter().collect())
 }
 
 /// E.164: `+` then 8 to 15 digits, first digit not 0. Spaces, dots, dashes and parentheses are
@@ -161,6 +207,44 @@ mod tests {
                 .unwrap(),
             "ada.lovelace@example.com"
         );
+    }
+
+    #[test]
+    fn emails_are_unicode_normalised() {
+        // "é" composed, and "e" followed by a combining acute accent.
+        let composed = IdentifierKind::Email
+            .normalize("Ren\u{e9}@Example.com")
+            .unwrap();
+        let decomposed = IdentifierKind::Email
+            .normalize("Rene\u{301}@Example.com")
+            .unwrap();
+        assert_eq!(composed, "ren\u{e9}@example.com");
+        assert_eq!(decomposed, composed);
+        // Full-width letters and the full-width at sign fold to ASCII.
+        assert_eq!(
+            IdentifierKind::Email
+                .normalize("\u{ff21}da\u{ff20}example.com")
+                .unwrap(),
+            "ada@example.com"
+        );
+        // Upper-case non-ASCII letters are lowered.
+        assert_eq!(
+            IdentifierKind::Email
+                .normalize("\u{c9}MILE@\u{c9}COLE.FR")
+                .unwrap(),
+            "\u{e9}mile@\u{e9}cole.fr"
+        );
+    }
+
+    #[test]
+    fn name_keys_and_patterns() {
+        assert_eq!(name_key("  Ada   LOVELACE "), "adalovelace");
+        assert_eq!(name_key("ada\tlovelace"), name_key("Ada Lovelace"));
+        assert_eq!(email_local_part("ada.l@example.com"), Some("ada.l"));
+        assert_eq!(email_local_part("nope"), None);
+        assert_eq!(phone_tail("+447700900123").as_deref(), Some("700900123"));
+        assert_eq!(phone_tail("+497700900123"), phone_tail("+447700900123"));
+        assert_eq!(phone_tail("+1234"), None);
     }
 
     #[test]
@@ -252,6 +336,29 @@ mod tests {
             let c = normalize_phone(&format!("00{digits}")).unwrap();
             prop_assert_eq!(&a, &b);
             prop_assert_eq!(&a, &c);
+        }
+
+        #[cfg(feature = "ssr")]
+        #[test]
+        fn emails_meet_whatever_their_case_and_unicode_form(
+            local in "[a-zA-Z\u{e0}-\u{ff}\u{c0}-\u{de}]{1,12}",
+            domain in "[a-zA-Z]{1,10}\\.[a-z]{2,4}",
+        ) {
+            use unicode_normalization::UnicodeNormalization;
+            let raw = format!("{local}@{domain}");
+            let base = normalize_email(&raw).unwrap();
+            let nfd: String = raw.nfd().collect();
+            prop_assert_eq!(normalize_email(&nfd).unwrap(), base.clone());
+            prop_assert_eq!(normalize_email(&raw.to_uppercase()).unwrap(), base.clone());
+            prop_assert_eq!(normalize_email(&format!("  {raw} ")).unwrap(), base.clone());
+            prop_assert_eq!(base.to_lowercase(), base.clone());
+        }
+
+        #[test]
+        fn name_keys_ignore_case_and_spacing(words in proptest::collection::vec("[a-zA-Z]{1,8}", 1..4), gap in " {1,3}") {
+            let plain = words.join(" ");
+            let spaced = format!(" {} ", words.join(&gap)).to_uppercase();
+            prop_assert_eq!(name_key(&plain), name_key(&spaced));
         }
 
         #[test]

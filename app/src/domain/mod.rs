@@ -5,14 +5,17 @@ pub mod consent;
 pub mod conversation;
 pub mod convert;
 pub mod cursor;
+pub mod html_text;
 pub mod identifier;
 pub mod keywords;
 #[cfg(feature = "ssr")]
 pub mod phone;
 pub mod providers;
 pub mod quote;
+pub mod reply_choice;
 pub mod role;
 pub mod sms;
+pub mod sms_fix;
 pub mod text;
 pub mod window;
 

@@ -27,10 +27,13 @@ pub enum Permission {
     ManageUsers,
     /// Manage channel accounts.
     ManageChannels,
+    /// Record a consent change for a customer's identifier (marketing consent; support
+    /// consent also needs [`Permission::ManageConversations`]).
+    ManageConsent,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 8] = [
         Permission::ReadConversations,
         Permission::Reply,
         Permission::ManageConversations,
@@ -38,6 +41,7 @@ impl Permission {
         Permission::UsePlayground,
         Permission::ManageUsers,
         Permission::ManageChannels,
+        Permission::ManageConsent,
     ];
 }
 
@@ -71,9 +75,14 @@ impl Role {
             Role::Admin => true,
             Role::Support => matches!(
                 p,
-                ReadConversations | Reply | ManageConversations | WriteNotes | UsePlayground
+                ReadConversations
+                    | Reply
+                    | ManageConversations
+                    | WriteNotes
+                    | UsePlayground
+                    | ManageConsent
             ),
-            Role::Marketing => matches!(p, ReadConversations | WriteNotes),
+            Role::Marketing => matches!(p, ReadConversations | WriteNotes | ManageConsent),
         }
     }
 }
@@ -102,6 +111,13 @@ mod tests {
         assert!(!Role::Marketing.allows(Permission::ManageConversations));
         assert!(!Role::Marketing.allows(Permission::UsePlayground));
         assert!(Role::Support.allows(Permission::Reply));
+    }
+
+    #[test]
+    fn every_role_records_consent() {
+        for r in Role::ALL {
+            assert!(r.allows(Permission::ManageConsent), "{r:?}");
+        }
     }
 
     #[test]

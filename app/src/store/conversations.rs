@@ -6,7 +6,7 @@ use crate::domain::cursor::ListCursor;
 use crate::domain::{ChannelKind, Direction, IdentifierKind, Status};
 use crate::model::{
     AssigneeFilter, ConversationDetail, ConversationPage, ConversationSummary, CustomerView,
-    IdentifierView, ListFilter, ReplyOption,
+    IdentifierView, ListFilter,
 };
 use sqlx::{AnyConnection, Row};
 
@@ -35,7 +35,7 @@ pub async fn list(
          JOIN customers cu ON cu.id = c.customer_id \
          LEFT JOIN users u ON u.id = c.assignee_id \
          LEFT JOIN conversation_reads r ON r.conversation_id = c.id AND r.user_id = $1 \
-         WHERE c.status = $2 {assignee} \
+         WHERE c.status = $2 {assignee} AND cu.merged_into_id IS NULL \
            AND ($3 = 0 OR (c.channels_mask & $3) <> 0) \
            AND (c.last_activity_at, c.id) < ($4, $5) \
          ORDER BY c.last_activity_at DESC, c.id DESC \
@@ -229,6 +229,9 @@ pub async fn customer_view(db: &Db, customer_id: i64) -> Result<CustomerView> {
         channels_used: ChannelKind::from_mask(
             c.try_get::<Option<i64>, _>("channels_mask")?.unwrap_or(0),
         ),
+        merged_into: super::merge::merged_into(db, customer_id).await?,
+        merges: super::merge::merged_here(db, customer_id).await?,
+        suggestions: super::suggestions::for_customer(db, customer_id).await?,
     })
 }
 
@@ -242,49 +245,10 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
     .await?
     .ok_or(StoreError::NotFound)?;
     let customer = customer_view(db, c.try_get("customer_id")?).await?;
-    let accounts = super::channel_accounts::list(db).await?;
-    let now = super::now_ms();
-    let mut reply_options = Vec::new();
-    let gates = super::sending::gates_for_customer(db, customer.id).await?;
-    for ident in &customer.identifiers {
-        let gate = gates.get(&ident.id).cloned().unwrap_or_default();
-        for ch in ChannelKind::for_identifier(ident.kind) {
-            for a in accounts.iter().filter(|a| a.enabled && a.channel == ch) {
-                let check = gate.check(ch, &ident.label, now);
-                reply_options.push(ReplyOption {
-                    channel: ch,
-                    identifier_id: ident.id,
-                    account_id: a.id,
-                    label: format!("{} · {} (from {})", ch.label(), ident.label, a.name),
-                    unavailable: check.as_ref().err().cloned(),
-                    notice: check.ok().flatten(),
-                });
-            }
-        }
-    }
-    // Default: where the customer last wrote from, through the account they wrote to.
-    let last_in = sqlx::query(
-        "SELECT channel_account_id, identifier_id FROM messages WHERE conversation_id = $1 AND direction = 'in' \
-         ORDER BY created_at DESC, id DESC LIMIT 1",
-    )
-    .bind(conversation_id)
-    .fetch_optional(&db.read)
-    .await?;
-    let last_channel: Option<String> = c.try_get("last_inbound_channel")?;
-    let default_reply = last_in
-        .and_then(|r| {
-            let acc: i64 = r.try_get("channel_account_id").ok()?;
-            let ident: Option<i64> = r.try_get("identifier_id").ok()?;
-            reply_options
-                .iter()
-                .find(|o| o.account_id == acc && Some(o.identifier_id) == ident)
-        })
-        .or_else(|| {
-            let ch = last_channel.as_deref().and_then(ChannelKind::parse)?;
-            reply_options.iter().find(|o| o.channel == ch)
-        })
-        .or(reply_options.first())
-        .map(|o| o.key());
+    let super::reply_options::ReplyOptions {
+        options: reply_options,
+        default: default_reply,
+    } = super::reply_options::for_conversation(db, conversation_id, &customer).await?;
     let status: String = c.try_get("status")?;
     let agents = super::users::list(db)
         .await?
@@ -464,12 +428,24 @@ pub async fn wake_snoozed(db: &Db, now: i64) -> Result<Vec<i64>> {
 }
 
 /// Rebuilds the denormalised summary columns of a conversation from its messages (after
-/// messages were moved between conversations).
+/// messages were moved between conversations), by the rules the columns follow as messages
+/// arrive: automatic messages (auto-replies, bounces, HELP answers) never become the preview
+/// or the last inbound message; an automatic reply we sent does not count at all; an inbound
+/// preview shows what the customer wrote, not the history they quoted.
 pub async fn recompute_summary(conn: &mut AnyConnection, conversation_id: i64) -> Result<()> {
-    let chans = sqlx::query("SELECT DISTINCT channel FROM messages WHERE conversation_id = $1")
+    const COUNTS: &str = "(automatic = 0 OR direction = 'in')";
+    let created_at: i64 = sqlx::query("SELECT created_at FROM conversations WHERE id = $1")
         .bind(conversation_id)
-        .fetch_all(&mut *conn)
-        .await?;
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_get("created_at")?;
+    let chans = sqlx::query(&format!(
+        "SELECT DISTINCT channel FROM messages WHERE conversation_id = $1 AND {COUNTS}"
+    ))
+    .bind(conversation_id)
+    .fetch_all(&mut *conn)
+    .await?;
     let mut mask = 0i64;
     for r in &chans {
         let c: String = r.try_get("channel")?;
@@ -477,28 +453,43 @@ pub async fn recompute_summary(conn: &mut AnyConnection, conversation_id: i64) -
             mask |= c.bit();
         }
     }
+    let latest: Option<i64> = sqlx::query(&format!(
+        "SELECT MAX(created_at) AS at FROM messages WHERE conversation_id = $1 AND {COUNTS}"
+    ))
+    .bind(conversation_id)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("at")?;
     let newest = sqlx::query(
-        "SELECT channel, direction, body_text, created_at FROM messages WHERE conversation_id = $1 \
+        "SELECT channel, direction, body_text FROM messages WHERE conversation_id = $1 AND automatic = 0 \
          ORDER BY created_at DESC, id DESC LIMIT 1",
     )
     .bind(conversation_id)
     .fetch_optional(&mut *conn)
     .await?;
     let newest_in = sqlx::query(
-        "SELECT channel, created_at FROM messages WHERE conversation_id = $1 AND direction = 'in' \
+        "SELECT channel, created_at FROM messages WHERE conversation_id = $1 AND direction = 'in' AND automatic = 0 \
          ORDER BY created_at DESC, id DESC LIMIT 1",
     )
     .bind(conversation_id)
     .fetch_optional(&mut *conn)
     .await?;
-    let (ch, dir, preview, at) = match &newest {
-        Some(r) => (
-            Some(r.try_get::<String, _>("channel")?),
-            Some(r.try_get::<String, _>("direction")?),
-            crate::domain::text::preview(&r.try_get::<String, _>("body_text")?, 140),
-            r.try_get::<i64, _>("created_at")?,
-        ),
-        None => (None, None, String::new(), now_ms()),
+    let (ch, dir, preview) = match &newest {
+        Some(r) => {
+            let dir: String = r.try_get("direction")?;
+            let body: String = r.try_get("body_text")?;
+            let written = if dir == "in" {
+                crate::domain::quote::split_quoted(&body).0
+            } else {
+                body.as_str()
+            };
+            (
+                Some(r.try_get::<String, _>("channel")?),
+                Some(dir.clone()),
+                crate::domain::text::preview(written, 140),
+            )
+        }
+        None => (None, None, String::new()),
     };
     let (in_ch, in_at) = match &newest_in {
         Some(r) => (
@@ -515,7 +506,7 @@ pub async fn recompute_summary(conn: &mut AnyConnection, conversation_id: i64) -
     .bind(ch)
     .bind(dir)
     .bind(preview)
-    .bind(at)
+    .bind(latest.map_or(created_at, |l| l.max(created_at)))
     .bind(in_ch)
     .bind(in_at)
     .bind(conversation_id)

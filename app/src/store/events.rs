@@ -9,6 +9,8 @@ pub const SNOOZE: &str = "snooze";
 pub const NOTE: &str = "note";
 /// A consent change (an SMS keyword, an opt-out reported by a provider); `body` says it.
 pub const CONSENT: &str = "consent";
+/// An agent moved the conversation to another channel ("Move conversation to…").
+pub const CHANNEL_SWITCH: &str = "channel_switch";
 
 /// Appends an event to a conversation's timeline, inside the caller's transaction.
 pub async fn add(
@@ -63,6 +65,21 @@ pub fn summarize(kind: &str, data: &str, actor: Option<&str>) -> String {
         }
         NOTE => format!("Private note by {who}"),
         CONSENT => "Consent changed".to_string(),
+        CHANNEL_SWITCH => {
+            let to = s("to").unwrap_or_else(|| "another channel".into());
+            match s("from") {
+                Some(from) => format!("{who} moved the conversation from {from} to {to}"),
+                None => format!("{who} moved the conversation to {to}"),
+            }
+        }
+        "merge" => {
+            let name = s("merged_name").unwrap_or_else(|| "another customer".into());
+            format!("{who} merged {name} into this customer")
+        }
+        "unmerge" => {
+            let name = s("merged_name").unwrap_or_else(|| "another customer".into());
+            format!("{who} undid the merge of {name}")
+        }
         "reopen" => "Reopened when the snooze ended".to_string(),
         other => format!("{who}: {other}"),
     }
@@ -89,6 +106,22 @@ mod tests {
         assert_eq!(
             summarize(SNOOZE, r#"{"until":0}"#, Some("Sam")),
             "Sam snoozed the conversation until 1970-01-01 00:00 UTC"
+        );
+        assert_eq!(
+            summarize(
+                CHANNEL_SWITCH,
+                r#"{"from":"Email · ann@x.test","to":"SMS · +1 555 0100"}"#,
+                Some("Sam")
+            ),
+            "Sam moved the conversation from Email · ann@x.test to SMS · +1 555 0100"
+        );
+        assert_eq!(
+            summarize("merge", r#"{"merged_name":"Ada L."}"#, Some("Sam")),
+            "Sam merged Ada L. into this customer"
+        );
+        assert_eq!(
+            summarize("unmerge", r#"{"merged_name":"Ada L."}"#, Some("Sam")),
+            "Sam undid the merge of Ada L."
         );
         assert_eq!(
             summarize(STATUS, "not json", None),

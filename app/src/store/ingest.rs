@@ -93,6 +93,36 @@ async fn find_identity(
         .transpose()
 }
 
+/// (customer, identifier, the customer's conversation if it has one) of a known sender, in
+/// one statement that also records the inbound time (`None` for automatic mail). Being a
+/// write, it holds the identifier's row until the message is stored, so a merge that moves
+/// the identifier waits for the message instead of leaving it behind (PostgreSQL).
+async fn touch_identity(
+    conn: &mut AnyConnection,
+    kind: IdentifierKind,
+    value: &str,
+    last_inbound: Option<i64>,
+) -> Result<Option<(i64, i64, Option<i64>)>> {
+    let r = sqlx::query(
+        "UPDATE identifiers SET last_inbound_at = COALESCE($3, last_inbound_at) WHERE kind = $1 AND value = $2 \
+         RETURNING id, customer_id, \
+           (SELECT c.id FROM conversations c WHERE c.customer_id = identifiers.customer_id) AS conversation_id",
+    )
+    .bind(kind.as_str())
+    .bind(value)
+    .bind(last_inbound)
+    .fetch_optional(&mut *conn)
+    .await?;
+    r.map(|r| {
+        Ok((
+            r.try_get("customer_id")?,
+            r.try_get("id")?,
+            r.try_get("conversation_id")?,
+        ))
+    })
+    .transpose()
+}
+
 /// Resolves `kind:value` to (customer, identifier), creating a customer when nobody has it.
 pub async fn resolve_identity(
     conn: &mut AnyConnection,
@@ -161,28 +191,95 @@ pub async fn ingest_batch(
     account: &AccountRow,
     items: &[(Option<i64>, &InboundMessage)],
 ) -> Result<Vec<Result<Ingested>>> {
+    let prepared: Vec<std::result::Result<Prepared, String>> =
+        items.iter().map(|(_, m)| prepare(account, m)).collect();
+    // The usual case: every message is new and stores cleanly, so the batch needs no
+    // savepoints. Anything else (a duplicate, an error) starts over with one savepoint each.
+    if let Some(done) = ingest_optimistic(db, account, items, &prepared).await? {
+        return Ok(done);
+    }
     use sqlx::Acquire;
     let mut tx = db.write.begin().await?;
     let mut out = Vec::with_capacity(items.len());
-    for &(raw_id, msg) in items {
-        let prepared = match prepare(account, msg) {
+    let mut processed = Vec::new();
+    for (&(raw_id, msg), p) in items.iter().zip(&prepared) {
+        let p = match p {
             Ok(p) => p,
             Err(e) => {
-                out.push(Err(e));
+                out.push(Err(StoreError::Invalid(e.clone())));
                 continue;
             }
         };
         let mut sp = tx.begin().await?;
-        let one = store_one(&mut sp, account, raw_id, msg, &prepared).await;
+        let one = store_one(&mut sp, account, raw_id, msg, p).await;
         match &one {
-            Ok(r) if !r.duplicate => sp.commit().await?,
+            Ok(r) if !r.duplicate => {
+                sp.commit().await?;
+                processed.extend(raw_id);
+            }
             // A duplicate may have created nothing, or a customer it must not keep.
             _ => sp.rollback().await?,
         }
         out.push(one);
     }
+    mark_processed(&mut tx, &processed).await?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// All messages in one transaction without savepoints; `None` (and nothing stored) as soon as
+/// one is a duplicate or fails.
+async fn ingest_optimistic(
+    db: &Db,
+    account: &AccountRow,
+    items: &[(Option<i64>, &InboundMessage)],
+    prepared: &[std::result::Result<Prepared, String>],
+) -> Result<Option<Vec<Result<Ingested>>>> {
+    let mut tx = db.write.begin().await?;
+    let mut out = Vec::with_capacity(items.len());
+    let mut processed = Vec::new();
+    for (&(raw_id, msg), p) in items.iter().zip(prepared) {
+        let p = match p {
+            Ok(p) => p,
+            Err(e) => {
+                out.push(Err(StoreError::Invalid(e.clone())));
+                continue;
+            }
+        };
+        match store_one(&mut tx, account, raw_id, msg, p).await {
+            Ok(r) if !r.duplicate => {
+                processed.extend(raw_id);
+                out.push(Ok(r));
+            }
+            _ => {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+        }
+    }
+    mark_processed(&mut tx, &processed).await?;
+    tx.commit().await?;
+    Ok(Some(out))
+}
+
+/// The raw payloads whose message was stored are processed, in the same transaction.
+async fn mark_processed(conn: &mut AnyConnection, raw_ids: &[i64]) -> Result<()> {
+    if raw_ids.is_empty() {
+        return Ok(());
+    }
+    let list = (0..raw_ids.len())
+        .map(|i| format!("${}", i + 2))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE raw_inbound SET state = 'processed', error = NULL, processed_at = $1, attempts = attempts + 1 WHERE id IN ({list})"
+    );
+    let mut q = sqlx::query(&sql).bind(super::now_ms());
+    for id in raw_ids {
+        q = q.bind(*id);
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// What a message's sender and text become once checked and normalised.
@@ -193,23 +290,22 @@ struct Prepared {
     body: String,
 }
 
-fn prepare(account: &AccountRow, msg: &InboundMessage) -> Result<Prepared> {
+/// Checks and normalises; the error is in words.
+fn prepare(account: &AccountRow, msg: &InboundMessage) -> std::result::Result<Prepared, String> {
     if msg.identifier_kind != account.channel.identifier_kind() {
-        return Err(StoreError::Invalid(format!(
+        return Err(format!(
             "a {} account cannot receive from a {} identifier",
             account.channel.label(),
             msg.identifier_kind.as_str()
-        )));
+        ));
     }
     if msg.provider_message_id.is_empty() || msg.provider_message_id.len() > 512 {
-        return Err(StoreError::Invalid(
-            "the provider message id is missing or too long".into(),
-        ));
+        return Err("the provider message id is missing or too long".into());
     }
     let value = msg
         .identifier_kind
         .normalize(&msg.identifier)
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        .map_err(|e| e.to_string())?;
     let label: String = msg
         .identifier
         .trim()
@@ -253,8 +349,22 @@ async fn store_one(
         body,
     } = p;
     let at = msg.received_at;
-    let (customer_id, identifier_id) = match find_identity(tx, msg.identifier_kind, value).await? {
-        Some(found) => found,
+    let last_inbound = (!msg.automatic).then_some(at);
+    let known = touch_identity(tx, msg.identifier_kind, value, last_inbound).await?;
+    let is_new = known.is_none();
+    let (customer_id, identifier_id, conversation) = match known {
+        Some((customer, identifier, conversation)) => {
+            let found = (customer, identifier);
+            // A known sender answering another customer's conversation may be that customer
+            // too: suggest a merge (never made by itself).
+            if msg.thread.token_conversation.is_some() || !msg.thread.refs.is_empty() {
+                if let Some(other) = threaded_customer(tx, msg).await? {
+                    super::suggestions::record_threaded_reply(tx, found.0, other, label, at)
+                        .await?;
+                }
+            }
+            (customer, identifier, conversation)
+        }
         None => match threaded_customer(tx, msg).await? {
             Some(customer_id) => {
                 let id = add_suggested_identifier(
@@ -266,12 +376,19 @@ async fn store_one(
                     at,
                 )
                 .await?;
-                (customer_id, id)
+                (customer_id, id, None)
             }
-            None => resolve_identity(tx, msg.identifier_kind, value, label, name, at).await?,
+            None => {
+                let (c, i) =
+                    resolve_identity(tx, msg.identifier_kind, value, label, name, at).await?;
+                (c, i, None)
+            }
         },
     };
-    let conversation_id = conversations::ensure_for_customer(tx, customer_id, at).await?;
+    let conversation_id = match conversation {
+        Some(c) => c,
+        None => conversations::ensure_for_customer(tx, customer_id, at).await?,
+    };
     let meta = msg
         .meta
         .as_ref()
@@ -317,16 +434,6 @@ async fn store_one(
         });
     };
     let message_id: i64 = row.try_get("id")?;
-    if let Some(rid) = raw_id {
-        // The raw payload is processed exactly when its message is stored.
-        sqlx::query(
-            "UPDATE raw_inbound SET state = 'processed', error = NULL, processed_at = $1, attempts = attempts + 1 WHERE id = $2",
-        )
-        .bind(super::now_ms())
-        .bind(rid)
-        .execute(&mut *tx)
-        .await?;
-    }
     for a in &msg.attachments {
         sqlx::query(
             "INSERT INTO attachments (message_id, filename, content_type, size_bytes, content_id, data, created_at) \
@@ -356,11 +463,14 @@ async fn store_one(
             at,
         )
         .await?;
-        sqlx::query("UPDATE identifiers SET last_inbound_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(identifier_id)
-            .execute(&mut *tx)
-            .await?;
+        if is_new {
+            // A known identifier got its time in `touch_identity`.
+            sqlx::query("UPDATE identifiers SET last_inbound_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(identifier_id)
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     Ok(Ingested {
         conversation_id,

@@ -1,7 +1,7 @@
 //! Messages: outbound replies (with their outbox entry) and delivery state changes.
 
 use super::{conversations, now_ms, Db, Result, StoreError};
-use crate::domain::{ChannelKind, DeliveryState, Direction, IdentifierKind};
+use crate::domain::{convert, ChannelKind, DeliveryState, Direction, IdentifierKind};
 use sqlx::Row;
 
 /// Longest reply body accepted from the composer (per-channel limits come on top).
@@ -34,6 +34,7 @@ pub const MAX_OUTBOUND_FILES: usize = 10;
 pub const MAX_OUTBOUND_BYTES: usize = 20 * 1024 * 1024;
 
 /// [`queue_reply`] with files attached (stored with the message, in the same transaction).
+/// Only email carries files; see [`queue_reply_with_links`] for the other channels.
 pub async fn queue_reply_with_files(
     db: &Db,
     conversation_id: i64,
@@ -42,6 +43,35 @@ pub async fn queue_reply_with_files(
     author: i64,
     body: &str,
     files: &[super::ingest::NewAttachment],
+) -> Result<i64> {
+    queue_reply_with_links(
+        db,
+        conversation_id,
+        account_id,
+        identifier_id,
+        author,
+        body,
+        files,
+        None,
+    )
+    .await
+}
+
+/// Writes an outbound message and its outbox entry in one transaction. The identifier must
+/// belong to the conversation's customer and fit the account's channel. The text is converted
+/// for the channel (`convert::for_channel`: what the composer previewed). On a channel that
+/// cannot carry files, each file becomes a line "File: <name> <link>" with one of `links`'
+/// tokens (the files are still stored with the message, and the links expire).
+#[allow(clippy::too_many_arguments)]
+pub async fn queue_reply_with_links(
+    db: &Db,
+    conversation_id: i64,
+    account_id: i64,
+    identifier_id: i64,
+    author: i64,
+    body: &str,
+    files: &[super::ingest::NewAttachment],
+    links: Option<&super::file_links::FileLinks>,
 ) -> Result<i64> {
     if files.len() > MAX_OUTBOUND_FILES {
         return Err(StoreError::Invalid(format!(
@@ -53,10 +83,6 @@ pub async fn queue_reply_with_files(
             "attachments may total at most {} MB",
             MAX_OUTBOUND_BYTES / (1024 * 1024)
         )));
-    }
-    let body = body.trim();
-    if body.is_empty() {
-        return Err(StoreError::Invalid("the message is empty".into()));
     }
     if body.chars().count() > MAX_BODY_CHARS {
         return Err(StoreError::Invalid(format!(
@@ -88,18 +114,38 @@ pub async fn queue_reply_with_files(
             channel.label()
         )));
     }
-    if !files.is_empty() && channel != ChannelKind::Email {
-        return Err(StoreError::Invalid(format!(
-            "files can be sent by email; {} replies carry text only",
-            channel.label()
-        )));
-    }
+    let as_links = !files.is_empty() && !convert::carries_files(channel);
+    let links = match links {
+        Some(l) if as_links && l.tokens.len() >= files.len() => Some(l),
+        _ if as_links => {
+            return Err(StoreError::Invalid(format!(
+                "files can be sent by email; {} replies carry text only",
+                channel.label()
+            )))
+        }
+        _ => None,
+    };
     if r.try_get::<i64, _>("enabled")? == 0 {
         return Err(StoreError::Invalid(
             "that channel account is disabled".into(),
         ));
     }
-    crate::domain::window::check_text_limit(channel, body).map_err(StoreError::Invalid)?;
+    let mut text = convert::for_channel(channel, body).text;
+    if let Some(l) = links {
+        let lines: Vec<String> = files
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| Some(convert::file_link_line(&f.filename, &l.url(i)?)))
+            .collect();
+        if !text.is_empty() {
+            text.push_str("\n\n");
+        }
+        text.push_str(&lines.join("\n"));
+    }
+    if text.trim().is_empty() {
+        return Err(StoreError::Invalid("the message is empty".into()));
+    }
+    crate::domain::window::check_text_limit(channel, &text).map_err(StoreError::Invalid)?;
     let now = now_ms();
     // Consent and the reply window, as the composer showed them (the outbox asks again).
     let label: String = r.try_get("label")?;
@@ -118,15 +164,15 @@ pub async fn queue_reply_with_files(
     .bind(account_id)
     .bind(identifier_id)
     .bind(author)
-    .bind(body)
+    .bind(&text)
     .bind(now)
     .fetch_one(&mut *tx)
     .await?
     .try_get("id")?;
-    for f in files {
-        sqlx::query(
+    for (i, f) in files.iter().enumerate() {
+        let aid: i64 = sqlx::query(
             "INSERT INTO attachments (message_id, filename, content_type, size_bytes, content_id, data, created_at) \
-             VALUES ($1, $2, $3, $4, NULL, $5, $6)",
+             VALUES ($1, $2, $3, $4, NULL, $5, $6) RETURNING id",
         )
         .bind(id)
         .bind(&f.filename)
@@ -134,16 +180,27 @@ pub async fn queue_reply_with_files(
         .bind(f.data.len() as i64)
         .bind(f.data.clone())
         .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("id")?;
+        if let Some(t) = links.and_then(|l| l.tokens.get(i)) {
+            super::file_links::create(&mut tx, &t.sha256, aid, id, now).await?;
+        }
     }
     sqlx::query("INSERT INTO outbox (message_id, attempts, next_attempt_at, created_at) VALUES ($1, 0, $2, $2)")
         .bind(id)
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    conversations::touch_for_message(&mut tx, conversation_id, channel, Direction::Out, body, now)
-        .await?;
+    conversations::touch_for_message(
+        &mut tx,
+        conversation_id,
+        channel,
+        Direction::Out,
+        &text,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -143,21 +143,27 @@ pub async fn load(db: &Db, message_id: i64) -> Result<Outbound> {
     } else {
         ReplyContext::default()
     };
-    let files = sqlx::query(
-        "SELECT filename, content_type, data FROM attachments WHERE message_id = $1 ORDER BY id",
-    )
-    .bind(message_id)
-    .fetch_all(&db.read)
-    .await?
-    .iter()
-    .map(|f| {
-        Ok(OutboundFile {
-            filename: f.try_get("filename")?,
-            content_type: f.try_get("content_type")?,
-            data: f.try_get("data")?,
+    // Channels that cannot carry files got them as links in the text when the reply was
+    // queued (`file_links`); the files stay with the message but are not sent.
+    let files = if crate::domain::convert::carries_files(channel) {
+        sqlx::query(
+            "SELECT filename, content_type, data FROM attachments WHERE message_id = $1 ORDER BY id",
+        )
+        .bind(message_id)
+        .fetch_all(&db.read)
+        .await?
+        .iter()
+        .map(|f| {
+            Ok(OutboundFile {
+                filename: f.try_get("filename")?,
+                content_type: f.try_get("content_type")?,
+                data: f.try_get("data")?,
+            })
         })
-    })
-    .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?
+    } else {
+        Vec::new()
+    };
     Ok(Outbound {
         message_id,
         conversation_id,

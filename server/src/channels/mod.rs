@@ -156,7 +156,7 @@ impl Registry {
         r.add(
             email::PROVIDER,
             Arc::new(email::receiver::EmailReceiver::new(secret_key)),
-            Arc::new(email::smtp::EmailSender::new(secret_key)),
+            Arc::new(email::smtp::EmailSender::new(secret_key).with_public_url(&config.public_url)),
         );
         r.add(
             app::store::channel_accounts::PLAYGROUND,

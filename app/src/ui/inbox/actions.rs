@@ -1,8 +1,12 @@
-use crate::api::conversation::{Assign, SetStatus};
-use crate::domain::Status;
+//! The conversation's controls: status, snooze, assignment, and moving it to another channel.
+
+use super::composer::Draft;
+use crate::api::conversation::{Assign, MoveConversation, SetStatus};
+use crate::domain::{reply_choice, Status};
 use crate::model::ConversationDetail;
 use crate::ui::err_text;
 use leptos::prelude::*;
+use std::sync::Arc;
 
 /// Status, snooze and assignment controls.
 #[component]
@@ -63,4 +67,111 @@ pub fn ConversationActions(
             }}
         </div>
     }
+}
+
+/// "Move conversation to…": choose where replies go from now on, with an optional handoff
+/// message on the old channel (the standard words, or the agent's). Works without JavaScript:
+/// a blank handoff text means the standard words for the chosen channel.
+#[component]
+pub fn MoveDialog(
+    detail: ConversationDetail,
+    action: ServerAction<MoveConversation>,
+    draft: Draft,
+) -> impl IntoView {
+    let id = detail.id;
+    let current = detail
+        .default_reply
+        .as_deref()
+        .and_then(|k| detail.reply_options.iter().find(|o| o.key() == k))
+        .cloned();
+    let current_key = current.as_ref().map(|o| o.key());
+    // (key, label, standard handoff text) of every option the conversation can move to.
+    let targets: Arc<Vec<(String, String, String)>> = Arc::new(
+        detail
+            .reply_options
+            .iter()
+            .filter(|o| o.unavailable.is_none() && Some(o.key()) != current_key)
+            .map(|o| {
+                (
+                    o.key(),
+                    o.label.clone(),
+                    reply_choice::handoff_text(o.channel, &o.identifier_label),
+                )
+            })
+            .collect(),
+    );
+    if targets.is_empty() {
+        return view! {
+            <details class="move-conversation">
+                <summary>"Move conversation to…"</summary>
+                <p class="hint">"There is no other channel this customer can be reached on now."</p>
+            </details>
+        }
+        .into_any();
+    }
+    // Reads only the draft (owned by the conversation view) and plain data.
+    let standard = {
+        let targets = targets.clone();
+        move || {
+            let key = draft.move_to.get();
+            targets
+                .iter()
+                .find(|t| Some(&t.0) == key.as_ref())
+                .or(targets.first())
+                .map(|t| t.2.clone())
+                .unwrap_or_default()
+        }
+    };
+    let placeholder = standard.clone();
+    let handoff = match &current {
+        Some(c) if c.unavailable.is_none() => view! {
+            <label class="check">
+                <input type="checkbox" name="handoff" value="1" checked/>
+                {format!(" Tell the customer on {}", c.label)}
+            </label>
+            <label for="handoff-text">"Handoff message"</label>
+            <textarea
+                id="handoff-text"
+                name="handoff_text"
+                rows="2"
+                placeholder=placeholder
+                prop:value=move || draft.handoff.get().unwrap_or_else(&standard)
+                on:input=move |ev| draft.handoff.set(Some(event_target_value(&ev)))
+            ></textarea>
+            <p class="hint">"Left empty, the standard message for the new channel is sent."</p>
+        }
+        .into_any(),
+        Some(c) => view! {
+            <p class="hint">{format!("No handoff message: {} cannot be used now.", c.label)}</p>
+        }
+        .into_any(),
+        None => ().into_any(),
+    };
+    view! {
+        <details class="move-conversation">
+            <summary>"Move conversation to…"</summary>
+            <ActionForm action attr:class="move-form">
+                <input type="hidden" name="id" value=id/>
+                <div class="row">
+                    <label for="move-to">"Move to"</label>
+                    <select id="move-to" name="to" on:change=move |ev| draft.move_to.set(Some(event_target_value(&ev)))>
+                        {targets
+                            .iter()
+                            .map(|(k, l, _)| {
+                                let selected = draft.move_to.get_untracked().as_deref() == Some(k.as_str());
+                                view! { <option value=k.clone() selected=selected>{l.clone()}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                </div>
+                <p class="hint">"Replies go there by default until the customer writes on another channel."</p>
+                {handoff}
+                <div class="row end">
+                    {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })}
+                    <button type="submit" disabled=move || action.pending().get()>"Move conversation"</button>
+                </div>
+            </ActionForm>
+        </details>
+    }
+    .into_any()
 }

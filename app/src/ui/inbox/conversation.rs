@@ -1,9 +1,10 @@
-use super::actions::ConversationActions;
+use super::actions::{ConversationActions, MoveDialog};
 use super::composer::{Composer, Draft, NoteForm};
 use super::customer::CustomerPanel;
 use super::timeline::Timeline;
 use crate::api::conversation::{
-    get_conversation, mark_read, AddNote, Assign, ConfirmIdentifier, SendReply, SetStatus,
+    get_conversation, mark_read, AddNote, Assign, ConfirmIdentifier, MoveConversation, SendReply,
+    SetStatus,
 };
 use crate::domain::Permission;
 use crate::ui::live::Live;
@@ -25,7 +26,26 @@ pub fn ConversationView(id: i64) -> impl IntoView {
     let note = ServerAction::<AddNote>::new();
     let reply = ServerAction::<SendReply>::new();
     let confirm = ServerAction::<ConfirmIdentifier>::new();
+    let move_to = ServerAction::<MoveConversation>::new();
     let draft = Draft::new();
+
+    // Drafts are cleared here, once per result, not in the forms: those are redrawn on every
+    // re-fetch, and an effect there would see the old result again and clear a new draft.
+    Effect::new(move |_| {
+        if let Some(Ok(())) = reply.value().get() {
+            draft.reply_sent();
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = note.value().get() {
+            draft.note.set(String::new());
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = move_to.value().get() {
+            draft.moved();
+        }
+    });
 
     // Re-fetch when this conversation changes here or anywhere else.
     let remote = RwSignal::new(0usize);
@@ -42,6 +62,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
             + note.version().get()
             + reply.version().get()
             + confirm.version().get()
+            + move_to.version().get()
             + remote.get()
     });
     let detail = Resource::new(move || (id, version.get()), |(id, _)| get_conversation(id));
@@ -75,6 +96,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
                             {can_manage.then(|| view! { <ConversationActions detail=d.clone() set_status assign/> })}
                         </header>
                         <div class="composers">
+                            {can_reply.then(|| view! { <MoveDialog detail=d.clone() action=move_to draft/> })}
                             {can_reply.then(|| view! { <Composer detail=d.clone() action=reply draft/> })}
                             {can_note.then(|| view! { <NoteForm id=d.id action=note draft/> })}
                         </div>

@@ -2,6 +2,7 @@
 
 mod actions;
 mod composer;
+pub mod consent;
 mod conversation;
 mod customer;
 mod list;

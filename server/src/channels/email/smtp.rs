@@ -1,7 +1,8 @@
 //! Sending replies by SMTP with lettre: multipart/alternative (text and HTML), our own
-//! Message-ID, In-Reply-To/References from the customer's last email, and a signed reply
-//! address. Temporary failures (4xx, network) are retried by the outbox; permanent ones (5xx)
-//! fail the message with the server's words.
+//! Message-ID, In-Reply-To/References from the customer's last email, a signed reply
+//! address, and a signed unsubscribe link (`List-Unsubscribe`, RFC 8058 one-click).
+//! Temporary failures (4xx, network) are retried by the outbox; permanent ones (5xx) fail the
+//! message with the server's words.
 
 use super::settings::{EmailAccount, Endpoint};
 use crate::channels::{SendError, Sender, Sent};
@@ -12,7 +13,7 @@ use app::store::channel_accounts::AccountRow;
 use app::store::outbox::Outbound;
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -25,13 +26,63 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct EmailSender {
     key: Vec<u8>,
+    /// Where unsubscribe links point (`CONVERGENCE_PUBLIC_URL`); None: no link.
+    public_url: Option<String>,
 }
 
 impl EmailSender {
     pub fn new(secret_key: &str) -> EmailSender {
         EmailSender {
             key: secret_key.as_bytes().to_vec(),
+            public_url: None,
         }
+    }
+
+    /// Adds `List-Unsubscribe` links under `public_url` to every message.
+    pub fn with_public_url(mut self, public_url: &str) -> EmailSender {
+        self.public_url = Some(public_url.trim_end_matches('/').to_string())
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"));
+        self
+    }
+}
+
+/// `List-Unsubscribe: <https://…/unsubscribe/{token}>` (RFC 2369).
+#[derive(Clone, Debug)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_string()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(
+            Self::name(),
+            format!("<{}>", header_safe(&self.0).replace(' ', "")),
+        )
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): mail programs may
+/// unsubscribe with one POST to the link, without opening a page.
+#[derive(Clone, Debug)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_string())
     }
 }
 
@@ -108,8 +159,14 @@ pub fn reply_subject(ours: Option<&str>, theirs: Option<&str>, from_name: &str) 
     }
 }
 
-/// Builds the MIME message for `msg`; `Err` is permanent (bad address, bad settings).
-pub fn build(acc: &EmailAccount, key: &[u8], msg: &Outbound) -> Result<(Message, String), String> {
+/// Builds the MIME message for `msg`; `Err` is permanent (bad address, bad settings). With
+/// `public_url`, it carries the recipient's signed unsubscribe link.
+pub fn build(
+    acc: &EmailAccount,
+    key: &[u8],
+    public_url: Option<&str>,
+    msg: &Outbound,
+) -> Result<(Message, String), String> {
     let from_addr = acc
         .address
         .parse()
@@ -140,6 +197,15 @@ pub fn build(acc: &EmailAccount, key: &[u8], msg: &Outbound) -> Result<(Message,
         ))
         .message_id(Some(format!("<{id}>")))
         .date_now();
+    if let Some(url) = public_url {
+        b = b
+            .header(ListUnsubscribe(crate::unsubscribe::link(
+                url,
+                key,
+                msg.identifier_id,
+            )))
+            .header(ListUnsubscribePost);
+    }
     if let Some(parent) = &msg.reply.in_reply_to {
         b = b.in_reply_to(format!("<{}>", header_safe(parent)));
     }
@@ -186,7 +252,8 @@ impl Sender for EmailSender {
         if msg.body_text.trim().is_empty() {
             return Err(SendError::Permanent("empty message".into()));
         }
-        let (m, id) = build(&acc, &self.key, msg).map_err(SendError::Permanent)?;
+        let (m, id) = build(&acc, &self.key, self.public_url.as_deref(), msg)
+            .map_err(SendError::Permanent)?;
         let t = transport(&acc.smtp).map_err(SendError::Permanent)?;
         match t.send(m).await {
             Ok(_) => Ok(Sent {
@@ -255,7 +322,7 @@ mod tests {
 
     #[test]
     fn reply_threads_and_keeps_headers_clean() {
-        let (m, id) = build(&account(), b"k", &outbound()).unwrap();
+        let (m, id) = build(&account(), b"k", None, &outbound()).unwrap();
         let raw = String::from_utf8(m.formatted()).unwrap();
         let head = raw.split("\r\n\r\n").next().unwrap();
         assert!(head.contains(&format!("Message-ID: <{id}>")), "{head}");
@@ -284,13 +351,45 @@ mod tests {
             content_type: "application/pdf".into(),
             data: b"%PDF-1.4".to_vec(),
         });
-        let (m, _) = build(&account(), b"k", &o).unwrap();
+        let (m, _) = build(&account(), b"k", None, &o).unwrap();
         let raw = String::from_utf8(m.formatted()).unwrap();
         assert!(raw.contains("multipart/mixed"));
         assert!(
             raw.contains("Content-Disposition: attachment; filename=\"label .pdf\""),
             "{raw}"
         );
+    }
+
+    #[test]
+    fn unsubscribe_link_is_signed_and_one_click() {
+        let (m, _) = build(
+            &account(),
+            b"k",
+            Some("https://inbox.example.com"),
+            &outbound(),
+        )
+        .unwrap();
+        let raw = String::from_utf8(m.formatted()).unwrap();
+        let head = raw.split("\r\n\r\n").next().unwrap();
+        let want = format!(
+            "List-Unsubscribe: <{}>",
+            crate::unsubscribe::link("https://inbox.example.com", b"k", 1)
+        );
+        assert!(head.contains(&want), "{head}");
+        assert!(
+            head.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+            "{head}"
+        );
+        let token = want.rsplit('/').next().unwrap().trim_end_matches('>');
+        assert_eq!(
+            crate::unsubscribe::verify(b"k", token),
+            Ok((1, app::domain::consent::Purpose::Marketing))
+        );
+        // Without a public URL there is no link to give.
+        let (m, _) = build(&account(), b"k", None, &outbound()).unwrap();
+        assert!(!String::from_utf8(m.formatted())
+            .unwrap()
+            .contains("List-Unsubscribe"));
     }
 
     #[test]
@@ -312,6 +411,6 @@ mod tests {
     fn bad_customer_address_is_permanent() {
         let mut o = outbound();
         o.to = "not an address".into();
-        assert!(build(&account(), b"k", &o).is_err());
+        assert!(build(&account(), b"k", None, &o).is_err());
     }
 }

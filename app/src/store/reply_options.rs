@@ -1,0 +1,307 @@
+//! The channels a reply can go out on: every channel and identifier of the customer, each
+//! available one ready, each unavailable one with its reason in words, and the default choice.
+//! Also "Move conversation to…", which changes that default.
+
+use super::channel_accounts::AccountRow;
+use super::{events, messages, now_ms, Db, Result, StoreError};
+use crate::domain::reply_choice::{self, Candidate, Facts, LastInbound, Moved};
+use crate::domain::ChannelKind;
+use crate::model::{CustomerView, ReplyOption};
+use sqlx::Row;
+
+/// The reply options of one conversation and the key of the default one.
+#[derive(Clone, Debug, Default)]
+pub struct ReplyOptions {
+    /// Available options first, then unavailable ones; channels in their usual order.
+    pub options: Vec<ReplyOption>,
+    pub default: Option<String>,
+}
+
+impl ReplyOptions {
+    /// The option with form value `key`.
+    pub fn find(&self, key: &str) -> Option<&ReplyOption> {
+        self.options.iter().find(|o| o.key() == key)
+    }
+
+    /// The default option.
+    pub fn current(&self) -> Option<&ReplyOption> {
+        self.default.as_deref().and_then(|k| self.find(k))
+    }
+}
+
+/// Lists the reply options of `conversation_id` (whose customer is `customer`).
+pub async fn for_conversation(
+    db: &Db,
+    conversation_id: i64,
+    customer: &CustomerView,
+) -> Result<ReplyOptions> {
+    let accounts = super::channel_accounts::list(db).await?;
+    let gates = super::sending::gates_for_customer(db, customer.id).await?;
+    let mut options = build(customer, &accounts, &gates, now_ms());
+    let facts = facts(db, conversation_id, customer).await?;
+    if let Some(m) = facts.move_holds() {
+        for o in options.iter_mut() {
+            o.moved_here = o.account_id == m.account_id && o.identifier_id == m.identifier_id;
+        }
+    }
+    let candidates: Vec<Candidate> = options
+        .iter()
+        .map(|o| Candidate {
+            channel: o.channel,
+            account_id: o.account_id,
+            identifier_id: o.identifier_id,
+            available: o.unavailable.is_none(),
+        })
+        .collect();
+    let default = reply_choice::default_choice(&candidates, &facts).map(|i| options[i].key());
+    Ok(ReplyOptions { options, default })
+}
+
+/// Every (channel, identifier, account) the customer could be reached by, with its state.
+fn build(
+    customer: &CustomerView,
+    accounts: &[AccountRow],
+    gates: &std::collections::HashMap<i64, super::sending::Gate>,
+    now: i64,
+) -> Vec<ReplyOption> {
+    let mut options = Vec::new();
+    for ch in ChannelKind::ALL {
+        let accs: Vec<&AccountRow> = accounts.iter().filter(|a| a.channel == ch).collect();
+        let idents: Vec<_> = customer
+            .identifiers
+            .iter()
+            .filter(|i| i.kind == ch.identifier_kind())
+            .collect();
+        if idents.is_empty() {
+            // A channel the business uses but this customer has no identifier for.
+            if let Some(a) = accs.iter().find(|a| a.enabled) {
+                options.push(ReplyOption {
+                    channel: ch,
+                    identifier_id: 0,
+                    account_id: a.id,
+                    label: format!("{} · none", ch.label()),
+                    unavailable: Some(reply_choice::missing_identifier(ch)),
+                    notice: None,
+                    identifier_label: String::new(),
+                    moved_here: false,
+                });
+            }
+            continue;
+        }
+        for ident in idents {
+            let gate = gates.get(&ident.id).cloned().unwrap_or_default();
+            for a in &accs {
+                let check = match reply_choice::account_problem(
+                    ch,
+                    &a.name,
+                    a.enabled,
+                    &a.state,
+                    a.state_detail.as_deref(),
+                ) {
+                    Some(problem) => Err(problem),
+                    None => gate.check(ch, &ident.label, now),
+                };
+                options.push(ReplyOption {
+                    channel: ch,
+                    identifier_id: ident.id,
+                    account_id: a.id,
+                    label: format!("{} · {} (from {})", ch.label(), ident.label, a.name),
+                    unavailable: check.as_ref().err().cloned(),
+                    notice: check.ok().flatten(),
+                    identifier_label: ident.label.clone(),
+                    moved_here: false,
+                });
+            }
+        }
+    }
+    // Ready options first, so the list opens with what can be used.
+    options.sort_by_key(|o| o.unavailable.is_some());
+    options
+}
+
+/// The move, the preference and the customer's last message, for the default choice.
+async fn facts(db: &Db, conversation_id: i64, customer: &CustomerView) -> Result<Facts> {
+    let c = sqlx::query(
+        "SELECT moved_account_id, moved_identifier_id, moved_at, a.channel AS moved_channel \
+         FROM conversations c LEFT JOIN channel_accounts a ON a.id = c.moved_account_id WHERE c.id = $1",
+    )
+    .bind(conversation_id)
+    .fetch_optional(&db.read)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let moved = match (
+        c.try_get::<Option<i64>, _>("moved_account_id")?,
+        c.try_get::<Option<i64>, _>("moved_identifier_id")?,
+        c.try_get::<Option<i64>, _>("moved_at")?,
+        c.try_get::<Option<String>, _>("moved_channel")?
+            .as_deref()
+            .and_then(ChannelKind::parse),
+    ) {
+        (Some(account_id), Some(identifier_id), Some(at), Some(channel)) => Some(Moved {
+            channel,
+            account_id,
+            identifier_id,
+            at,
+        }),
+        _ => None,
+    };
+    let last = sqlx::query(
+        "SELECT channel, channel_account_id, identifier_id, created_at FROM messages \
+         WHERE conversation_id = $1 AND direction = 'in' AND automatic = 0 \
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(conversation_id)
+    .fetch_optional(&db.read)
+    .await?;
+    let last_inbound = match last {
+        Some(r) => {
+            let ch: String = r.try_get("channel")?;
+            ChannelKind::parse(&ch)
+                .map(|channel| -> Result<LastInbound> {
+                    Ok(LastInbound {
+                        channel,
+                        account_id: r.try_get("channel_account_id")?,
+                        identifier_id: r.try_get("identifier_id")?,
+                        at: r.try_get("created_at")?,
+                    })
+                })
+                .transpose()?
+        }
+        None => None,
+    };
+    Ok(Facts {
+        moved,
+        preferred: customer.preferred_channel,
+        last_inbound,
+    })
+}
+
+/// The handoff message sent on the old channel when a conversation moves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Handoff {
+    /// None is sent.
+    Skip,
+    /// The standard text ("We'll continue this conversation by SMS at …").
+    Standard,
+    /// The agent's own words.
+    Text(String),
+}
+
+/// What a move did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MoveDone {
+    /// The queued handoff message on the old channel, if one was sent.
+    pub handoff_message_id: Option<i64>,
+    /// The `channel_switch` event; none when the conversation was already moved there.
+    pub event_id: Option<i64>,
+}
+
+/// "Move conversation to…": `to` (a reply option key) becomes the default reply option until
+/// the customer writes on another channel; the handoff message, if any, goes out on the old
+/// channel through the normal queue (consent, windows and limits apply); a `channel_switch`
+/// event records the move on the timeline. Moving where the conversation already was moved
+/// changes nothing; moving to the current default pins it there without a handoff.
+pub async fn move_conversation(
+    db: &Db,
+    conversation_id: i64,
+    to: &str,
+    handoff: Handoff,
+    actor: i64,
+) -> Result<MoveDone> {
+    let customer_id: i64 = sqlx::query("SELECT customer_id FROM conversations WHERE id = $1")
+        .bind(conversation_id)
+        .fetch_optional(&db.read)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_get("customer_id")?;
+    let customer = super::conversations::customer_view(db, customer_id).await?;
+    let opts = for_conversation(db, conversation_id, &customer).await?;
+    let target = opts.find(to).cloned().ok_or_else(|| {
+        StoreError::Invalid("choose a channel this customer can be reached on".into())
+    })?;
+    if let Some(why) = &target.unavailable {
+        return Err(StoreError::Invalid(format!(
+            "{} cannot be used: {why}",
+            target.label
+        )));
+    }
+    if target.moved_here {
+        // Already moved there: a form sent twice changes nothing.
+        return Ok(MoveDone {
+            handoff_message_id: None,
+            event_id: None,
+        });
+    }
+    // Moving to where replies go already pins it there; nothing to hand off.
+    let old = opts.current().cloned().filter(|o| o.key() != target.key());
+    let handoff = if old.is_none() && opts.current().is_some() {
+        Handoff::Skip
+    } else {
+        handoff
+    };
+    let text = match handoff {
+        Handoff::Skip => None,
+        Handoff::Standard => Some(reply_choice::handoff_text(
+            target.channel,
+            &target.identifier_label,
+        )),
+        Handoff::Text(t) if t.trim().is_empty() => Some(reply_choice::handoff_text(
+            target.channel,
+            &target.identifier_label,
+        )),
+        Handoff::Text(t) => Some(t),
+    };
+    let handoff_message_id = match (&text, &old) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(StoreError::Invalid(
+                "there is no current channel to send a handoff message on; move without one".into(),
+            ))
+        }
+        (Some(_), Some(o)) if o.unavailable.is_some() => {
+            return Err(StoreError::Invalid(format!(
+                "the handoff message cannot go out on {}: {} Move without one.",
+                o.label,
+                o.unavailable.as_deref().unwrap_or_default()
+            )))
+        }
+        (Some(t), Some(o)) => Some(
+            messages::queue_reply(db, conversation_id, o.account_id, o.identifier_id, actor, t)
+                .await?,
+        ),
+    };
+    let short = |o: &ReplyOption| format!("{} · {}", o.channel.label(), o.identifier_label);
+    let mut tx = db.write.begin().await?;
+    sqlx::query(
+        "UPDATE conversations SET moved_account_id = $1, moved_identifier_id = $2, moved_at = $3, \
+         current_channel = $4 WHERE id = $5",
+    )
+    .bind(target.account_id)
+    .bind(target.identifier_id)
+    .bind(now_ms())
+    .bind(target.channel.as_str())
+    .bind(conversation_id)
+    .execute(&mut *tx)
+    .await?;
+    let event_id = events::add(
+        &mut tx,
+        conversation_id,
+        events::CHANNEL_SWITCH,
+        Some(actor),
+        None,
+        serde_json::json!({
+            "from": old.as_ref().map(short),
+            "to": short(&target),
+            "channel": target.channel.as_str(),
+            "account_id": target.account_id,
+            "identifier_id": target.identifier_id,
+            "handoff_message_id": handoff_message_id,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(MoveDone {
+        handoff_message_id,
+        event_id: Some(event_id),
+    })
+}
