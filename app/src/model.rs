@@ -203,6 +203,8 @@ pub struct ConversationDetail {
     pub default_reply: Option<String>,
     /// Staff the conversation can be assigned to.
     pub agents: Vec<UserView>,
+    /// Consent of every identifier of the customer, with its history (the panel shows it).
+    pub consent: CustomerConsent,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -256,6 +256,7 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
         .filter(|(u, disabled)| !disabled && u.role != crate::domain::Role::Marketing)
         .map(|(u, _)| u)
         .collect();
+    let consent = super::consent::customer_consent(db, customer.id).await?;
     Ok(ConversationDetail {
         id: conversation_id,
         status: Status::parse(&status).unwrap_or(Status::Open),
@@ -265,6 +266,7 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
         reply_options,
         default_reply,
         agents,
+        consent,
     })
 }
 

@@ -338,6 +338,36 @@ pub async fn unmerge(db: &Db, merged: i64, actor: i64) -> Result<MergeOutcome> {
     .bind(sc)
     .execute(&mut *tx)
     .await?;
+    // Consent changes recorded after the merge for an identifier that goes back (a STOP texted
+    // meanwhile) go back with it, like the message that caused them.
+    let consent_events = sqlx::query(
+        "SELECT id, data FROM events WHERE conversation_id = $1 AND kind = $2 AND created_at >= $3",
+    )
+    .bind(sc)
+    .bind(events::CONSENT)
+    .bind(merged_at)
+    .fetch_all(&mut *tx)
+    .await?;
+    let returning: Vec<i64> = sqlx::query("SELECT id FROM identifiers WHERE customer_id = $1")
+        .bind(merged)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<std::result::Result<_, _>>()?;
+    for r in &consent_events {
+        let data: String = r.try_get("data")?;
+        let about = serde_json::from_str::<serde_json::Value>(&data)
+            .ok()
+            .and_then(|v| v.get("identifier_id").and_then(|x| x.as_i64()));
+        if about.is_some_and(|i| returning.contains(&i)) {
+            sqlx::query("UPDATE events SET conversation_id = $1 WHERE id = $2")
+                .bind(mc)
+                .bind(r.try_get::<i64, _>("id")?)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
     sqlx::query("UPDATE customers SET merged_into_id = NULL WHERE id = $1")
         .bind(merged)
         .execute(&mut *tx)

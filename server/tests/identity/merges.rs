@@ -6,6 +6,14 @@ use app::domain::{ChannelKind, IdentifierKind, Status};
 use app::model::TimelineItem;
 use app::store::{conversations, identifiers, merge, messages, now_ms, Db, StoreError};
 
+/// Consent events on a timeline.
+fn consent_events(items: &[TimelineItem]) -> usize {
+    items
+        .iter()
+        .filter(|i| matches!(i, TimelineItem::Event(e) if e.kind == "consent"))
+        .count()
+}
+
 fn texts(items: &[TimelineItem]) -> Vec<String> {
     items
         .iter()
@@ -301,9 +309,25 @@ async fn messages_after_the_merge_go_back_to_their_customer(db: Db) {
         .await
         .unwrap();
 
+    // The merged customer's address unsubscribes while merged: the consent event is written on
+    // the survivor's timeline, and goes back with the address.
+    app::store::consent::unsubscribe(&db, m.identifier_id, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        consent_events(&timeline_of(&db, s.conversation_id).await),
+        1
+    );
+
     merge::unmerge(&db, m.customer_id, f.agent).await.unwrap();
 
-    let back = texts(&timeline_of(&db, m.conversation_id).await);
+    let back_items = timeline_of(&db, m.conversation_id).await;
+    assert_eq!(consent_events(&back_items), 1, "the unsubscribe came back");
+    let back: Vec<String> = back_items
+        .iter()
+        .filter(|i| !matches!(i, TimelineItem::Event(e) if e.kind == "consent"))
+        .map(|i| texts(std::slice::from_ref(i)).remove(0))
+        .collect();
     // Its status change from before the merge came back with it.
     assert_eq!(
         back,
@@ -320,6 +344,10 @@ async fn messages_after_the_merge_go_back_to_their_customer(db: Db) {
         "{stay:?}"
     );
     assert!(!stay.iter().any(|t| t.contains("Email")), "{stay:?}");
+    assert_eq!(
+        consent_events(&timeline_of(&db, s.conversation_id).await),
+        0
+    );
     let owner: i64 = scalar(
         &db,
         &format!("SELECT customer_id FROM messages WHERE id = {reply}"),

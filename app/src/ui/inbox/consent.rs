@@ -1,10 +1,10 @@
 //! Consent in the customer panel: for each identifier, whether support answers and marketing
 //! may be sent, every change with its source, time and who, and a form to record a change.
 //!
-//! Placed in the customer panel with `<ConsentSection customer_id=customer.id/>`. It loads
-//! its own resource, awaited in exactly one `Suspend`.
+//! Placed in the customer panel; its data is part of the conversation detail, so it adds no
+//! Suspense boundary of its own (a nested one broke hydration about half the time).
 
-use crate::api::consent::{get_customer_consent, RecordConsent};
+use crate::api::consent::RecordConsent;
 use crate::domain::consent::Purpose;
 use crate::domain::text::format_time;
 use crate::domain::Permission;
@@ -12,10 +12,14 @@ use crate::model::{ConsentChange, ConsentHolds, CustomerConsent, IdentifierConse
 use crate::ui::{err_text, CurrentUser};
 use leptos::prelude::*;
 
-/// Consent of every identifier of `customer_id`, for every role; staff allowed to
-/// ([`Permission::ManageConsent`]) also get the form to record a change.
+/// Consent of every identifier of the customer, for every role; staff allowed to
+/// ([`Permission::ManageConsent`]) also get the form to record a change. The data comes with
+/// the conversation (one resource, one boundary); `record` belongs to the conversation view.
 #[component]
-pub fn ConsentSection(customer_id: i64) -> impl IntoView {
+pub fn ConsentSection(
+    consent: CustomerConsent,
+    record: ServerAction<RecordConsent>,
+) -> impl IntoView {
     let user = use_context::<CurrentUser>();
     let can_record = user
         .as_ref()
@@ -23,24 +27,12 @@ pub fn ConsentSection(customer_id: i64) -> impl IntoView {
     let can_support = user
         .as_ref()
         .is_some_and(|u| u.can(Permission::ManageConversations));
-    let record = ServerAction::<RecordConsent>::new();
-    let consent = Resource::new(
-        move || (customer_id, record.version().get()),
-        |(id, _)| get_customer_consent(id),
-    );
-    let heading = format!("consent-heading-{customer_id}");
+    let heading = format!("consent-heading-{}", consent.customer_id);
     let labelled_by = heading.clone();
     view! {
         <section class="consent-section" aria-labelledby=labelled_by>
             <h3 id=heading>"Consent"</h3>
-            <Transition fallback=|| view! { <p class="loading">"Loading consent…"</p> }>
-                {move || Suspend::new(async move {
-                    match consent.await {
-                        Err(e) => view! { <p class="error" role="alert">{err_text(&e)}</p> }.into_any(),
-                        Ok(c) => consent_view(c, can_record, can_support, record).into_any(),
-                    }
-                })}
-            </Transition>
+            {consent_view(consent, can_record, can_support, record)}
         </section>
     }
 }

@@ -1,7 +1,8 @@
 use super::actions::{ConversationActions, MoveDialog};
 use super::composer::{Composer, Draft, NoteForm};
-use super::customer::CustomerPanel;
+use super::customer::{Actions as CustomerActions, CustomerPanel};
 use super::timeline::Timeline;
+use crate::api::consent::RecordConsent;
 use crate::api::conversation::{
     get_conversation, mark_read, AddNote, Assign, ConfirmIdentifier, MoveConversation, SendReply,
     SetStatus,
@@ -27,6 +28,8 @@ pub fn ConversationView(id: i64) -> impl IntoView {
     let reply = ServerAction::<SendReply>::new();
     let confirm = ServerAction::<ConfirmIdentifier>::new();
     let move_to = ServerAction::<MoveConversation>::new();
+    let customer_actions = CustomerActions::new();
+    let record_consent = ServerAction::<RecordConsent>::new();
     let draft = Draft::new();
 
     // Drafts are cleared here, once per result, not in the forms: those are redrawn on every
@@ -63,6 +66,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
             + reply.version().get()
             + confirm.version().get()
             + move_to.version().get()
+            + record_consent.version().get()
             + remote.get()
     });
     let detail = Resource::new(move || (id, version.get()), |(id, _)| get_conversation(id));
@@ -100,7 +104,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
                             {can_reply.then(|| view! { <Composer detail=d.clone() action=reply draft/> })}
                             {can_note.then(|| view! { <NoteForm id=d.id action=note draft/> })}
                         </div>
-                        <CustomerPanel customer=d.customer confirm=can_manage.then_some(confirm)/>
+                        <CustomerPanel customer=d.customer confirm=can_manage.then_some(confirm) actions=customer_actions consent=d.consent record=record_consent/>
                     }
                     .into_any(),
                 }

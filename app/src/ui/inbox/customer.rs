@@ -1,10 +1,12 @@
 use super::consent::ConsentSection;
+use crate::api::consent::RecordConsent;
 use crate::api::conversation::ConfirmIdentifier;
 use crate::api::customers::{
     AddIdentifier, DismissSuggestion, EditIdentifier, MergeCustomers, RemoveIdentifier,
     SetPreferredChannel, UnmergeCustomer,
 };
 use crate::domain::{ChannelKind, IdentifierKind, Permission};
+use crate::model::CustomerConsent;
 use crate::model::{CustomerRef, CustomerView, IdentifierView, MergeSuggestion, MergeView};
 use crate::ui::widgets::{ChannelBadge, Time};
 use crate::ui::{err_text, CurrentUser};
@@ -13,7 +15,7 @@ use leptos::prelude::*;
 /// The server actions of the panel. Each posts to its server function, so every form also
 /// works without JavaScript; a change is published live, which re-renders the panel.
 #[derive(Clone, Copy)]
-struct Actions {
+pub struct Actions {
     add: ServerAction<AddIdentifier>,
     edit: ServerAction<EditIdentifier>,
     remove: ServerAction<RemoveIdentifier>,
@@ -24,7 +26,9 @@ struct Actions {
 }
 
 impl Actions {
-    fn new() -> Actions {
+    /// Created by the conversation view, which outlives the panel's redraws, so an answer
+    /// (an error in words) is still there after the live update that redrew the panel.
+    pub fn new() -> Actions {
         Actions {
             add: ServerAction::new(),
             edit: ServerAction::new(),
@@ -65,12 +69,14 @@ pub fn CustomerPanel(
     customer: CustomerView,
     /// Present when the viewer may confirm suggested identifiers.
     confirm: Option<ServerAction<ConfirmIdentifier>>,
+    actions: Actions,
+    consent: CustomerConsent,
+    record: ServerAction<RecordConsent>,
 ) -> impl IntoView {
     let may_manage =
         use_context::<CurrentUser>().is_some_and(|u| u.can(Permission::ManageConversations));
     // A merged customer is changed through the one it was merged into.
     let can_manage = may_manage && customer.merged_into.is_none();
-    let actions = Actions::new();
     let id = customer.id;
     let preferred = customer.preferred_channel;
     view! {
@@ -97,7 +103,7 @@ pub fn CustomerPanel(
             </ul>
             {can_manage.then(|| add_form(id, actions))}
             {move || actions.error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            <ConsentSection customer_id=id/>
+            <ConsentSection consent record/>
             {(!customer.suggestions.is_empty()).then(|| view! {
                 <h3>"Possibly the same person"</h3>
                 <ul class="merge-suggestions">
@@ -154,6 +160,7 @@ fn identifier_item(
                 })}
             })}
             {actions.map(|a| view! {
+                <div class="identifier-actions">
                 <details class="identifier-edit">
                     <summary>"Edit"<span class="visually-hidden">{edit_name}</span></summary>
                     <ActionForm action=a.edit attr:class="inline">
@@ -169,6 +176,7 @@ fn identifier_item(
                     <input type="hidden" name="id" value=i.id/>
                     <button type="submit">"Remove"<span class="visually-hidden">{remove_name}</span></button>
                 </ActionForm>
+                </div>
             })}
         </li>
     }
