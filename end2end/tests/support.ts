@@ -148,3 +148,114 @@ export function randomPhone(): string {
   for (let i = 0; i < 7; i++) digits += Math.floor(Math.random() * 10).toString();
   return `+1555${digits}`;
 }
+
+// ---- The customer's side, for specs that need mail in and texts in (cross-channel.spec.ts). ----
+// The mail servers and the provider stand-in are started by scripts/e2e-server.sh.
+
+/** The support mailbox the app reads (IMAP) and the SMTP server that delivers into it. */
+export const SUPPORT_MAILBOX = 'support@shop.test';
+const E2E_DIR = path.resolve(__dirname, '../../target/e2e');
+const SMTP_PORT = 3025;
+
+/** Submits one message (headers and body, `\n` line ends) to the test SMTP server. */
+export async function smtpSend(from: string, to: string, message: string): Promise<void> {
+  const net = await import('net');
+  const sock = net.createConnection(SMTP_PORT, '127.0.0.1');
+  sock.setEncoding('utf8');
+  let buffer = '';
+  const waiters: Array<(line: string) => void> = [];
+  sock.on('data', (chunk: string) => {
+    buffer += chunk;
+    let i: number;
+    while ((i = buffer.indexOf('\r\n')) >= 0) {
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 2);
+      // Multi-line replies ("250-...") end with "250 ...".
+      if (/^\d{3} /.test(line)) waiters.shift()?.(line);
+    }
+  });
+  const expectCode = async (code: string, what: string) => {
+    const line = await new Promise<string>((resolve) => waiters.push(resolve));
+    if (!line.startsWith(code)) throw new Error(`SMTP ${what}: ${line}`);
+  };
+  try {
+    await expectCode('220', 'greeting');
+    for (const [cmd, code] of [
+      ['EHLO e2e.test', '250'],
+      [`MAIL FROM:<${from}>`, '250'],
+      [`RCPT TO:<${to}>`, '250'],
+      ['DATA', '354'],
+    ]) {
+      sock.write(cmd + '\r\n');
+      await expectCode(code, cmd);
+    }
+    sock.write(message.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..') + '\r\n.\r\n');
+    await expectCode('250', 'message');
+    sock.write('QUIT\r\n');
+  } finally {
+    sock.end();
+  }
+}
+
+/** Raw messages the test SMTP server accepted for `rcpt` (the app's outbound mail), oldest first. */
+export function mailDeliveredTo(rcpt: string): string[] {
+  const dir = path.join(E2E_DIR, 'mail', 'smtp-copies');
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort((a, b) => parseInt(a) - parseInt(b))
+    .filter((f) => {
+      const env = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+      return (env.rcpt_tos as string[]).some((r) => r.toLowerCase() === rcpt.toLowerCase());
+    })
+    .map((f) => fs.readFileSync(path.join(dir, f.replace(/\.json$/, '.eml')), 'utf8'));
+}
+
+/** The provider stand-in (Twilio, Graph and Bot API wire formats) and the SMS line connected to it. */
+export const STANDIN = 'http://127.0.0.1:3210';
+export const SMS_LINE = {
+  number: '+15550100999',
+  accountSid: 'AC0000000000000000000000000000e2e0',
+  authToken: 'e2e-twilio-auth-token',
+};
+
+type ApiRequest = import('@playwright/test').APIRequestContext;
+
+/** The channel accounts e2e-server.sh connected to the stand-in (ids and webhook URLs). */
+export function standinChannels(): { sms: { id: number; webhook: string }; telegram: { id: number; webhook: string } } {
+  return JSON.parse(fs.readFileSync(path.join(E2E_DIR, 'channels.json'), 'utf8'));
+}
+
+/** The customer texts `body` from `from` to our SMS line: the stand-in posts Twilio's signed webhook. */
+export async function standinTexts(request: ApiRequest, from: string, body: string): Promise<void> {
+  const r = await request.post(`${STANDIN}/_standin/twilio/inbound`, {
+    data: {
+      url: standinChannels().sms.webhook,
+      auth_token: SMS_LINE.authToken,
+      account_sid: SMS_LINE.accountSid,
+      from,
+      to: SMS_LINE.number,
+      body,
+    },
+  });
+  const text = await r.text();
+  expect(r.ok(), `stand-in inbound: ${r.status()} ${text}`).toBeTruthy();
+  const res = text ? JSON.parse(text) : {};
+  expect(res.status, `our webhook's answer: ${text}`).toBe(200);
+}
+
+/** SMS sends the stand-in received from the app (Twilio Messages.json) to `to`, bodies decoded. */
+export async function standinSmsSentTo(request: ApiRequest, to: string): Promise<string[]> {
+  const all = await (await request.get(`${STANDIN}/_standin/requests?provider=twilio`)).json();
+  return (all as Array<{ path: string; body: string }>)
+    .filter((r) => r.path.endsWith('/Messages.json'))
+    .map((r) => new URLSearchParams(r.body))
+    .filter((p) => p.get('To') === to)
+    .map((p) => p.get('Body') ?? '');
+}
+
+/** Escapes text for use inside a RegExp. */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
