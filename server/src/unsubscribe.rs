@@ -12,7 +12,7 @@
 //! sit outside the session and CSRF layers: the signature is the authentication.
 
 use app::domain::consent::Purpose;
-use app::model::{LiveEvent, LiveKind};
+use app::domain::convert::escape_html;
 use app::ssr::AppState;
 use app::store::{consent, StoreError};
 use axum::body::Bytes;
@@ -115,21 +115,6 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(4096))
 }
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A small self-contained page: no scripts, no outside resources, no referrer (the URL holds
 /// the token), not cached, not framed, not indexed.
 fn html(status: StatusCode, title: &str, body: &str) -> Response {
@@ -140,7 +125,7 @@ fn html(status: StatusCode, title: &str, body: &str) -> Response {
          button{{font:inherit;padding:.5rem 1rem;border-radius:6px;border:1px solid #3652d9;background:#3652d9;color:#fff;cursor:pointer}}\
          label{{display:block;margin:1rem 0}}.muted{{color:#59636e}}</style></head>\
          <body><main><h1>{t}</h1>{body}</main></body></html>",
-        t = escape(title)
+        t = escape_html(title)
     );
     let mut r = (status, doc).into_response();
     let h = r.headers_mut();
@@ -214,8 +199,8 @@ async fn page(State(st): State<AppState>, Path(token): Path<String>) -> Response
          <label><input type=\"checkbox\" name=\"scope\" value=\"all\"> Also stop answers to my own questions at this address</label>\
          <button type=\"submit\">Unsubscribe</button></form>\
          <p class=\"muted\">Nothing changes until you press the button.</p>",
-        addr = escape(&value),
-        tok = escape(&token),
+        addr = escape_html(&value),
+        tok = escape_html(&token),
     );
     html(StatusCode::OK, "Unsubscribe", &body)
 }
@@ -236,13 +221,7 @@ async fn confirm(State(st): State<AppState>, Path(token): Path<String>, body: By
     };
     if done.changed {
         if let Some(c) = done.conversation_id {
-            st.hub
-                .publish(LiveEvent {
-                    kind: LiveKind::Conversation,
-                    conversation_id: Some(c),
-                    message_id: None,
-                })
-                .await;
+            st.hub.conversation_changed(c).await;
         }
     }
     let what = if all {
@@ -253,7 +232,7 @@ async fn confirm(State(st): State<AppState>, Path(token): Path<String>, body: By
     let body = format!(
         "<p><strong>{addr}</strong> will not receive {what}.</p>\
          <p class=\"muted\">Changed your mind? Write to us and we will set it back.</p>",
-        addr = escape(&done.value),
+        addr = escape_html(&done.value),
     );
     html(StatusCode::OK, "You are unsubscribed", &body)
 }
@@ -310,7 +289,7 @@ mod tests {
     #[test]
     fn pages_escape_what_they_show() {
         assert_eq!(
-            escape("<a href=\"x\">'&"),
+            escape_html("<a href=\"x\">'&"),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
         );
     }

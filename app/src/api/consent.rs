@@ -29,7 +29,7 @@ pub async fn record_consent(
 ) -> Result<(), ServerFnError> {
     use crate::domain::consent::Purpose;
     use crate::domain::Permission;
-    use crate::model::{LiveEvent, LiveKind};
+
     use crate::ssr::{auth, errors};
     use crate::store::consent::{record_by_agent, AgentChange};
     let st = auth::state()?;
@@ -62,13 +62,7 @@ pub async fn record_consent(
         .await
         .map_err(errors::store)?;
     if let Some(c) = conversation {
-        st.hub
-            .publish(LiveEvent {
-                kind: LiveKind::Conversation,
-                conversation_id: Some(c),
-                message_id: None,
-            })
-            .await;
+        st.hub.conversation_changed(c).await;
     }
     Ok(())
 }

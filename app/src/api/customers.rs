@@ -10,7 +10,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 mod server {
     use crate::domain::Permission;
-    use crate::model::{LiveEvent, LiveKind, UserView};
+    use crate::model::UserView;
     use crate::ssr::{auth, errors, AppState};
     use crate::store::identifiers::{self, Saved};
     use http::StatusCode;
@@ -44,13 +44,7 @@ mod server {
     /// Tells every browser that these conversations changed.
     pub async fn changed(st: &AppState, conversations: impl IntoIterator<Item = Option<i64>>) {
         for c in conversations.into_iter().flatten() {
-            st.hub
-                .publish(LiveEvent {
-                    kind: LiveKind::Conversation,
-                    conversation_id: Some(c),
-                    message_id: None,
-                })
-                .await;
+            st.hub.conversation_changed(c).await;
         }
     }
 

@@ -27,6 +27,16 @@ impl Hub {
 
     /// Publishes an event to every browser of every process. Failures are logged, not
     /// returned: the change itself is already committed, and browsers also re-fetch on focus.
+    /// Tells every browser that conversation `id` changed (they re-fetch what they show).
+    pub async fn conversation_changed(&self, id: i64) {
+        self.publish(LiveEvent {
+            kind: crate::model::LiveKind::Conversation,
+            conversation_id: Some(id),
+            message_id: None,
+        })
+        .await;
+    }
+
     pub async fn publish(&self, ev: LiveEvent) {
         match &self.notify_via {
             Some(pool) => {

@@ -99,20 +99,6 @@ async fn active_customer(conn: &mut AnyConnection, customer_id: i64) -> Result<S
     Ok(name)
 }
 
-async fn owner_of(
-    conn: &mut AnyConnection,
-    kind: IdentifierKind,
-    value: &str,
-) -> Result<Option<(i64, i64)>> {
-    let r = sqlx::query("SELECT id, customer_id FROM identifiers WHERE kind = $1 AND value = $2")
-        .bind(kind.as_str())
-        .bind(value)
-        .fetch_optional(&mut *conn)
-        .await?;
-    r.map(|r| Ok((r.try_get("customer_id")?, r.try_get("id")?)))
-        .transpose()
-}
-
 /// Records that `actor` tried to give `customer_id` an identifier `owner` holds, and answers
 /// with the owner.
 async fn conflict(
@@ -181,7 +167,7 @@ pub async fn add(
             identifier_id: r.try_get("id")?,
         },
         None => {
-            let (owner, id) = owner_of(&mut tx, kind, &value)
+            let (owner, id) = super::ingest::find_identity(&mut tx, kind, &value)
                 .await?
                 .ok_or(StoreError::NotFound)?;
             if owner == customer_id {
@@ -296,7 +282,7 @@ pub async fn edit(
         tx.commit().await?;
         return Ok(Saved::Stored { identifier_id: id });
     }
-    if let Some((owner, _)) = owner_of(&mut tx, cur.kind, &value).await? {
+    if let Some((owner, _)) = super::ingest::find_identity(&mut tx, cur.kind, &value).await? {
         if owner == customer_id {
             return Err(StoreError::Invalid(format!(
                 "{name} already has the {} {value}.",

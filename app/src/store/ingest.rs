@@ -79,7 +79,7 @@ pub struct Ingested {
 }
 
 /// (customer, identifier) of `kind:value`, if someone has it.
-async fn find_identity(
+pub(crate) async fn find_identity(
     conn: &mut AnyConnection,
     kind: IdentifierKind,
     value: &str,
