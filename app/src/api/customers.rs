@@ -48,6 +48,20 @@ mod server {
         }
     }
 
+    /// Tells every browser that the conversations of these customers changed.
+    pub async fn customers_changed(
+        st: &AppState,
+        customers: impl IntoIterator<Item = i64>,
+    ) -> Result<(), ServerFnError> {
+        for c in customers {
+            let conv = identifiers::conversation_of(&st.db, c)
+                .await
+                .map_err(errors::store)?;
+            changed(st, [conv]).await;
+        }
+        Ok(())
+    }
+
     /// Refreshes the customer's conversation, and turns "someone else has it" into a 409.
     pub async fn saved(
         st: &AppState,
@@ -55,11 +69,8 @@ mod server {
         saved: Result<Saved, crate::store::StoreError>,
     ) -> Result<(), ServerFnError> {
         let saved = saved.map_err(errors::store)?;
-        let conv = identifiers::conversation_of(&st.db, customer)
-            .await
-            .map_err(errors::store)?;
         // Either way the panel changes: a new identifier, or a new merge suggestion.
-        changed(st, [conv]).await;
+        customers_changed(st, [customer]).await?;
         match saved {
             Saved::Stored { .. } => Ok(()),
             Saved::BelongsTo { owner, value } => Err(errors::fail(
@@ -137,11 +148,7 @@ pub async fn remove_identifier(customer: i64, id: i64) -> Result<(), ServerFnErr
         identifiers::remove(&st.db, customer, id)
             .await
             .map_err(errors::store)?;
-        let conv = identifiers::conversation_of(&st.db, customer)
-            .await
-            .map_err(errors::store)?;
-        server::changed(&st, [conv]).await;
-        Ok(())
+        server::customers_changed(&st, [customer]).await
     }
     .await
     .map_err(server::for_forms)
@@ -163,11 +170,7 @@ pub async fn set_preferred_channel(customer: i64, channel: String) -> Result<(),
         identifiers::set_preferred_channel(&st.db, customer, channel)
             .await
             .map_err(errors::store)?;
-        let conv = identifiers::conversation_of(&st.db, customer)
-            .await
-            .map_err(errors::store)?;
-        server::changed(&st, [conv]).await;
-        Ok(())
+        server::customers_changed(&st, [customer]).await
     }
     .await
     .map_err(server::for_forms)
@@ -219,21 +222,13 @@ pub async fn unmerge_customer(customer: i64) -> Result<(), ServerFnError> {
 #[server(endpoint = "customer/suggestion/dismiss")]
 pub async fn dismiss_suggestion(customer: i64, other: i64) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, errors};
-    use crate::store::identifiers;
     let st = auth::state()?;
     async move {
         let u = server::manager().await?;
         crate::store::suggestions::dismiss(&st.db, customer, other, u.id)
             .await
             .map_err(errors::store)?;
-        let a = identifiers::conversation_of(&st.db, customer)
-            .await
-            .map_err(errors::store)?;
-        let b = identifiers::conversation_of(&st.db, other)
-            .await
-            .map_err(errors::store)?;
-        server::changed(&st, [a, b]).await;
-        Ok(())
+        server::customers_changed(&st, [customer, other]).await
     }
     .await
     .map_err(server::for_forms)

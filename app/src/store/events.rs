@@ -72,11 +72,11 @@ pub fn summarize(kind: &str, data: &str, actor: Option<&str>) -> String {
                 None => format!("{who} moved the conversation to {to}"),
             }
         }
-        "merge" => {
+        super::merge::MERGE => {
             let name = s("merged_name").unwrap_or_else(|| "another customer".into());
             format!("{who} merged {name} into this customer")
         }
-        "unmerge" => {
+        super::merge::UNMERGE => {
             let name = s("merged_name").unwrap_or_else(|| "another customer".into());
             format!("{who} undid the merge of {name}")
         }
@@ -116,11 +116,19 @@ mod tests {
             "Sam moved the conversation from Email · ann@x.test to SMS · +1 555 0100"
         );
         assert_eq!(
-            summarize("merge", r#"{"merged_name":"Ada L."}"#, Some("Sam")),
+            summarize(
+                super::super::merge::MERGE,
+                r#"{"merged_name":"Ada L."}"#,
+                Some("Sam")
+            ),
             "Sam merged Ada L. into this customer"
         );
         assert_eq!(
-            summarize("unmerge", r#"{"merged_name":"Ada L."}"#, Some("Sam")),
+            summarize(
+                super::super::merge::UNMERGE,
+                r#"{"merged_name":"Ada L."}"#,
+                Some("Sam")
+            ),
             "Sam undid the merge of Ada L."
         );
         assert_eq!(

@@ -355,18 +355,25 @@ pub async fn unmerge(db: &Db, merged: i64, actor: i64) -> Result<MergeOutcome> {
         .iter()
         .map(|r| r.try_get("id"))
         .collect::<std::result::Result<_, _>>()?;
+    let mut going_back = Vec::new();
     for r in &consent_events {
         let data: String = r.try_get("data")?;
         let about = serde_json::from_str::<serde_json::Value>(&data)
             .ok()
             .and_then(|v| v.get("identifier_id").and_then(|x| x.as_i64()));
         if about.is_some_and(|i| returning.contains(&i)) {
-            sqlx::query("UPDATE events SET conversation_id = $1 WHERE id = $2")
-                .bind(mc)
-                .bind(r.try_get::<i64, _>("id")?)
-                .execute(&mut *tx)
-                .await?;
+            going_back.push(r.try_get::<i64, _>("id")?.to_string());
         }
+    }
+    if !going_back.is_empty() {
+        // The ids come from our own query, so they are safe to inline.
+        sqlx::query(&format!(
+            "UPDATE events SET conversation_id = $1 WHERE id IN ({})",
+            going_back.join(", ")
+        ))
+        .bind(mc)
+        .execute(&mut *tx)
+        .await?;
     }
     sqlx::query("UPDATE customers SET merged_into_id = NULL WHERE id = $1")
         .bind(merged)
