@@ -9,6 +9,9 @@ use crate::model::{ConsentChange, ConsentHolds, CustomerConsent, IdentifierConse
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
+/// The consent that holds, per (identifier, purpose), for one customer's identifiers.
+pub type Latest = HashMap<(i64, Purpose), Consent>;
+
 /// The consent that holds for one identifier and purpose.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Consent {
@@ -215,10 +218,7 @@ pub async fn provider_opt_out(
 
 /// The newest consent of every identifier of `customer_id`, for each purpose, in one query
 /// (the customer panel and the composer's reply options read it).
-pub async fn latest_for_customer(
-    db: &Db,
-    customer_id: i64,
-) -> Result<HashMap<(i64, Purpose), Consent>> {
+pub async fn latest_for_customer(db: &Db, customer_id: i64) -> Result<Latest> {
     let rows = sqlx::query(
         "SELECT e.identifier_id, e.purpose, e.granted, e.source, e.detail, e.created_at FROM consent_events e \
          JOIN identifiers i ON i.id = e.identifier_id WHERE i.customer_id = $1 ORDER BY e.id",
@@ -287,6 +287,16 @@ fn holds(status_of: Option<&Consent>, history: &[ConsentChange], purpose: Purpos
 /// Every identifier of `customer_id` with the consent that holds for each purpose and its
 /// changes, newest first (at most [`HISTORY_LIMIT`] in all). Three queries.
 pub async fn customer_consent(db: &Db, customer_id: i64) -> Result<CustomerConsent> {
+    let latest = latest_for_customer(db, customer_id).await?;
+    customer_consent_from(db, customer_id, &latest).await
+}
+
+/// [`customer_consent`] with the consent that holds already read ([`latest_for_customer`]).
+pub async fn customer_consent_from(
+    db: &Db,
+    customer_id: i64,
+    latest: &Latest,
+) -> Result<CustomerConsent> {
     let idents = sqlx::query(
         "SELECT i.id, i.kind, i.value FROM customers c JOIN identifiers i ON i.customer_id = c.id \
          WHERE c.id = $1 ORDER BY i.id",
@@ -303,7 +313,6 @@ pub async fn customer_consent(db: &Db, customer_id: i64) -> Result<CustomerConse
             return Err(StoreError::NotFound);
         }
     }
-    let latest = latest_for_customer(db, customer_id).await?;
     let rows = sqlx::query(
         "SELECT e.id, e.identifier_id, e.purpose, e.granted, e.source, e.detail, e.created_at, u.name AS actor_name \
          FROM consent_events e JOIN identifiers i ON i.id = e.identifier_id \

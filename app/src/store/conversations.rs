@@ -185,7 +185,18 @@ pub async fn confirm_identifier(db: &Db, identifier_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// The customer panel's data: identifiers with their consent line, merges, suggestions.
 pub async fn customer_view(db: &Db, customer_id: i64) -> Result<CustomerView> {
+    let consents = super::consent::latest_for_customer(db, customer_id).await?;
+    customer_view_from(db, customer_id, &consents).await
+}
+
+/// [`customer_view`] with the consent that holds already read.
+pub async fn customer_view_from(
+    db: &Db,
+    customer_id: i64,
+    consents: &super::consent::Latest,
+) -> Result<CustomerView> {
     let c = sqlx::query(
         "SELECT cu.id, cu.name, cu.preferred_channel, c.channels_mask FROM customers cu \
          LEFT JOIN conversations c ON c.customer_id = cu.id WHERE cu.id = $1",
@@ -200,7 +211,6 @@ pub async fn customer_view(db: &Db, customer_id: i64) -> Result<CustomerView> {
     .bind(customer_id)
     .fetch_all(&db.read)
     .await?;
-    let consents = super::consent::latest_for_customer(db, customer_id).await?;
     let mut identifiers = Vec::with_capacity(ids.len());
     for r in &ids {
         let kind: String = r.try_get("kind")?;
@@ -244,11 +254,14 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
     .fetch_optional(&db.read)
     .await?
     .ok_or(StoreError::NotFound)?;
-    let customer = customer_view(db, c.try_get("customer_id")?).await?;
+    // The consent that holds is read once for the panel, the consent section and the gates.
+    let customer_id: i64 = c.try_get("customer_id")?;
+    let latest = super::consent::latest_for_customer(db, customer_id).await?;
+    let customer = customer_view_from(db, customer_id, &latest).await?;
     let super::reply_options::ReplyOptions {
         options: reply_options,
         default: default_reply,
-    } = super::reply_options::for_conversation(db, conversation_id, &customer).await?;
+    } = super::reply_options::for_conversation(db, conversation_id, &customer, &latest).await?;
     let status: String = c.try_get("status")?;
     let agents = super::users::list(db)
         .await?
@@ -256,7 +269,7 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
         .filter(|(u, disabled)| !disabled && u.role != crate::domain::Role::Marketing)
         .map(|(u, _)| u)
         .collect();
-    let consent = super::consent::customer_consent(db, customer.id).await?;
+    let consent = super::consent::customer_consent_from(db, customer_id, &latest).await?;
     Ok(ConversationDetail {
         id: conversation_id,
         status: Status::parse(&status).unwrap_or(Status::Open),

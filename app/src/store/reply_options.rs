@@ -29,14 +29,16 @@ impl ReplyOptions {
     }
 }
 
-/// Lists the reply options of `conversation_id` (whose customer is `customer`).
+/// Lists the reply options of `conversation_id` (whose customer is `customer`, with the
+/// consent that holds for its identifiers).
 pub async fn for_conversation(
     db: &Db,
     conversation_id: i64,
     customer: &CustomerView,
+    consents: &super::consent::Latest,
 ) -> Result<ReplyOptions> {
     let accounts = super::channel_accounts::list(db).await?;
-    let gates = super::sending::gates_for_customer(db, customer.id).await?;
+    let gates = super::sending::gates_from(db, customer.id, consents).await?;
     let mut options = build(customer, &accounts, &gates, now_ms());
     let facts = facts(db, conversation_id, customer).await?;
     if let Some(m) = facts.move_holds() {
@@ -214,8 +216,9 @@ pub async fn move_conversation(
         .await?
         .ok_or(StoreError::NotFound)?
         .try_get("customer_id")?;
-    let customer = super::conversations::customer_view(db, customer_id).await?;
-    let opts = for_conversation(db, conversation_id, &customer).await?;
+    let latest = super::consent::latest_for_customer(db, customer_id).await?;
+    let customer = super::conversations::customer_view_from(db, customer_id, &latest).await?;
+    let opts = for_conversation(db, conversation_id, &customer, &latest).await?;
     let target = opts.find(to).cloned().ok_or_else(|| {
         StoreError::Invalid("choose a channel this customer can be reached on".into())
     })?;

@@ -31,9 +31,13 @@ pub async fn gate(db: &Db, identifier_id: i64) -> Result<Gate> {
     })
 }
 
-/// The gate of every identifier of `customer_id`, with two queries in all.
-pub async fn gates_for_customer(db: &Db, customer_id: i64) -> Result<HashMap<i64, Gate>> {
-    let mut consents = consent::latest_for_customer(db, customer_id).await?;
+/// The gate of every identifier of `customer_id`, given the consent that holds for them
+/// ([`consent::latest_for_customer`]): one query.
+pub async fn gates_from(
+    db: &Db,
+    customer_id: i64,
+    consents: &consent::Latest,
+) -> Result<HashMap<i64, Gate>> {
     let rows = sqlx::query("SELECT id, last_inbound_at FROM identifiers WHERE customer_id = $1")
         .bind(customer_id)
         .fetch_all(&db.read)
@@ -45,7 +49,7 @@ pub async fn gates_for_customer(db: &Db, customer_id: i64) -> Result<HashMap<i64
             id,
             Gate {
                 last_inbound_at: r.try_get("last_inbound_at")?,
-                support: consents.remove(&(id, Purpose::Support)),
+                support: consents.get(&(id, Purpose::Support)).cloned(),
             },
         );
     }
