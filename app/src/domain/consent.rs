@@ -183,6 +183,98 @@ pub fn refusal(
     }
 }
 
+/// The consent that holds for one identifier and purpose: its newest recorded change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Consent {
+    pub granted: bool,
+    pub source: String,
+    pub detail: Option<String>,
+    pub at: i64,
+}
+
+/// The consent that holds, per (identifier, purpose), for one customer's identifiers.
+pub type Latest = std::collections::HashMap<(i64, Purpose), Consent>;
+
+/// One line for the customer panel about an identifier's consent, when it is not the
+/// default (opted out of something, or opted back in).
+pub fn summary(support: Option<&Consent>, marketing: Option<&Consent>) -> Option<String> {
+    let line = |what: &str, c: &Consent| {
+        let how = c
+            .detail
+            .as_deref()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        format!(
+            "{what}{how} · {} UTC",
+            crate::domain::text::format_time(c.at)
+        )
+    };
+    match (support, marketing) {
+        (Some(s), _) if !s.granted => Some(line("Opted out", s)),
+        (_, Some(m)) if !m.granted => Some(line("No marketing", m)),
+        (Some(s), _) if s.source == source::KEYWORD => Some(line("Opted back in", s)),
+        _ => None,
+    }
+}
+
+/// The detail kept with a keyword change: "texted STOP".
+pub fn keyword_detail(word: &str) -> String {
+    format!("texted {}", word.trim().to_uppercase())
+}
+
+/// The timeline's sentence for a change an agent recorded: "Sam recorded that +1555… opted
+/// out of marketing on every channel (asked by phone)".
+pub fn agent_change_sentence(
+    actor: &str,
+    value: &str,
+    purpose: Purpose,
+    granted: bool,
+    all_channels: bool,
+    reason: &str,
+) -> String {
+    let what = match (purpose, granted) {
+        (Purpose::Support, true) => "may receive answers",
+        (Purpose::Support, false) => "opted out of all messages",
+        (Purpose::Marketing, true) => "agreed to marketing",
+        (Purpose::Marketing, false) => "opted out of marketing",
+    };
+    let scope = if all_channels {
+        " on every channel"
+    } else {
+        ""
+    };
+    format!("{actor} recorded that {value} {what}{scope} ({reason})")
+}
+
+/// The detail kept with an unsubscribe-link change.
+pub fn unsubscribe_detail(all: bool) -> &'static str {
+    if all {
+        "unsubscribe link, all email"
+    } else {
+        "unsubscribe link"
+    }
+}
+
+/// The timeline's sentence for an unsubscribe link followed from `value`.
+pub fn unsubscribe_sentence(value: &str, all: bool) -> String {
+    if all {
+        format!("{value} unsubscribed from all email (unsubscribe link)")
+    } else {
+        format!("{value} unsubscribed from marketing email (unsubscribe link)")
+    }
+}
+
+/// Why an imported line is not applied: the newer change that holds, in words ("opted out on
+/// 2026-01-02 10:00 UTC (texted STOP)").
+pub fn newer_holds_words(granted: bool, at: i64, source: &str, detail: Option<&str>) -> String {
+    let state = if granted { "granted" } else { "opted out" };
+    format!(
+        "{state} on {} UTC ({})",
+        crate::domain::text::format_time(at),
+        source_words(source, detail, None)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,5 +380,57 @@ mod tests {
         assert!(check_agent_change(Purpose::Support, true, "x", false).is_ok());
         assert!(check_agent_change(Purpose::Marketing, false, &"x".repeat(501), false).is_err());
         assert!(check_agent_change(Purpose::Marketing, false, "a\u{7}b", false).is_err());
+    }
+
+    fn change(granted: bool, source: &str, detail: Option<&str>) -> Consent {
+        Consent {
+            granted,
+            source: source.into(),
+            detail: detail.map(str::to_string),
+            at: 0,
+        }
+    }
+
+    #[test]
+    fn the_panel_line_names_what_is_not_the_default() {
+        let stop = change(false, source::KEYWORD, Some("texted STOP"));
+        let start = change(true, source::KEYWORD, Some("texted START"));
+        let agreed = change(true, source::AGENT, Some("asked"));
+        assert_eq!(
+            summary(Some(&stop), None).as_deref(),
+            Some("Opted out (texted STOP) · 1970-01-01 00:00 UTC")
+        );
+        assert_eq!(
+            summary(Some(&agreed), Some(&change(false, source::IMPORT, None))).as_deref(),
+            Some("No marketing · 1970-01-01 00:00 UTC")
+        );
+        assert_eq!(
+            summary(Some(&start), None).as_deref(),
+            Some("Opted back in (texted START) · 1970-01-01 00:00 UTC")
+        );
+        assert_eq!(summary(Some(&agreed), None), None);
+        assert_eq!(summary(None, None), None);
+    }
+
+    #[test]
+    fn changes_are_told_in_sentences() {
+        assert_eq!(keyword_detail(" stop "), "texted STOP");
+        assert_eq!(
+            agent_change_sentence("Sam", "+15550100", Purpose::Marketing, false, true, "asked"),
+            "Sam recorded that +15550100 opted out of marketing on every channel (asked)"
+        );
+        assert_eq!(
+            agent_change_sentence("Sam", "a@x.test", Purpose::Support, true, false, "called"),
+            "Sam recorded that a@x.test may receive answers (called)"
+        );
+        assert_eq!(
+            unsubscribe_sentence("a@x.test", false),
+            "a@x.test unsubscribed from marketing email (unsubscribe link)"
+        );
+        assert_eq!(unsubscribe_detail(true), "unsubscribe link, all email");
+        assert_eq!(
+            newer_holds_words(false, 0, source::KEYWORD, Some("texted STOP")),
+            "opted out on 1970-01-01 00:00 UTC (texted STOP)"
+        );
     }
 }

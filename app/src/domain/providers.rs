@@ -7,8 +7,14 @@
 
 use crate::domain::ChannelKind;
 
+mod account;
 mod check;
+pub use account::{check_account, form_values, Checked};
 pub use check::MAX_VALUE_LEN;
+
+/// `channel_accounts.provider` of the built-in playground accounts (one per channel kind),
+/// which stand in for real providers on the playground page.
+pub const PLAYGROUND: &str = "playground";
 
 /// How a field is entered and kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -69,6 +69,22 @@ pub fn file_size(bytes: i64) -> String {
     }
 }
 
+/// The start of a raw payload as text for a person to look at: at most `max_chars`
+/// characters, invalid UTF-8 and control characters (but line breaks) shown as U+FFFD.
+pub fn payload_preview(payload: &[u8], max_chars: usize) -> String {
+    String::from_utf8_lossy(&payload[..payload.len().min(max_chars * 4)])
+        .chars()
+        .take(max_chars)
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +111,13 @@ mod tests {
         assert_eq!(super::file_size(12), "12 bytes");
         assert_eq!(super::file_size(340_400), "340 KB");
         assert_eq!(super::file_size(1_234_567), "1.2 MB");
+    }
+
+    #[test]
+    fn payload_previews_are_bounded_and_printable() {
+        assert_eq!(payload_preview(b"a\x07b\nc", 10), "a\u{fffd}b\nc");
+        assert_eq!(payload_preview(&[0xff, b'x'], 10), "\u{fffd}x");
+        assert_eq!(payload_preview("ééé".as_bytes(), 2), "éé");
+        assert_eq!(payload_preview(&vec![b'x'; 5000], 300).len(), 300);
     }
 }
