@@ -4,8 +4,8 @@
 
 use crate::channels::email::sync::{run_mailbox, SyncContext, SyncOptions};
 use crate::channels::Registry;
+use app::domain::email_account::{EmailSettings, TlsMode};
 use app::domain::ChannelKind;
-use app::model::{EmailSettings, TlsMode};
 use app::ssr::live::Hub;
 use app::store::{channel_accounts, Db};
 use futures::StreamExt;

@@ -7,17 +7,17 @@
 use crate::channels::email::parse::safe_filename;
 use app::domain::Permission;
 use app::model::{LiveEvent, LiveKind};
+use app::ports::NewAttachment;
+use app::service::reply::{self, FileLinks};
 use app::ssr::AppState;
-use app::store::file_links::FileLinks;
-use app::store::ingest::NewAttachment;
-use app::store::{messages, StoreError};
+use app::store::StoreError;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 /// Largest request this form accepts (files plus text).
-pub const MAX_REQUEST_BYTES: usize = messages::MAX_OUTBOUND_BYTES + 1024 * 1024;
+pub const MAX_REQUEST_BYTES: usize = reply::MAX_OUTBOUND_BYTES + 1024 * 1024;
 
 fn problem(status: StatusCode, conversation: i64, words: &str) -> Response {
     let words = app::domain::convert::escape_html(words);
@@ -124,7 +124,7 @@ pub async fn reply_with_files(
         base_url: state.settings.public_url.trim_end_matches('/').to_string(),
         tokens: files.iter().map(|_| crate::links::new_token()).collect(),
     };
-    match messages::queue_reply_with_links(
+    match reply::queue_reply_with_links(
         &state.db,
         id,
         acc,

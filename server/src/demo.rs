@@ -2,9 +2,11 @@
 //! messages go through the same ingest function as real channels; replies are stored as
 //! delivered through the playground accounts.
 
+use app::domain::event;
 use app::domain::{ChannelKind, Direction, Role};
+use app::ports::InboundMessage;
+use app::service::ingest;
 use app::store::channel_accounts::{self, AccountRow};
-use app::store::ingest::{self, InboundMessage};
 use app::store::{conversations, events, now_ms, users, Db, StoreError};
 use sqlx::Row;
 
@@ -253,7 +255,7 @@ pub async fn load_if_empty(db: &Db) -> Result<bool, StoreError> {
                 events::add(
                     &mut tx,
                     cid,
-                    events::STATUS,
+                    event::STATUS,
                     Some(sam),
                     None,
                     serde_json::json!({ "status": cust.status }),
@@ -264,7 +266,7 @@ pub async fn load_if_empty(db: &Db) -> Result<bool, StoreError> {
                 events::add(
                     &mut tx,
                     cid,
-                    events::NOTE,
+                    event::NOTE,
                     Some(sam),
                     Some("VIP customer: offer free replacement parts."),
                     serde_json::json!({}),

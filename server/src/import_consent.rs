@@ -10,7 +10,7 @@
 
 use app::domain::consent::Purpose;
 use app::domain::IdentifierKind;
-use app::store::consent::{self, Imported};
+use app::service::consent::{self, Imported};
 use app::store::{now_ms, Db, StoreError};
 
 /// Longest detail kept from a line, in characters.

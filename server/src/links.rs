@@ -3,8 +3,9 @@
 //! bytes, of which only the SHA-256 is stored; links expire (7 days). Served with the same
 //! safe headers as `/attachments/{id}`: always a download, `nosniff`, a sandbox CSP.
 
+use app::service::reply::LinkToken;
 use app::ssr::AppState;
-use app::store::file_links::{self, LinkToken, Lookup};
+use app::store::attachments::{self, Lookup};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -73,7 +74,8 @@ async fn file(State(state): State<AppState>, Path(token): Path<String>) -> Respo
     if !well_formed(&token) {
         return plain(StatusCode::NOT_FOUND, "No such file.");
     }
-    let found = file_links::lookup(&state.db, &sha256_hex(&token), app::store::now_ms()).await;
+    let found =
+        attachments::lookup_link(&state.db, &sha256_hex(&token), app::store::now_ms()).await;
     let a = match found {
         Ok(Lookup::Found(a)) => a,
         Ok(Lookup::Expired) => return plain(StatusCode::GONE, "This link has expired."),

@@ -5,7 +5,7 @@
 use crate::channels::email::sanitize;
 use app::domain::Permission;
 use app::ssr::AppState;
-use app::store::attachments;
+use app::store::{attachments, messages};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -39,7 +39,7 @@ pub async fn message_body(
     if let Err(r) = authorize(&state, &session).await {
         return r;
     }
-    let html = match attachments::message_html(&state.db, id).await {
+    let html = match messages::html_body(&state.db, id).await {
         Ok(Some(h)) => h,
         Ok(None) => return (StatusCode::NOT_FOUND, "No such message.").into_response(),
         Err(e) => return internal(e),

@@ -111,7 +111,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             smtp_tls,
             smtp_user,
         } => {
-            use app::model::{EmailSettings, TlsMode};
+            use app::domain::email_account::{EmailSettings, TlsMode};
             let tls = |s: &str| {
                 TlsMode::parse(s)
                     .ok_or_else(|| format!("TLS mode {s:?}: use tls, starttls or none"))

@@ -13,8 +13,9 @@
 
 use app::domain::consent::Purpose;
 use app::domain::convert::escape_html;
+use app::service::consent;
 use app::ssr::AppState;
-use app::store::{consent, StoreError};
+use app::store::{identifiers, StoreError};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -184,7 +185,7 @@ async fn page(State(st): State<AppState>, Path(token): Path<String>) -> Response
         Ok(v) => v,
         Err(e) => return refused(e),
     };
-    let value = match consent::identifier_value(&st.db, id).await {
+    let value = match identifiers::value_of(&st.db, id).await {
         Ok(Some(v)) => v,
         Ok(None) => return gone(),
         Err(e) => return failed(e),

@@ -8,12 +8,12 @@ mod common;
 
 use app::domain::{ChannelKind, DeliveryState, IdentifierKind, Role};
 use app::model::TimelineItem;
+use app::ports::InboundMessage;
+use app::ports::Outbound;
+use app::service;
+use app::service::ingest::ingest_message;
 use app::ssr::live::Hub;
-use app::store::ingest::{ingest_message, InboundMessage};
-use app::store::outbox::Outbound;
-use app::store::{
-    channel_accounts, conversations, inbound, messages, timeline, users, Db, StoreError,
-};
+use app::store::{channel_accounts, messages, raw_inbound, timeline, users, Db, StoreError};
 use async_trait::async_trait;
 use server::channels::{playground::Playground, Registry, SendError, Sender, Sent};
 use server::workers;
@@ -89,7 +89,7 @@ async fn text_in(w: &World, from: &str, text: &str) -> i64 {
     let id = format!("pg-{}", rand_id());
     let body =
         serde_json::json!({"id": id, "from": from, "text": text, "at": app::store::now_ms()});
-    inbound::store(
+    raw_inbound::store(
         &w.db,
         w.sms,
         &id,
@@ -173,7 +173,7 @@ async fn stop_blocks_sending_and_start_restores_it(db: Db) {
     assert_eq!(value, "+447911123456");
 
     // A reply queued before the customer opts out...
-    let early = messages::queue_reply(&w.db, conv, w.sms, ident, w.agent, "It ships today.")
+    let early = service::reply::queue_reply(&w.db, conv, w.sms, ident, w.agent, "It ships today.")
         .await
         .unwrap();
     text_in(&w, "+44 7911 123456", "Stop").await;
@@ -191,9 +191,10 @@ async fn stop_blocks_sending_and_start_restores_it(db: Db) {
     assert!(reason.contains("opted out (texted STOP)"), "{reason}");
     assert_eq!(w.sender.0.load(Ordering::SeqCst), 0);
     // A new reply is refused at once, and the composer shows the option as unavailable.
-    let why = refused(messages::queue_reply(&w.db, conv, w.sms, ident, w.agent, "Hello?").await);
+    let why =
+        refused(service::reply::queue_reply(&w.db, conv, w.sms, ident, w.agent, "Hello?").await);
     assert!(why.contains("opted out"), "{why}");
-    let d = conversations::detail(&w.db, conv).await.unwrap();
+    let d = service::conversations::detail(&w.db, conv).await.unwrap();
     let opt = d
         .reply_options
         .iter()
@@ -218,7 +219,7 @@ async fn stop_blocks_sending_and_start_restores_it(db: Db) {
 
     // START opts back in: replies go out again.
     text_in(&w, "+447911123456", "START").await;
-    let again = messages::queue_reply(&w.db, conv, w.sms, ident, w.agent, "Welcome back.")
+    let again = service::reply::queue_reply(&w.db, conv, w.sms, ident, w.agent, "Welcome back.")
         .await
         .unwrap();
     workers::outbox::deliver_due(&w.db, &w.hub, &w.reg)
@@ -294,7 +295,7 @@ async fn a_report_before_its_message_is_applied_when_the_send_names_it(db: Db) {
     let w = world(db).await;
     let first = text_in(&w, "+447700900300", "hi").await;
     let (conv, ident) = conv_of(&w.db, first).await;
-    let mid = messages::queue_reply(&w.db, conv, w.sms, ident, w.agent, "On its way.")
+    let mid = service::reply::queue_reply(&w.db, conv, w.sms, ident, w.agent, "On its way.")
         .await
         .unwrap();
     // The provider's "delivered" callback overtakes the send's own answer.
@@ -401,20 +402,25 @@ async fn windows_limits_and_read_receipts(db: Db) {
     }
     // WhatsApp: closed after 24 hours, said in words before writing and when queueing.
     let (wa, wa_conv) = accounts[&ChannelKind::Whatsapp];
-    let d = conversations::detail(&w.db, wa_conv).await.unwrap();
+    let d = service::conversations::detail(&w.db, wa_conv)
+        .await
+        .unwrap();
     let opt = d.reply_options.iter().find(|o| o.account_id == wa).unwrap();
     assert!(opt
         .unavailable
         .as_deref()
         .unwrap()
         .contains("24-hour WhatsApp window is closed"));
-    let why =
-        refused(messages::queue_reply(&w.db, wa_conv, wa, opt.identifier_id, w.agent, "hi").await);
+    let why = refused(
+        service::reply::queue_reply(&w.db, wa_conv, wa, opt.identifier_id, w.agent, "hi").await,
+    );
     assert!(why.contains("template"), "{why}");
 
     // Messenger: allowed with the human agent tag, and the composer says so.
     let (ms, ms_conv) = accounts[&ChannelKind::Messenger];
-    let d = conversations::detail(&w.db, ms_conv).await.unwrap();
+    let d = service::conversations::detail(&w.db, ms_conv)
+        .await
+        .unwrap();
     let opt = d
         .reply_options
         .iter()
@@ -425,7 +431,7 @@ async fn windows_limits_and_read_receipts(db: Db) {
     assert!(opt.notice.as_deref().unwrap().contains("human agent tag"));
     // Its limit is 2,000 characters.
     let why = refused(
-        messages::queue_reply(
+        service::reply::queue_reply(
             &w.db,
             ms_conv,
             ms,
@@ -436,7 +442,7 @@ async fn windows_limits_and_read_receipts(db: Db) {
         .await,
     );
     assert!(why.contains("at most 2000 characters"), "{why}");
-    let mid = messages::queue_reply(
+    let mid = service::reply::queue_reply(
         &w.db,
         ms_conv,
         ms,
@@ -467,14 +473,14 @@ async fn windows_limits_and_read_receipts(db: Db) {
     let first = text_in(&w, "+447700900401", "hi").await;
     let (conv, ident) = conv_of(&w.db, first).await;
     let why = refused(
-        messages::queue_reply(&w.db, conv, w.sms, ident, w.agent, &"b".repeat(1_601)).await,
+        service::reply::queue_reply(&w.db, conv, w.sms, ident, w.agent, &"b".repeat(1_601)).await,
     );
     assert!(
         why.contains("SMS messages can be at most 1600 characters"),
         "{why}"
     );
     assert!(
-        messages::queue_reply(&w.db, conv, w.sms, ident, w.agent, &"b".repeat(1_600))
+        service::reply::queue_reply(&w.db, conv, w.sms, ident, w.agent, &"b".repeat(1_600))
             .await
             .is_ok()
     );
@@ -483,7 +489,7 @@ async fn windows_limits_and_read_receipts(db: Db) {
 async fn a_sender_that_is_not_a_phone_number_is_kept_raw_with_words(db: Db) {
     let w = world(db).await;
     let body = serde_json::json!({"id": "bad-1", "from": "not a number", "text": "hi", "at": 1});
-    inbound::store(
+    raw_inbound::store(
         &w.db,
         w.sms,
         "bad-1",
@@ -506,21 +512,21 @@ async fn a_sender_that_is_not_a_phone_number_is_kept_raw_with_words(db: Db) {
         .contains("is not a phone number"));
     // The admin list of failed events shows it with its words and payload; a retry queues it
     // again (and, still bad, it fails again with the same words).
-    let failed = inbound::failed(&w.db, 10).await.unwrap();
+    let failed = raw_inbound::failed(&w.db, 10).await.unwrap();
     assert_eq!(failed.len(), 1);
-    assert_eq!(failed[0].account_name, "SMS line");
+    assert_eq!(failed[0].account, "SMS line");
     assert!(failed[0].preview.contains("not a number"));
-    inbound::retry(&w.db, failed[0].id).await.unwrap();
-    assert!(inbound::failed(&w.db, 10).await.unwrap().is_empty());
+    raw_inbound::retry(&w.db, failed[0].id).await.unwrap();
+    assert!(raw_inbound::failed(&w.db, 10).await.unwrap().is_empty());
     assert!(matches!(
-        inbound::retry(&w.db, failed[0].id).await,
+        raw_inbound::retry(&w.db, failed[0].id).await,
         Err(StoreError::NotFound)
     ));
     workers::inbound::process_pending(&w.db, &w.hub, &w.reg, 100)
         .await
         .unwrap();
     assert_eq!(
-        inbound::failed(&w.db, 10).await.unwrap()[0].error,
+        raw_inbound::failed(&w.db, 10).await.unwrap()[0].error,
         failed[0].error
     );
 }

@@ -9,8 +9,8 @@ mod provider_checks;
 #[path = "channels_admin/providers.rs"]
 mod providers;
 
-use app::api::channels::{ChannelsView, EmailForm};
-use app::model::{EmailSettings, TlsMode};
+use app::domain::email_account::{EmailSettings, TlsMode};
+use app::model::{ChannelsView, EmailForm};
 use app::store::channel_accounts;
 use common::{spawn_app, Engine, TestApp};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -135,7 +135,7 @@ async fn create_and_read_back_without_passwords(engine: Engine) {
     let (status, body) = post(&app, &c, "/api/admin/channels", &[("edit", id.to_string())]).await;
     assert_eq!(status, 200, "{body}");
     let view: ChannelsView = serde_json::from_str(&body).unwrap();
-    let got = EmailForm::from_values(view.edit).expect("the account to edit");
+    let got = view.edit.expect("the account to edit");
     assert_eq!(
         got,
         EmailForm {
@@ -207,7 +207,7 @@ async fn create_and_read_back_without_passwords(engine: Engine) {
     let row = channel_accounts::get(&app.state.db, second).await.unwrap();
     assert_eq!(row.email_settings().import_since, None);
     assert_eq!(
-        channel_accounts::list_by_provider(&app.state.db, channel_accounts::EMAIL)
+        channel_accounts::list_by_provider(&app.state.db, app::domain::email_account::PROVIDER)
             .await
             .unwrap()
             .len(),
@@ -330,12 +330,13 @@ async fn invalid_input_is_refused_in_words(engine: Engine) {
             );
         }
     }
-    assert!(
-        channel_accounts::list_by_provider(&app.state.db, channel_accounts::EMAIL)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(channel_accounts::list_by_provider(
+        &app.state.db,
+        app::domain::email_account::PROVIDER
+    )
+    .await
+    .unwrap()
+    .is_empty());
     // Leap days are real dates.
     save(&app, &c, &with(form(), &[("import_since", "2028-02-29")])).await;
 }

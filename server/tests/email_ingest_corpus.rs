@@ -5,7 +5,7 @@
 mod common;
 
 use app::domain::ChannelKind;
-use app::store::inbound::{self, Stored};
+use app::store::raw_inbound::{self, Stored};
 use app::store::{channel_accounts, Db};
 use server::channels::email::{parse, sanitize, PROVIDER};
 use server::channels::Registry;
@@ -79,7 +79,7 @@ async fn whole_corpus_ingests_once(db: Db) {
     let deliver = || async {
         let mut new = 0;
         for (name, raw) in &files {
-            match inbound::store(&db, acc, &parse::dedupe_key(raw), "message/rfc822", raw)
+            match raw_inbound::store(&db, acc, &parse::dedupe_key(raw), "message/rfc822", raw)
                 .await
                 .unwrap_or_else(|e| panic!("{name}: {e}"))
             {

@@ -4,8 +4,9 @@
 mod common;
 
 use app::domain::{ChannelKind, IdentifierKind};
+use app::ports::{InboundMessage, NewAttachment, ThreadHints};
+use app::service::ingest::ingest_message;
 use app::store::channel_accounts;
-use app::store::ingest::{ingest_message, InboundMessage, NewAttachment, ThreadHints};
 use common::{spawn_app, Engine};
 
 async fn frame_and_attachments(engine: Engine) {

@@ -5,6 +5,7 @@
 mod common;
 
 use app::domain::{Permission, Role};
+use app::service;
 use common::{spawn_app, Engine, TestApp};
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ const MARKETING: (&str, &str) = ("marketing@convergence.test", "marketing-passwo
 /// permission it needs.
 async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, String)>, Permission)> {
     let conv = first_conversation(app).await.to_string();
-    let d = app::store::conversations::detail(&app.state.db, conv.parse().unwrap())
+    let d = service::conversations::detail(&app.state.db, conv.parse().unwrap())
         .await
         .unwrap();
     let via = d.reply_options[0].key();
@@ -28,7 +29,7 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
         .expect("a second ready channel for the demo conversation")
         .key();
     // A failed inbound payload for the retry endpoint (the admin, first in the loop, retries it).
-    let failed = match app::store::inbound::store(
+    let failed = match app::store::raw_inbound::store(
         &app.state.db,
         d.reply_options[0].account_id,
         "matrix-failed",
@@ -38,29 +39,29 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
     .await
     .unwrap()
     {
-        app::store::inbound::Stored::New(id) => id,
+        app::store::raw_inbound::Stored::New(id) => id,
         other => panic!("{other:?}"),
     };
-    app::store::inbound::mark_error(&app.state.db, failed, "bad payload", true)
+    app::store::raw_inbound::mark_error(&app.state.db, failed, "bad payload", true)
         .await
         .unwrap();
-    let mailbox = app::store::channel_accounts::save_email(
+    let mailbox = service::channel_accounts::save_email(
         &app.state.db,
         None,
         "Matrix mailbox",
         "matrix@example.com",
-        &app::model::EmailSettings {
+        &app::domain::email_account::EmailSettings {
             imap_host: "127.0.0.1".into(),
             imap_port: 1,
-            imap_tls: app::model::TlsMode::None,
+            imap_tls: app::domain::email_account::TlsMode::None,
             imap_user: "matrix".into(),
             imap_folder: "INBOX".into(),
             smtp_host: "127.0.0.1".into(),
             smtp_port: 1,
-            smtp_tls: app::model::TlsMode::None,
+            smtp_tls: app::domain::email_account::TlsMode::None,
             ..Default::default()
         },
-        &app::store::channel_accounts::EmailSecrets {
+        &app::domain::email_account::EmailSecrets {
             imap_password: "matrix-imap-pw".into(),
             smtp_password: String::new(),
         },
@@ -216,7 +217,7 @@ async fn identity_endpoints(
     app: &TestApp,
 ) -> Vec<(&'static str, Vec<(&'static str, String)>, Permission)> {
     use app::domain::IdentifierKind;
-    use app::store::identifiers::{self, Saved};
+    use app::service::identifiers::{self, Saved};
     use sqlx::Row;
     let db = &app.state.db;
     let mut ids = Vec::new();
@@ -250,7 +251,7 @@ async fn identity_endpoints(
         Saved::Stored { identifier_id } => identifier_id,
         other => panic!("{other:?}"),
     };
-    let grace_email = app::store::conversations::customer_view(db, grace)
+    let grace_email = service::customers::customer_view(db, grace)
         .await
         .unwrap()
         .identifiers
@@ -630,7 +631,7 @@ async fn playground_message_reaches_agents_live_and_reply_is_delivered(engine: E
     )
     .unwrap();
     let cid = conv.conversation_id.unwrap();
-    let d = app::store::conversations::detail(&app.state.db, cid)
+    let d = service::conversations::detail(&app.state.db, cid)
         .await
         .unwrap();
     assert_eq!(d.customer.name, "Live Person");

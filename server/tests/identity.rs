@@ -17,8 +17,10 @@ use app::domain::{ChannelKind, IdentifierKind, Role, Status};
 use app::model::{
     AssigneeFilter, ConversationDetail, ConversationSummary, CustomerView, ListFilter, TimelineItem,
 };
+use app::ports::{InboundMessage, ThreadHints};
+use app::service;
+use app::service::ingest::{ingest_message, Ingested};
 use app::store::channel_accounts::{self, AccountRow};
-use app::store::ingest::{ingest_message, InboundMessage, Ingested, ThreadHints};
 use app::store::{conversations, timeline, users, Db};
 use sqlx::Row;
 
@@ -151,7 +153,7 @@ impl Fx {
 
 /// The conversation of a customer.
 pub async fn conversation_of(db: &Db, customer: i64) -> i64 {
-    app::store::identifiers::conversation_of(db, customer)
+    service::identifiers::conversation_of(db, customer)
         .await
         .unwrap()
         .expect("the customer has a conversation")
@@ -214,7 +216,7 @@ pub struct Snapshot {
 
 pub async fn snapshot(db: &Db, customer: i64, viewer: i64) -> Snapshot {
     let conv = conversation_of(db, customer).await;
-    let mut detail = conversations::detail(db, conv).await.unwrap();
+    let mut detail = service::conversations::detail(db, conv).await.unwrap();
     let replies = std::mem::take(&mut detail.reply_options)
         .into_iter()
         .map(|o| (o.key(), o.unavailable.is_none()))
@@ -228,7 +230,9 @@ pub async fn snapshot(db: &Db, customer: i64, viewer: i64) -> Snapshot {
         )
         .collect();
     Snapshot {
-        customer: conversations::customer_view(db, customer).await.unwrap(),
+        customer: service::customers::customer_view(db, customer)
+            .await
+            .unwrap(),
         detail,
         replies,
         timeline,

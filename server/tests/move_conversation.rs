@@ -14,6 +14,7 @@ mod world;
 use app::domain::consent::Purpose;
 use app::domain::{ChannelKind, IdentifierKind};
 use app::model::TimelineItem;
+use app::service;
 use app::store::{channel_accounts, consent, mailbox, now_ms, timeline};
 use common::messages::wait_for;
 use common::{spawn_app, Engine};
@@ -500,7 +501,7 @@ async fn unavailable_options_say_why(engine: Engine) {
         .unwrap()
         .unwrap()
         .id;
-    let r = app::store::messages::queue_reply(db, a.conv, a.sms_acc, a.phone_ident, me, "hi").await;
+    let r = service::reply::queue_reply(db, a.conv, a.sms_acc, a.phone_ident, me, "hi").await;
     assert!(matches!(r, Err(app::store::StoreError::Invalid(w)) if w.contains("opted out")));
 }
 

@@ -7,9 +7,11 @@ mod raw;
 use app::domain::cursor::{ListCursor, TimelineKey};
 use app::domain::{ChannelKind, DeliveryState, IdentifierKind, Role, Status};
 use app::model::{AssigneeFilter, ListFilter, TimelineItem};
-use app::store::ingest::{ingest_message, InboundMessage, Ingested};
+use app::ports::InboundMessage;
+use app::service;
+use app::service::ingest::{ingest_message, Ingested};
 use app::store::{
-    channel_accounts, conversations, inbound, messages, outbox, timeline, users, Db, StoreError,
+    channel_accounts, conversations, messages, outbox, raw_inbound, timeline, users, Db, StoreError,
 };
 
 async fn account(db: &Db, ch: ChannelKind) -> channel_accounts::AccountRow {
@@ -238,7 +240,7 @@ async fn list_orders_filters_and_pages(db: Db) {
         .all(|c| c.last_channel == Some(ChannelKind::Sms)));
 
     let first = page.items[0].id;
-    conversations::assign(&db, first, Some(me), me)
+    service::conversations::assign(&db, first, Some(me), me)
         .await
         .unwrap();
     let mine = ListFilter {
@@ -270,7 +272,7 @@ async fn list_orders_filters_and_pages(db: Db) {
         .unwrap();
     assert!(!p.items.iter().find(|c| c.id == first).unwrap().unread);
 
-    conversations::set_status(&db, first, Status::Resolved, None, me)
+    service::conversations::set_status(&db, first, Status::Resolved, None, me)
         .await
         .unwrap();
     assert_eq!(
@@ -294,7 +296,7 @@ async fn list_orders_filters_and_pages(db: Db) {
         1
     );
     // The customer writing again reopens it.
-    let d = conversations::detail(&db, first).await.unwrap();
+    let d = service::conversations::detail(&db, first).await.unwrap();
     let ident = &d.customer.identifiers[0];
     let acc = if ident.kind == IdentifierKind::Phone {
         &sms
@@ -310,7 +312,10 @@ async fn list_orders_filters_and_pages(db: Db) {
     .await
     .unwrap();
     assert_eq!(
-        conversations::detail(&db, first).await.unwrap().status,
+        service::conversations::detail(&db, first)
+            .await
+            .unwrap()
+            .status,
         Status::Open
     );
 }
@@ -338,7 +343,7 @@ async fn timeline_pages_merge_messages_and_events_without_gaps(db: Db) {
         conv = r.conversation_id;
     }
     for i in 0..15 {
-        conversations::add_note(&db, conv, &format!("note {i}"), me)
+        service::conversations::add_note(&db, conv, &format!("note {i}"), me)
             .await
             .unwrap();
     }
@@ -376,7 +381,9 @@ async fn replies_are_queued_with_an_outbox_entry_and_states_only_advance(db: Db)
     let mail = account(&db, ChannelKind::Email).await;
     let me = agent(&db, "r@example.com", "R").await;
     let r = sms_in(&db, &sms, "+14155550150", "x1", "hi", 1_000).await;
-    let d = conversations::detail(&db, r.conversation_id).await.unwrap();
+    let d = service::conversations::detail(&db, r.conversation_id)
+        .await
+        .unwrap();
     let opt = d
         .reply_options
         .iter()
@@ -396,7 +403,7 @@ async fn replies_are_queued_with_an_outbox_entry_and_states_only_advance(db: Db)
         "no email identifier: the email channel is listed, unavailable, with the reason"
     );
 
-    let mid = messages::queue_reply(
+    let mid = service::reply::queue_reply(
         &db,
         r.conversation_id,
         opt.account_id,
@@ -408,10 +415,11 @@ async fn replies_are_queued_with_an_outbox_entry_and_states_only_advance(db: Db)
     .unwrap();
     // Email account with a phone identifier is refused.
     let wrong =
-        messages::queue_reply(&db, r.conversation_id, mail.id, opt.identifier_id, me, "x").await;
+        service::reply::queue_reply(&db, r.conversation_id, mail.id, opt.identifier_id, me, "x")
+            .await;
     assert!(matches!(wrong, Err(StoreError::Invalid(_))), "{wrong:?}");
     assert!(matches!(
-        messages::queue_reply(
+        service::reply::queue_reply(
             &db,
             r.conversation_id,
             opt.account_id,
@@ -476,9 +484,11 @@ async fn retry_schedules_later_attempt(db: Db) {
     let sms = account(&db, ChannelKind::Sms).await;
     let me = agent(&db, "q@example.com", "Q").await;
     let r = sms_in(&db, &sms, "+14155550151", "y1", "hi", 1_000).await;
-    let d = conversations::detail(&db, r.conversation_id).await.unwrap();
+    let d = service::conversations::detail(&db, r.conversation_id)
+        .await
+        .unwrap();
     let o = &d.reply_options[0];
-    messages::queue_reply(
+    service::reply::queue_reply(
         &db,
         r.conversation_id,
         o.account_id,
@@ -508,25 +518,27 @@ async fn snoozed_conversations_wake_up(db: Db) {
     let me = agent(&db, "s@example.com", "S").await;
     let r = sms_in(&db, &acc, "+14155550152", "z1", "hi", 1_000).await;
     assert!(
-        conversations::set_status(&db, r.conversation_id, Status::Snoozed, None, me)
+        service::conversations::set_status(&db, r.conversation_id, Status::Snoozed, None, me)
             .await
             .is_err(),
         "snooze needs a time"
     );
     let until = app::store::now_ms() + 60_000;
-    conversations::set_status(&db, r.conversation_id, Status::Snoozed, Some(until), me)
+    service::conversations::set_status(&db, r.conversation_id, Status::Snoozed, Some(until), me)
         .await
         .unwrap();
-    assert!(conversations::wake_snoozed(&db, until - 1)
+    assert!(service::conversations::wake_snoozed(&db, until - 1)
         .await
         .unwrap()
         .is_empty());
     assert_eq!(
-        conversations::wake_snoozed(&db, until).await.unwrap(),
+        service::conversations::wake_snoozed(&db, until)
+            .await
+            .unwrap(),
         vec![r.conversation_id]
     );
     assert_eq!(
-        conversations::detail(&db, r.conversation_id)
+        service::conversations::detail(&db, r.conversation_id)
             .await
             .unwrap()
             .status,

@@ -5,7 +5,8 @@
 mod common;
 
 use app::domain::ChannelKind;
-use app::store::{channel_accounts, conversations, messages, Db};
+use app::service;
+use app::store::{channel_accounts, Db};
 use base64::Engine;
 use common::{spawn_messaging_app, Engine as DbEngine, TestApp};
 use serde_json::{json, Value};
@@ -208,7 +209,7 @@ impl Tg {
 
     /// Queues an agent's reply to the conversation of `inbound` and wakes the outbox.
     async fn reply(&self, inbound: &Msg, text: &str) -> i64 {
-        let d = conversations::detail(self.db(), inbound.conversation_id)
+        let d = service::conversations::detail(self.db(), inbound.conversation_id)
             .await
             .unwrap();
         let opt = d
@@ -222,7 +223,7 @@ impl Tg {
             .unwrap()
             .try_get("id")
             .unwrap();
-        let id = messages::queue_reply(
+        let id = service::reply::queue_reply(
             self.db(),
             inbound.conversation_id,
             self.account,

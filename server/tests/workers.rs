@@ -5,10 +5,12 @@ mod common;
 
 use app::domain::{ChannelKind, DeliveryState, IdentifierKind, Role};
 use app::model::TimelineItem;
+use app::ports::InboundMessage;
+use app::ports::Outbound;
+use app::service;
+use app::service::ingest::ingest_message;
 use app::ssr::live::Hub;
-use app::store::ingest::{ingest_message, InboundMessage};
-use app::store::outbox::Outbound;
-use app::store::{channel_accounts, conversations, inbound, messages, outbox, timeline, users, Db};
+use app::store::{channel_accounts, outbox, raw_inbound, timeline, users, Db};
 use async_trait::async_trait;
 use server::channels::{playground::Playground, Registry, SendError, Sender, Sent};
 use server::workers;
@@ -84,13 +86,15 @@ async fn setup(db: &Db, flaky: Arc<Flaky>) -> (Registry, i64, i64) {
     )
     .await
     .unwrap();
-    let d = conversations::detail(db, r.conversation_id).await.unwrap();
+    let d = service::conversations::detail(db, r.conversation_id)
+        .await
+        .unwrap();
     let o = d
         .reply_options
         .iter()
         .find(|o| o.account_id == acc)
         .unwrap();
-    let mid = messages::queue_reply(db, r.conversation_id, acc, o.identifier_id, me, "reply")
+    let mid = service::reply::queue_reply(db, r.conversation_id, acc, o.identifier_id, me, "reply")
         .await
         .unwrap();
     let mut reg = Registry::standard(common::TEST_SECRET);
@@ -215,20 +219,21 @@ async fn inbound_worker_ingests_good_payloads_and_keeps_bad_ones_visible(db: Db)
     let (hub, mut rx) = common::live_hub(&db).await;
     let good =
         br#"{"id":"u1","from":"700100999","name":"Tg User","text":"hi from telegram","at":5000}"#;
-    let inbound::Stored::New(good_id) = inbound::store(&db, acc.id, "u1", "application/json", good)
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
-    let inbound::Stored::New(bad_id) =
-        inbound::store(&db, acc.id, "u2", "application/json", b"{not json")
+    let raw_inbound::Stored::New(good_id) =
+        raw_inbound::store(&db, acc.id, "u1", "application/json", good)
             .await
             .unwrap()
     else {
         panic!()
     };
-    let inbound::Stored::New(wrong_id) = inbound::store(
+    let raw_inbound::Stored::New(bad_id) =
+        raw_inbound::store(&db, acc.id, "u2", "application/json", b"{not json")
+            .await
+            .unwrap()
+    else {
+        panic!()
+    };
+    let raw_inbound::Stored::New(wrong_id) = raw_inbound::store(
         &db,
         acc.id,
         "u3",
@@ -247,13 +252,13 @@ async fn inbound_worker_ingests_good_payloads_and_keeps_bad_ones_visible(db: Db)
         3
     );
     assert_eq!(
-        inbound::state_of(&db, good_id).await.unwrap().0,
+        raw_inbound::state_of(&db, good_id).await.unwrap().0,
         "processed"
     );
-    let (state, err) = inbound::state_of(&db, bad_id).await.unwrap();
+    let (state, err) = raw_inbound::state_of(&db, bad_id).await.unwrap();
     assert_eq!(state, "failed");
     assert!(err.unwrap().contains("not valid"));
-    let (state, err) = inbound::state_of(&db, wrong_id).await.unwrap();
+    let (state, err) = raw_inbound::state_of(&db, wrong_id).await.unwrap();
     assert_eq!(state, "failed");
     assert!(err.unwrap().contains("provider id"));
     let ev = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
@@ -261,7 +266,7 @@ async fn inbound_worker_ingests_good_payloads_and_keeps_bad_ones_visible(db: Db)
         .expect("a live event for the new message")
         .unwrap();
     assert_eq!(ev.kind, app::model::LiveKind::Message);
-    let d = conversations::detail(&db, ev.conversation_id.unwrap())
+    let d = service::conversations::detail(&db, ev.conversation_id.unwrap())
         .await
         .unwrap();
     assert_eq!(d.customer.name, "Tg User");
@@ -273,10 +278,10 @@ async fn inbound_worker_ingests_good_payloads_and_keeps_bad_ones_visible(db: Db)
         0
     );
     assert_eq!(
-        inbound::store(&db, acc.id, "u1", "application/json", good)
+        raw_inbound::store(&db, acc.id, "u1", "application/json", good)
             .await
             .unwrap(),
-        inbound::Stored::Duplicate
+        raw_inbound::Stored::Duplicate
     );
 }
 

@@ -1,12 +1,5 @@
-use crate::model::UserView;
+use crate::model::AdminUser;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AdminUser {
-    pub user: UserView,
-    pub disabled: bool,
-}
 
 #[server(endpoint = "admin/users")]
 pub async fn admin_users() -> Result<Vec<AdminUser>, ServerFnError> {

@@ -30,8 +30,8 @@ pub async fn record_consent(
     use crate::domain::consent::Purpose;
     use crate::domain::Permission;
 
+    use crate::service::consent::{record_by_agent, AgentChange};
     use crate::ssr::{auth, errors};
-    use crate::store::consent::{record_by_agent, AgentChange};
     let st = auth::state()?;
     let u = auth::require(Permission::ManageConsent).await?;
     let purpose = Purpose::parse(purpose.trim())

@@ -18,7 +18,7 @@ pub async fn get_conversation(id: i64) -> Result<ConversationDetail, ServerFnErr
     use crate::ssr::{auth, errors};
     let st = auth::state()?;
     auth::require(Permission::ReadConversations).await?;
-    crate::store::conversations::detail(&st.db, id)
+    crate::service::conversations::detail(&st.db, id)
         .await
         .map_err(errors::store)
 }
@@ -59,8 +59,9 @@ pub async fn set_status(
     snooze_minutes: Option<String>,
 ) -> Result<(), ServerFnError> {
     use crate::domain::{Permission, Status};
+    use crate::service::conversations;
     use crate::ssr::{auth, errors};
-    use crate::store::{conversations, now_ms};
+    use crate::store::now_ms;
     let st = auth::state()?;
     let u = auth::require(Permission::ManageConversations).await?;
     let status = Status::parse(&status).ok_or_else(|| errors::bad_request("unknown status"))?;
@@ -103,7 +104,7 @@ pub async fn assign(id: i64, assignee: String) -> Result<(), ServerFnError> {
                 .map_err(|_| errors::bad_request("bad assignee"))?,
         ),
     };
-    crate::store::conversations::assign(&st.db, id, target, u.id)
+    crate::service::conversations::assign(&st.db, id, target, u.id)
         .await
         .map_err(errors::store)?;
     st.hub.publish(live(LiveKind::Conversation, id, None)).await;
@@ -116,7 +117,7 @@ pub async fn add_note(id: i64, body: String) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, errors};
     let st = auth::state()?;
     let u = auth::require(Permission::WriteNotes).await?;
-    crate::store::conversations::add_note(&st.db, id, &body, u.id)
+    crate::service::conversations::add_note(&st.db, id, &body, u.id)
         .await
         .map_err(errors::store)?;
     st.hub.publish(live(LiveKind::Conversation, id, None)).await;
@@ -168,7 +169,7 @@ pub async fn send_reply(
         reply_choice::check_converted(written_for, account.channel, ticked(converted.as_deref()))
             .map_err(errors::bad_request)?;
     }
-    let mid = crate::store::messages::queue_reply(&st.db, id, acc, ident, u.id, &body)
+    let mid = crate::service::reply::queue_reply(&st.db, id, acc, ident, u.id, &body)
         .await
         .map_err(errors::store)?;
     st.wake.outbox.notify_one();
@@ -187,8 +188,8 @@ pub async fn move_conversation(
     handoff_text: Option<String>,
 ) -> Result<(), ServerFnError> {
     use crate::domain::Permission;
+    use crate::service::reply_options::{self, Handoff};
     use crate::ssr::{auth, errors};
-    use crate::store::reply_options::{self, Handoff};
     let st = auth::state()?;
     let u = auth::require(Permission::Reply).await?;
     parse_via(&to)?;
@@ -215,7 +216,7 @@ pub async fn confirm_identifier(id: i64) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, errors};
     let st = auth::state()?;
     auth::require(Permission::ManageConversations).await?;
-    crate::store::conversations::confirm_identifier(&st.db, id)
+    crate::store::identifiers::confirm(&st.db, id)
         .await
         .map_err(errors::store)?;
     st.hub

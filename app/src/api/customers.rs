@@ -11,8 +11,8 @@ use leptos::prelude::*;
 mod server {
     use crate::domain::Permission;
     use crate::model::UserView;
+    use crate::service::identifiers::{self, Saved};
     use crate::ssr::{auth, errors, AppState};
-    use crate::store::identifiers::{self, Saved};
     use http::StatusCode;
     use leptos::prelude::ServerFnError;
 
@@ -92,8 +92,8 @@ pub async fn add_identifier(
     value: String,
 ) -> Result<(), ServerFnError> {
     use crate::domain::IdentifierKind;
+    use crate::service::identifiers;
     use crate::ssr::{auth, errors};
-    use crate::store::identifiers;
     let st = auth::state()?;
     async move {
         let u = server::manager().await?;
@@ -117,8 +117,8 @@ pub async fn add_identifier(
 /// Changes an identifier's value; written the same way once normalised, only its label.
 #[server(endpoint = "customer/identifier/edit")]
 pub async fn edit_identifier(customer: i64, id: i64, value: String) -> Result<(), ServerFnError> {
+    use crate::service::identifiers;
     use crate::ssr::auth;
-    use crate::store::identifiers;
     let st = auth::state()?;
     async move {
         let u = server::manager().await?;
@@ -140,8 +140,8 @@ pub async fn edit_identifier(customer: i64, id: i64, value: String) -> Result<()
 /// Removes an identifier from the customer (kept with its history when it has one).
 #[server(endpoint = "customer/identifier/remove")]
 pub async fn remove_identifier(customer: i64, id: i64) -> Result<(), ServerFnError> {
+    use crate::service::identifiers;
     use crate::ssr::{auth, errors};
-    use crate::store::identifiers;
     let st = auth::state()?;
     async move {
         server::manager().await?;
@@ -158,8 +158,8 @@ pub async fn remove_identifier(customer: i64, id: i64) -> Result<(), ServerFnErr
 #[server(endpoint = "customer/preferred-channel")]
 pub async fn set_preferred_channel(customer: i64, channel: String) -> Result<(), ServerFnError> {
     use crate::domain::ChannelKind;
+    use crate::service::identifiers;
     use crate::ssr::{auth, errors};
-    use crate::store::identifiers;
     let st = auth::state()?;
     async move {
         server::manager().await?;
@@ -183,7 +183,7 @@ pub async fn merge_customers(customer: i64, other: i64) -> Result<(), ServerFnEr
     let st = auth::state()?;
     async move {
         let u = server::manager().await?;
-        let out = crate::store::merge::merge(&st.db, customer, other, u.id)
+        let out = crate::service::merge::merge(&st.db, customer, other, u.id)
             .await
             .map_err(errors::store)?;
         server::changed(
@@ -204,7 +204,7 @@ pub async fn unmerge_customer(customer: i64) -> Result<(), ServerFnError> {
     let st = auth::state()?;
     async move {
         let u = server::manager().await?;
-        let out = crate::store::merge::unmerge(&st.db, customer, u.id)
+        let out = crate::service::merge::unmerge(&st.db, customer, u.id)
             .await
             .map_err(errors::store)?;
         server::changed(

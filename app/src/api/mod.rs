@@ -1,6 +1,7 @@
 //! Server functions, grouped by domain. Each one authorises the caller on the server first,
-//! then calls plain store functions. Endpoints are fixed (`/api/...`) so tests and the
-//! permissions table can name them.
+//! then calls a use case in `service` (or a store function, for a plain read or write of one
+//! table group). No wire type is defined here: they are in `model`. Endpoints are fixed
+//! (`/api/...`) so tests and the permissions table can name them.
 
 pub mod admin;
 pub mod auth;

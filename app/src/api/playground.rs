@@ -12,7 +12,7 @@ pub async fn playground_send(
 ) -> Result<(), ServerFnError> {
     use crate::domain::{ChannelKind, Permission};
     use crate::ssr::{auth, errors};
-    use crate::store::{channel_accounts, inbound, now_ms};
+    use crate::store::{channel_accounts, now_ms, raw_inbound};
     let st = auth::state()?;
     auth::require(Permission::UsePlayground).await?;
     let ch = ChannelKind::parse(&channel).ok_or_else(|| errors::bad_request("choose a channel"))?;
@@ -35,7 +35,7 @@ pub async fn playground_send(
     let payload = serde_json::json!({
         "id": id, "from": identifier.trim(), "name": name.trim(), "text": body, "at": now_ms(),
     });
-    inbound::store(
+    raw_inbound::store(
         &st.db,
         account.id,
         &id,

@@ -1,11 +1,12 @@
-//! Channel accounts: our endpoints on each channel. Secrets stay in the row type.
+//! Channel accounts (`channel_accounts`): our endpoints on each channel. Secrets stay in the
+//! row type.
 
 use super::{now_ms, Db, Result, StoreError};
+use crate::domain::email_account::{EmailSecrets, EmailSettings};
+use crate::domain::providers::PLAYGROUND;
 use crate::domain::ChannelKind;
-use crate::model::{ChannelAccountView, EmailSettings};
-use sqlx::Row;
-
-pub const PLAYGROUND: &str = "playground";
+use crate::model::ChannelAccountView;
+use sqlx::{AnyConnection, Row};
 
 /// Server-only: includes the secrets JSON.
 #[derive(Clone, Debug)]
@@ -95,6 +96,17 @@ pub async fn get(db: &Db, id: i64) -> Result<AccountRow> {
     row_to_account(&row)
 }
 
+/// The channel of account `id`, inside the caller's transaction.
+pub async fn channel_of(conn: &mut AnyConnection, id: i64) -> Result<ChannelKind> {
+    let (channel,): (String,) =
+        sqlx::query_as("SELECT channel FROM channel_accounts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+    ChannelKind::parse(&channel).ok_or_else(|| StoreError::Invalid("unknown channel".into()))
+}
+
 pub async fn list(db: &Db) -> Result<Vec<AccountRow>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLS} FROM channel_accounts ORDER BY channel, name, id"
@@ -159,26 +171,6 @@ fn json_str(json: &str, key: &str) -> String {
         .unwrap_or_default()
 }
 
-// ---- Email accounts (IMAP + SMTP) -------------------------------------------------------
-
-/// `channel_accounts.provider` of email accounts.
-pub const EMAIL: &str = "email";
-
-/// The secrets of an email account, as stored in `channel_accounts.secrets`.
-#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct EmailSecrets {
-    #[serde(default)]
-    pub imap_password: String,
-    #[serde(default)]
-    pub smtp_password: String,
-}
-
-impl std::fmt::Debug for EmailSecrets {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("EmailSecrets(<redacted>)")
-    }
-}
-
 impl AccountRow {
     /// The stored email settings (defaults when the JSON does not parse).
     pub fn email_settings(&self) -> EmailSettings {
@@ -189,105 +181,6 @@ impl AccountRow {
     pub fn email_secrets(&self) -> EmailSecrets {
         serde_json::from_str(&self.secrets).unwrap_or_default()
     }
-}
-
-fn invalid<T>(msg: impl Into<String>) -> Result<T> {
-    Err(StoreError::Invalid(msg.into()))
-}
-
-fn no_line_breaks(label: &str, v: &str) -> Result<()> {
-    if v.contains(['\r', '\n']) {
-        return invalid(format!("{label} cannot contain line breaks."));
-    }
-    Ok(())
-}
-
-fn check_host(label: &str, host: &str) -> Result<()> {
-    if host.is_empty() {
-        return invalid(format!("Enter the {label} host."));
-    }
-    if host.len() > 253 || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return invalid(format!(
-            "The {label} host {host:?} is not a host name: no spaces or control characters."
-        ));
-    }
-    Ok(())
-}
-
-/// Whether `s` is a real calendar date written `YYYY-MM-DD`.
-pub fn is_iso_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r.clone()]
-            .iter()
-            .all(u8::is_ascii_digit)
-            .then(|| s[r].parse().ok())
-            .flatten()
-    };
-    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
-        return false;
-    };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    y >= 1970 && (1..=days).contains(&d)
-}
-
-/// Checks an email account before it is stored and returns the normalised From address.
-/// Every refusal says in words what to fix.
-pub fn check_email_account(
-    name: &str,
-    address: &str,
-    settings: &EmailSettings,
-    secrets: &EmailSecrets,
-) -> Result<String> {
-    let s = settings;
-    for (label, v) in [
-        ("The name", name),
-        ("The From address", address),
-        ("The From name", s.from_name.as_str()),
-        ("The IMAP host", s.imap_host.as_str()),
-        ("The IMAP user", s.imap_user.as_str()),
-        ("The IMAP folder", s.imap_folder.as_str()),
-        ("The SMTP host", s.smtp_host.as_str()),
-        ("The SMTP user", s.smtp_user.as_str()),
-        ("The IMAP password", secrets.imap_password.as_str()),
-        ("The SMTP password", secrets.smtp_password.as_str()),
-    ] {
-        no_line_breaks(label, v)?;
-    }
-    if name.trim().is_empty() {
-        return invalid("Give the account a name.");
-    }
-    let address = crate::domain::identifier::normalize_email(address.trim())
-        .map_err(|_| StoreError::Invalid(format!("{address:?} is not an email address.")))?;
-    check_host("IMAP", &s.imap_host)?;
-    check_host("SMTP", &s.smtp_host)?;
-    if s.imap_port == 0 || s.smtp_port == 0 {
-        return invalid("A port is a number from 1 to 65535.");
-    }
-    if s.imap_user.trim().is_empty() {
-        return invalid("Enter the IMAP user.");
-    }
-    if s.imap_folder.trim().is_empty() {
-        return invalid("Enter the IMAP folder to import, usually INBOX.");
-    }
-    if let Some(d) = &s.import_since {
-        if !is_iso_date(d) {
-            return invalid(format!(
-                "{d:?} is not a date: write it as YYYY-MM-DD, e.g. 2026-01-31."
-            ));
-        }
-    }
-    Ok(address)
 }
 
 /// Changes an account's name, address and settings, and merges `secrets_patch` (a JSON object)
@@ -329,48 +222,6 @@ pub async fn update(
     Ok(())
 }
 
-/// Creates (`id` = None) or updates an email account after [`check_email_account`]. On update,
-/// blank passwords keep the stored ones; a new account needs its IMAP password.
-pub async fn save_email(
-    db: &Db,
-    id: Option<i64>,
-    name: &str,
-    address: &str,
-    settings: &EmailSettings,
-    secrets: &EmailSecrets,
-) -> Result<i64> {
-    let address = check_email_account(name, address, settings, secrets)?;
-    let name = name.trim();
-    let settings_json =
-        serde_json::to_value(settings).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let secrets_json =
-        serde_json::to_value(secrets).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    match id {
-        None => {
-            if secrets.imap_password.is_empty() {
-                return invalid("Enter the IMAP password.");
-            }
-            create(
-                db,
-                ChannelKind::Email,
-                EMAIL,
-                name,
-                &address,
-                &settings_json,
-                &secrets_json,
-            )
-            .await
-        }
-        Some(id) => {
-            if get(db, id).await?.provider != EMAIL {
-                return invalid("That account is not an email account.");
-            }
-            update(db, id, name, &address, &settings_json, &secrets_json).await?;
-            Ok(id)
-        }
-    }
-}
-
 /// Enables or disables an account.
 pub async fn set_enabled(db: &Db, id: i64, enabled: bool) -> Result<()> {
     let n = sqlx::query("UPDATE channel_accounts SET enabled = $2, updated_at = $3 WHERE id = $1")
@@ -395,88 +246,4 @@ pub async fn list_by_provider(db: &Db, provider: &str) -> Result<Vec<AccountRow>
     .fetch_all(&db.read)
     .await?;
     rows.iter().map(row_to_account).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn iso_dates_are_real_calendar_days() {
-        for ok in [
-            "2026-01-31",
-            "2028-02-29",
-            "2000-02-29",
-            "1970-01-01",
-            "2026-12-31",
-        ] {
-            assert!(is_iso_date(ok), "{ok}");
-        }
-        for bad in [
-            "2026-02-29",
-            "1900-02-29",
-            "2026-04-31",
-            "2026-13-01",
-            "2026-00-10",
-            "2026-01-00",
-            "2026-1-31",
-            "26-01-31",
-            "2026/01/31",
-            "yesterday",
-            "",
-            "2026-01-31\n",
-            "+026-01-31",
-            "1969-12-31",
-        ] {
-            assert!(!is_iso_date(bad), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn email_accounts_are_checked_in_words() {
-        let s = EmailSettings {
-            imap_host: "imap.example.com".into(),
-            imap_port: 993,
-            imap_user: "u".into(),
-            imap_folder: "INBOX".into(),
-            smtp_host: "smtp.example.com".into(),
-            smtp_port: 587,
-            ..Default::default()
-        };
-        let pw = EmailSecrets::default();
-        assert_eq!(
-            check_email_account("Support", " Help@Example.COM ", &s, &pw).unwrap(),
-            "help@example.com"
-        );
-        let refused = |s: &EmailSettings, pw: &EmailSecrets| match check_email_account(
-            "Support",
-            "help@example.com",
-            s,
-            pw,
-        ) {
-            Err(StoreError::Invalid(m)) => m,
-            other => panic!("expected a refusal, got {other:?}"),
-        };
-        let with = |f: fn(&mut EmailSettings)| {
-            let mut s = s.clone();
-            f(&mut s);
-            s
-        };
-        assert!(refused(&with(|s| s.imap_port = 0), &pw).contains("65535"));
-        assert!(refused(&with(|s| s.smtp_host = "a b".into()), &pw).contains("host"));
-        assert!(refused(&with(|s| s.imap_host = "x\r\ny".into()), &pw).contains("line breaks"));
-        assert!(
-            refused(&with(|s| s.import_since = Some("2026-02-30".into())), &pw)
-                .contains("YYYY-MM-DD")
-        );
-        let crlf = EmailSecrets {
-            imap_password: "pw\r\nA1 LOGOUT".into(),
-            ..Default::default()
-        };
-        assert!(refused(&s, &crlf).contains("line breaks"));
-        assert!(
-            !format!("{crlf:?}").contains("pw"),
-            "secrets are redacted in Debug"
-        );
-    }
 }

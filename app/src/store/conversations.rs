@@ -1,13 +1,11 @@
-//! Conversations: one per customer. The list, the detail, and the agent actions on them.
+//! Conversations (`conversations`, `conversation_reads`): one per customer. The list, the
+//! summary columns kept as messages arrive, and the agent actions' rows.
 
-use super::{events, now_ms, Db, Result, StoreError};
-use crate::domain::consent::Purpose;
+use super::{now_ms, Db, Result, StoreError};
 use crate::domain::cursor::ListCursor;
-use crate::domain::{ChannelKind, Direction, IdentifierKind, Status};
-use crate::model::{
-    AssigneeFilter, ConversationDetail, ConversationPage, ConversationSummary, CustomerView,
-    IdentifierView, ListFilter,
-};
+use crate::domain::reply_choice::Moved;
+use crate::domain::{ChannelKind, Direction, Status};
+use crate::model::{AssigneeFilter, ConversationPage, ConversationSummary, ListFilter};
 use sqlx::{AnyConnection, Row};
 
 /// Page size of the conversation list.
@@ -173,233 +171,91 @@ pub async fn touch_for_automatic(
     Ok(())
 }
 
-/// An agent confirms a suggested identifier belongs to its customer.
-pub async fn confirm_identifier(db: &Db, identifier_id: i64) -> Result<()> {
-    let r = sqlx::query("UPDATE identifiers SET verified = 1 WHERE id = $1")
-        .bind(identifier_id)
-        .execute(&db.write)
-        .await?;
-    if r.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+/// The columns of a conversation the detail view shows.
+pub struct ConversationRow {
+    pub id: i64,
+    pub customer_id: i64,
+    pub status: Status,
+    pub snoozed_until: Option<i64>,
+    pub assignee_id: Option<i64>,
 }
 
-/// The customer panel's data: identifiers with their consent line, merges, suggestions.
-pub async fn customer_view(db: &Db, customer_id: i64) -> Result<CustomerView> {
-    let consents = super::consent::latest_for_customer(db, customer_id).await?;
-    customer_view_from(db, customer_id, &consents).await
-}
-
-/// [`customer_view`] with the consent that holds already read.
-pub async fn customer_view_from(
-    db: &Db,
-    customer_id: i64,
-    consents: &super::consent::Latest,
-) -> Result<CustomerView> {
+pub async fn get(db: &Db, id: i64) -> Result<ConversationRow> {
     let c = sqlx::query(
-        "SELECT cu.id, cu.name, cu.preferred_channel, c.channels_mask FROM customers cu \
-         LEFT JOIN conversations c ON c.customer_id = cu.id WHERE cu.id = $1",
+        "SELECT id, customer_id, status, snoozed_until, assignee_id FROM conversations WHERE id = $1",
     )
-    .bind(customer_id)
+    .bind(id)
     .fetch_optional(&db.read)
     .await?
     .ok_or(StoreError::NotFound)?;
-    let ids = sqlx::query(
-        "SELECT id, kind, value, label, verified, last_inbound_at FROM identifiers WHERE customer_id = $1 ORDER BY kind, id",
-    )
-    .bind(customer_id)
-    .fetch_all(&db.read)
-    .await?;
-    let mut identifiers = Vec::with_capacity(ids.len());
-    for r in &ids {
-        let kind: String = r.try_get("kind")?;
-        let Ok(kind) = IdentifierKind::parse(&kind) else {
-            continue;
-        };
-        let id: i64 = r.try_get("id")?;
-        identifiers.push(IdentifierView {
-            id,
-            kind,
-            value: r.try_get("value")?,
-            label: r.try_get("label")?,
-            verified: r.try_get::<i64, _>("verified")? != 0,
-            consent: super::consent::summary(
-                consents.get(&(id, Purpose::Support)),
-                consents.get(&(id, Purpose::Marketing)),
-            ),
-        });
-    }
-    let pref: Option<String> = c.try_get("preferred_channel")?;
-    Ok(CustomerView {
-        id: c.try_get("id")?,
-        name: c.try_get("name")?,
-        preferred_channel: pref.as_deref().and_then(ChannelKind::parse),
-        identifiers,
-        channels_used: ChannelKind::from_mask(
-            c.try_get::<Option<i64>, _>("channels_mask")?.unwrap_or(0),
-        ),
-        merged_into: super::merge::merged_into(db, customer_id).await?,
-        merges: super::merge::merged_here(db, customer_id).await?,
-        suggestions: super::suggestions::for_customer(db, customer_id).await?,
-    })
-}
-
-/// The conversation with its customer and the channels a reply can go out on.
-pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail> {
-    let c = sqlx::query(
-        "SELECT id, customer_id, status, snoozed_until, assignee_id, last_inbound_channel FROM conversations WHERE id = $1",
-    )
-    .bind(conversation_id)
-    .fetch_optional(&db.read)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    // The consent that holds is read once for the panel, the consent section and the gates.
-    let customer_id: i64 = c.try_get("customer_id")?;
-    let latest = super::consent::latest_for_customer(db, customer_id).await?;
-    let customer = customer_view_from(db, customer_id, &latest).await?;
-    let super::reply_options::ReplyOptions {
-        options: reply_options,
-        default: default_reply,
-    } = super::reply_options::for_conversation(db, conversation_id, &customer, &latest).await?;
     let status: String = c.try_get("status")?;
-    let agents = super::users::list(db)
-        .await?
-        .into_iter()
-        .filter(|(u, disabled)| !disabled && u.role != crate::domain::Role::Marketing)
-        .map(|(u, _)| u)
-        .collect();
-    let consent = super::consent::customer_consent_from(db, customer_id, &latest).await?;
-    Ok(ConversationDetail {
-        id: conversation_id,
+    Ok(ConversationRow {
+        id: c.try_get("id")?,
+        customer_id: c.try_get("customer_id")?,
         status: Status::parse(&status).unwrap_or(Status::Open),
         snoozed_until: c.try_get("snoozed_until")?,
         assignee_id: c.try_get("assignee_id")?,
-        customer,
-        reply_options,
-        default_reply,
-        agents,
-        consent,
     })
 }
 
-/// Changes the status (with a timeline event). Snoozing needs `snoozed_until`.
+/// The customer of conversation `id`, if it exists.
+pub async fn customer_of(conn: &mut AnyConnection, id: i64) -> Result<Option<i64>> {
+    let r = sqlx::query("SELECT customer_id FROM conversations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    r.map(|r| r.try_get("customer_id"))
+        .transpose()
+        .map_err(Into::into)
+}
+
+/// The conversation of `customer_id`, if it has one.
+pub async fn of_customer(conn: &mut AnyConnection, customer_id: i64) -> Result<Option<i64>> {
+    let r = sqlx::query("SELECT id FROM conversations WHERE customer_id = $1")
+        .bind(customer_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    r.map(|r| r.try_get("id")).transpose().map_err(Into::into)
+}
+
+/// Sets the status (and the snooze's end, `None` unless snoozed). `NotFound` when there is
+/// no such conversation.
 pub async fn set_status(
-    db: &Db,
+    conn: &mut AnyConnection,
     id: i64,
     status: Status,
     snoozed_until: Option<i64>,
-    actor: i64,
 ) -> Result<()> {
-    if status == Status::Snoozed && snoozed_until.is_none_or(|t| t <= now_ms()) {
-        return Err(StoreError::Invalid(
-            "a snooze needs a time in the future".into(),
-        ));
-    }
-    let until = if status == Status::Snoozed {
-        snoozed_until
-    } else {
-        None
-    };
-    let mut tx = db.write.begin().await?;
     let n = sqlx::query("UPDATE conversations SET status = $1, snoozed_until = $2 WHERE id = $3")
         .bind(status.as_str())
-        .bind(until)
+        .bind(snoozed_until)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
     if n == 0 {
         return Err(StoreError::NotFound);
     }
-    if status == Status::Snoozed {
-        events::add(
-            &mut tx,
-            id,
-            events::SNOOZE,
-            Some(actor),
-            None,
-            serde_json::json!({ "until": until }),
-        )
-        .await?;
-    } else {
-        events::add(
-            &mut tx,
-            id,
-            events::STATUS,
-            Some(actor),
-            None,
-            serde_json::json!({ "status": status.as_str() }),
-        )
-        .await?;
-    }
-    tx.commit().await?;
     Ok(())
 }
 
-/// Assigns the conversation to a user (or nobody), with a timeline event.
-pub async fn assign(db: &Db, id: i64, assignee: Option<i64>, actor: i64) -> Result<()> {
-    let mut tx = db.write.begin().await?;
-    let name: Option<String> = match assignee {
-        Some(uid) => Some(
-            sqlx::query("SELECT name FROM users WHERE id = $1 AND disabled = 0")
-                .bind(uid)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| StoreError::Invalid("no such active user".into()))?
-                .try_get("name")?,
-        ),
-        None => None,
-    };
+/// Assigns the conversation to a user, or nobody. `NotFound` when there is no such
+/// conversation.
+pub async fn set_assignee(conn: &mut AnyConnection, id: i64, assignee: Option<i64>) -> Result<()> {
     let n = sqlx::query("UPDATE conversations SET assignee_id = $1 WHERE id = $2")
         .bind(assignee)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
     if n == 0 {
         return Err(StoreError::NotFound);
     }
-    events::add(
-        &mut tx,
-        id,
-        events::ASSIGN,
-        Some(actor),
-        None,
-        serde_json::json!({ "assignee": name }),
-    )
-    .await?;
-    tx.commit().await?;
     Ok(())
 }
 
-/// Adds a private note to the timeline.
-pub async fn add_note(db: &Db, id: i64, body: &str, actor: i64) -> Result<i64> {
-    let body = body.trim();
-    if body.is_empty() {
-        return Err(StoreError::Invalid("a note cannot be empty".into()));
-    }
-    if body.chars().count() > 10_000 {
-        return Err(StoreError::Invalid(
-            "a note can have at most 10,000 characters".into(),
-        ));
-    }
-    let mut tx = db.write.begin().await?;
-    exists(&mut tx, id).await?;
-    let eid = events::add(
-        &mut tx,
-        id,
-        events::NOTE,
-        Some(actor),
-        Some(body),
-        serde_json::json!({}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(eid)
-}
-
-async fn exists(conn: &mut AnyConnection, id: i64) -> Result<()> {
+/// `NotFound` unless conversation `id` exists.
+pub async fn exists(conn: &mut AnyConnection, id: i64) -> Result<()> {
     sqlx::query("SELECT id FROM conversations WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -422,24 +278,107 @@ pub async fn mark_read(db: &Db, user_id: i64, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Reopens snoozed conversations whose time has come; returns their ids.
-pub async fn wake_snoozed(db: &Db, now: i64) -> Result<Vec<i64>> {
-    let mut tx = db.write.begin().await?;
-    let rows = sqlx::query(
+/// Reopens snoozed conversations whose time has come, inside the caller's transaction;
+/// returns their ids.
+pub async fn wake_snoozed(conn: &mut AnyConnection, now: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query_as::<_, (i64,)>(
         "UPDATE conversations SET status = 'open', snoozed_until = NULL \
          WHERE status = 'snoozed' AND snoozed_until <= $1 RETURNING id",
     )
     .bind(now)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|(id,)| id)
+    .collect())
+}
+
+/// Opens the conversation again (the customer wrote while it was merged away).
+pub async fn reopen(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    sqlx::query("UPDATE conversations SET status = 'open', snoozed_until = NULL WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether the conversation has neither messages nor events.
+pub async fn is_empty(conn: &mut AnyConnection, id: i64) -> Result<bool> {
+    let r = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM messages WHERE conversation_id = $1) \
+              + (SELECT COUNT(*) FROM events WHERE conversation_id = $1) AS n",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
     .await?;
-    let mut ids = Vec::with_capacity(rows.len());
-    for r in rows {
-        let id: i64 = r.try_get("id")?;
-        events::add(&mut tx, id, "reopen", None, None, serde_json::json!({})).await?;
-        ids.push(id);
-    }
-    tx.commit().await?;
-    Ok(ids)
+    Ok(r.try_get::<i64, _>("n")? == 0)
+}
+
+/// Deletes an empty conversation and who read it.
+pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM conversation_reads WHERE conversation_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM conversations WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Where "Move conversation to…" sent replies, if it did.
+pub async fn moved(db: &Db, id: i64) -> Result<Option<Moved>> {
+    let c = sqlx::query(
+        "SELECT moved_account_id, moved_identifier_id, moved_at, a.channel AS moved_channel \
+         FROM conversations c LEFT JOIN channel_accounts a ON a.id = c.moved_account_id WHERE c.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.read)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    Ok(
+        match (
+            c.try_get::<Option<i64>, _>("moved_account_id")?,
+            c.try_get::<Option<i64>, _>("moved_identifier_id")?,
+            c.try_get::<Option<i64>, _>("moved_at")?,
+            c.try_get::<Option<String>, _>("moved_channel")?
+                .as_deref()
+                .and_then(ChannelKind::parse),
+        ) {
+            (Some(account_id), Some(identifier_id), Some(at), Some(channel)) => Some(Moved {
+                channel,
+                account_id,
+                identifier_id,
+                at,
+            }),
+            _ => None,
+        },
+    )
+}
+
+/// Records "Move conversation to…": replies go to (`account_id`, `identifier_id`) on
+/// `channel` from now on.
+pub async fn set_moved(
+    conn: &mut AnyConnection,
+    id: i64,
+    account_id: i64,
+    identifier_id: i64,
+    channel: ChannelKind,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE conversations SET moved_account_id = $1, moved_identifier_id = $2, moved_at = $3, \
+         current_channel = $4 WHERE id = $5",
+    )
+    .bind(account_id)
+    .bind(identifier_id)
+    .bind(at)
+    .bind(channel.as_str())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Rebuilds the denormalised summary columns of a conversation from its messages (after

@@ -1,16 +1,8 @@
-//! Timeline events: status changes, assignments, snoozes, channel switches, merges, notes.
+//! Timeline events (`events`): status changes, assignments, snoozes, channel switches,
+//! merges, notes. Their kinds and words are in [`crate::domain::event`].
 
 use super::{now_ms, Result};
 use sqlx::{AnyConnection, Row};
-
-pub const STATUS: &str = "status";
-pub const ASSIGN: &str = "assign";
-pub const SNOOZE: &str = "snooze";
-pub const NOTE: &str = "note";
-/// A consent change (an SMS keyword, an opt-out reported by a provider); `body` says it.
-pub const CONSENT: &str = "consent";
-/// An agent moved the conversation to another channel ("Move conversation to…").
-pub const CHANNEL_SWITCH: &str = "channel_switch";
 
 /// Appends an event to a conversation's timeline, inside the caller's transaction.
 pub async fn add(
@@ -36,104 +28,49 @@ pub async fn add(
     Ok(row.try_get("id")?)
 }
 
-/// One line describing an event, in words, for the timeline.
-pub fn summarize(kind: &str, data: &str, actor: Option<&str>) -> String {
-    let v: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
-    let who = actor.unwrap_or("System");
-    let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
-    match kind {
-        STATUS => {
-            let to = s("status")
-                .and_then(|x| crate::domain::Status::parse(&x))
-                .map(|x| x.label())
-                .unwrap_or("?");
-            format!("{who} changed the status to {to}")
-        }
-        ASSIGN => match s("assignee") {
-            Some(name) => format!("{who} assigned the conversation to {name}"),
-            None => format!("{who} unassigned the conversation"),
-        },
-        SNOOZE => {
-            let until = v
-                .get("until")
-                .and_then(|x| x.as_i64())
-                .map(crate::domain::text::format_time);
-            format!(
-                "{who} snoozed the conversation until {} UTC",
-                until.unwrap_or_default()
-            )
-        }
-        NOTE => format!("Private note by {who}"),
-        CONSENT => "Consent changed".to_string(),
-        CHANNEL_SWITCH => {
-            let to = s("to").unwrap_or_else(|| "another channel".into());
-            match s("from") {
-                Some(from) => format!("{who} moved the conversation from {from} to {to}"),
-                None => format!("{who} moved the conversation to {to}"),
-            }
-        }
-        super::merge::MERGE => {
-            let name = s("merged_name").unwrap_or_else(|| "another customer".into());
-            format!("{who} merged {name} into this customer")
-        }
-        super::merge::UNMERGE => {
-            let name = s("merged_name").unwrap_or_else(|| "another customer".into());
-            format!("{who} undid the merge of {name}")
-        }
-        "reopen" => "Reopened when the snooze ended".to_string(),
-        other => format!("{who}: {other}"),
-    }
+/// Moves every event of conversation `from` to conversation `to`.
+pub async fn move_all(conn: &mut AnyConnection, from: i64, to: i64) -> Result<()> {
+    sqlx::query("UPDATE events SET conversation_id = $1 WHERE conversation_id = $2")
+        .bind(to)
+        .bind(from)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// `(id, data)` of the events of `kind` on conversation `conversation_id` since `since`.
+pub async fn of_kind_since(
+    conn: &mut AnyConnection,
+    conversation_id: i64,
+    kind: &str,
+    since: i64,
+) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, data FROM events WHERE conversation_id = $1 AND kind = $2 AND created_at >= $3",
+    )
+    .bind(conversation_id)
+    .bind(kind)
+    .bind(since)
+    .fetch_all(&mut *conn)
+    .await?)
+}
 
-    #[test]
-    fn summaries_read_as_sentences() {
-        assert_eq!(
-            summarize(STATUS, r#"{"status":"resolved"}"#, Some("Sam")),
-            "Sam changed the status to Resolved"
-        );
-        assert_eq!(
-            summarize(ASSIGN, r#"{"assignee":"Kim"}"#, Some("Sam")),
-            "Sam assigned the conversation to Kim"
-        );
-        assert_eq!(
-            summarize(ASSIGN, r#"{"assignee":null}"#, None),
-            "System unassigned the conversation"
-        );
-        assert_eq!(
-            summarize(SNOOZE, r#"{"until":0}"#, Some("Sam")),
-            "Sam snoozed the conversation until 1970-01-01 00:00 UTC"
-        );
-        assert_eq!(
-            summarize(
-                CHANNEL_SWITCH,
-                r#"{"from":"Email · ann@x.test","to":"SMS · +1 555 0100"}"#,
-                Some("Sam")
-            ),
-            "Sam moved the conversation from Email · ann@x.test to SMS · +1 555 0100"
-        );
-        assert_eq!(
-            summarize(
-                super::super::merge::MERGE,
-                r#"{"merged_name":"Ada L."}"#,
-                Some("Sam")
-            ),
-            "Sam merged Ada L. into this customer"
-        );
-        assert_eq!(
-            summarize(
-                super::super::merge::UNMERGE,
-                r#"{"merged_name":"Ada L."}"#,
-                Some("Sam")
-            ),
-            "Sam undid the merge of Ada L."
-        );
-        assert_eq!(
-            summarize(STATUS, "not json", None),
-            "System changed the status to ?"
-        );
+/// Moves the events `ids` to conversation `to`.
+pub async fn move_to(conn: &mut AnyConnection, ids: &[i64], to: i64) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
     }
+    let list = ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Integers, so safe to inline.
+    sqlx::query(&format!(
+        "UPDATE events SET conversation_id = $1 WHERE id IN ({list})"
+    ))
+    .bind(to)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

@@ -1,217 +1,232 @@
-//! Agents' changes to a customer's identifiers and preferred channel.
-//!
-//! Values are normalised before they are stored: emails by Unicode NFKC and lower case, phone
-//! and WhatsApp numbers to E.164 read with a default region (so "(415) 555-0101" typed in the
-//! panel meets "+14155550101" from an SMS), provider ids as given. The default region comes
-//! from `CONVERGENCE_DEFAULT_REGION` (two letters, e.g. `GB`), else `US`: see
-//! [`default_region`].
-//!
-//! An identifier with history (messages sent or received through it, or consent records) is
-//! never deleted: removing it, or changing its value, detaches it to a customer of its own
-//! without a conversation. Past messages stay in the timeline they belong to, its consent
-//! record is kept, and the next message from that address starts a new conversation.
+//! Identifiers (`identifiers`): the addresses a customer is reached on (an email address, a
+//! phone or WhatsApp number, a provider id), stored normalised, one owner each.
 
-use super::merge::{current_customer, customer_ref};
-use super::{now_ms, suggestions, Db, Result, StoreError};
-use crate::domain::{ChannelKind, IdentifierKind};
-use crate::model::CustomerRef;
+use super::{Db, Result, StoreError};
+use crate::domain::IdentifierKind;
 use sqlx::{AnyConnection, Row};
 
-/// Longest label kept for an identifier, in characters.
-const MAX_LABEL_CHARS: usize = 200;
-
-/// The region national phone numbers are read in: `CONVERGENCE_DEFAULT_REGION` when it names
-/// a region the numbering plan knows, else "US".
-pub fn default_region() -> String {
-    std::env::var("CONVERGENCE_DEFAULT_REGION")
-        .ok()
-        .map(|r| r.trim().to_ascii_uppercase())
-        .filter(|r| crate::domain::phone::is_region(r))
-        .unwrap_or_else(|| "US".to_string())
+/// One identifier as stored.
+pub struct IdentifierRow {
+    pub id: i64,
+    pub customer_id: i64,
+    pub kind: IdentifierKind,
+    pub value: String,
+    pub label: String,
+    pub verified: bool,
+    pub last_inbound_at: Option<i64>,
 }
 
-/// The stored form of `raw` as an identifier of `kind`, or why it cannot be one, in words.
-pub fn normalize(kind: IdentifierKind, raw: &str, region: &str) -> Result<String> {
-    match kind {
-        IdentifierKind::Phone | IdentifierKind::Whatsapp => {
-            crate::domain::phone::to_e164(raw, region).map_err(StoreError::Invalid)
-        }
-        _ => kind
-            .normalize(raw)
-            .map_err(|e| StoreError::Invalid(capitalise(&e.to_string()))),
-    }
-}
+const COLS: &str = "id, customer_id, kind, value, label, verified, last_inbound_at";
 
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect::<String>() + ".",
-        None => String::new(),
-    }
-}
-
-fn clean_label(raw: &str) -> String {
-    raw.trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_LABEL_CHARS)
-        .collect()
-}
-
-/// How an identifier is named in sentences: "phone number", "WhatsApp number".
-pub fn kind_words(kind: IdentifierKind) -> &'static str {
-    match kind {
-        IdentifierKind::Email => "email address",
-        IdentifierKind::Phone => "phone number",
-        IdentifierKind::Whatsapp => "WhatsApp number",
-        IdentifierKind::Messenger => "Messenger id",
-        IdentifierKind::Instagram => "Instagram id",
-        IdentifierKind::Telegram => "Telegram id",
-    }
-}
-
-/// What saving an identifier came to.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Saved {
-    /// Stored on the customer (or it already was).
-    Stored { identifier_id: i64 },
-    /// Another customer holds it. A merge suggestion pairing the two was recorded, so the
-    /// panel offers "Merge <name> into this customer".
-    BelongsTo { owner: CustomerRef, value: String },
-}
-
-/// A customer that exists and is not merged away, inside a transaction.
-async fn active_customer(conn: &mut AnyConnection, customer_id: i64) -> Result<String> {
-    let r = sqlx::query("SELECT name, merged_into_id FROM customers WHERE id = $1")
-        .bind(customer_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    let name: String = r.try_get("name")?;
-    if r.try_get::<Option<i64>, _>("merged_into_id")?.is_some() {
-        let top = current_customer(conn, customer_id).await?;
-        let top = customer_ref(conn, top).await?;
-        return Err(StoreError::Invalid(format!(
-            "{name} was merged into {}: make changes there.",
-            top.name
-        )));
-    }
-    Ok(name)
-}
-
-/// Records that `actor` tried to give `customer_id` an identifier `owner` holds, and answers
-/// with the owner.
-async fn conflict(
-    conn: &mut AnyConnection,
-    customer_id: i64,
-    customer_name: &str,
-    owner: i64,
-    kind: IdentifierKind,
-    value: &str,
-    actor: i64,
-) -> Result<Saved> {
-    let owner = customer_ref(conn, owner).await?;
-    let who: String = sqlx::query("SELECT name FROM users WHERE id = $1")
-        .bind(actor)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| r.try_get::<String, _>("name"))
-        .transpose()?
-        .unwrap_or_else(|| "A staff member".into());
-    let detail = format!(
-        "{who} tried to add the {} {value} to {customer_name}, but {} has it",
-        kind_words(kind),
-        owner.name
-    );
-    suggestions::record(
-        conn,
-        customer_id,
-        owner.id,
-        suggestions::CONFLICT,
-        &detail,
-        now_ms(),
-    )
-    .await?;
-    Ok(Saved::BelongsTo {
-        owner,
-        value: value.to_string(),
-    })
-}
-
-/// Adds an identifier to a customer. Adding one the customer already has confirms it.
-pub async fn add(
-    db: &Db,
-    customer_id: i64,
-    kind: IdentifierKind,
-    raw: &str,
-    region: &str,
-    actor: i64,
-) -> Result<Saved> {
-    let value = normalize(kind, raw, region)?;
-    let label = clean_label(raw);
-    let mut tx = db.write.begin().await?;
-    let name = active_customer(&mut tx, customer_id).await?;
-    let inserted = sqlx::query(
-        "INSERT INTO identifiers (customer_id, kind, value, label, created_at, verified) \
-         VALUES ($1, $2, $3, $4, $5, 1) ON CONFLICT (kind, value) DO NOTHING RETURNING id",
-    )
-    .bind(customer_id)
-    .bind(kind.as_str())
-    .bind(&value)
-    .bind(&label)
-    .bind(now_ms())
-    .fetch_optional(&mut *tx)
-    .await?;
-    let saved = match inserted {
-        Some(r) => Saved::Stored {
-            identifier_id: r.try_get("id")?,
-        },
-        None => {
-            let (owner, id) = super::ingest::find_identity(&mut tx, kind, &value)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            if owner == customer_id {
-                sqlx::query("UPDATE identifiers SET verified = 1 WHERE id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                Saved::Stored { identifier_id: id }
-            } else {
-                conflict(&mut tx, customer_id, &name, owner, kind, &value, actor).await?
-            }
-        }
-    };
-    tx.commit().await?;
-    Ok(saved)
-}
-
-struct IdentRow {
-    customer_id: i64,
-    kind: IdentifierKind,
-    value: String,
-    label: String,
-}
-
-async fn ident(conn: &mut AnyConnection, id: i64) -> Result<Option<IdentRow>> {
-    let Some(r) =
-        sqlx::query("SELECT customer_id, kind, value, label FROM identifiers WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-    else {
+/// The row as an [`IdentifierRow`]; `None` for a kind this build does not know.
+fn row(r: &sqlx::any::AnyRow) -> Result<Option<IdentifierRow>> {
+    let kind: String = r.try_get("kind")?;
+    let Ok(kind) = IdentifierKind::parse(&kind) else {
         return Ok(None);
     };
-    let kind: String = r.try_get("kind")?;
-    Ok(Some(IdentRow {
+    Ok(Some(IdentifierRow {
+        id: r.try_get("id")?,
         customer_id: r.try_get("customer_id")?,
-        kind: IdentifierKind::parse(&kind).map_err(|e| StoreError::Invalid(e.to_string()))?,
+        kind,
         value: r.try_get("value")?,
         label: r.try_get("label")?,
+        verified: r.try_get::<i64, _>("verified")? != 0,
+        last_inbound_at: r.try_get("last_inbound_at")?,
     }))
 }
 
+/// Identifier `id`.
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<IdentifierRow>> {
+    let r = sqlx::query(&format!("SELECT {COLS} FROM identifiers WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match r {
+        Some(r) => Ok(Some(row(&r)?.ok_or_else(|| {
+            StoreError::Invalid("an identifier of an unknown kind".into())
+        })?)),
+        None => Ok(None),
+    }
+}
+
+/// Every identifier of `customer_id`, by kind.
+pub async fn of_customer(db: &Db, customer_id: i64) -> Result<Vec<IdentifierRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLS} FROM identifiers WHERE customer_id = $1 ORDER BY kind, id"
+    ))
+    .bind(customer_id)
+    .fetch_all(&db.read)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.extend(row(r)?);
+    }
+    Ok(out)
+}
+
+/// The identifiers of each of `customers`, oldest first.
+pub async fn held_by(conn: &mut AnyConnection, customers: &[i64]) -> Result<Vec<IdentifierRow>> {
+    if customers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = customers
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    // Integers, so safe to inline.
+    let rows = sqlx::query(&format!(
+        "SELECT {COLS} FROM identifiers WHERE customer_id IN ({list}) ORDER BY id"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.extend(row(r)?);
+    }
+    Ok(out)
+}
+
+/// (customer, identifier) of `kind:value`, if someone has it.
+pub async fn find(
+    conn: &mut AnyConnection,
+    kind: IdentifierKind,
+    value: &str,
+) -> Result<Option<(i64, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT customer_id, id FROM identifiers WHERE kind = $1 AND value = $2")
+            .bind(kind.as_str())
+            .bind(value)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
+}
+
+/// (customer, identifier, the customer's conversation if it has one) of a known sender, in
+/// one statement that also records the inbound time (`None` for automatic mail). Being a
+/// write, it holds the identifier's row until the caller's transaction ends, so a merge that
+/// moves the identifier waits for the message instead of leaving it behind (PostgreSQL).
+pub async fn touch(
+    conn: &mut AnyConnection,
+    kind: IdentifierKind,
+    value: &str,
+    last_inbound: Option<i64>,
+) -> Result<Option<(i64, i64, Option<i64>)>> {
+    Ok(sqlx::query_as(
+        "UPDATE identifiers SET last_inbound_at = COALESCE($3, last_inbound_at) WHERE kind = $1 AND value = $2 \
+         RETURNING customer_id, id, \
+           (SELECT c.id FROM conversations c WHERE c.customer_id = identifiers.customer_id) AS conversation_id",
+    )
+    .bind(kind.as_str())
+    .bind(value)
+    .bind(last_inbound)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Records when the customer last wrote through identifier `id`.
+pub async fn set_last_inbound(conn: &mut AnyConnection, id: i64, at: i64) -> Result<()> {
+    sqlx::query("UPDATE identifiers SET last_inbound_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Gives `customer_id` the identifier `kind:value` unless someone has it; returns its id, or
+/// `None` when it is taken. Unverified identifiers are suggestions for an agent to confirm.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_if_new(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    kind: IdentifierKind,
+    value: &str,
+    label: &str,
+    at: i64,
+    verified: bool,
+) -> Result<Option<i64>> {
+    let r = sqlx::query(
+        "INSERT INTO identifiers (customer_id, kind, value, label, created_at, verified) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kind, value) DO NOTHING RETURNING id",
+    )
+    .bind(customer_id)
+    .bind(kind.as_str())
+    .bind(value)
+    .bind(label)
+    .bind(at)
+    .bind(verified as i64)
+    .fetch_optional(&mut *conn)
+    .await?;
+    r.map(|r| r.try_get("id")).transpose().map_err(Into::into)
+}
+
+/// Adds `kind:value` to `customer_id` as a suggestion (unverified) for an agent to confirm;
+/// when someone has it already, answers that identifier.
+pub async fn add_suggested(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    kind: IdentifierKind,
+    value: &str,
+    label: &str,
+    at: i64,
+) -> Result<i64> {
+    match insert_if_new(conn, customer_id, kind, value, label, at, false).await? {
+        Some(id) => Ok(id),
+        None => Ok(find(conn, kind, value)
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .1),
+    }
+}
+
+/// Confirms an identifier belongs to its customer.
+pub async fn set_verified(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    sqlx::query("UPDATE identifiers SET verified = 1 WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// An agent confirms a suggested identifier belongs to its customer. `NotFound` when there
+/// is no such identifier.
+pub async fn confirm(db: &Db, id: i64) -> Result<()> {
+    let r = sqlx::query("UPDATE identifiers SET verified = 1 WHERE id = $1")
+        .bind(id)
+        .execute(&db.write)
+        .await?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// A new label (the same value written differently); the agent's word verifies it.
+pub async fn set_label(conn: &mut AnyConnection, id: i64, label: &str) -> Result<()> {
+    sqlx::query("UPDATE identifiers SET label = $1, verified = 1 WHERE id = $2")
+        .bind(label)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// A new value for an identifier without history: nobody wrote from the new one yet.
+pub async fn set_value(conn: &mut AnyConnection, id: i64, value: &str, label: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE identifiers SET value = $1, label = $2, verified = 1, last_inbound_at = NULL WHERE id = $3",
+    )
+    .bind(value)
+    .bind(label)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Whether messages or consent records refer to identifier `id`.
-async fn has_history(conn: &mut AnyConnection, id: i64) -> Result<bool> {
+pub async fn has_history(conn: &mut AnyConnection, id: i64) -> Result<bool> {
     let r = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM messages WHERE identifier_id = $1) \
               + (SELECT COUNT(*) FROM consent_events WHERE identifier_id = $1) AS n",
@@ -222,194 +237,155 @@ async fn has_history(conn: &mut AnyConnection, id: i64) -> Result<bool> {
     Ok(r.try_get::<i64, _>("n")? > 0)
 }
 
-/// Takes identifier `id` away from its customer: deleted when nothing refers to it, else
-/// given to a new customer of its own (named by its label, without a conversation).
-async fn take_away(conn: &mut AnyConnection, id: i64, label: &str) -> Result<()> {
-    if has_history(conn, id).await? {
-        let at = now_ms();
-        let new_customer: i64 = sqlx::query(
-            "INSERT INTO customers (name, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id",
-        )
-        .bind(label)
-        .bind(at)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("id")?;
-        sqlx::query("UPDATE identifiers SET customer_id = $1 WHERE id = $2")
-            .bind(new_customer)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-    } else {
-        // A merge that listed it must not take a later identifier that reuses the id.
-        sqlx::query("DELETE FROM merge_moves WHERE kind = 'identifier' AND item_id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query("DELETE FROM identifiers WHERE id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Changes the value (and label) of identifier `id` of `customer_id`. Same value written
-/// differently: only the label changes. A new value for an identifier with history keeps the
-/// old one with that history (detached) and adds the new one.
-pub async fn edit(
-    db: &Db,
-    customer_id: i64,
-    id: i64,
-    raw: &str,
-    region: &str,
-    actor: i64,
-) -> Result<Saved> {
-    let mut tx = db.write.begin().await?;
-    let name = active_customer(&mut tx, customer_id).await?;
-    let cur = ident(&mut tx, id)
-        .await?
-        .filter(|r| r.customer_id == customer_id)
-        .ok_or(StoreError::NotFound)?;
-    let value = normalize(cur.kind, raw, region)?;
-    let label = clean_label(raw);
-    if value == cur.value {
-        sqlx::query("UPDATE identifiers SET label = $1, verified = 1 WHERE id = $2")
-            .bind(&label)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        return Ok(Saved::Stored { identifier_id: id });
-    }
-    if let Some((owner, _)) = super::ingest::find_identity(&mut tx, cur.kind, &value).await? {
-        if owner == customer_id {
-            return Err(StoreError::Invalid(format!(
-                "{name} already has the {} {value}.",
-                kind_words(cur.kind)
-            )));
-        }
-        let saved = conflict(&mut tx, customer_id, &name, owner, cur.kind, &value, actor).await?;
-        tx.commit().await?;
-        return Ok(saved);
-    }
-    let identifier_id = if has_history(&mut tx, id).await? {
-        take_away(&mut tx, id, &cur.label).await?;
-        sqlx::query(
-            "INSERT INTO identifiers (customer_id, kind, value, label, created_at, verified) \
-             VALUES ($1, $2, $3, $4, $5, 1) RETURNING id",
-        )
+/// Gives identifier `id` to `customer_id`.
+pub async fn set_customer(conn: &mut AnyConnection, id: i64, customer_id: i64) -> Result<()> {
+    sqlx::query("UPDATE identifiers SET customer_id = $1 WHERE id = $2")
         .bind(customer_id)
-        .bind(cur.kind.as_str())
-        .bind(&value)
-        .bind(&label)
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("id")?
-    } else {
-        sqlx::query(
-            "UPDATE identifiers SET value = $1, label = $2, verified = 1, last_inbound_at = NULL WHERE id = $3",
-        )
-        .bind(&value)
-        .bind(&label)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-        id
-    };
-    tx.commit().await?;
-    Ok(Saved::Stored { identifier_id })
-}
-
-/// Removes identifier `id` from `customer_id`. Removing one the customer does not hold (any
-/// more) changes nothing, so a form sent twice is harmless.
-pub async fn remove(db: &Db, customer_id: i64, id: i64) -> Result<()> {
-    let mut tx = db.write.begin().await?;
-    active_customer(&mut tx, customer_id).await?;
-    if let Some(cur) = ident(&mut tx, id)
-        .await?
-        .filter(|r| r.customer_id == customer_id)
-    {
-        take_away(&mut tx, id, &cur.label).await?;
-    }
-    tx.commit().await?;
     Ok(())
 }
 
-/// Sets (or, with `None`, clears) the channel the customer prefers. The customer must have an
-/// identifier that channel can reach.
-pub async fn set_preferred_channel(
-    db: &Db,
+/// Deletes identifier `id`, which nothing refers to. A merge that listed it must not take a
+/// later identifier that reuses the id, so its `merge_moves` entries go too.
+pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM merge_moves WHERE kind = 'identifier' AND item_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM identifiers WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Gives every identifier of customer `from` to customer `to`.
+pub async fn move_all(conn: &mut AnyConnection, from: i64, to: i64) -> Result<()> {
+    sqlx::query("UPDATE identifiers SET customer_id = $1 WHERE customer_id = $2")
+        .bind(to)
+        .bind(from)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// How many identifiers of `kind` customer `customer_id` has.
+pub async fn count_of_kind(
+    conn: &mut AnyConnection,
     customer_id: i64,
-    channel: Option<ChannelKind>,
-) -> Result<()> {
-    let mut tx = db.write.begin().await?;
-    let name = active_customer(&mut tx, customer_id).await?;
-    if let Some(ch) = channel {
-        let n: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM identifiers WHERE customer_id = $1 AND kind = $2",
-        )
-        .bind(customer_id)
-        .bind(ch.identifier_kind().as_str())
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("n")?;
-        if n == 0 {
-            return Err(StoreError::Invalid(format!(
-                "{name} has no {} to reach them on {}: add one first.",
-                kind_words(ch.identifier_kind()),
-                ch.label()
-            )));
+    kind: IdentifierKind,
+) -> Result<i64> {
+    Ok(
+        sqlx::query("SELECT COUNT(*) AS n FROM identifiers WHERE customer_id = $1 AND kind = $2")
+            .bind(customer_id)
+            .bind(kind.as_str())
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("n")?,
+    )
+}
+
+/// The labels of `customer_id`'s identifiers, by kind.
+pub async fn labels_of(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_as::<_, (String,)>(
+        "SELECT label FROM identifiers WHERE customer_id = $1 ORDER BY kind, id",
+    )
+    .bind(customer_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|(l,)| l)
+    .collect())
+}
+
+/// The ids of `customer_id`'s identifiers, except `except`.
+pub async fn ids_of(conn: &mut AnyConnection, customer_id: i64, except: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query_as::<_, (i64,)>(
+        "SELECT id FROM identifiers WHERE customer_id = $1 AND id <> $2",
+    )
+    .bind(customer_id)
+    .bind(except)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|(i,)| i)
+    .collect())
+}
+
+/// The other identifiers of identifier `id`'s customer.
+pub async fn siblings(conn: &mut AnyConnection, id: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query_as::<_, (i64,)>(
+        "SELECT id FROM identifiers WHERE customer_id = (SELECT customer_id FROM identifiers WHERE id = $1) AND id <> $1",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|(i,)| i)
+    .collect())
+}
+
+/// When identifier `id` last wrote to us (None: never, or no such identifier).
+pub async fn last_inbound_at(db: &Db, id: i64) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query("SELECT last_inbound_at FROM identifiers WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&db.read)
+            .await?
+            .map(|r| r.try_get::<Option<i64>, _>("last_inbound_at"))
+            .transpose()?
+            .flatten(),
+    )
+}
+
+/// Identifier `id`'s customer, value, and the customer's conversation if it has one.
+pub async fn context(conn: &mut AnyConnection, id: i64) -> Result<(i64, String, Option<i64>)> {
+    sqlx::query_as(
+        "SELECT i.customer_id, i.value, c.id AS conversation_id FROM identifiers i \
+         LEFT JOIN conversations c ON c.customer_id = i.customer_id WHERE i.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// The identifier's value, if it exists (the unsubscribe page names the address).
+pub async fn value_of(db: &Db, id: i64) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_as::<_, (String,)>("SELECT value FROM identifiers WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&db.read)
+            .await?
+            .map(|(v,)| v),
+    )
+}
+
+/// `(the other customer, my kind, their kind, value)`: the same normalised value
+/// held by another customer under any kind (a phone number that is someone's WhatsApp
+/// number), for merge suggestions.
+pub async fn same_value_elsewhere(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Vec<(i64, IdentifierKind, IdentifierKind, String)>> {
+    let rows = sqlx::query(
+        "SELECT m.kind AS my_kind, o.kind, o.value, o.customer_id FROM identifiers m \
+         JOIN identifiers o ON o.value = m.value AND o.customer_id <> m.customer_id \
+         WHERE m.customer_id = $1 ORDER BY o.id",
+    )
+    .bind(customer_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        if let (Ok(mine), Ok(theirs)) = (
+            IdentifierKind::parse(&r.try_get::<String, _>("my_kind")?),
+            IdentifierKind::parse(&r.try_get::<String, _>("kind")?),
+        ) {
+            out.push((r.try_get("customer_id")?, mine, theirs, r.try_get("value")?));
         }
     }
-    sqlx::query("UPDATE customers SET preferred_channel = $1, updated_at = $2 WHERE id = $3")
-        .bind(channel.map(|c| c.as_str()))
-        .bind(now_ms())
-        .bind(customer_id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// The conversation of `customer_id`, if it has one (for live updates).
-pub async fn conversation_of(db: &Db, customer_id: i64) -> Result<Option<i64>> {
-    let mut conn = db.read.acquire().await?;
-    super::merge::conversation_of(&mut conn, customer_id).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn national_and_international_numbers_meet() {
-        let a = normalize(IdentifierKind::Phone, "(201) 555-0123", "US").unwrap();
-        let b = normalize(IdentifierKind::Whatsapp, "+1 201 555 0123", "GB").unwrap();
-        assert_eq!(a, "+12015550123");
-        assert_eq!(a, b);
-        assert_eq!(
-            normalize(IdentifierKind::Phone, "020 7946 0958", "GB").unwrap(),
-            "+442079460958"
-        );
-    }
-
-    #[test]
-    fn bad_values_are_refused_in_words() {
-        let e = normalize(IdentifierKind::Email, "not an address", "US").unwrap_err();
-        assert!(e.to_string().contains("is not an email address"), "{e}");
-        assert!(normalize(IdentifierKind::Phone, "hello", "US").is_err());
-        assert!(normalize(IdentifierKind::Telegram, "has space", "US").is_err());
-        assert_eq!(
-            normalize(IdentifierKind::Telegram, " 700100200 ", "US").unwrap(),
-            "700100200"
-        );
-    }
-
-    #[test]
-    fn labels_lose_control_characters() {
-        assert_eq!(clean_label("  a\u{7}b \n"), "ab");
-        assert_eq!(clean_label(&"x".repeat(300)).chars().count(), 200);
-    }
+    Ok(out)
 }

@@ -1,95 +1,112 @@
-//! Messages: outbound replies (with their outbox entry) and delivery state changes.
+//! Messages (`messages`): inbound and outbound, their delivery state, and the lookups that
+//! thread replies. Sending a reply is `service::reply`; storing an inbound message is
+//! `service::ingest`.
 
-use super::{conversations, now_ms, Db, Result, StoreError};
-use crate::domain::{convert, ChannelKind, DeliveryState, Direction, IdentifierKind};
-use sqlx::Row;
+use super::{now_ms, Db, Result, StoreError};
+use crate::domain::reply_choice::LastInbound;
+use crate::domain::{ChannelKind, DeliveryState, Direction, IdentifierKind};
+use sqlx::{AnyConnection, Row};
 
-/// Longest reply body accepted from the composer (per-channel limits come on top).
-pub const MAX_BODY_CHARS: usize = 20_000;
-
-/// Writes an outbound message and its outbox entry in one transaction. The identifier must
-/// belong to the conversation's customer and fit the account's channel.
-pub async fn queue_reply(
-    db: &Db,
-    conversation_id: i64,
-    account_id: i64,
-    identifier_id: i64,
-    author: i64,
-    body: &str,
-) -> Result<i64> {
-    queue_reply_with_files(
-        db,
-        conversation_id,
-        account_id,
-        identifier_id,
-        author,
-        body,
-        &[],
-    )
-    .await
+/// A message received, as stored.
+pub struct NewInbound<'a> {
+    pub conversation_id: i64,
+    pub customer_id: i64,
+    pub channel: ChannelKind,
+    pub account_id: i64,
+    pub identifier_id: i64,
+    pub subject: Option<&'a str>,
+    pub body_text: &'a str,
+    pub body_html: Option<&'a str>,
+    pub provider_message_id: &'a str,
+    pub raw_id: Option<i64>,
+    pub at: i64,
+    pub rfc_message_id: Option<&'a str>,
+    /// `messages.meta`, a JSON object.
+    pub meta: String,
+    pub automatic: bool,
 }
 
-/// Most files on one outbound message, and their total size.
-pub const MAX_OUTBOUND_FILES: usize = 10;
-pub const MAX_OUTBOUND_BYTES: usize = 20 * 1024 * 1024;
-
-/// [`queue_reply`] with files attached (stored with the message, in the same transaction).
-/// Only email carries files; see [`queue_reply_with_links`] for the other channels.
-pub async fn queue_reply_with_files(
-    db: &Db,
-    conversation_id: i64,
-    account_id: i64,
-    identifier_id: i64,
-    author: i64,
-    body: &str,
-    files: &[super::ingest::NewAttachment],
-) -> Result<i64> {
-    queue_reply_with_links(
-        db,
-        conversation_id,
-        account_id,
-        identifier_id,
-        author,
-        body,
-        files,
-        None,
+/// Stores an inbound message, inside the caller's transaction; `None` when the account
+/// already has a message with its provider id (a duplicate).
+pub async fn insert_inbound(conn: &mut AnyConnection, m: &NewInbound<'_>) -> Result<Option<i64>> {
+    let r = sqlx::query(
+        "INSERT INTO messages (conversation_id, customer_id, direction, channel, channel_account_id, identifier_id, \
+           subject, body_text, body_html, provider_message_id, delivery_state, raw_inbound_id, created_at, updated_at, \
+           rfc_message_id, meta, automatic) \
+         VALUES ($1, $2, 'in', $3, $4, $5, $6, $7, $8, $9, 'received', $10, $11, $11, $12, $13, $14) \
+         ON CONFLICT (channel_account_id, provider_message_id) DO NOTHING RETURNING id",
     )
-    .await
+    .bind(m.conversation_id)
+    .bind(m.customer_id)
+    .bind(m.channel.as_str())
+    .bind(m.account_id)
+    .bind(m.identifier_id)
+    .bind(m.subject)
+    .bind(m.body_text)
+    .bind(m.body_html)
+    .bind(m.provider_message_id)
+    .bind(m.raw_id)
+    .bind(m.at)
+    .bind(m.rfc_message_id)
+    .bind(&m.meta)
+    .bind(m.automatic as i64)
+    .fetch_optional(&mut *conn)
+    .await?;
+    r.map(|r| r.try_get("id")).transpose().map_err(Into::into)
 }
 
-/// Writes an outbound message and its outbox entry in one transaction. The identifier must
-/// belong to the conversation's customer and fit the account's channel. The text is converted
-/// for the channel (`convert::for_channel`: what the composer previewed). On a channel that
-/// cannot carry files, each file becomes a line "File: <name> <link>" with one of `links`'
-/// tokens (the files are still stored with the message, and the links expire).
-#[allow(clippy::too_many_arguments)]
-pub async fn queue_reply_with_links(
-    db: &Db,
-    conversation_id: i64,
+/// A stored message's place: (message, conversation, customer, identifier).
+pub type Placed = (i64, i64, i64, Option<i64>);
+
+/// Where the message account `account_id` knows by `provider_message_id` is, inside the
+/// caller's transaction.
+pub async fn placed(
+    conn: &mut AnyConnection,
     account_id: i64,
+    provider_message_id: &str,
+) -> Result<Placed> {
+    Ok(sqlx::query_as(
+        "SELECT id, conversation_id, customer_id, identifier_id FROM messages \
+         WHERE channel_account_id = $1 AND provider_message_id = $2",
+    )
+    .bind(account_id)
+    .bind(provider_message_id)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// The customer of the oldest message with RFC Message-ID `rfc_message_id`.
+pub async fn customer_by_rfc_id(
+    conn: &mut AnyConnection,
+    rfc_message_id: &str,
+) -> Result<Option<i64>> {
+    Ok(sqlx::query_as::<_, (i64,)>(
+        "SELECT customer_id FROM messages WHERE rfc_message_id = $1 ORDER BY id LIMIT 1",
+    )
+    .bind(rfc_message_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|(c,)| c))
+}
+
+/// What a reply from account `account_id` to identifier `identifier_id` in conversation
+/// `conversation_id` needs to know, when the identifier is the conversation's customer's.
+pub struct ReplyTarget {
+    pub customer_id: i64,
+    /// The identifier's kind as stored.
+    pub kind: String,
+    pub label: String,
+    /// The account's channel as stored.
+    pub channel: String,
+    pub enabled: bool,
+}
+
+pub async fn reply_target(
+    conn: &mut AnyConnection,
+    conversation_id: i64,
     identifier_id: i64,
-    author: i64,
-    body: &str,
-    files: &[super::ingest::NewAttachment],
-    links: Option<&super::file_links::FileLinks>,
-) -> Result<i64> {
-    if files.len() > MAX_OUTBOUND_FILES {
-        return Err(StoreError::Invalid(format!(
-            "attach at most {MAX_OUTBOUND_FILES} files"
-        )));
-    }
-    if files.iter().map(|f| f.data.len()).sum::<usize>() > MAX_OUTBOUND_BYTES {
-        return Err(StoreError::Invalid(format!(
-            "attachments may total at most {} MB",
-            MAX_OUTBOUND_BYTES / (1024 * 1024)
-        )));
-    }
-    if body.chars().count() > MAX_BODY_CHARS {
-        return Err(StoreError::Invalid(format!(
-            "a message can have at most {MAX_BODY_CHARS} characters"
-        )));
-    }
-    let mut tx = db.write.begin().await?;
+    account_id: i64,
+) -> Result<Option<ReplyTarget>> {
     let r = sqlx::query(
         "SELECT c.customer_id, i.kind, i.label, a.channel, a.enabled FROM conversations c \
          JOIN identifiers i ON i.customer_id = c.customer_id AND i.id = $2 \
@@ -99,157 +116,106 @@ pub async fn queue_reply_with_links(
     .bind(conversation_id)
     .bind(identifier_id)
     .bind(account_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| StoreError::Invalid("this customer cannot be reached that way".into()))?;
-    let customer_id: i64 = r.try_get("customer_id")?;
-    let kind: String = r.try_get("kind")?;
-    let channel: String = r.try_get("channel")?;
-    let channel = ChannelKind::parse(&channel)
-        .ok_or_else(|| StoreError::Invalid("unknown channel".into()))?;
-    if IdentifierKind::parse(&kind).ok() != Some(channel.identifier_kind()) {
-        return Err(StoreError::Invalid(format!(
-            "a {} identifier cannot receive {} messages",
-            kind,
-            channel.label()
-        )));
-    }
-    let as_links = !files.is_empty() && !convert::carries_files(channel);
-    let links = match links {
-        Some(l) if as_links && l.tokens.len() >= files.len() => Some(l),
-        _ if as_links => {
-            return Err(StoreError::Invalid(format!(
-                "files can be sent by email; {} replies carry text only",
-                channel.label()
-            )))
-        }
-        _ => None,
-    };
-    if r.try_get::<i64, _>("enabled")? == 0 {
-        return Err(StoreError::Invalid(
-            "that channel account is disabled".into(),
-        ));
-    }
-    let mut text = convert::for_channel(channel, body).text;
-    if let Some(l) = links {
-        let lines: Vec<String> = files
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| Some(convert::file_link_line(&f.filename, &l.url(i)?)))
-            .collect();
-        if !text.is_empty() {
-            text.push_str("\n\n");
-        }
-        text.push_str(&lines.join("\n"));
-    }
-    if text.trim().is_empty() {
-        return Err(StoreError::Invalid("the message is empty".into()));
-    }
-    crate::domain::window::check_text_limit(channel, &text).map_err(StoreError::Invalid)?;
-    let now = now_ms();
-    // Consent and the reply window, as the composer showed them (the outbox asks again).
-    let label: String = r.try_get("label")?;
-    super::sending::gate(db, identifier_id)
-        .await?
-        .check(channel, &label, now)
-        .map_err(StoreError::Invalid)?;
-    let id: i64 = sqlx::query(
-        "INSERT INTO messages (conversation_id, customer_id, direction, channel, channel_account_id, identifier_id, \
-           author_user_id, body_text, delivery_state, created_at, updated_at) \
-         VALUES ($1, $2, 'out', $3, $4, $5, $6, $7, 'queued', $8, $8) RETURNING id",
-    )
-    .bind(conversation_id)
-    .bind(customer_id)
-    .bind(channel.as_str())
-    .bind(account_id)
-    .bind(identifier_id)
-    .bind(author)
-    .bind(&text)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get("id")?;
-    for (i, f) in files.iter().enumerate() {
-        let aid: i64 = sqlx::query(
-            "INSERT INTO attachments (message_id, filename, content_type, size_bytes, content_id, data, created_at) \
-             VALUES ($1, $2, $3, $4, NULL, $5, $6) RETURNING id",
-        )
-        .bind(id)
-        .bind(&f.filename)
-        .bind(&f.content_type)
-        .bind(f.data.len() as i64)
-        .bind(f.data.clone())
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("id")?;
-        if let Some(t) = links.and_then(|l| l.tokens.get(i)) {
-            super::file_links::create(&mut tx, &t.sha256, aid, id, now).await?;
-        }
-    }
-    sqlx::query("INSERT INTO outbox (message_id, attempts, next_attempt_at, created_at) VALUES ($1, 0, $2, $2)")
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    conversations::touch_for_message(
-        &mut tx,
-        conversation_id,
-        channel,
-        Direction::Out,
-        &text,
-        now,
-    )
+    .fetch_optional(&mut *conn)
     .await?;
-    tx.commit().await?;
-    Ok(id)
+    r.map(|r| {
+        Ok(ReplyTarget {
+            customer_id: r.try_get("customer_id")?,
+            kind: r.try_get("kind")?,
+            label: r.try_get("label")?,
+            channel: r.try_get("channel")?,
+            enabled: r.try_get::<i64, _>("enabled")? != 0,
+        })
+    })
+    .transpose()
 }
 
-/// Queues an automatic answer (an SMS HELP reply): no author, marked automatic, exempt from
-/// consent and windows (carriers require HELP to be answered even after STOP).
-pub async fn queue_automatic(
-    db: &Db,
-    conversation_id: i64,
-    account_id: i64,
-    identifier_id: i64,
-    body: &str,
-) -> Result<i64> {
-    let mut tx = db.write.begin().await?;
-    let r = sqlx::query("SELECT customer_id FROM conversations WHERE id = $1")
-        .bind(conversation_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let customer_id: i64 = r.try_get("customer_id")?;
-    let channel: String = sqlx::query("SELECT channel FROM channel_accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("channel")?;
-    let channel = ChannelKind::parse(&channel)
-        .ok_or_else(|| StoreError::Invalid("unknown channel".into()))?;
-    let now = now_ms();
-    let id: i64 = sqlx::query(
+/// An outbound message to queue.
+pub struct NewOutbound<'a> {
+    pub conversation_id: i64,
+    pub customer_id: i64,
+    pub channel: ChannelKind,
+    pub account_id: i64,
+    pub identifier_id: i64,
+    /// None for an automatic answer.
+    pub author: Option<i64>,
+    pub body_text: &'a str,
+    /// An automatic answer (an SMS HELP reply).
+    pub automatic: bool,
+    pub at: i64,
+}
+
+/// Stores an outbound message as queued, inside the caller's transaction; returns its id.
+pub async fn insert_outbound(conn: &mut AnyConnection, m: &NewOutbound<'_>) -> Result<i64> {
+    Ok(sqlx::query(
         "INSERT INTO messages (conversation_id, customer_id, direction, channel, channel_account_id, identifier_id, \
-           body_text, delivery_state, automatic, created_at, updated_at) \
-         VALUES ($1, $2, 'out', $3, $4, $5, $6, 'queued', 1, $7, $7) RETURNING id",
+           author_user_id, body_text, delivery_state, automatic, created_at, updated_at) \
+         VALUES ($1, $2, 'out', $3, $4, $5, $6, $7, 'queued', $8, $9, $9) RETURNING id",
+    )
+    .bind(m.conversation_id)
+    .bind(m.customer_id)
+    .bind(m.channel.as_str())
+    .bind(m.account_id)
+    .bind(m.identifier_id)
+    .bind(m.author)
+    .bind(m.body_text)
+    .bind(m.automatic as i64)
+    .bind(m.at)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("id")?)
+}
+
+/// The customer's last message in the conversation that was not automatic, for the default
+/// reply option.
+pub async fn last_inbound(db: &Db, conversation_id: i64) -> Result<Option<LastInbound>> {
+    let last = sqlx::query(
+        "SELECT channel, channel_account_id, identifier_id, created_at FROM messages \
+         WHERE conversation_id = $1 AND direction = 'in' AND automatic = 0 \
+         ORDER BY created_at DESC, id DESC LIMIT 1",
     )
     .bind(conversation_id)
-    .bind(customer_id)
-    .bind(channel.as_str())
-    .bind(account_id)
-    .bind(identifier_id)
-    .bind(body)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get("id")?;
-    sqlx::query("INSERT INTO outbox (message_id, attempts, next_attempt_at, created_at) VALUES ($1, 0, $2, $2)")
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
+    .fetch_optional(&db.read)
+    .await?;
+    let Some(r) = last else {
+        return Ok(None);
+    };
+    let ch: String = r.try_get("channel")?;
+    ChannelKind::parse(&ch)
+        .map(|channel| -> Result<LastInbound> {
+            Ok(LastInbound {
+                channel,
+                account_id: r.try_get("channel_account_id")?,
+                identifier_id: r.try_get("identifier_id")?,
+                at: r.try_get("created_at")?,
+            })
+        })
+        .transpose()
+}
+
+/// Moves every message of conversation `from` to conversation `to` of customer `customer`.
+pub async fn move_all(conn: &mut AnyConnection, from: i64, to: i64, customer: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE messages SET conversation_id = $1, customer_id = $2 WHERE conversation_id = $3",
+    )
+    .bind(to)
+    .bind(customer)
+    .bind(from)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The sanitised HTML body of a message, if it has one.
+pub async fn html_body(db: &Db, message_id: i64) -> Result<Option<String>> {
+    let r = sqlx::query("SELECT body_html FROM messages WHERE id = $1")
+        .bind(message_id)
+        .fetch_optional(&db.read)
         .await?;
-    tx.commit().await?;
-    Ok(id)
+    Ok(match r {
+        Some(r) => r.try_get("body_html")?,
+        None => None,
+    })
 }
 
 /// Marks read every message sent through `account_id` to the identifier `kind:value` up to
@@ -362,7 +328,7 @@ pub async fn playground_thread(
     .bind(channel.identifier_kind().as_str())
     .bind(value)
     .bind(channel.as_str())
-    .bind(super::channel_accounts::PLAYGROUND)
+    .bind(crate::domain::providers::PLAYGROUND)
     .fetch_all(&db.read)
     .await?;
     let mut out = Vec::with_capacity(rows.len());

@@ -1,5 +1,10 @@
 //! Storage: one API over SQLite and PostgreSQL.
 //!
+//! One module per table group, holding its row types and SQL. A store module never calls
+//! another: what spans several tables in one transaction is a use case in
+//! `service`, which passes its transaction to each module's functions (those take a
+//! `&mut AnyConnection`).
+//!
 //! Every query is written once, in the SQL both engines accept, and runs through `sqlx::Any`.
 //! Times are unix milliseconds in BIGINT columns; ids are BIGINT. SQLite gets a separate
 //! single-connection pool for writes, so write transactions queue instead of failing with
@@ -9,19 +14,15 @@ pub mod attachments;
 pub mod channel_accounts;
 pub mod consent;
 pub mod conversations;
+pub mod customers;
 pub mod events;
-pub mod file_links;
 pub mod identifiers;
-pub mod inbound;
-pub mod ingest;
 pub mod mailbox;
-pub mod merge;
+pub mod merges;
 pub mod messages;
 pub mod outbox;
-pub mod provider_accounts;
-pub mod reply_options;
+pub mod raw_inbound;
 pub mod reports;
-pub mod sending;
 pub mod sessions;
 pub mod suggestions;
 pub mod timeline;

@@ -3,60 +3,34 @@
 
 use super::{now_ms, Db, Result, StoreError};
 use crate::domain::ChannelKind;
-use sqlx::Row;
+use crate::ports::{Outbound, OutboundFile, ReplyContext};
+use sqlx::{AnyConnection, Row};
 
 /// How long a claimed job is reserved for one delivery attempt.
 pub const LEASE_MS: i64 = 60_000;
 /// Attempts before a temporary failure becomes final.
 pub const MAX_ATTEMPTS: i64 = 6;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Job {
+    #[sqlx(rename = "id")]
     pub outbox_id: i64,
     pub message_id: i64,
     /// Attempts including this one.
+    #[sqlx(rename = "attempts")]
     pub attempt: i64,
 }
 
-/// What an adapter needs to deliver one message.
-#[derive(Clone, Debug)]
-pub struct Outbound {
-    pub message_id: i64,
-    pub conversation_id: i64,
-    pub channel: ChannelKind,
-    pub account_id: i64,
-    /// The recipient identifier's normalised value (email, E.164 phone, provider id).
-    pub to: String,
-    pub subject: Option<String>,
-    pub body_text: String,
-    /// What this message answers on its channel (email threading).
-    pub reply: ReplyContext,
-    /// Files the agent attached.
-    pub files: Vec<OutboundFile>,
-    /// When the recipient identifier last wrote to us (unix ms): the 24-hour windows.
-    pub last_inbound_at: Option<i64>,
-    /// The recipient identifier (consent is kept per identifier) and how it is written.
-    pub identifier_id: i64,
-    pub recipient_label: String,
-    /// An automatic answer (an SMS HELP reply): exempt from consent and windows.
-    pub automatic: bool,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct OutboundFile {
-    pub filename: String,
-    pub content_type: String,
-    pub data: Vec<u8>,
-}
-
-/// The customer's last message on the same channel, for threading headers.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ReplyContext {
-    /// Its RFC Message-ID (no angle brackets).
-    pub in_reply_to: Option<String>,
-    /// Its References followed by its own Message-ID, oldest first.
-    pub references: Vec<String>,
-    pub subject: Option<String>,
+/// Queues message `message_id` for delivery now, inside the caller's transaction.
+pub async fn enqueue(conn: &mut AnyConnection, message_id: i64, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO outbox (message_id, attempts, next_attempt_at, created_at) VALUES ($1, 0, $2, $2)",
+    )
+    .bind(message_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Most Message-IDs kept in a References header.
@@ -104,7 +78,7 @@ async fn reply_context(
 /// Claims the next due job, if any.
 pub async fn claim(db: &Db) -> Result<Option<Job>> {
     let now = now_ms();
-    let row = sqlx::query(
+    Ok(sqlx::query_as(
         "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
          WHERE id = (SELECT id FROM outbox WHERE done_at IS NULL AND next_attempt_at <= $2 \
                      AND (locked_until IS NULL OR locked_until < $2) ORDER BY next_attempt_at, id LIMIT 1) \
@@ -114,17 +88,10 @@ pub async fn claim(db: &Db) -> Result<Option<Job>> {
     .bind(now + LEASE_MS)
     .bind(now)
     .fetch_optional(&db.write)
-    .await?;
-    Ok(match row {
-        Some(r) => Some(Job {
-            outbox_id: r.try_get("id")?,
-            message_id: r.try_get("message_id")?,
-            attempt: r.try_get("attempts")?,
-        }),
-        None => None,
-    })
+    .await?)
 }
 
+/// What the sender of message `message_id` needs to deliver it.
 pub async fn load(db: &Db, message_id: i64) -> Result<Outbound> {
     let r = sqlx::query(
         "SELECT m.id, m.conversation_id, m.channel, m.channel_account_id, i.value AS recipient, i.last_inbound_at, m.identifier_id, i.label, m.automatic, m.subject, m.body_text \
@@ -145,22 +112,13 @@ pub async fn load(db: &Db, message_id: i64) -> Result<Outbound> {
     };
     // Channels that cannot carry files got them as links in the text when the reply was
     // queued (`file_links`); the files stay with the message but are not sent.
-    let files = if crate::domain::convert::carries_files(channel) {
-        sqlx::query(
+    let files: Vec<OutboundFile> = if crate::domain::convert::carries_files(channel) {
+        sqlx::query_as(
             "SELECT filename, content_type, data FROM attachments WHERE message_id = $1 ORDER BY id",
         )
         .bind(message_id)
         .fetch_all(&db.read)
         .await?
-        .iter()
-        .map(|f| {
-            Ok(OutboundFile {
-                filename: f.try_get("filename")?,
-                content_type: f.try_get("content_type")?,
-                data: f.try_get("data")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?
     } else {
         Vec::new()
     };
@@ -215,22 +173,4 @@ pub async fn give_up(db: &Db, outbox_id: i64, error: &str) -> Result<()> {
     .execute(&db.write)
     .await?;
     Ok(())
-}
-
-/// Exponential backoff with a cap: 2 s, 4 s, 8 s ... up to 10 minutes.
-pub fn backoff_ms(attempt: i64) -> i64 {
-    let exp = attempt.clamp(1, 20) as u32;
-    (1000i64 << exp).min(600_000)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        assert_eq!(super::backoff_ms(1), 2_000);
-        assert_eq!(super::backoff_ms(2), 4_000);
-        assert!(super::backoff_ms(5) > super::backoff_ms(4));
-        assert_eq!(super::backoff_ms(60), 600_000);
-        assert_eq!(super::backoff_ms(0), 2_000);
-    }
 }

@@ -1,8 +1,9 @@
 //! A conversation's timeline: messages and events merged in time order, keyset-paged from the
 //! newest end so a 10,000-message history opens as fast as a short one.
 
-use super::{events, Db, Result};
+use super::{Db, Result};
 use crate::domain::cursor::{Source, TimelineKey};
+use crate::domain::event;
 use crate::domain::{ChannelKind, DeliveryState, Direction};
 use crate::model::{AttachmentView, EventView, MessageView, TimelineItem, TimelinePage};
 use sqlx::Row;
@@ -91,8 +92,8 @@ pub async fn page(
         let body: Option<String> = r.try_get("body")?;
         let summary = match (&body, kind.as_str()) {
             // Consent events say what happened in their own words ("Opted out of SMS (texted STOP)").
-            (Some(b), events::CONSENT) => b.clone(),
-            _ => events::summarize(&kind, &data, actor.as_deref()),
+            (Some(b), event::CONSENT) => b.clone(),
+            _ => event::summarize(&kind, &data, actor.as_deref()),
         };
         items.push(TimelineItem::Event(EventView {
             id: r.try_get("id")?,

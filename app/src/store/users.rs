@@ -7,7 +7,7 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 /// A user row, with the password hash. Server-only; never serialised.
 pub struct UserRow {
@@ -130,6 +130,20 @@ pub async fn list(db: &Db) -> Result<Vec<(UserView, bool)>> {
     rows.iter()
         .map(|r| row_to_user(r).map(|u| (u.view(), u.disabled)))
         .collect()
+}
+
+/// The name of user `id`, if there is one; `active` only when not disabled.
+pub async fn name_of(conn: &mut AnyConnection, id: i64, active: bool) -> Result<Option<String>> {
+    let sql = if active {
+        "SELECT name FROM users WHERE id = $1 AND disabled = 0"
+    } else {
+        "SELECT name FROM users WHERE id = $1"
+    };
+    Ok(sqlx::query_as::<_, (String,)>(sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|(n,)| n))
 }
 
 pub async fn count(db: &Db) -> Result<i64> {

@@ -1,6 +1,8 @@
 //! Channel adapters. Each channel is one adapter behind two traits: [`Receiver`] turns a stored
 //! raw payload into inbound events (pure, no I/O), and [`Sender`] delivers one outbound
 //! message. The workers only talk to these traits, so adding a channel is adding an adapter.
+//! The types adapters exchange with the core (raw payloads, inbound events and messages,
+//! media references, outbound jobs) are in `app::ports`.
 
 pub mod email;
 pub mod http;
@@ -12,35 +14,11 @@ pub mod twilio;
 pub mod webhook;
 
 use app::domain::DeliveryState;
+use app::ports::{InboundEvent, MediaRef, NewAttachment, Outbound, RawInbound};
 use app::store::channel_accounts::AccountRow;
-use app::store::inbound::RawInbound;
-use app::store::ingest::{InboundMessage, MediaRef, NewAttachment};
-use app::store::outbox::Outbound;
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// What one raw payload means.
-#[derive(Clone, Debug, PartialEq)]
-pub enum InboundEvent {
-    Message(Box<InboundMessage>),
-    /// A provider's report about one of our outbound messages.
-    Status {
-        provider_message_id: String,
-        state: DeliveryState,
-        reason: Option<String>,
-    },
-    /// The customer has read everything we sent them up to `watermark` (unix ms), as
-    /// Messenger and Instagram report reads: by time, for one recipient, without message ids.
-    ReadUpTo {
-        /// The recipient's identifier value (PSID / IGSID).
-        identifier: String,
-        watermark: i64,
-    },
-    /// Nothing to do (our own mail, a report about nothing we sent); the reason is kept on
-    /// the raw row.
-    Ignored(String),
-}
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("{0}")]
@@ -159,7 +137,7 @@ impl Registry {
             Arc::new(email::smtp::EmailSender::new(secret_key).with_public_url(&config.public_url)),
         );
         r.add(
-            app::store::channel_accounts::PLAYGROUND,
+            app::domain::providers::PLAYGROUND,
             Arc::new(playground::Playground),
             Arc::new(playground::Playground),
         );

@@ -2,12 +2,13 @@
 //! the product can be tried with no provider account. Inbound payloads are JSON written by the
 //! playground page; outbound messages are "delivered" to that page at once.
 
-use super::{InboundEvent, ParseError, Receiver, SendError, Sender, Sent};
+use super::{ParseError, Receiver, SendError, Sender, Sent};
 use app::domain::DeliveryState;
+use app::ports::InboundEvent;
+use app::ports::InboundMessage;
+use app::ports::Outbound;
+use app::ports::RawInbound;
 use app::store::channel_accounts::AccountRow;
-use app::store::inbound::RawInbound;
-use app::store::ingest::InboundMessage;
-use app::store::outbox::Outbound;
 use async_trait::async_trait;
 use serde::Deserialize;
 

@@ -9,8 +9,10 @@
 //! and is acknowledged without being stored again.
 
 use super::Registry;
+use app::ports::NewRaw;
 use app::store::channel_accounts::{self, AccountRow};
-use app::store::{inbound, Db};
+use app::store::raw_inbound::{self, Stored};
+use app::store::Db;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
@@ -146,10 +148,7 @@ impl WebhookState {
 /// load one commit serves many requests; alone, a payload is stored at once.
 #[derive(Clone)]
 pub struct RawWriter {
-    tx: mpsc::Sender<(
-        inbound::NewRaw,
-        oneshot::Sender<Result<inbound::Stored, String>>,
-    )>,
+    tx: mpsc::Sender<(NewRaw, oneshot::Sender<Result<Stored, String>>)>,
 }
 
 /// Most payloads stored by one transaction.
@@ -157,7 +156,7 @@ const MAX_GROUP: usize = 256;
 
 impl RawWriter {
     pub fn spawn(db: Db) -> RawWriter {
-        let (tx, mut rx) = mpsc::channel::<(inbound::NewRaw, oneshot::Sender<_>)>(4 * MAX_GROUP);
+        let (tx, mut rx) = mpsc::channel::<(NewRaw, oneshot::Sender<_>)>(4 * MAX_GROUP);
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
                 let mut batch = vec![first];
@@ -168,7 +167,7 @@ impl RawWriter {
                     }
                 }
                 let (items, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-                match inbound::store_many(&db, items).await {
+                match raw_inbound::store_many(&db, items).await {
                     Ok(stored) => {
                         for (reply, s) in replies.into_iter().zip(stored) {
                             let _ = reply.send(Ok(s));
@@ -187,7 +186,7 @@ impl RawWriter {
     }
 
     /// Stores one payload durably (committed when this returns `Ok`).
-    pub async fn store(&self, raw: inbound::NewRaw) -> Result<inbound::Stored, String> {
+    pub async fn store(&self, raw: NewRaw) -> Result<Stored, String> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send((raw, reply))
@@ -336,15 +335,15 @@ async fn receive(
             return r.into_response();
         }
     };
-    let raw = inbound::NewRaw {
+    let raw = NewRaw {
         account_id: account.id,
         dedupe_key: accepted.dedupe_key.clone(),
         content_type: accepted.content_type,
         payload: body.to_vec(),
     };
     match st.writer.store(raw).await {
-        Ok(inbound::Stored::New(_)) => st.wake_inbound.notify_one(),
-        Ok(inbound::Stored::Duplicate) => {
+        Ok(Stored::New(_)) => st.wake_inbound.notify_one(),
+        Ok(Stored::Duplicate) => {
             tracing::debug!(provider, key = %accepted.dedupe_key, "webhook replay acknowledged")
         }
         Err(e) => {

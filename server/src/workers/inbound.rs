@@ -3,12 +3,13 @@
 //! and its error visible; nothing is lost.
 
 use super::messaging;
-use crate::channels::{InboundEvent, Registry};
+use crate::channels::Registry;
 use app::model::{LiveEvent, LiveKind};
+use app::ports::{InboundEvent, InboundMessage, RawInbound};
+use app::service::ingest;
 use app::ssr::live::Hub;
 use app::store::channel_accounts::AccountRow;
-use app::store::ingest::InboundMessage;
-use app::store::{channel_accounts, inbound, ingest, messages, Db, StoreError};
+use app::store::{channel_accounts, messages, raw_inbound, Db, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +26,7 @@ pub async fn process_pending(
     registry: &Registry,
     batch: i64,
 ) -> Result<usize, StoreError> {
-    let rows = inbound::pending(db, batch).await?;
+    let rows = raw_inbound::pending(db, batch).await?;
     let mut accounts: HashMap<i64, AccountRow> = HashMap::new();
     let mut group = Group::default();
     for raw in &rows {
@@ -109,15 +110,15 @@ impl Group {
 async fn record(db: &Db, raw_id: i64, outcome: Result<Outcome, Failure>) -> Result<(), StoreError> {
     match outcome {
         Ok(Outcome::Stored) => Ok(()),
-        Ok(Outcome::Processed) => inbound::mark_processed(db, raw_id).await,
-        Ok(Outcome::Ignored(reason)) => inbound::mark_ignored(db, raw_id, &reason).await,
+        Ok(Outcome::Processed) => raw_inbound::mark_processed(db, raw_id).await,
+        Ok(Outcome::Ignored(reason)) => raw_inbound::mark_ignored(db, raw_id, &reason).await,
         Err(Failure::Final(e)) => {
             tracing::warn!(raw_id, error = %e, "inbound payload rejected");
-            inbound::mark_error(db, raw_id, &e, true).await
+            raw_inbound::mark_error(db, raw_id, &e, true).await
         }
         Err(Failure::Retry(e)) => {
             tracing::warn!(raw_id, error = %e, "inbound payload will be retried");
-            inbound::mark_error(db, raw_id, &e, false).await
+            raw_inbound::mark_error(db, raw_id, &e, false).await
         }
     }
 }
@@ -138,7 +139,7 @@ enum Failure {
 
 async fn account_for(
     db: &Db,
-    raw: &inbound::RawInbound,
+    raw: &RawInbound,
     accounts: &mut HashMap<i64, AccountRow>,
 ) -> Result<AccountRow, Failure> {
     if let Some(a) = accounts.get(&raw.channel_account_id) {
@@ -154,7 +155,7 @@ async fn account_for(
 fn parse(
     registry: &Registry,
     account: &AccountRow,
-    raw: &inbound::RawInbound,
+    raw: &RawInbound,
 ) -> Result<Vec<InboundEvent>, Failure> {
     let receiver = registry.receiver(&account.provider).ok_or_else(|| {
         Failure::Final(format!("no receiver for provider {:?}", account.provider))
@@ -213,7 +214,7 @@ async fn process_events(
     db: &Db,
     hub: &Hub,
     registry: &Registry,
-    raw: &inbound::RawInbound,
+    raw: &RawInbound,
     account: &AccountRow,
     events: Vec<InboundEvent>,
 ) -> Result<Outcome, Failure> {

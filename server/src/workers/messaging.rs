@@ -6,10 +6,12 @@ use crate::channels::{MediaError, Registry};
 use app::domain::keywords::{sms_keyword, SmsKeyword};
 use app::domain::{ChannelKind, DeliveryState, IdentifierKind};
 use app::model::{LiveEvent, LiveKind};
+use app::ports::InboundMessage;
+use app::service::ingest::Ingested;
+use app::service::{consent, reply};
 use app::ssr::live::Hub;
 use app::store::channel_accounts::AccountRow;
-use app::store::ingest::{InboundMessage, Ingested};
-use app::store::{consent, messages, reports, Db, Result};
+use app::store::{messages, reports, Db, Result};
 
 /// The default help answer when the account has none configured.
 pub const DEFAULT_HELP: &str =
@@ -96,7 +98,7 @@ pub async fn act_on_keyword(
         } else {
             help.trim()
         };
-        messages::queue_automatic(db, r.conversation_id, account.id, identifier_id, help).await?;
+        reply::queue_automatic(db, r.conversation_id, account.id, identifier_id, help).await?;
     }
     hub.publish(LiveEvent {
         kind: LiveKind::Conversation,

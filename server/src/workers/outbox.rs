@@ -3,10 +3,13 @@
 
 use crate::channels::{Registry, SendError};
 use app::domain::consent::Purpose;
+use app::domain::gate::Gate;
+use app::domain::retry::backoff_ms;
 use app::domain::DeliveryState;
 use app::model::{LiveEvent, LiveKind};
+use app::service::consent::provider_opt_out;
 use app::ssr::live::Hub;
-use app::store::{channel_accounts, consent, messages, outbox, sending, Db, StoreError};
+use app::store::{channel_accounts, consent, messages, outbox, Db, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -65,7 +68,7 @@ async fn deliver(
     // screen showed when the reply was written (an opt-out may have arrived since).
     let identifier_id = msg.identifier_id;
     if !msg.automatic {
-        let gate = sending::Gate {
+        let gate = Gate {
             last_inbound_at: msg.last_inbound_at,
             support: consent::current(db, identifier_id, Purpose::Support).await?,
         };
@@ -109,7 +112,7 @@ async fn deliver(
             .await?;
         }
         Err(SendError::Temporary(e)) if job.attempt < outbox::MAX_ATTEMPTS => {
-            let delay = outbox::backoff_ms(job.attempt);
+            let delay = backoff_ms(job.attempt);
             let reason = format!(
                 "attempt {} failed: {e}; retrying in {} s",
                 job.attempt,
@@ -131,7 +134,7 @@ async fn deliver(
         }
         Err(SendError::Permanent(e)) => fail(e).await?,
         Err(SendError::OptedOut(e)) => {
-            consent::provider_opt_out(db, identifier_id, &e, msg.message_id).await?;
+            provider_opt_out(db, identifier_id, &e, msg.message_id).await?;
             fail(e).await?;
             hub.publish(LiveEvent {
                 kind: LiveKind::Conversation,

@@ -1,8 +1,9 @@
 //! Reopens snoozed conversations when their time comes.
 
 use app::model::{LiveEvent, LiveKind};
+use app::service::conversations;
 use app::ssr::live::Hub;
-use app::store::{conversations, now_ms, Db, StoreError};
+use app::store::{now_ms, Db, StoreError};
 use std::time::Duration;
 
 pub async fn wake_due(db: &Db, hub: &Hub) -> Result<usize, StoreError> {

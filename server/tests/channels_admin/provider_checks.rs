@@ -8,6 +8,7 @@ use crate::providers::{
 };
 use app::domain::providers::{self, ProviderSpec};
 use app::domain::ChannelKind;
+use app::service;
 use app::store::channel_accounts;
 use std::collections::BTreeMap;
 
@@ -311,10 +312,9 @@ async fn the_connection_test_uses_saved_secrets_and_answers_in_words(engine: Eng
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-    let row =
-        app::store::provider_accounts::candidate(&app.state.db, Some(id), spec, "SMS", &values)
-            .await
-            .unwrap();
+    let row = service::provider_accounts::candidate(&app.state.db, Some(id), spec, "SMS", &values)
+        .await
+        .unwrap();
     assert_eq!(row.secret("auth_token"), TW_TOKEN);
     assert_eq!((row.id, row.address.as_str()), (id, "+15550100001"));
 

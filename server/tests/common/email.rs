@@ -3,8 +3,8 @@
 
 use super::mail::MailServers;
 use super::TestApp;
+use app::domain::email_account::{EmailSettings, TlsMode};
 use app::domain::ChannelKind;
-use app::model::{EmailSettings, TlsMode};
 use app::store::{channel_accounts, mailbox, Db};
 use serde_json::json;
 use sqlx::Row;

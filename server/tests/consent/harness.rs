@@ -4,8 +4,8 @@
 use crate::common::{self, Engine, TestApp, TEST_SECRET};
 use app::domain::consent::Purpose;
 use app::domain::DeliveryState;
+use app::ports::Outbound;
 use app::ssr::state::Settings;
-use app::store::outbox::Outbound;
 use app::store::{channel_accounts, Db};
 use async_trait::async_trait;
 use server::channels::{playground::Playground, Registry, SendError, Sender, Sent};
@@ -85,7 +85,7 @@ pub fn counting_registry() -> (Registry, Arc<Counting>) {
     let c = Arc::new(Counting(AtomicUsize::new(0)));
     let mut reg = Registry::standard(TEST_SECRET);
     reg.add(
-        channel_accounts::PLAYGROUND,
+        app::domain::providers::PLAYGROUND,
         Arc::new(Playground),
         c.clone(),
     );

@@ -4,6 +4,7 @@
 use crate::common::{self, Engine};
 use crate::harness::*;
 use app::domain::consent::Purpose;
+use app::service;
 use app::store::{channel_accounts, Db};
 use server::import_consent::{import, parse_time};
 
@@ -77,9 +78,9 @@ async fn lines_are_recorded_reported_and_never_twice(engine: Engine) {
     assert_eq!(count_changes(db).await, n);
 
     // After the customer opts back in, re-importing the old opt-out changes nothing either.
-    app::store::consent::record_by_agent(
+    service::consent::record_by_agent(
         db,
-        &app::store::consent::AgentChange {
+        &service::consent::AgentChange {
             identifier_id: ada.id_of("phone"),
             purpose: Purpose::Marketing,
             granted: true,

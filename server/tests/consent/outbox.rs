@@ -8,12 +8,13 @@ use crate::common::{Engine, TestApp, TEST_SECRET};
 use crate::harness::*;
 use app::domain::consent::Purpose;
 use app::domain::ChannelKind;
+use app::service;
 use server::workers::outbox::deliver_due;
 use sqlx::Row;
 
 /// Queues a reply to Ada on `channel` through the server function; returns the message.
 async fn queue(app: &TestApp, c: &reqwest::Client, conversation: i64, channel: ChannelKind) -> i64 {
-    let d = app::store::conversations::detail(&app.state.db, conversation)
+    let d = service::conversations::detail(&app.state.db, conversation)
         .await
         .unwrap();
     let opt = d
@@ -125,7 +126,7 @@ async fn an_unsubscribe_from_all_email_stops_a_queued_reply(engine: Engine) {
         "{reason}"
     );
     // And the composer says so before anyone writes.
-    let d = app::store::conversations::detail(&app.state.db, ada.conversation)
+    let d = service::conversations::detail(&app.state.db, ada.conversation)
         .await
         .unwrap();
     let email = d

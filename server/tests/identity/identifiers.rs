@@ -5,11 +5,12 @@ use crate::common;
 use crate::{fx, scalar, timeline_of};
 use app::domain::{ChannelKind, IdentifierKind};
 use app::model::TimelineItem;
-use app::store::identifiers::{self, Saved};
-use app::store::{conversations, now_ms, suggestions, Db, StoreError};
+use app::service;
+use app::service::identifiers::{self, Saved};
+use app::store::{now_ms, Db, StoreError};
 
 async fn values_of(db: &Db, customer: i64) -> Vec<(IdentifierKind, String)> {
-    conversations::customer_view(db, customer)
+    service::customers::customer_view(db, customer)
         .await
         .unwrap()
         .identifiers
@@ -60,7 +61,7 @@ async fn identifiers_are_normalised_and_a_taken_one_offers_a_merge(db: Db) {
         .iter()
         .any(|(_, v)| v == "+14155550123"));
     // ... and the panel offers the merge, with the reason.
-    let s = suggestions::for_customer(&db, bob.customer_id)
+    let s = service::suggestions::for_customer(&db, bob.customer_id)
         .await
         .unwrap();
     assert_eq!(s.len(), 1, "{s:?}");
@@ -70,7 +71,7 @@ async fn identifiers_are_normalised_and_a_taken_one_offers_a_merge(db: Db) {
         "{s:?}"
     );
     assert_eq!(
-        suggestions::for_customer(&db, alan.customer_id)
+        service::suggestions::for_customer(&db, alan.customer_id)
             .await
             .unwrap()[0]
             .customer
@@ -272,7 +273,7 @@ async fn edits_keep_history_with_the_address_it_went_through(db: Db) {
     )
     .await
     .unwrap();
-    let v = conversations::customer_view(&db, bob.customer_id)
+    let v = service::customers::customer_view(&db, bob.customer_id)
         .await
         .unwrap();
     let row = v.identifiers.iter().find(|i| i.id == fresh).unwrap();
@@ -297,7 +298,7 @@ async fn edits_keep_history_with_the_address_it_went_through(db: Db) {
         other => panic!("{other:?}"),
     };
     assert_ne!(new_id, bob.identifier_id);
-    let values: Vec<String> = conversations::customer_view(&db, bob.customer_id)
+    let values: Vec<String> = service::customers::customer_view(&db, bob.customer_id)
         .await
         .unwrap()
         .identifiers
@@ -366,7 +367,7 @@ async fn the_preferred_channel_is_one_the_customer_can_be_reached_on(db: Db) {
     identifiers::set_preferred_channel(&db, a.customer_id, Some(ChannelKind::Sms))
         .await
         .unwrap();
-    let v = conversations::customer_view(&db, a.customer_id)
+    let v = service::customers::customer_view(&db, a.customer_id)
         .await
         .unwrap();
     assert_eq!(v.preferred_channel, Some(ChannelKind::Sms));
@@ -384,7 +385,7 @@ async fn the_preferred_channel_is_one_the_customer_can_be_reached_on(db: Db) {
         .await
         .unwrap();
     assert_eq!(
-        conversations::customer_view(&db, a.customer_id)
+        service::customers::customer_view(&db, a.customer_id)
             .await
             .unwrap()
             .preferred_channel,
@@ -394,7 +395,7 @@ async fn the_preferred_channel_is_one_the_customer_can_be_reached_on(db: Db) {
         .await
         .unwrap();
     assert_eq!(
-        conversations::customer_view(&db, a.customer_id)
+        service::customers::customer_view(&db, a.customer_id)
             .await
             .unwrap()
             .preferred_channel,

@@ -4,7 +4,8 @@ use crate::common;
 use crate::{conversation_of, fx, listed, scalar, snapshot, timeline_of};
 use app::domain::{ChannelKind, IdentifierKind, Status};
 use app::model::TimelineItem;
-use app::store::{conversations, identifiers, merge, messages, now_ms, Db, StoreError};
+use app::service;
+use app::store::{now_ms, Db, StoreError};
 
 /// Consent events on a timeline.
 fn consent_events(items: &[TimelineItem]) -> usize {
@@ -39,19 +40,19 @@ async fn merge_then_unmerge_restores_both_customers_exactly(db: Db) {
         )
         .await;
     let (survivor, sc) = (s.customer_id, s.conversation_id);
-    messages::queue_reply(&db, sc, f.sms.id, s.identifier_id, f.agent, "Hello Ada")
+    service::reply::queue_reply(&db, sc, f.sms.id, s.identifier_id, f.agent, "Hello Ada")
         .await
         .unwrap();
-    conversations::add_note(&db, sc, "VIP customer", f.agent)
+    service::conversations::add_note(&db, sc, "VIP customer", f.agent)
         .await
         .unwrap();
-    conversations::set_status(&db, sc, Status::Pending, None, f.agent)
+    service::conversations::set_status(&db, sc, Status::Pending, None, f.agent)
         .await
         .unwrap();
-    conversations::assign(&db, sc, Some(f.agent), f.agent)
+    service::conversations::assign(&db, sc, Some(f.agent), f.agent)
         .await
         .unwrap();
-    identifiers::set_preferred_channel(&db, survivor, Some(ChannelKind::Sms))
+    service::identifiers::set_preferred_channel(&db, survivor, Some(ChannelKind::Sms))
         .await
         .unwrap();
 
@@ -93,7 +94,7 @@ async fn merge_then_unmerge_restores_both_customers_exactly(db: Db) {
         w.customer_id, merged,
         "a reply from an unknown address threads"
     );
-    identifiers::add(
+    service::identifiers::add(
         &db,
         merged,
         IdentifierKind::Whatsapp,
@@ -112,10 +113,10 @@ async fn merge_then_unmerge_restores_both_customers_exactly(db: Db) {
     .execute(&db.write)
     .await
     .unwrap();
-    conversations::add_note(&db, mc, "Prefers mornings", f.agent)
+    service::conversations::add_note(&db, mc, "Prefers mornings", f.agent)
         .await
         .unwrap();
-    conversations::set_status(
+    service::conversations::set_status(
         &db,
         mc,
         Status::Snoozed,
@@ -124,10 +125,10 @@ async fn merge_then_unmerge_restores_both_customers_exactly(db: Db) {
     )
     .await
     .unwrap();
-    conversations::assign(&db, mc, Some(f.admin), f.agent)
+    service::conversations::assign(&db, mc, Some(f.admin), f.agent)
         .await
         .unwrap();
-    identifiers::set_preferred_channel(&db, merged, Some(ChannelKind::Email))
+    service::identifiers::set_preferred_channel(&db, merged, Some(ChannelKind::Email))
         .await
         .unwrap();
 
@@ -135,11 +136,15 @@ async fn merge_then_unmerge_restores_both_customers_exactly(db: Db) {
     let before_m = snapshot(&db, merged, f.agent).await;
     assert!(before_m.listed.is_some() && before_s.listed.is_some());
 
-    let out = merge::merge(&db, survivor, merged, f.admin).await.unwrap();
+    let out = service::merge::merge(&db, survivor, merged, f.admin)
+        .await
+        .unwrap();
     assert_eq!(out.survivor_conversation, sc);
 
     // One customer, one timeline in time order, with everything of both.
-    let view = conversations::customer_view(&db, survivor).await.unwrap();
+    let view = service::customers::customer_view(&db, survivor)
+        .await
+        .unwrap();
     let values: Vec<&str> = view.identifiers.iter().map(|i| i.value.as_str()).collect();
     for v in [
         "+14155550101",
@@ -194,7 +199,7 @@ async fn merge_then_unmerge_restores_both_customers_exactly(db: Db) {
     assert_eq!(consent_owner, survivor);
     // The merged conversation is gone from the list, and says where it went.
     assert!(listed(&db, f.agent, mc).await.is_none());
-    let old = conversations::detail(&db, mc).await.unwrap();
+    let old = service::conversations::detail(&db, mc).await.unwrap();
     assert_eq!(
         old.customer.merged_into.as_ref().map(|c| c.id),
         Some(survivor)
@@ -209,17 +214,17 @@ async fn merge_then_unmerge_restores_both_customers_exactly(db: Db) {
     assert!(timeline_of(&db, mc).await.is_empty());
     // Sent twice, the same merge; the other way round, refused in words.
     assert_eq!(
-        merge::merge(&db, survivor, merged, f.admin)
+        service::merge::merge(&db, survivor, merged, f.admin)
             .await
             .unwrap()
             .merge_id,
         out.merge_id
     );
-    match merge::merge(&db, merged, survivor, f.admin).await {
+    match service::merge::merge(&db, merged, survivor, f.admin).await {
         Err(StoreError::Invalid(m)) => assert!(m.contains("was merged into Ada Lovelace"), "{m}"),
         other => panic!("{other:?}"),
     }
-    match identifiers::add(
+    match service::identifiers::add(
         &db,
         merged,
         IdentifierKind::Email,
@@ -233,7 +238,7 @@ async fn merge_then_unmerge_restores_both_customers_exactly(db: Db) {
         other => panic!("{other:?}"),
     }
 
-    merge::unmerge(&db, merged, f.agent).await.unwrap();
+    service::merge::unmerge(&db, merged, f.agent).await.unwrap();
     let after_s = snapshot(&db, survivor, f.agent).await;
     let after_m = snapshot(&db, merged, f.agent).await;
     assert_eq!(before_m, after_m);
@@ -249,7 +254,7 @@ async fn merge_then_unmerge_restores_both_customers_exactly(db: Db) {
         .collect();
     assert_eq!(kinds, ["merge", "unmerge"]);
     assert!(
-        merge::unmerge(&db, merged, f.agent).await.is_err(),
+        service::merge::unmerge(&db, merged, f.agent).await.is_err(),
         "nothing left to undo"
     );
 }
@@ -270,10 +275,10 @@ async fn messages_after_the_merge_go_back_to_their_customer(db: Db) {
             &[],
         )
         .await;
-    conversations::set_status(&db, m.conversation_id, Status::Resolved, None, f.agent)
+    service::conversations::set_status(&db, m.conversation_id, Status::Resolved, None, f.agent)
         .await
         .unwrap();
-    merge::merge(&db, s.customer_id, m.customer_id, f.agent)
+    service::merge::merge(&db, s.customer_id, m.customer_id, f.agent)
         .await
         .unwrap();
 
@@ -295,7 +300,7 @@ async fn messages_after_the_merge_go_back_to_their_customer(db: Db) {
     assert_eq!(late_email.customer_id, s.customer_id);
     assert_eq!(late_sms.conversation_id, s.conversation_id);
     // A reply to the merged customer's address, and a note, on the one conversation.
-    let reply = messages::queue_reply(
+    let reply = service::reply::queue_reply(
         &db,
         s.conversation_id,
         f.email.id,
@@ -305,13 +310,13 @@ async fn messages_after_the_merge_go_back_to_their_customer(db: Db) {
     )
     .await
     .unwrap();
-    conversations::add_note(&db, s.conversation_id, "Note after", f.agent)
+    service::conversations::add_note(&db, s.conversation_id, "Note after", f.agent)
         .await
         .unwrap();
 
     // The merged customer's address unsubscribes while merged: the consent event is written on
     // the survivor's timeline, and goes back with the address.
-    app::store::consent::unsubscribe(&db, m.identifier_id, false)
+    service::consent::unsubscribe(&db, m.identifier_id, false)
         .await
         .unwrap();
     assert_eq!(
@@ -319,7 +324,9 @@ async fn messages_after_the_merge_go_back_to_their_customer(db: Db) {
         1
     );
 
-    merge::unmerge(&db, m.customer_id, f.agent).await.unwrap();
+    service::merge::unmerge(&db, m.customer_id, f.agent)
+        .await
+        .unwrap();
 
     let back_items = timeline_of(&db, m.conversation_id).await;
     assert_eq!(consent_events(&back_items), 1, "the unsubscribe came back");
@@ -372,10 +379,10 @@ async fn a_merge_into_a_customer_merged_later_is_undone_last(db: Db) {
     let a = f.sms_in("+14155550121", "A", "n-1", "a", t0).await;
     let b = f.sms_in("+14155550122", "B", "n-2", "b", t0 + 1).await;
     let c = f.sms_in("+14155550123", "C", "n-3", "c", t0 + 2).await;
-    merge::merge(&db, a.customer_id, b.customer_id, f.agent)
+    service::merge::merge(&db, a.customer_id, b.customer_id, f.agent)
         .await
         .unwrap();
-    merge::merge(&db, c.customer_id, a.customer_id, f.agent)
+    service::merge::merge(&db, c.customer_id, a.customer_id, f.agent)
         .await
         .unwrap();
     // Everything is with C now, B's message included.
@@ -386,7 +393,7 @@ async fn a_merge_into_a_customer_merged_later_is_undone_last(db: Db) {
             .count(),
         3
     );
-    match merge::unmerge(&db, b.customer_id, f.agent).await {
+    match service::merge::unmerge(&db, b.customer_id, f.agent).await {
         Err(StoreError::Invalid(m)) => {
             assert!(m.contains("undo the later merge first"), "{m}");
             assert!(m.contains("A was merged into C"), "{m}");
@@ -394,11 +401,13 @@ async fn a_merge_into_a_customer_merged_later_is_undone_last(db: Db) {
         other => panic!("{other:?}"),
     }
     // B's panel points at the customer holding everything now.
-    let view = conversations::customer_view(&db, b.customer_id)
+    let view = service::customers::customer_view(&db, b.customer_id)
         .await
         .unwrap();
     assert_eq!(view.merged_into.map(|c| c.name), Some("C".to_string()));
-    merge::unmerge(&db, a.customer_id, f.agent).await.unwrap();
+    service::merge::unmerge(&db, a.customer_id, f.agent)
+        .await
+        .unwrap();
     assert_eq!(
         texts(&timeline_of(&db, a.conversation_id).await)
             .iter()
@@ -406,7 +415,9 @@ async fn a_merge_into_a_customer_merged_later_is_undone_last(db: Db) {
             .count(),
         2
     );
-    merge::unmerge(&db, b.customer_id, f.agent).await.unwrap();
+    service::merge::unmerge(&db, b.customer_id, f.agent)
+        .await
+        .unwrap();
     for (r, text) in [(&a, "a"), (&b, "b"), (&c, "c")] {
         let t = texts(&timeline_of(&db, r.conversation_id).await);
         assert_eq!(
@@ -415,9 +426,11 @@ async fn a_merge_into_a_customer_merged_later_is_undone_last(db: Db) {
         );
         assert!(listed(&db, f.agent, r.conversation_id).await.is_some());
     }
-    assert!(merge::merge(&db, a.customer_id, a.customer_id, f.agent)
-        .await
-        .is_err());
+    assert!(
+        service::merge::merge(&db, a.customer_id, a.customer_id, f.agent)
+            .await
+            .is_err()
+    );
 }
 
 async fn a_customer_without_a_conversation_merges_and_comes_back_without_one(db: Db) {
@@ -436,7 +449,7 @@ async fn a_customer_without_a_conversation_merges_and_comes_back_without_one(db:
         )
         .await;
     // Removing an address with history gives it a customer of its own, with no conversation.
-    identifiers::remove(&db, other.customer_id, other.identifier_id)
+    service::identifiers::remove(&db, other.customer_id, other.identifier_id)
         .await
         .unwrap();
     let detached: i64 = scalar(
@@ -448,27 +461,31 @@ async fn a_customer_without_a_conversation_merges_and_comes_back_without_one(db:
     )
     .await;
     assert_ne!(detached, other.customer_id);
-    assert!(app::store::identifiers::conversation_of(&db, detached)
+    assert!(service::identifiers::conversation_of(&db, detached)
         .await
         .unwrap()
         .is_none());
     // Merged and separated with nothing new: it has no conversation again.
-    merge::merge(&db, s.customer_id, detached, f.agent)
+    service::merge::merge(&db, s.customer_id, detached, f.agent)
         .await
         .unwrap();
-    merge::unmerge(&db, detached, f.agent).await.unwrap();
-    assert!(app::store::identifiers::conversation_of(&db, detached)
+    service::merge::unmerge(&db, detached, f.agent)
+        .await
+        .unwrap();
+    assert!(service::identifiers::conversation_of(&db, detached)
         .await
         .unwrap()
         .is_none());
-    merge::merge(&db, s.customer_id, detached, f.agent)
+    service::merge::merge(&db, s.customer_id, detached, f.agent)
         .await
         .unwrap();
     let back = f
         .email_in("kim@example.com", "Kim", "k-3", "again", now_ms(), &[])
         .await;
     assert_eq!(back.conversation_id, s.conversation_id);
-    merge::unmerge(&db, detached, f.agent).await.unwrap();
+    service::merge::unmerge(&db, detached, f.agent)
+        .await
+        .unwrap();
     // The message that came while merged needs the conversation, so it stays.
     let c = conversation_of(&db, detached).await;
     assert_eq!(texts(&timeline_of(&db, c).await), ["again"]);

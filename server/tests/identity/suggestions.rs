@@ -4,10 +4,11 @@
 use crate::common;
 use crate::fx;
 use app::model::MergeSuggestion;
-use app::store::{merge, now_ms, suggestions, Db};
+use app::service;
+use app::store::{now_ms, suggestions, Db};
 
 async fn about(db: &Db, customer: i64, other: i64) -> Option<MergeSuggestion> {
-    suggestions::for_customer(db, customer)
+    service::suggestions::for_customer(db, customer)
         .await
         .unwrap()
         .into_iter()
@@ -96,21 +97,21 @@ async fn a_reply_from_a_known_customer_into_another_conversation(db: Db) {
     )
     .await;
     assert_eq!(
-        suggestions::for_customer(&db, b.customer_id)
+        service::suggestions::for_customer(&db, b.customer_id)
             .await
             .unwrap()
             .len(),
         1
     );
     // Once merged, the pair is no longer suggested.
-    merge::merge(&db, b.customer_id, a.customer_id, f.agent)
+    service::merge::merge(&db, b.customer_id, a.customer_id, f.agent)
         .await
         .unwrap();
-    assert!(suggestions::for_customer(&db, b.customer_id)
+    assert!(service::suggestions::for_customer(&db, b.customer_id)
         .await
         .unwrap()
         .is_empty());
-    assert!(suggestions::for_customer(&db, a.customer_id)
+    assert!(service::suggestions::for_customer(&db, a.customer_id)
         .await
         .unwrap()
         .is_empty());

@@ -2,7 +2,8 @@
 
 use crate::common::{spawn_messaging_app, Engine, TestApp};
 use app::domain::ChannelKind;
-use app::store::{channel_accounts, messages, Db};
+use app::service;
+use app::store::{channel_accounts, Db};
 use serde_json::{json, Value};
 use server::standin::{self, Fault, Recorded, Running};
 use sqlx::Row;
@@ -205,9 +206,10 @@ impl Ctx {
             &["support@convergence.test"],
         )
         .await;
-        let mid = messages::queue_reply(self.db(), conversation_id, acc.id, ident, user, text)
-            .await
-            .unwrap();
+        let mid =
+            service::reply::queue_reply(self.db(), conversation_id, acc.id, ident, user, text)
+                .await
+                .unwrap();
         self.app.state.wake.outbox.notify_one();
         mid
     }

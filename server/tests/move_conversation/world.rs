@@ -4,8 +4,10 @@
 use crate::common::TestApp;
 use app::domain::{ChannelKind, IdentifierKind};
 use app::model::{ConversationDetail, ReplyOption};
-use app::store::ingest::{ingest_message, InboundMessage, ThreadHints};
-use app::store::{channel_accounts, conversations, now_ms, Db};
+use app::ports::{InboundMessage, ThreadHints};
+use app::service;
+use app::service::ingest::ingest_message;
+use app::store::{channel_accounts, now_ms, Db};
 use sqlx::Row;
 
 pub const SUPPORT: (&str, &str) = ("support@convergence.test", "support-password-1");
@@ -139,7 +141,7 @@ pub async fn ann(app: &TestApp, email: &str) -> Ann {
 }
 
 pub async fn detail(db: &Db, conv: i64) -> ConversationDetail {
-    conversations::detail(db, conv).await.unwrap()
+    service::conversations::detail(db, conv).await.unwrap()
 }
 
 pub fn option(d: &ConversationDetail, account: i64, identifier: i64) -> ReplyOption {

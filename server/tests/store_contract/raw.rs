@@ -2,27 +2,28 @@
 //! leaves the others stored.
 
 use super::*;
+use app::service;
 
 pub async fn raw_inbound_is_deduplicated_and_errors_are_kept(db: Db) {
     let acc = account(&db, ChannelKind::Telegram).await;
-    let a = inbound::store(&db, acc.id, "upd-1", "application/json", b"{}")
+    let a = raw_inbound::store(&db, acc.id, "upd-1", "application/json", b"{}")
         .await
         .unwrap();
-    let inbound::Stored::New(id) = a else {
+    let raw_inbound::Stored::New(id) = a else {
         panic!("first store is new")
     };
     assert_eq!(
-        inbound::store(&db, acc.id, "upd-1", "application/json", b"{}")
+        raw_inbound::store(&db, acc.id, "upd-1", "application/json", b"{}")
             .await
             .unwrap(),
-        inbound::Stored::Duplicate
+        raw_inbound::Stored::Duplicate
     );
-    assert_eq!(inbound::pending(&db, 10).await.unwrap().len(), 1);
-    inbound::mark_error(&db, id, "bad json", true)
+    assert_eq!(raw_inbound::pending(&db, 10).await.unwrap().len(), 1);
+    raw_inbound::mark_error(&db, id, "bad json", true)
         .await
         .unwrap();
-    assert!(inbound::pending(&db, 10).await.unwrap().is_empty());
-    let (state, err) = inbound::state_of(&db, id).await.unwrap();
+    assert!(raw_inbound::pending(&db, 10).await.unwrap().is_empty());
+    let (state, err) = raw_inbound::state_of(&db, id).await.unwrap();
     assert_eq!(state, "failed");
     assert_eq!(err.as_deref(), Some("bad json"));
 }
@@ -30,16 +31,16 @@ pub async fn raw_inbound_is_deduplicated_and_errors_are_kept(db: Db) {
 pub async fn a_burst_of_payloads_is_stored_at_once_and_deduplicated(db: Db) {
     let sms = account(&db, ChannelKind::Sms).await;
     let tg = account(&db, ChannelKind::Telegram).await;
-    inbound::store(&db, tg.id, "seen-before", "application/json", b"{}")
+    raw_inbound::store(&db, tg.id, "seen-before", "application/json", b"{}")
         .await
         .unwrap();
-    let raw = |account_id: i64, key: &str| inbound::NewRaw {
+    let raw = |account_id: i64, key: &str| app::ports::NewRaw {
         account_id,
         dedupe_key: key.into(),
         content_type: "application/json".into(),
         payload: key.as_bytes().to_vec(),
     };
-    let stored = inbound::store_many(
+    let stored = raw_inbound::store_many(
         &db,
         vec![
             raw(sms.id, "a"),
@@ -54,19 +55,19 @@ pub async fn a_burst_of_payloads_is_stored_at_once_and_deduplicated(db: Db) {
     let new_ids: Vec<i64> = stored
         .iter()
         .filter_map(|s| match s {
-            inbound::Stored::New(id) => Some(*id),
-            inbound::Stored::Duplicate => None,
+            raw_inbound::Stored::New(id) => Some(*id),
+            raw_inbound::Stored::Duplicate => None,
         })
         .collect();
     assert_eq!(
         stored
             .iter()
-            .map(|s| matches!(s, inbound::Stored::New(_)))
+            .map(|s| matches!(s, raw_inbound::Stored::New(_)))
             .collect::<Vec<_>>(),
         vec![true, true, false, false, true]
     );
-    let pending = inbound::pending(&db, 10).await.unwrap();
-    let by_id: std::collections::HashMap<i64, &inbound::RawInbound> =
+    let pending = raw_inbound::pending(&db, 10).await.unwrap();
+    let by_id: std::collections::HashMap<i64, &app::ports::RawInbound> =
         pending.iter().map(|r| (r.id, r)).collect();
     // Each answer names its own row: account and payload match.
     for (s, (acc, key)) in
@@ -74,7 +75,7 @@ pub async fn a_burst_of_payloads_is_stored_at_once_and_deduplicated(db: Db) {
             .iter()
             .zip([(sms.id, "a"), (tg.id, "a"), (0, ""), (0, ""), (sms.id, "b")])
     {
-        if let inbound::Stored::New(id) = s {
+        if let raw_inbound::Stored::New(id) = s {
             let r = by_id[id];
             assert_eq!(
                 (r.channel_account_id, r.payload.as_slice()),
@@ -91,7 +92,7 @@ pub async fn a_batch_keeps_its_good_messages_when_one_is_bad_or_repeated(db: Db)
     let before = sms_in(&db, &acc, "+14155550170", "dup-1", "first", 1_000).await;
     let mut raw_ids = Vec::new();
     for key in ["r1", "r2", "r3", "r4"] {
-        let inbound::Stored::New(id) = inbound::store(&db, acc.id, key, "text/plain", b"x")
+        let raw_inbound::Stored::New(id) = raw_inbound::store(&db, acc.id, key, "text/plain", b"x")
             .await
             .unwrap()
         else {
@@ -127,7 +128,7 @@ pub async fn a_batch_keeps_its_good_messages_when_one_is_bad_or_repeated(db: Db)
         (Some(raw_ids[2]), &repeated),
         (Some(raw_ids[3]), &good2),
     ];
-    let out = app::store::ingest::ingest_batch(&db, &acc, &items)
+    let out = service::ingest::ingest_batch(&db, &acc, &items)
         .await
         .unwrap();
     assert_eq!(out.len(), 4);
@@ -151,7 +152,7 @@ pub async fn a_batch_keeps_its_good_messages_when_one_is_bad_or_repeated(db: Db)
     let states: Vec<String> = {
         let mut v = Vec::new();
         for id in &raw_ids {
-            v.push(inbound::state_of(&db, *id).await.unwrap().0);
+            v.push(raw_inbound::state_of(&db, *id).await.unwrap().0);
         }
         v
     };

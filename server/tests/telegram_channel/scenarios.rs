@@ -1,4 +1,5 @@
 use super::*;
+use app::service;
 
 async fn raw_row(t: &Tg, key: &str) -> Option<(String, Option<String>)> {
     let deadline = Deadline::new();
@@ -94,7 +95,7 @@ async fn text_from_a_new_customer_starts_a_conversation(engine: DbEngine) {
     assert_eq!(r.try_get::<String, _>("name").unwrap(), "Grace Hopper");
     assert_eq!(r.try_get::<String, _>("kind").unwrap(), "telegram");
     assert_eq!(r.try_get::<String, _>("value").unwrap(), "7001");
-    let d = conversations::detail(t.db(), m.conversation_id)
+    let d = service::conversations::detail(t.db(), m.conversation_id)
         .await
         .unwrap();
     assert_eq!(d.customer.id, m.customer_id);

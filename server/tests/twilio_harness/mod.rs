@@ -4,8 +4,9 @@
 
 use crate::common::{spawn_messaging_app, Engine, TestApp};
 use app::domain::ChannelKind;
+use app::service;
 use app::store::channel_accounts::{self, AccountRow};
-use app::store::{messages, Db};
+use app::store::Db;
 use serde_json::{json, Value};
 use server::channels::twilio::{form, signature};
 use server::standin::{self, Running};
@@ -129,7 +130,7 @@ impl Ctx {
             "support@convergence.test",
         )
         .await;
-        let mid = messages::queue_reply(
+        let mid = service::reply::queue_reply(
             self.db(),
             m.conversation_id,
             self.account,

@@ -8,10 +8,8 @@
 //! form read field by field, a few shared helpers.
 
 use super::providers::{add_links, copy_box, provider_form, ProviderActions};
-use crate::api::channels::{
-    channels_page, ChannelRow, EmailForm, SaveEmailAccount, SetChannelEnabled, TestConnection,
-};
-use crate::api::providers::ProviderFormView;
+use crate::api::channels::{channels_page, SaveEmailAccount, SetChannelEnabled, TestConnection};
+use crate::model::{ChannelRow, EmailForm};
 use crate::ui::err_text;
 use crate::ui::live::Live;
 use crate::ui::widgets::{ChannelBadge, Time};
@@ -156,8 +154,8 @@ pub fn Channels() -> impl IntoView {
                             </table>
                             {move || enable.value().get().and_then(|r| r.err()).map(alert)}
                             {add_links()}
-                            {ProviderFormView::from_values(p.provider).and_then(|f| provider_form(f, pv))}
-                            {email_form(EmailForm::from_values(p.edit), p.imap_password_saved, p.smtp_password_saved, save, test, email_state, form_el)}
+                            {p.provider.and_then(|f| provider_form(f, pv))}
+                            {email_form(p.edit, p.imap_password_saved, p.smtp_password_saved, save, test, email_state, form_el)}
                         }
                         .into_any(),
                     }
@@ -309,15 +307,28 @@ fn email_form(
         };
         ev.prevent_default();
         // Read field by field: a generic form decoder would cost the bundle more.
-        let Some(form) = web_sys::FormData::new_with_form(&form).ok().and_then(|d| {
-            EmailForm::from_values(
-                EmailForm::KEYS
-                    .iter()
-                    .map(|k| d.get(k).as_string().unwrap_or_default())
-                    .collect(),
-            )
-        }) else {
+        let Ok(d) = web_sys::FormData::new_with_form(&form) else {
             return;
+        };
+        let get = |k: &str| d.get(k).as_string().unwrap_or_default();
+        let form = EmailForm {
+            id: get("id"),
+            name: get("name"),
+            address: get("address"),
+            from_name: get("from_name"),
+            imap_host: get("imap_host"),
+            imap_port: get("imap_port"),
+            imap_tls: get("imap_tls"),
+            imap_user: get("imap_user"),
+            imap_password: get("imap_password"),
+            imap_folder: get("imap_folder"),
+            import: get("import"),
+            import_since: get("import_since"),
+            smtp_host: get("smtp_host"),
+            smtp_port: get("smtp_port"),
+            smtp_tls: get("smtp_tls"),
+            smtp_user: get("smtp_user"),
+            smtp_password: get("smtp_password"),
         };
         if ev.submitter().is_some_and(|b| b.id() == "em-test") {
             test.dispatch(TestConnection { form });

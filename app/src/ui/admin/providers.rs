@@ -4,10 +4,9 @@
 //! server function, which redirects to the account's form; the values can be selected by hand.
 
 use super::channels::{form_buttons, form_results, FormState};
-use crate::api::providers::{
-    ProviderForm, ProviderFormView, SaveProviderAccount, TestProviderConnection,
-};
+use crate::api::providers::{SaveProviderAccount, TestProviderConnection};
 use crate::domain::providers::{self, FieldKind, FieldSpec};
+use crate::model::{ProviderForm, ProviderFormView};
 use leptos::either::Either;
 use leptos::html::{Form, Input};
 use leptos::prelude::*;
@@ -238,12 +237,14 @@ pub fn provider_form(p: ProviderFormView, a: ProviderActions) -> Option<impl Int
             save.dispatch(SaveProviderAccount { form });
         }
     };
-    let saved = p.saved;
+    let (saved, mut values) = (p.saved, p.values);
     let fields = spec
         .fields
         .iter()
-        .zip(p.values)
-        .map(|(f, v)| field(f, v, saved.iter().any(|k| k == f.key)))
+        .map(|f| {
+            let v = values.remove(f.key).unwrap_or_default();
+            field(f, v, saved.iter().any(|k| k == f.key))
+        })
         .collect_view();
     // (id, label, value, note): the same row for each, so one view type in the bundle.
     let copies: Vec<(&str, &'static str, String, &str)> = [

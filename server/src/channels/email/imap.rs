@@ -2,7 +2,7 @@
 //! command under a timeout, with errors in words an admin can act on.
 
 use super::settings::{EmailAccount, Endpoint};
-use app::model::TlsMode;
+use app::domain::email_account::TlsMode;
 use app::store::channel_accounts::AccountRow;
 use async_imap::types::Capabilities;
 use std::fmt;

@@ -2,11 +2,12 @@
 //! a bounce that fails the outbound message it refers to, or nothing (our own mail).
 
 use super::parse::{self, AutoKind, Limits, ParsedEmail};
-use crate::channels::{InboundEvent, ParseError, Receiver};
+use crate::channels::{ParseError, Receiver};
 use app::domain::{DeliveryState, IdentifierKind};
+use app::ports::InboundEvent;
+use app::ports::RawInbound;
+use app::ports::{InboundMessage, NewAttachment, ThreadHints};
 use app::store::channel_accounts::AccountRow;
-use app::store::inbound::RawInbound;
-use app::store::ingest::{InboundMessage, NewAttachment, ThreadHints};
 use serde_json::json;
 
 pub struct EmailReceiver {

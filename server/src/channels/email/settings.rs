@@ -1,6 +1,6 @@
 //! An email channel account read from its row: settings (visible to admins) and secrets.
 
-use app::model::{EmailSettings, TlsMode};
+use app::domain::email_account::{EmailSettings, TlsMode};
 use app::store::channel_accounts::AccountRow;
 use serde::Deserialize;
 use std::fmt;

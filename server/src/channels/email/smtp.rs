@@ -7,10 +7,10 @@
 use super::settings::{EmailAccount, Endpoint};
 use crate::channels::{SendError, Sender, Sent};
 use app::domain::convert::text_to_html;
+use app::domain::email_account::TlsMode;
 use app::domain::DeliveryState;
-use app::model::TlsMode;
+use app::ports::Outbound;
 use app::store::channel_accounts::AccountRow;
-use app::store::outbox::Outbound;
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
@@ -272,7 +272,7 @@ impl Sender for EmailSender {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::store::outbox::ReplyContext;
+    use app::ports::ReplyContext;
 
     fn account() -> EmailAccount {
         EmailAccount {
@@ -346,7 +346,7 @@ mod tests {
     #[test]
     fn files_are_attached() {
         let mut o = outbound();
-        o.files.push(app::store::outbox::OutboundFile {
+        o.files.push(app::ports::OutboundFile {
             filename: "label\r\n.pdf".into(),
             content_type: "application/pdf".into(),
             data: b"%PDF-1.4".to_vec(),

@@ -11,9 +11,10 @@ use super::imap::{self, timed, ImapError, Session};
 use super::parse;
 use super::settings::{imap_date, EmailAccount};
 use app::model::{LiveEvent, LiveKind};
+use app::ports::BatchItem;
 use app::ssr::live::Hub;
-use app::store::inbound::{self, BatchItem};
 use app::store::mailbox::{self, Position};
+use app::store::raw_inbound;
 use app::store::{channel_accounts, Db};
 use futures::StreamExt;
 use std::collections::HashMap;
@@ -302,7 +303,7 @@ async fn import_new(
                 }
             }
         }
-        inbound::store_batch(&ctx.db, acc.id, "message/rfc822", &items)
+        raw_inbound::store_batch(&ctx.db, acc.id, "message/rfc822", &items)
             .await
             .map_err(|e| ImapError::Server(format!("storage: {e}")))?;
         done += chunk.len() as i64;

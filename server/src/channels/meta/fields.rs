@@ -62,7 +62,7 @@ pub fn lines(parts: impl IntoIterator<Item = String>) -> String {
 /// When a payload held nothing to store, one `Ignored` event saying what it held instead
 /// (`none` when it held nothing at all), kept on the raw row for the admin.
 pub fn ignore_if_empty(
-    out: &mut Vec<crate::channels::InboundEvent>,
+    out: &mut Vec<app::ports::InboundEvent>,
     mut skipped: Vec<String>,
     none: &str,
 ) {
@@ -73,7 +73,7 @@ pub fn ignore_if_empty(
         } else {
             skipped.join("; ")
         };
-        out.push(crate::channels::InboundEvent::Ignored(format!(
+        out.push(app::ports::InboundEvent::Ignored(format!(
             "Nothing to store: {what}."
         )));
     }

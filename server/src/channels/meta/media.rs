@@ -6,8 +6,8 @@
 use super::page::is_http;
 use super::{api_base, credentials, graph, http, is_graph_id, limit_words};
 use crate::channels::{MediaError, MediaFetcher};
+use app::ports::{MediaRef, NewAttachment};
 use app::store::channel_accounts::AccountRow;
-use app::store::ingest::{MediaRef, NewAttachment};
 use async_trait::async_trait;
 use base64::Engine;
 use serde_json::Value;

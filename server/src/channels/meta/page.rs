@@ -6,11 +6,12 @@
 use super::fields::{self, id, int};
 use super::webhook::envelope;
 use super::Product;
-use crate::channels::{InboundEvent, ParseError, Receiver};
+use crate::channels::{ParseError, Receiver};
 use app::domain::{DeliveryState, IdentifierKind};
+use app::ports::InboundEvent;
+use app::ports::RawInbound;
+use app::ports::{InboundMessage, MediaRef};
 use app::store::channel_accounts::AccountRow;
-use app::store::inbound::RawInbound;
-use app::store::ingest::{InboundMessage, MediaRef};
 use serde_json::{json, Value};
 
 pub struct PageReceiver {

@@ -8,8 +8,8 @@ use super::{api_base, credentials, graph, http, limit_words};
 use crate::channels::{SendError, Sender, Sent};
 use app::domain::window::{reply_window, ReplyWindow};
 use app::domain::{ChannelKind, DeliveryState};
+use app::ports::Outbound;
 use app::store::channel_accounts::AccountRow;
-use app::store::outbox::Outbound;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
@@ -181,7 +181,7 @@ impl Sender for WhatsappSender {
 mod tests {
     use super::*;
     use app::domain::window::DAY_MS;
-    use app::store::outbox::OutboundFile;
+    use app::ports::OutboundFile;
 
     const NOW: i64 = 1_750_000_000_000;
 

@@ -3,7 +3,7 @@
 //! audio, video, video note, animation or sticker, and short readable text for locations,
 //! contacts and the other kinds.
 
-use app::store::ingest::MediaRef;
+use app::ports::MediaRef;
 use serde_json::{Map, Value};
 
 /// The most a bot may download from Telegram (getFile's limit), and our own media limit.

@@ -5,8 +5,8 @@
 use super::api::{self, ApiFailure};
 use super::content::MAX_BOT_DOWNLOAD;
 use crate::channels::{http, MediaError, MediaFetcher};
+use app::ports::{MediaRef, NewAttachment};
 use app::store::channel_accounts::AccountRow;
-use app::store::ingest::{MediaRef, NewAttachment};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 

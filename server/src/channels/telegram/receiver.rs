@@ -3,11 +3,12 @@
 //! bot's own membership changes) is kept raw and ignored with the reason.
 
 use super::content::content_of;
-use crate::channels::{InboundEvent, ParseError, Receiver};
+use crate::channels::{ParseError, Receiver};
 use app::domain::IdentifierKind;
+use app::ports::InboundEvent;
+use app::ports::InboundMessage;
+use app::ports::RawInbound;
 use app::store::channel_accounts::AccountRow;
-use app::store::inbound::RawInbound;
-use app::store::ingest::InboundMessage;
 use serde_json::{json, Map, Value};
 
 pub struct TelegramReceiver;

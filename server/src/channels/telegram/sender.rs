@@ -4,8 +4,8 @@
 use super::api::{self, ApiFailure};
 use crate::channels::{SendError, Sender, Sent};
 use app::domain::DeliveryState;
+use app::ports::Outbound;
 use app::store::channel_accounts::AccountRow;
-use app::store::outbox::Outbound;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
@@ -96,7 +96,7 @@ pub fn sent(result: &Value, msg: &Outbound) -> Sent {
 mod tests {
     use super::*;
     use app::domain::ChannelKind;
-    use app::store::outbox::OutboundFile;
+    use app::ports::OutboundFile;
 
     fn outbound(to: &str, text: &str) -> Outbound {
         Outbound {

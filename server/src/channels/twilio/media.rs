@@ -5,8 +5,8 @@
 
 use super::{api_base, origin};
 use crate::channels::{http, MediaError, MediaFetcher};
+use app::ports::{MediaRef, NewAttachment};
 use app::store::channel_accounts::AccountRow;
-use app::store::ingest::{MediaRef, NewAttachment};
 use async_trait::async_trait;
 
 pub struct TwilioMedia {

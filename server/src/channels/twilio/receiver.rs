@@ -1,11 +1,12 @@
 //! The receiver: a stored Twilio form becomes an inbound SMS/MMS or a delivery report.
 
 use super::{codes, form};
-use crate::channels::{InboundEvent, ParseError, Receiver};
+use crate::channels::{ParseError, Receiver};
 use app::domain::{DeliveryState, IdentifierKind};
+use app::ports::InboundEvent;
+use app::ports::RawInbound;
+use app::ports::{InboundMessage, MediaRef};
 use app::store::channel_accounts::AccountRow;
-use app::store::inbound::RawInbound;
-use app::store::ingest::{InboundMessage, MediaRef};
 
 /// Twilio takes at most 10 media per message.
 pub const MAX_MEDIA: usize = 10;

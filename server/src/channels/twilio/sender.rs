@@ -5,8 +5,8 @@
 use super::{api_base, codes, form, is_sid, limit_words, snippet, ApiError};
 use crate::channels::{http, SendError, Sender, Sent};
 use app::domain::DeliveryState;
+use app::ports::Outbound;
 use app::store::channel_accounts::AccountRow;
-use app::store::outbox::Outbound;
 use async_trait::async_trait;
 use serde::Deserialize;
 
@@ -176,7 +176,7 @@ mod tests {
     use super::*;
     use crate::channels::twilio::tests::account;
     use app::domain::ChannelKind;
-    use app::store::outbox::OutboundFile;
+    use app::ports::OutboundFile;
 
     fn outbound(body: &str) -> Outbound {
         Outbound {

@@ -2,12 +2,15 @@
 //! available one ready, each unavailable one with its reason in words, and the default choice.
 //! Also "Move conversation to…", which changes that default.
 
-use super::channel_accounts::AccountRow;
-use super::{events, messages, now_ms, Db, Result, StoreError};
-use crate::domain::reply_choice::{self, Candidate, Facts, LastInbound, Moved};
-use crate::domain::ChannelKind;
+use super::{customers, reply, sending};
+use crate::domain::consent::Latest;
+use crate::domain::gate::Gate;
+use crate::domain::reply_choice::{self, Candidate, Facts};
+use crate::domain::{event, ChannelKind};
 use crate::model::{CustomerView, ReplyOption};
-use sqlx::Row;
+use crate::store::channel_accounts::{self, AccountRow};
+use crate::store::{self, conversations, events, messages, now_ms, Db, Result, StoreError};
+use std::collections::HashMap;
 
 /// The reply options of one conversation and the key of the default one.
 #[derive(Clone, Debug, Default)]
@@ -35,10 +38,10 @@ pub async fn for_conversation(
     db: &Db,
     conversation_id: i64,
     customer: &CustomerView,
-    consents: &super::consent::Latest,
+    consents: &Latest,
 ) -> Result<ReplyOptions> {
-    let accounts = super::channel_accounts::list(db).await?;
-    let gates = super::sending::gates_from(db, customer.id, consents).await?;
+    let accounts = channel_accounts::list(db).await?;
+    let gates = sending::gates_from(db, customer.id, consents).await?;
     let mut options = build(customer, &accounts, &gates, now_ms());
     let facts = facts(db, conversation_id, customer).await?;
     if let Some(m) = facts.move_holds() {
@@ -63,7 +66,7 @@ pub async fn for_conversation(
 fn build(
     customer: &CustomerView,
     accounts: &[AccountRow],
-    gates: &std::collections::HashMap<i64, super::sending::Gate>,
+    gates: &HashMap<i64, Gate>,
     now: i64,
 ) -> Vec<ReplyOption> {
     let mut options = Vec::new();
@@ -123,58 +126,10 @@ fn build(
 
 /// The move, the preference and the customer's last message, for the default choice.
 async fn facts(db: &Db, conversation_id: i64, customer: &CustomerView) -> Result<Facts> {
-    let c = sqlx::query(
-        "SELECT moved_account_id, moved_identifier_id, moved_at, a.channel AS moved_channel \
-         FROM conversations c LEFT JOIN channel_accounts a ON a.id = c.moved_account_id WHERE c.id = $1",
-    )
-    .bind(conversation_id)
-    .fetch_optional(&db.read)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    let moved = match (
-        c.try_get::<Option<i64>, _>("moved_account_id")?,
-        c.try_get::<Option<i64>, _>("moved_identifier_id")?,
-        c.try_get::<Option<i64>, _>("moved_at")?,
-        c.try_get::<Option<String>, _>("moved_channel")?
-            .as_deref()
-            .and_then(ChannelKind::parse),
-    ) {
-        (Some(account_id), Some(identifier_id), Some(at), Some(channel)) => Some(Moved {
-            channel,
-            account_id,
-            identifier_id,
-            at,
-        }),
-        _ => None,
-    };
-    let last = sqlx::query(
-        "SELECT channel, channel_account_id, identifier_id, created_at FROM messages \
-         WHERE conversation_id = $1 AND direction = 'in' AND automatic = 0 \
-         ORDER BY created_at DESC, id DESC LIMIT 1",
-    )
-    .bind(conversation_id)
-    .fetch_optional(&db.read)
-    .await?;
-    let last_inbound = match last {
-        Some(r) => {
-            let ch: String = r.try_get("channel")?;
-            ChannelKind::parse(&ch)
-                .map(|channel| -> Result<LastInbound> {
-                    Ok(LastInbound {
-                        channel,
-                        account_id: r.try_get("channel_account_id")?,
-                        identifier_id: r.try_get("identifier_id")?,
-                        at: r.try_get("created_at")?,
-                    })
-                })
-                .transpose()?
-        }
-        None => None,
-    };
     Ok(Facts {
-        moved,
+        moved: conversations::moved(db, conversation_id).await?,
         preferred: customer.preferred_channel,
-        last_inbound,
+        last_inbound: messages::last_inbound(db, conversation_id).await?,
     })
 }
 
@@ -210,14 +165,14 @@ pub async fn move_conversation(
     handoff: Handoff,
     actor: i64,
 ) -> Result<MoveDone> {
-    let customer_id: i64 = sqlx::query("SELECT customer_id FROM conversations WHERE id = $1")
-        .bind(conversation_id)
-        .fetch_optional(&db.read)
-        .await?
-        .ok_or(StoreError::NotFound)?
-        .try_get("customer_id")?;
-    let latest = super::consent::latest_for_customer(db, customer_id).await?;
-    let customer = super::conversations::customer_view_from(db, customer_id, &latest).await?;
+    let customer_id = {
+        let mut conn = db.read.acquire().await?;
+        conversations::customer_of(&mut conn, conversation_id)
+            .await?
+            .ok_or(StoreError::NotFound)?
+    };
+    let latest = store::consent::latest_for_customer(db, customer_id).await?;
+    let customer = customers::customer_view_from(db, customer_id, &latest).await?;
     let opts = for_conversation(db, conversation_id, &customer, &latest).await?;
     let target = opts.find(to).cloned().ok_or_else(|| {
         StoreError::Invalid("choose a channel this customer can be reached on".into())
@@ -269,27 +224,25 @@ pub async fn move_conversation(
             )))
         }
         (Some(t), Some(o)) => Some(
-            messages::queue_reply(db, conversation_id, o.account_id, o.identifier_id, actor, t)
+            reply::queue_reply(db, conversation_id, o.account_id, o.identifier_id, actor, t)
                 .await?,
         ),
     };
     let short = |o: &ReplyOption| format!("{} · {}", o.channel.label(), o.identifier_label);
     let mut tx = db.write.begin().await?;
-    sqlx::query(
-        "UPDATE conversations SET moved_account_id = $1, moved_identifier_id = $2, moved_at = $3, \
-         current_channel = $4 WHERE id = $5",
+    conversations::set_moved(
+        &mut tx,
+        conversation_id,
+        target.account_id,
+        target.identifier_id,
+        target.channel,
+        now_ms(),
     )
-    .bind(target.account_id)
-    .bind(target.identifier_id)
-    .bind(now_ms())
-    .bind(target.channel.as_str())
-    .bind(conversation_id)
-    .execute(&mut *tx)
     .await?;
     let event_id = events::add(
         &mut tx,
         conversation_id,
-        events::CHANNEL_SWITCH,
+        event::CHANNEL_SWITCH,
         Some(actor),
         None,
         serde_json::json!({

@@ -1,18 +1,11 @@
-//! Raw inbound data, stored exactly as received before any processing.
+//! Raw inbound payloads (`raw_inbound`), stored exactly as received before any processing,
+//! and where their processing stands (pending, processed, ignored, failed). Not to be confused
+//! with the server's inbound worker, which processes them.
 
-use super::{now_ms, Db, Result};
-use sqlx::Row;
-
-#[derive(Clone, Debug)]
-pub struct RawInbound {
-    pub id: i64,
-    pub channel_account_id: i64,
-    pub content_type: String,
-    pub payload: Vec<u8>,
-    pub attempts: i64,
-    /// When we stored it (unix ms): the message time for providers that send none (Twilio).
-    pub received_at: i64,
-}
+use super::{now_ms, Db, Result, StoreError};
+use crate::model::FailedEvent;
+use crate::ports::{BatchItem, NewRaw, RawInbound};
+use sqlx::{AnyConnection, Row};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stored {
@@ -46,15 +39,6 @@ pub async fn store(
         Some(r) => Stored::New(r.try_get("id")?),
         None => Stored::Duplicate,
     })
-}
-
-/// One webhook payload for [`store_many`].
-#[derive(Clone, Debug)]
-pub struct NewRaw {
-    pub account_id: i64,
-    pub dedupe_key: String,
-    pub content_type: String,
-    pub payload: Vec<u8>,
 }
 
 /// Stores several payloads (of any accounts) in one transaction: one commit for a burst of
@@ -125,14 +109,6 @@ pub async fn store_many(db: &Db, items: Vec<NewRaw>) -> Result<Vec<Stored>> {
 /// engine's limit).
 const MANY_CHUNK: usize = 100;
 
-/// One payload of a batch; `error` stores it straight into the failed list (e.g. over a size
-/// limit), kept for a person to see.
-pub struct BatchItem {
-    pub dedupe_key: String,
-    pub payload: Vec<u8>,
-    pub error: Option<String>,
-}
-
 /// Stores a batch in one transaction; returns how many were new (the rest were duplicates).
 pub async fn store_batch(
     db: &Db,
@@ -165,26 +141,14 @@ pub async fn store_batch(
 
 /// Pending payloads, oldest first, that have not used up their attempts.
 pub async fn pending(db: &Db, limit: i64) -> Result<Vec<RawInbound>> {
-    let rows = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT id, channel_account_id, content_type, payload, attempts, received_at FROM raw_inbound \
          WHERE state = 'pending' AND attempts < $1 ORDER BY id LIMIT $2",
     )
     .bind(MAX_ATTEMPTS)
     .bind(limit)
     .fetch_all(&db.read)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(RawInbound {
-                id: r.try_get("id")?,
-                channel_account_id: r.try_get("channel_account_id")?,
-                content_type: r.try_get("content_type")?,
-                payload: r.try_get("payload")?,
-                attempts: r.try_get("attempts")?,
-                received_at: r.try_get("received_at")?,
-            })
-        })
-        .collect()
+    .await?)
 }
 
 pub async fn mark_processed(db: &Db, id: i64) -> Result<()> {
@@ -193,6 +157,26 @@ pub async fn mark_processed(db: &Db, id: i64) -> Result<()> {
         .bind(id)
         .execute(&db.write)
         .await?;
+    Ok(())
+}
+
+/// Marks processed, inside the caller's transaction, the payloads whose messages it stored.
+pub async fn mark_processed_many(conn: &mut AnyConnection, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let list = (0..ids.len())
+        .map(|i| format!("${}", i + 2))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE raw_inbound SET state = 'processed', error = NULL, processed_at = $1, attempts = attempts + 1 WHERE id IN ({list})"
+    );
+    let mut q = sqlx::query(&sql).bind(now_ms());
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -232,25 +216,11 @@ pub async fn state_of(db: &Db, id: i64) -> Result<(String, Option<String>)> {
     Ok((r.try_get("state")?, r.try_get("error")?))
 }
 
-/// A payload that could not be processed, for the admin list of failed events.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Failed {
-    pub id: i64,
-    pub account_name: String,
-    pub provider: String,
-    pub received_at: i64,
-    pub attempts: i64,
-    pub error: String,
-    pub size: i64,
-    /// The start of the payload as text (control characters shown as U+FFFD).
-    pub preview: String,
-}
-
 /// Longest payload preview shown to an admin.
 const PREVIEW_CHARS: usize = 300;
 
-/// The most recent failed payloads, newest first.
-pub async fn failed(db: &Db, limit: i64) -> Result<Vec<Failed>> {
+/// The most recent failed payloads, newest first, for the admin list of failed events.
+pub async fn failed(db: &Db, limit: i64) -> Result<Vec<FailedEvent>> {
     let rows = sqlx::query(
         "SELECT r.id, a.name, a.provider, r.received_at, r.attempts, r.error, r.payload FROM raw_inbound r \
          JOIN channel_accounts a ON a.id = r.channel_account_id WHERE r.state = 'failed' ORDER BY r.id DESC LIMIT $1",
@@ -261,27 +231,15 @@ pub async fn failed(db: &Db, limit: i64) -> Result<Vec<Failed>> {
     rows.iter()
         .map(|r| {
             let payload: Vec<u8> = r.try_get("payload")?;
-            let preview: String =
-                String::from_utf8_lossy(&payload[..payload.len().min(PREVIEW_CHARS * 4)])
-                    .chars()
-                    .take(PREVIEW_CHARS)
-                    .map(|c| {
-                        if c.is_control() && c != '\n' {
-                            '\u{fffd}'
-                        } else {
-                            c
-                        }
-                    })
-                    .collect();
-            Ok(Failed {
+            Ok(FailedEvent {
                 id: r.try_get("id")?,
-                account_name: r.try_get("name")?,
+                account: r.try_get("name")?,
                 provider: r.try_get("provider")?,
                 received_at: r.try_get("received_at")?,
                 attempts: r.try_get("attempts")?,
                 error: r.try_get::<Option<String>, _>("error")?.unwrap_or_default(),
                 size: payload.len() as i64,
-                preview,
+                preview: crate::domain::text::payload_preview(&payload, PREVIEW_CHARS),
             })
         })
         .collect()
@@ -298,7 +256,7 @@ pub async fn retry(db: &Db, id: i64) -> Result<()> {
     .await?
     .rows_affected();
     if n == 0 {
-        return Err(super::StoreError::NotFound);
+        return Err(StoreError::NotFound);
     }
     Ok(())
 }

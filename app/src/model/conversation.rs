@@ -1,0 +1,119 @@
+//! One conversation: its timeline, the reply options and the detail the page opens with.
+
+use super::{CustomerConsent, CustomerView, UserView};
+use crate::domain::cursor::{Source, TimelineKey};
+use crate::domain::{ChannelKind, DeliveryState, Direction, Status};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: i64,
+    pub direction: Direction,
+    pub channel: ChannelKind,
+    pub account_name: String,
+    pub identifier: Option<String>,
+    pub author_name: Option<String>,
+    pub subject: Option<String>,
+    pub body_text: String,
+    pub delivery_state: DeliveryState,
+    pub failure_reason: Option<String>,
+    pub created_at: i64,
+    /// The message has sanitised HTML, shown in a sandboxed frame at `/messages/{id}/body`.
+    pub has_html: bool,
+    /// An auto-reply, bulk mail or bounce: shown, never reopening anything.
+    pub automatic: bool,
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// A file that came with a message, downloaded from `/attachments/{id}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentView {
+    pub id: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventView {
+    pub id: i64,
+    pub kind: String,
+    pub actor_name: Option<String>,
+    pub body: Option<String>,
+    /// One line describing the event, e.g. "Status changed to resolved".
+    pub summary: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum TimelineItem {
+    Message(MessageView),
+    Event(EventView),
+}
+
+impl TimelineItem {
+    pub fn key(&self) -> TimelineKey {
+        match self {
+            TimelineItem::Message(m) => TimelineKey {
+                at: m.created_at,
+                source: Source::Message,
+                id: m.id,
+            },
+            TimelineItem::Event(e) => TimelineKey {
+                at: e.created_at,
+                source: Source::Event,
+                id: e.id,
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelinePage {
+    /// Oldest first, ready to display.
+    pub items: Vec<TimelineItem>,
+    /// Cursor to load the page before this one, when there are older items.
+    pub older: Option<String>,
+}
+
+/// One entry of the composer's channel picker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplyOption {
+    pub channel: ChannelKind,
+    pub identifier_id: i64,
+    pub account_id: i64,
+    pub label: String,
+    /// Why a reply cannot go out here now (opted out, 24-hour window closed), in words.
+    pub unavailable: Option<String>,
+    /// What the agent should know before writing (the window closes soon, a tag is used).
+    pub notice: Option<String>,
+    /// How the identifier is written ("+1 555 0100"); empty when the customer has none of
+    /// this channel's kind (then `identifier_id` is 0 and the option is unavailable).
+    pub identifier_label: String,
+    /// The conversation was moved to this option, and the customer has not written on
+    /// another channel since.
+    pub moved_here: bool,
+}
+
+impl ReplyOption {
+    /// Form value of this option: `account:identifier`.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.account_id, self.identifier_id)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConversationDetail {
+    pub id: i64,
+    pub status: Status,
+    pub snoozed_until: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub customer: CustomerView,
+    pub reply_options: Vec<ReplyOption>,
+    /// Key of the default reply option (channel of the last inbound message).
+    pub default_reply: Option<String>,
+    /// Staff the conversation can be assigned to.
+    pub agents: Vec<UserView>,
+    /// Consent of every identifier of the customer, with its history (the panel shows it).
+    pub consent: CustomerConsent,
+}

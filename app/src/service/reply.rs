@@ -1,0 +1,255 @@
+//! Sending a reply: the outbound message, its files (or links to them), its outbox entry and
+//! the conversation's summary, in one transaction, after the same checks the composer showed.
+
+use super::sending;
+use crate::domain::{convert, ChannelKind, Direction, IdentifierKind};
+use crate::ports::NewAttachment;
+use crate::store::messages::{self, NewOutbound};
+use crate::store::{attachments, channel_accounts, conversations, now_ms, outbox};
+use crate::store::{Db, Result, StoreError};
+
+/// Longest reply body accepted from the composer (per-channel limits come on top).
+pub const MAX_BODY_CHARS: usize = 20_000;
+/// Most files on one outbound message, and their total size.
+pub const MAX_OUTBOUND_FILES: usize = 10;
+pub const MAX_OUTBOUND_BYTES: usize = 20 * 1024 * 1024;
+
+/// Links for the files of one outbound message: the public address they start with and one
+/// fresh token (with its SHA-256 in hex) per file, in the files' order.
+#[derive(Clone, Debug)]
+pub struct FileLinks {
+    /// `CONVERGENCE_PUBLIC_URL` without a trailing slash.
+    pub base_url: String,
+    pub tokens: Vec<LinkToken>,
+}
+
+#[derive(Clone)]
+pub struct LinkToken {
+    /// URL-safe text of 32 random bytes; never stored.
+    pub token: String,
+    /// Lowercase hex SHA-256 of `token`.
+    pub sha256: String,
+}
+
+impl std::fmt::Debug for LinkToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkToken(..)")
+    }
+}
+
+impl FileLinks {
+    /// The public address of token `i`.
+    pub fn url(&self, i: usize) -> Option<String> {
+        self.tokens
+            .get(i)
+            .map(|t| format!("{}/files/{}", self.base_url.trim_end_matches('/'), t.token))
+    }
+}
+
+/// Writes an outbound message and its outbox entry in one transaction. The identifier must
+/// belong to the conversation's customer and fit the account's channel.
+pub async fn queue_reply(
+    db: &Db,
+    conversation_id: i64,
+    account_id: i64,
+    identifier_id: i64,
+    author: i64,
+    body: &str,
+) -> Result<i64> {
+    queue_reply_with_files(
+        db,
+        conversation_id,
+        account_id,
+        identifier_id,
+        author,
+        body,
+        &[],
+    )
+    .await
+}
+
+/// [`queue_reply`] with files attached (stored with the message, in the same transaction).
+/// Only email carries files; see [`queue_reply_with_links`] for the other channels.
+pub async fn queue_reply_with_files(
+    db: &Db,
+    conversation_id: i64,
+    account_id: i64,
+    identifier_id: i64,
+    author: i64,
+    body: &str,
+    files: &[NewAttachment],
+) -> Result<i64> {
+    queue_reply_with_links(
+        db,
+        conversation_id,
+        account_id,
+        identifier_id,
+        author,
+        body,
+        files,
+        None,
+    )
+    .await
+}
+
+/// Writes an outbound message and its outbox entry in one transaction. The identifier must
+/// belong to the conversation's customer and fit the account's channel. The text is converted
+/// for the channel (`convert::for_channel`: what the composer previewed). On a channel that
+/// cannot carry files, each file becomes a line "File: <name> <link>" with one of `links`'
+/// tokens (the files are still stored with the message, and the links expire).
+#[allow(clippy::too_many_arguments)]
+pub async fn queue_reply_with_links(
+    db: &Db,
+    conversation_id: i64,
+    account_id: i64,
+    identifier_id: i64,
+    author: i64,
+    body: &str,
+    files: &[NewAttachment],
+    links: Option<&FileLinks>,
+) -> Result<i64> {
+    if files.len() > MAX_OUTBOUND_FILES {
+        return Err(StoreError::Invalid(format!(
+            "attach at most {MAX_OUTBOUND_FILES} files"
+        )));
+    }
+    if files.iter().map(|f| f.data.len()).sum::<usize>() > MAX_OUTBOUND_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "attachments may total at most {} MB",
+            MAX_OUTBOUND_BYTES / (1024 * 1024)
+        )));
+    }
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "a message can have at most {MAX_BODY_CHARS} characters"
+        )));
+    }
+    let mut tx = db.write.begin().await?;
+    let r = messages::reply_target(&mut tx, conversation_id, identifier_id, account_id)
+        .await?
+        .ok_or_else(|| StoreError::Invalid("this customer cannot be reached that way".into()))?;
+    let channel = ChannelKind::parse(&r.channel)
+        .ok_or_else(|| StoreError::Invalid("unknown channel".into()))?;
+    if IdentifierKind::parse(&r.kind).ok() != Some(channel.identifier_kind()) {
+        return Err(StoreError::Invalid(format!(
+            "a {} identifier cannot receive {} messages",
+            r.kind,
+            channel.label()
+        )));
+    }
+    let as_links = !files.is_empty() && !convert::carries_files(channel);
+    let links = match links {
+        Some(l) if as_links && l.tokens.len() >= files.len() => Some(l),
+        _ if as_links => {
+            return Err(StoreError::Invalid(format!(
+                "files can be sent by email; {} replies carry text only",
+                channel.label()
+            )))
+        }
+        _ => None,
+    };
+    if !r.enabled {
+        return Err(StoreError::Invalid(
+            "that channel account is disabled".into(),
+        ));
+    }
+    let mut text = convert::for_channel(channel, body).text;
+    if let Some(l) = links {
+        let lines: Vec<String> = files
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| Some(convert::file_link_line(&f.filename, &l.url(i)?)))
+            .collect();
+        if !text.is_empty() {
+            text.push_str("\n\n");
+        }
+        text.push_str(&lines.join("\n"));
+    }
+    if text.trim().is_empty() {
+        return Err(StoreError::Invalid("the message is empty".into()));
+    }
+    crate::domain::window::check_text_limit(channel, &text).map_err(StoreError::Invalid)?;
+    let now = now_ms();
+    // Consent and the reply window, as the composer showed them (the outbox asks again).
+    sending::gate(db, identifier_id)
+        .await?
+        .check(channel, &r.label, now)
+        .map_err(StoreError::Invalid)?;
+    let id = messages::insert_outbound(
+        &mut tx,
+        &NewOutbound {
+            conversation_id,
+            customer_id: r.customer_id,
+            channel,
+            account_id,
+            identifier_id,
+            author: Some(author),
+            body_text: &text,
+            automatic: false,
+            at: now,
+        },
+    )
+    .await?;
+    for (i, f) in files.iter().enumerate() {
+        let aid = attachments::insert(
+            &mut tx,
+            id,
+            &f.filename,
+            &f.content_type,
+            None,
+            &f.data,
+            now,
+        )
+        .await?;
+        if let Some(t) = links.and_then(|l| l.tokens.get(i)) {
+            attachments::create_link(&mut tx, &t.sha256, aid, id, now).await?;
+        }
+    }
+    outbox::enqueue(&mut tx, id, now).await?;
+    conversations::touch_for_message(
+        &mut tx,
+        conversation_id,
+        channel,
+        Direction::Out,
+        &text,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Queues an automatic answer (an SMS HELP reply): no author, marked automatic, exempt from
+/// consent and windows (carriers require HELP to be answered even after STOP).
+pub async fn queue_automatic(
+    db: &Db,
+    conversation_id: i64,
+    account_id: i64,
+    identifier_id: i64,
+    body: &str,
+) -> Result<i64> {
+    let mut tx = db.write.begin().await?;
+    let customer_id = conversations::customer_of(&mut tx, conversation_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let channel = channel_accounts::channel_of(&mut tx, account_id).await?;
+    let now = now_ms();
+    let id = messages::insert_outbound(
+        &mut tx,
+        &NewOutbound {
+            conversation_id,
+            customer_id,
+            channel,
+            account_id,
+            identifier_id,
+            author: None,
+            body_text: body,
+            automatic: true,
+            at: now,
+        },
+    )
+    .await?;
+    outbox::enqueue(&mut tx, id, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
