@@ -1,7 +1,7 @@
 //! Provider stand-ins: one local HTTP server that speaks the wire formats of the internet-only
 //! providers (Twilio's REST API, Meta's Graph API, Telegram's Bot API), so the adapters can be
-//! exercised end to end on a machine with no internet, by the integration tests (in process)
-//! and by the browser tests (`server standin --listen ADDR`, a separate process).
+//! exercised end to end on a machine with no internet, by the integration tests (in process,
+//! as this library) and by the browser tests (the `standin --listen ADDR` binary).
 //!
 //! It plays the provider's side faithfully: it checks our authentication the way the provider
 //! does, answers in the provider's JSON, signs the webhooks it sends us with the provider's
@@ -252,6 +252,19 @@ async fn serve_file(State(s): State<StandIn>, uri: Uri) -> Response {
         Some((ct, data)) => ([(axum::http::header::CONTENT_TYPE, ct)], data).into_response(),
         None => (StatusCode::NOT_FOUND, "no such file").into_response(),
     }
+}
+
+/// Unix time in milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Unix time in seconds.
+pub(crate) fn now_secs() -> i64 {
+    now_ms() / 1000
 }
 
 /// Posts a webhook to our app the way a provider does; returns (status, body).

@@ -2,9 +2,9 @@
 //! follow a send.
 
 use super::{control, Subscription};
-use crate::channels::meta::signature;
-use crate::standin::StandIn;
+use crate::{deliver, now_ms, StandIn};
 use serde_json::{json, Value};
+use wire::meta as signature;
 
 /// Posts `body` to the subscription's webhook, signed as Meta signs (`X-Hub-Signature-256`,
 /// and the older SHA-1 `X-Hub-Signature`), unless `signature` overrides it.
@@ -23,11 +23,7 @@ pub async fn post_signed(
         format!("sha1={}", hex::encode(mac.finalize().into_bytes()))
     };
     let headers = [("X-Hub-Signature-256", sig), ("X-Hub-Signature", sha1)];
-    crate::standin::deliver(s, &sub.url, &headers, "application/json", body).await
-}
-
-fn now_ms() -> i64 {
-    app::store::now_ms()
+    deliver(s, &sub.url, &headers, "application/json", body).await
 }
 
 /// What Meta posts after a send: Messenger `delivery` then `read` (by watermark), Instagram

@@ -14,7 +14,7 @@
 //!   with this message id (a report about it can then be posted first).
 
 use super::{new_message_id, post_signed, save_subscription, subscription, Subscription};
-use crate::standin::StandIn;
+use crate::{now_ms, StandIn};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -152,7 +152,7 @@ async fn inbound(State(s): State<StandIn>, Json(req): Json<Inbound>) -> Response
         },
         None => None,
     };
-    let now = req.timestamp.unwrap_or_else(app::store::now_ms);
+    let now = req.timestamp.unwrap_or_else(now_ms);
     let mid = req
         .mid
         .clone()

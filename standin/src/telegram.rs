@@ -16,7 +16,7 @@
 
 mod bot_api;
 
-use super::StandIn;
+use crate::{now_secs, StandIn};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -91,13 +91,6 @@ fn file_record(s: &StandIn, file_id: &str) -> Option<Value> {
 /// Where the bytes of a bot's file are kept (and served by the generic file route too).
 fn file_store_path(bot_id: i64, file_path: &str) -> String {
     format!("/_standin/files/telegram/{bot_id}/{file_path}")
-}
-
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 fn refuse(status: StatusCode, why: &str) -> Response {

@@ -12,9 +12,8 @@
 //! - `POST /_standin/twilio/account` `{account_sid, auth_token?, friendly_name?, status?}`:
 //!   what the Account resource says, and the only auth token accepted for it.
 
-use super::{dlr_date, new_sid, API_VERSION};
-use crate::channels::twilio::{form, signature};
-use crate::standin::{deliver, StandIn};
+use super::{dlr_date, new_sid, segments, API_VERSION};
+use crate::{deliver, now_secs, StandIn};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
@@ -23,6 +22,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::time::Duration;
+use wire::twilio::{form, signature};
 
 pub fn routes() -> Router<StandIn> {
     Router::new()
@@ -125,10 +125,7 @@ async fn inbound(
         .message_sid
         .clone()
         .unwrap_or_else(|| new_sid(if files.is_empty() { "SM" } else { "MM" }));
-    let segments = app::domain::sms::analyze(&req.body)
-        .segments
-        .max(1)
-        .to_string();
+    let segments = segments::count(&req.body).max(1).to_string();
     let num_media = files.len().to_string();
     let (to_country, from_country) = (country(&req.to), country(&req.from));
     let mut params = pairs(&[
@@ -220,7 +217,7 @@ fn callback_params(r: &Report, status: &str, error_code: Option<&str>) -> Vec<(S
         ("ApiVersion", API_VERSION),
     ]));
     if status == "delivered" || status == "undelivered" {
-        p.push(("RawDlrDoneDate".into(), dlr_date(super::now_secs())));
+        p.push(("RawDlrDoneDate".into(), dlr_date(now_secs())));
     }
     p
 }

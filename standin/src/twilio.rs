@@ -5,9 +5,9 @@
 //! endpoints under `/_standin/twilio/` are in `control`.
 
 mod control;
+mod segments;
 
-use super::StandIn;
-use crate::channels::twilio::form;
+use crate::{now_secs, StandIn};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
@@ -16,6 +16,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use serde_json::{json, Value};
+use wire::twilio::form;
 
 const PROVIDER: &str = "twilio";
 pub const API_VERSION: &str = "2010-04-01";
@@ -162,13 +163,6 @@ pub fn dlr_date(unix_secs: i64) -> String {
     format!("{:02}{mo:02}{d:02}{h:02}{mi:02}", y % 100)
 }
 
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 async fn account(
     State(s): State<StandIn>,
     Path(file): Path<String>,
@@ -282,7 +276,7 @@ fn create(s: &StandIn, account_sid: &str, token: &str, body: &[u8]) -> Response 
     let segments = if via_service {
         0
     } else {
-        app::domain::sms::analyze(&text).segments.max(1)
+        segments::count(&text).max(1)
     };
     let date = rfc2822(now_secs());
     let uri = format!("/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}.json");
@@ -369,7 +363,7 @@ mod tests {
         assert!(!is_e164("+1234567890123456"));
         assert!(!is_e164("+1 500"));
         let sid = new_sid("SM");
-        assert!(crate::channels::twilio::is_sid(&sid, &["SM"]), "{sid}");
+        assert!(wire::twilio::is_sid(&sid, &["SM"]), "{sid}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! once). Validation accepts the URL with and without its port, as the official validator does,
 //! because Twilio signs some URLs with the default port written out and some without.
 
-use crate::channels::webhook::constant_time_eq;
+use crate::constant_time_eq;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;

@@ -4,8 +4,8 @@
 //! `{"ok":false,"error_code":n,"description":"…"}` with the same HTTP status. Every request
 //! is recorded; faults queued for `telegram` apply to `sendMessage`.
 
-use super::{bot, file_record, now_secs, remember_chat, Bot, MAX_DOWNLOAD, MAX_TEXT};
-use crate::standin::StandIn;
+use super::{bot, file_record, remember_chat, Bot, MAX_DOWNLOAD, MAX_TEXT};
+use crate::{now_secs, StandIn};
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, Method, Request, StatusCode, Uri};
