@@ -3,7 +3,7 @@
 
 use super::identifiers::channel_of;
 use super::load::Batch;
-use super::plan::{Ctx, Plan, FIRST, OUT};
+use super::model::{Ctx, Plan, FIRST, OUT};
 use super::rng::{mix, Rng};
 use super::sql::{lit, opt_lit, opt_num, Stopped, Writer};
 use super::text::body_text;

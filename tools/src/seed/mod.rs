@@ -8,7 +8,9 @@
 //! the async side executes them in big transactions on one write connection.
 //!
 //! Submodules:
+//! - [`model`]: the planned data set's shapes;
 //! - [`plan`]: the in-memory plan (customers, identifiers, message timing, summaries);
+//! - [`threads`]: message threads over a customer's history;
 //! - [`big`]: the big conversation (its customer, history and timeline events);
 //! - [`identifiers`]: identifier values (unique emails, phone numbers, handles);
 //! - [`tables`]: the per-table bulk writers (customers, identifiers, conversations, messages);
@@ -20,17 +22,19 @@
 mod big;
 mod identifiers;
 mod load;
+mod model;
 mod plan;
 mod rng;
 mod sql;
 mod tables;
 mod text;
+mod threads;
 mod vocabulary;
 
 use app::domain::{ChannelKind, Role};
 use app::store::{channel_accounts, now_ms, users, Backend, Db};
 use load::{load, Batch};
-use plan::{Bases, Ctx};
+use model::{Bases, Ctx};
 use rng::Rng;
 use sql::Stopped;
 use sqlx::Row;

@@ -2,14 +2,14 @@
 //! from the first IMAP command until every message is in its customer's conversation.
 //! Prints messages per second and the process's peak memory.
 
-use crate::channels::email::sync::{run_mailbox, SyncContext, SyncOptions};
-use crate::channels::Registry;
 use app::domain::ChannelKind;
 use app::model::{EmailSettings, TlsMode};
 use app::ssr::live::Hub;
 use app::store::{channel_accounts, Db};
 use futures::StreamExt;
 use serde_json::json;
+use server::channels::email::sync::{run_mailbox, SyncContext, SyncOptions};
+use server::channels::Registry;
 use sqlx::Row;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -101,7 +101,7 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 async fn fill(o: &EmailBenchOptions) -> Result<(), BoxError> {
-    let endpoint = crate::channels::email::settings::Endpoint {
+    let endpoint = server::channels::email::settings::Endpoint {
         host: o.imap_host.clone(),
         port: o.imap_port,
         tls: TlsMode::None,
@@ -109,7 +109,7 @@ async fn fill(o: &EmailBenchOptions) -> Result<(), BoxError> {
         password: o.password.clone(),
     };
     let (mut s, _) =
-        crate::channels::email::imap::connect(&endpoint, Duration::from_secs(30)).await?;
+        server::channels::email::imap::connect(&endpoint, Duration::from_secs(30)).await?;
     for i in 0..o.messages {
         s.append("INBOX", None, None, &sample_message(i)).await?;
     }
@@ -155,7 +155,7 @@ pub async fn run(o: &EmailBenchOptions) -> Result<(), BoxError> {
     let account = channel_accounts::create(
         &db,
         ChannelKind::Email,
-        crate::channels::email::PROVIDER,
+        server::channels::email::PROVIDER,
         "Bench mailbox",
         "support@shop.test",
         &serde_json::to_value(&settings)?,
@@ -166,7 +166,7 @@ pub async fn run(o: &EmailBenchOptions) -> Result<(), BoxError> {
     let wake = Arc::new(Notify::new());
     let registry = Registry::standard("bench-secret-key");
     let started = Instant::now();
-    let inbound = tokio::spawn(crate::workers::inbound::run(
+    let inbound = tokio::spawn(server::workers::inbound::run(
         db.clone(),
         hub.clone(),
         registry,
@@ -249,7 +249,7 @@ mod tests {
 
     #[test]
     fn sample_messages_parse_and_vary() {
-        use crate::channels::email::parse::{parse, Limits};
+        use server::channels::email::parse::{parse, Limits};
         let mut html = 0;
         let mut attachments = 0;
         let mut auto = 0;

@@ -1,7 +1,7 @@
 //! Identifiers: which channel each identifier kind reaches, which kinds customers get, and
 //! identifier values that never collide with the ones already in the database.
 
-use super::plan::Ctx;
+use super::model::Ctx;
 use super::rng::Rng;
 use app::domain::{ChannelKind, IdentifierKind};
 use std::collections::HashSet;

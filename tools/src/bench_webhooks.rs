@@ -4,12 +4,12 @@
 //! process everything. Prints requests per second, p50/p99 latency, and the 2xx answers
 //! against the payloads stored and the messages ingested (they must be equal).
 
-use crate::channels::{ChannelConfig, Registry};
 use crate::stats::percentile;
 use app::domain::ChannelKind;
 use app::ssr::state::Settings;
 use app::store::{channel_accounts, Db};
 use serde_json::json;
+use server::channels::{ChannelConfig, Registry};
 use sqlx::Row;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -51,7 +51,7 @@ pub async fn run(o: &WebhookBenchOptions) -> Result<(), BoxError> {
         .output_name("convergence")
         .build();
     options.site_addr = listener.local_addr()?;
-    let state = crate::startup::build_state(
+    let state = server::startup::build_state(
         db.clone(),
         options,
         Settings {
@@ -60,12 +60,12 @@ pub async fn run(o: &WebhookBenchOptions) -> Result<(), BoxError> {
         },
     );
     let registry = Registry::with_config(&ChannelConfig::new(&state.settings.secret_key, &addr));
-    crate::startup::spawn_workers(
+    server::startup::spawn_workers(
         &state,
         registry.clone(),
-        crate::channels::email::sync::SyncOptions::default(),
+        server::channels::email::sync::SyncOptions::default(),
     );
-    let router = crate::routes::router(state, registry);
+    let router = server::http::router(state, registry);
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
@@ -97,7 +97,7 @@ pub async fn run(o: &WebhookBenchOptions) -> Result<(), BoxError> {
             while Instant::now() < deadline {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
                 let params = sms_params(n);
-                let sig = crate::channels::twilio::signature::signature(AUTH_TOKEN, &url, &params);
+                let sig = wire::twilio::signature::signature(AUTH_TOKEN, &url, &params);
                 let body = serde_urlencoded_pairs(&params);
                 let req = format!(
                     "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/x-www-form-urlencoded\r\n\

@@ -3,9 +3,10 @@
 
 use super::identifiers::{next_phone, phone_label, unique_value};
 use super::load::Batch;
-use super::plan::{gen_threads, Ctx, Cust, Ident, Msg, Plan, FIRST};
+use super::model::{Ctx, Cust, Ident, Msg, Plan, FIRST};
 use super::rng::Rng;
 use super::sql::{lit, opt_lit, Stopped, Writer};
+use super::threads::gen_threads;
 use super::{BIG_NAME, SPAN};
 use app::domain::{ChannelKind, IdentifierKind};
 use std::fmt::Write as _;

@@ -70,7 +70,7 @@ impl Stats {
     }
 }
 
-pub use server::stats::percentile;
+use crate::stats::percentile;
 
 pub async fn run(opts: &BenchOptions) -> Result<(), BoxError> {
     let base = opts.base_url.trim_end_matches('/').to_string();

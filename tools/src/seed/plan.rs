@@ -3,87 +3,13 @@
 //! conversation rows are built from. Ids are not stored: they follow from positions and `Bases`.
 
 use super::identifiers::{channel_of, next_phone, phone_label, pick_kind, unique_value};
-use super::rng::{mix, Rng};
+use super::model::{Ctx, Cust, Ident, Msg, Plan, Sum, OUT};
+use super::rng::Rng;
+use super::threads::gen_threads;
 use super::vocabulary::{FIRST_NAMES, LAST_NAMES};
-use super::{big, DAY, HOUR, MINUTE, SPAN};
-use app::domain::{ChannelKind, IdentifierKind};
-use std::collections::HashSet;
+use super::{big, DAY, SPAN};
+use app::domain::IdentifierKind;
 use std::time::Instant;
-
-/// The first id of each table for this run.
-#[derive(Clone, Copy)]
-pub(super) struct Bases {
-    pub(super) customer: i64,
-    pub(super) identifier: i64,
-    pub(super) conversation: i64,
-    pub(super) message: i64,
-    pub(super) event: i64,
-}
-
-pub(super) struct Ctx {
-    pub(super) now: i64,
-    pub(super) run: u64,
-    pub(super) accounts: [i64; 6],
-    pub(super) bench_user: i64,
-    pub(super) bases: Bases,
-    pub(super) existing: HashSet<String>,
-    pub(super) customers: usize,
-    pub(super) messages: usize,
-    pub(super) big_messages: usize,
-}
-
-pub(super) struct Ident {
-    pub(super) kind: IdentifierKind,
-    pub(super) value: String,
-    pub(super) label: String,
-}
-
-pub(super) struct Cust {
-    pub(super) name: String,
-    pub(super) preferred: Option<ChannelKind>,
-    pub(super) idents: Vec<Ident>,
-}
-
-/// One planned message; everything else about it is derived from its id.
-#[derive(Clone, Copy)]
-pub(super) struct Msg {
-    pub(super) at: i64,
-    pub(super) cust: u32,
-    pub(super) thread: u32,
-    pub(super) slot: u8,
-    pub(super) flags: u8,
-}
-pub(super) const OUT: u8 = 1;
-pub(super) const FIRST: u8 = 2;
-
-/// Per-customer summary, computed from the time-ordered messages.
-#[derive(Clone)]
-pub(super) struct Sum {
-    pub(super) first_at: i64,
-    pub(super) last: usize,
-    pub(super) last_in_at: Option<i64>,
-    pub(super) last_in_ch: Option<ChannelKind>,
-    pub(super) last_out_ch: Option<ChannelKind>,
-    pub(super) mask: i64,
-    pub(super) ident_last_in: [Option<i64>; 4],
-}
-
-/// The planned data set. Customer `i` has conversation `i`; the big customer is the last one.
-pub(super) struct Plan {
-    pub(super) custs: Vec<Cust>,
-    /// In time order; message `idx` gets id `bases.message + idx`.
-    pub(super) msgs: Vec<Msg>,
-    pub(super) sums: Vec<Sum>,
-    pub(super) big: usize,
-}
-
-impl Plan {
-    /// When customer `i` (and its identifiers) was created: within the hour before its first
-    /// message.
-    pub(super) fn customer_created(&self, b: &Bases, i: usize) -> i64 {
-        self.sums[i].first_at - (mix(b.customer as u64 + i as u64) % HOUR as u64) as i64
-    }
-}
 
 pub(super) fn plan(ctx: &mut Ctx, rng: &mut Rng) -> Plan {
     let t0 = Instant::now();
@@ -264,82 +190,4 @@ fn summarise(custs: &[Cust], msgs: &[Msg]) -> Vec<Sum> {
         }
     }
     sums
-}
-
-/// Appends `k` messages of customer `cust` in threads starting between `start` and `now`.
-pub(super) fn gen_threads(
-    rng: &mut Rng,
-    cust: u32,
-    k: usize,
-    start: i64,
-    now: i64,
-    nslots: u64,
-    out: &mut Vec<Msg>,
-) {
-    // Threads that would run past `latest` are moved back to end somewhat before it, so the
-    // newest activity is spread out (and the big conversation, at now - 45 s, is the newest).
-    let latest = now - 2 * MINUTE;
-    let mut left = k;
-    while left > 0 {
-        let mut len = 1;
-        while len < 16 && rng.chance(0.68) {
-            len += 1;
-        }
-        let len = len.min(left);
-        let mut t = start + rng.below((latest - start).max(1) as u64) as i64;
-        let slot = if nslots == 1 || rng.chance(0.6) {
-            0
-        } else {
-            rng.below(nslots) as u8
-        };
-        let thread = rng.next_u32();
-        let mut is_out = rng.chance(0.06);
-        let from = out.len();
-        for j in 0..len {
-            if j > 0 {
-                is_out = if is_out {
-                    rng.chance(0.3)
-                } else {
-                    rng.chance(0.6)
-                };
-                t += if is_out {
-                    rng.range(MINUTE, 3 * HOUR)
-                } else {
-                    rng.range(30_000, 12 * HOUR)
-                };
-            }
-            let flags = (if is_out { OUT } else { 0 }) | (if j == 0 { FIRST } else { 0 });
-            out.push(Msg {
-                at: t,
-                cust,
-                thread,
-                slot,
-                flags,
-            });
-        }
-        if t > latest {
-            let shift = t - latest + rng.below(6 * HOUR as u64) as i64;
-            for m in &mut out[from..] {
-                m.at -= shift;
-            }
-        }
-        left -= len;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn threads_stay_in_the_past() {
-        let mut rng = Rng::new(1);
-        let now = 1_800_000_000_000;
-        let mut out = Vec::new();
-        gen_threads(&mut rng, 0, 500, now - SPAN, now, 3, &mut out);
-        assert_eq!(out.len(), 500);
-        assert!(out
-            .iter()
-            .all(|m| m.at < now && m.at >= now - SPAN - 60 * DAY && m.slot < 3));
-    }
 }
