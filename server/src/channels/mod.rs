@@ -3,7 +3,7 @@
 //! message. The workers only talk to these traits, so adding a channel is adding an adapter.
 
 pub mod email;
-pub mod http;
+pub mod http_client;
 pub mod meta;
 pub mod playground;
 pub mod runtime;
@@ -130,7 +130,7 @@ impl ChannelConfig {
 
     /// The HTTP client adapters use to reach providers.
     pub fn client(&self) -> reqwest::Client {
-        http::client(self.http_timeout)
+        http_client::client(self.http_timeout)
     }
 }
 

@@ -2,10 +2,11 @@
 //! JavaScript and adds nothing to the browser bundle). The files are stored with the message in
 //! the same transaction as its outbox row; the email sender attaches them. On channels that
 //! cannot carry files (SMS, WhatsApp, Messenger, Instagram, Telegram) each file becomes a line
-//! "File: <name> <link>" with an expiring, unguessable link served by `links.rs`.
+//! "File: <name> <link>" with an expiring, unguessable link served by `files`.
 
+use super::auth::{need, Authorized};
+use super::files;
 use crate::channels::email::parse::safe_filename;
-use app::domain::Permission;
 use app::model::{LiveEvent, LiveKind};
 use app::ssr::AppState;
 use app::store::file_links::FileLinks;
@@ -14,7 +15,6 @@ use app::store::{messages, StoreError};
 use axum::extract::{Multipart, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use tower_sessions::Session;
 
 /// Largest request this form accepts (files plus text).
 pub const MAX_REQUEST_BYTES: usize = messages::MAX_OUTBOUND_BYTES + 1024 * 1024;
@@ -49,16 +49,13 @@ fn content_type(ct: Option<&str>) -> String {
 }
 
 /// `POST /conversations/{id}/reply-with-files`: `via`, `body` and any number of `files`.
-pub async fn reply_with_files(
+pub async fn reply_with_files_handler(
+    staff: Authorized<need::Reply>,
     State(state): State<AppState>,
-    session: Session,
     Path(id): Path<i64>,
     mut form: Multipart,
 ) -> Response {
-    let user = match crate::routes::authorize(&state, &session, Permission::Reply).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+    let user = staff.user;
     let (mut via, mut body, mut files) = (String::new(), String::new(), Vec::new());
     loop {
         let field = match form.next_field().await {
@@ -122,7 +119,7 @@ pub async fn reply_with_files(
     // the store uses these tokens only then.
     let links = FileLinks {
         base_url: state.settings.public_url.trim_end_matches('/').to_string(),
-        tokens: files.iter().map(|_| crate::links::new_token()).collect(),
+        tokens: files.iter().map(|_| files::new_token()).collect(),
     };
     match messages::queue_reply_with_links(
         &state.db,

@@ -308,6 +308,44 @@ pub async fn import(db: &Db, text: &str, region: &str) -> Result<Report, StoreEr
     Ok(report)
 }
 
+#[derive(clap::Args, Clone, Debug)]
+pub struct ImportConsentArgs {
+    #[arg(long)]
+    pub file: std::path::PathBuf,
+    /// Region for phone numbers written in national form (ISO 3166 code, e.g. US, GB).
+    #[arg(long, default_value = "US")]
+    pub region: String,
+}
+
+/// Reads the file (UTF-8 CSV), imports it and prints the report; fails when a line could not
+/// be imported (the others are).
+pub async fn run(cli: &super::Cli, args: ImportConsentArgs) -> super::CommandResult {
+    let (file, region) = (args.file, args.region);
+    if !app::domain::phone::is_region(&region) {
+        return Err(format!(
+            "--region {region:?} is not a region: use a two-letter code such as US or GB"
+        )
+        .into());
+    }
+    let bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("{} is not UTF-8 text: save it as UTF-8 CSV", file.display()))?;
+    let db = crate::startup::open_db(&cli.database_url).await?;
+    let report = import(&db, &text, &region).await?;
+    db.close().await;
+    print!("{}", report.text());
+    if report.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} line{} could not be imported (listed above); the others were",
+            report.errors.len(),
+            if report.errors.len() == 1 { "" } else { "s" }
+        )
+        .into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

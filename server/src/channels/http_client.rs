@@ -1,5 +1,6 @@
-//! HTTP to the providers: one client configuration (timeouts, few redirects, TLS with the
-//! web's roots), bounded downloads, and how a provider's answer maps to a retry or a refusal.
+//! The outgoing HTTP client to the providers: one client configuration (timeouts, few
+//! redirects, TLS with the web's roots), bounded downloads, and how a provider's answer maps to
+//! a retry or a refusal.
 
 use super::{MediaError, SendError};
 use std::time::Duration;

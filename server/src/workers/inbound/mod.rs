@@ -2,8 +2,11 @@
 //! customer's conversation, record the outcome on the raw row. A failure keeps the raw payload
 //! and its error visible; nothing is lost.
 
-use super::messaging;
+mod keywords;
+mod prepare;
+
 use crate::channels::{InboundEvent, Registry};
+use crate::delivery;
 use app::model::{LiveEvent, LiveKind};
 use app::ssr::live::Hub;
 use app::store::channel_accounts::AccountRow;
@@ -172,7 +175,7 @@ async fn prepare_message(
     account: &AccountRow,
     mut m: InboundMessage,
 ) -> Result<Option<InboundMessage>, Failure> {
-    messaging::normalise_sender(account, &mut m).map_err(Failure::Final)?;
+    prepare::normalise_sender(account, &mut m).map_err(Failure::Final)?;
     if !m.media.is_empty()
         && messages::by_provider_id(db, account.id, &m.provider_message_id)
             .await
@@ -181,7 +184,7 @@ async fn prepare_message(
     {
         return Ok(None);
     }
-    messaging::fetch_media(registry, account, &mut m)
+    prepare::fetch_media(registry, account, &mut m)
         .await
         .map_err(Failure::Retry)?;
     Ok(Some(m))
@@ -202,7 +205,7 @@ async fn after_new_message(
         message_id: Some(r.message_id),
     })
     .await;
-    messaging::act_on_keyword(db, hub, account, m, r)
+    keywords::act_on_keyword(db, hub, account, m, r)
         .await
         .map_err(|e| Failure::Retry(e.to_string()))?;
     Ok(Outcome::Stored)
@@ -244,7 +247,7 @@ async fn process_events(
                 state,
                 reason,
             } => {
-                messaging::apply_status(
+                delivery::apply_status(
                     db,
                     hub,
                     account.id,
@@ -259,7 +262,7 @@ async fn process_events(
                 identifier,
                 watermark,
             } => {
-                messaging::apply_read(db, hub, account, &identifier, watermark)
+                delivery::apply_read(db, hub, account, &identifier, watermark)
                     .await
                     .map_err(retry)?;
             }

@@ -1,8 +1,10 @@
 //! `GET /files/{token}`: a file sent as a link on a channel that cannot carry files (SMS,
 //! WhatsApp, Messenger, Instagram, Telegram). The token is the only authorization: 32 random
 //! bytes, of which only the SHA-256 is stored; links expire (7 days). Served with the same
-//! safe headers as `/attachments/{id}`: always a download, `nosniff`, a sandbox CSP.
+//! safe headers as `/attachments/{id}` (`download`): always a download, `nosniff`, a sandbox
+//! CSP.
 
+use super::download::download_response;
 use app::ssr::AppState;
 use app::store::file_links::{self, LinkToken, Lookup};
 use axum::extract::{Path, State};
@@ -16,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 /// The routes, merged outside the session and CSRF layers: customers have no session.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/files/{token}", get(file))
+    Router::new().route("/files/{token}", get(file_handler))
 }
 
 /// A fresh token and its SHA-256.
@@ -49,7 +51,8 @@ fn plain(status: StatusCode, words: &'static str) -> Response {
     r
 }
 
-/// Headers every answer carries: these routes sit outside the app's header layers.
+/// Headers every answer carries, errors included: these routes sit outside the app's header
+/// layers.
 fn protect(resp: &mut Response, cache: &'static str) {
     let h = resp.headers_mut();
     h.insert(
@@ -69,7 +72,7 @@ fn protect(resp: &mut Response, cache: &'static str) {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
 }
 
-async fn file(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+async fn file_handler(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     if !well_formed(&token) {
         return plain(StatusCode::NOT_FOUND, "No such file.");
     }
@@ -83,14 +86,7 @@ async fn file(State(state): State<AppState>, Path(token): Path<String>) -> Respo
             return plain(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.");
         }
     };
-    let mut resp = a.data.into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(crate::mail_view::served_type(&a.content_type)),
-    );
-    if let Ok(v) = HeaderValue::from_str(&crate::mail_view::content_disposition(&a.filename)) {
-        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
+    let mut resp = download_response(a.data, &a.content_type, &a.filename, "private, no-store");
     protect(&mut resp, "private, no-store");
     resp
 }
