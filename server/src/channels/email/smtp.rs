@@ -373,7 +373,7 @@ mod tests {
         let head = raw.split("\r\n\r\n").next().unwrap();
         let want = format!(
             "List-Unsubscribe: <{}>",
-            super::unsubscribe::link("https://inbox.example.com", b"k", 1)
+            crate::channels::email::unsubscribe::link("https://inbox.example.com", b"k", 1)
         );
         assert!(head.contains(&want), "{head}");
         assert!(
@@ -382,7 +382,7 @@ mod tests {
         );
         let token = want.rsplit('/').next().unwrap().trim_end_matches('>');
         assert_eq!(
-            super::unsubscribe::verify(b"k", token),
+            crate::channels::email::unsubscribe::verify(b"k", token),
             Ok((1, app::domain::consent::Purpose::Marketing))
         );
         // Without a public URL there is no link to give.

@@ -1,6 +1,11 @@
-//! Test harness: a fresh database per test on SQLite (temp file) or PostgreSQL (a new
-//! database on the server named by CONVERGENCE_TEST_POSTGRES_URL), and `spawn_app` which runs
-//! the real router and workers on a random port.
+//! The test harness: a fresh database per test on SQLite (temp file) or PostgreSQL (a new
+//! database on the server named by CONVERGENCE_TEST_POSTGRES_URL), [`both_engines!`] which runs
+//! a test on each, and `spawn_app` which runs the real router and workers on a random port.
+//!
+//! - `mail`, `proxy`, `processes`: real Dovecot and SMTP servers, a connection-cutting proxy;
+//!   `email`: mailbox helpers for the email tests.
+//! - `messages`: reading messages back and waiting for them.
+//! - `twilio`: the app and the Twilio stand-in side by side, for `sms_twilio`.
 #![allow(dead_code)]
 
 pub mod email;
@@ -8,6 +13,7 @@ pub mod mail;
 pub mod messages;
 pub mod processes;
 pub mod proxy;
+pub mod twilio;
 
 use app::ssr::state::Settings;
 use app::ssr::AppState;
@@ -121,37 +127,53 @@ impl Drop for TestDb {
     }
 }
 
-/// Generates a `sqlite` and a `postgres` test from one `async fn(Db)`.
-#[macro_export]
-macro_rules! contract {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                use super::*;
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    let t = common::test_db(common::Engine::Sqlite).await;
-                    super::$name(t.db.clone()).await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    let t = common::test_db(common::Engine::Postgres).await;
-                    super::$name(t.db.clone()).await;
-                }
-            }
-        )*
-    };
+/// A test that runs on one engine: an `async fn(Engine)` (it makes its own app or database),
+/// or an `async fn(Db)` (it gets a fresh, migrated database, dropped after it). `Kind` tells
+/// the two apart for the compiler; [`both_engines!`] is how tests use it.
+pub trait EngineTest<Kind> {
+    fn run_on(self, engine: Engine) -> impl std::future::Future<Output = ()>;
 }
 
-/// Generates a `sqlite` and a `postgres` test from one `async fn(Engine)`.
+impl<F, Fut> EngineTest<Engine> for F
+where
+    F: FnOnce(Engine) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    async fn run_on(self, engine: Engine) {
+        self(engine).await
+    }
+}
+
+impl<F, Fut> EngineTest<Db> for F
+where
+    F: FnOnce(Db) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    async fn run_on(self, engine: Engine) {
+        let t = test_db(engine).await;
+        self(t.db.clone()).await;
+    }
+}
+
+/// Runs `test` on `engine` (see [`EngineTest`]).
+pub async fn run_on<Kind>(engine: Engine, test: impl EngineTest<Kind>) {
+    test.run_on(engine).await
+}
+
+/// Makes each named `async fn(Engine)` or `async fn(Db)` two tests, `NAME::sqlite` and
+/// `NAME::postgres`.
 #[macro_export]
-macro_rules! both {
+macro_rules! both_engines {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name($crate::common::Engine::Sqlite).await }
+            async fn sqlite() {
+                $crate::support::run_on($crate::support::Engine::Sqlite, super::$name).await
+            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name($crate::common::Engine::Postgres).await }
+            async fn postgres() {
+                $crate::support::run_on($crate::support::Engine::Postgres, super::$name).await
+            }
         }
     )*};
 }
@@ -249,7 +271,7 @@ async fn spawn_app_registry(engine: Engine, registry: impl FnOnce(&str) -> Regis
     app::store::channel_accounts::ensure_playground_accounts(&t.db)
         .await
         .unwrap();
-    server::demo::load_if_empty(&t.db).await.unwrap();
+    server::demo_data::load_if_empty(&t.db).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
     let mut options = leptos::config::LeptosOptions::builder()
@@ -266,7 +288,7 @@ async fn spawn_app_registry(engine: Engine, registry: impl FnOnce(&str) -> Regis
     );
     let registry = registry(&addr);
     server::startup::spawn_workers(&state, registry.clone(), test_sync_options());
-    let router = server::routes::router(state.clone(), registry);
+    let router = server::http::router(state.clone(), registry);
     tokio::spawn(async move {
         axum::serve(
             listener,

@@ -2,14 +2,14 @@
 //! side by side, an SMS account pointing at the stand-in, database probes, and twilio-python's
 //! RequestValidator run through scripts/twilio_sign.py.
 
-use crate::common::{spawn_messaging_app, Engine, TestApp};
+use crate::support::{spawn_messaging_app, Engine, TestApp};
 use app::domain::ChannelKind;
 use app::store::channel_accounts::{self, AccountRow};
 use app::store::{messages, Db};
 use serde_json::{json, Value};
 use server::channels::twilio::{form, signature};
-use server::standin::{self, Running};
 use sqlx::Row;
+use standin::Running;
 
 pub const SID: &str = "AC5ef872f6da5a21de157d80997a64bd33";
 pub const TOKEN: &str = "9f2a61c4d5e8b7a30c1d2e3f4a5b6c7d";
@@ -193,7 +193,7 @@ pub async fn scalar_str(db: &Db, sql: &str, bind: &str) -> i64 {
         .unwrap()
 }
 
-pub use crate::common::messages::{message, message_by_id, wait_for, Msg};
+pub use crate::support::messages::{message, message_by_id, wait_for, Msg};
 
 /// Waits until message `id` reaches `state` (failing fast on another final state).
 pub async fn wait_state(c: &Ctx, id: i64, state: &str, secs: u64) -> Msg {
