@@ -3,7 +3,7 @@
 //! files) take the [`Authorized`] extractor instead: the signed-in, enabled user who holds the
 //! permission its type names, or the 401/403 answer in words.
 //!
-//! ```ignore
+//! ```text
 //! async fn handler(staff: Authorized<need::Reply>, State(state): State<AppState>) -> Response
 //! ```
 //!
