@@ -2,9 +2,9 @@
 //! (which verify what providers send) and the provider stand-in (which signs what it sends the
 //! way the provider does). Pure functions over bytes and strings; no I/O.
 //!
-//! - [`twilio`]: form bodies, `X-Twilio-Signature`, message SIDs.
-//! - [`meta`]: `X-Hub-Signature-256`.
-//! - [`constant_time_eq`]: comparing secrets and signatures.
+//! - [`twilio`] holds form bodies, `X-Twilio-Signature` and message SIDs;
+//! - [`meta`] holds `X-Hub-Signature-256`;
+//! - [`constant_time_eq`] compares secrets and signatures.
 
 pub mod meta;
 pub mod twilio;
