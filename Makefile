@@ -62,9 +62,11 @@ test: setup-test
 cargo-test: setup-test
 	CONVERGENCE_TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' cargo test --workspace --no-fail-fast
 
+# The stand-in is built together with the server so that it reuses the server's compiled
+# dependencies (alone, cargo would compile them again with the stand-in's own features).
 e2e: setup-test
 	cargo leptos build
-	cargo build -p standin
+	cargo build -p server -p standin
 	$(MAKE) --no-print-directory e2e-only
 
 # Playwright only (assumes current debug builds of the server and the stand-in); its webServer

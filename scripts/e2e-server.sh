@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Started by Playwright's webServer (end2end/playwright.config.ts): a fresh SQLite database with
 # demo data, the debug server built by `cargo leptos build`, listening on 127.0.0.1:3000, and the
-# provider stand-in (`cargo build -p standin`) on 127.0.0.1:3210.
+# provider stand-in (`cargo build -p server -p standin`) on 127.0.0.1:3210.
 # Server output also goes to target/e2e/server.log.
 set -euo pipefail
 
@@ -15,7 +15,7 @@ if [ ! -x "$SERVER_BIN" ] || [ ! -f target/site/pkg/convergence.wasm ]; then
   exit 1
 fi
 if [ ! -x "$STANDIN_BIN" ]; then
-  echo "[e2e-server] $STANDIN_BIN missing; run 'cargo build -p standin' (or 'make e2e') first" >&2
+  echo "[e2e-server] $STANDIN_BIN missing; run 'cargo build -p server -p standin' (or 'make e2e') first" >&2
   exit 1
 fi
 
