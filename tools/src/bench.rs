@@ -139,11 +139,11 @@ async fn big_conversation_id(database_url: &str) -> Result<i64, BoxError> {
     match row {
         Ok(Some(r)) => Ok(r.try_get::<i64, _>("id")?),
         Ok(None) => Err("no conversation of the customer \"Bench Big History\" in the database: \
-                         run the `seed` command against the same database first"
+                         run `tools seed` against the same database first"
             .into()),
         Err(e) => Err(format!(
             "could not look up the benchmark conversation ({e}); is the database migrated and seeded? \
-             run the `seed` command first"
+             run `tools seed` first"
         )
         .into()),
     }

@@ -1,4 +1,4 @@
-//! `server bench-email`: puts N varied messages into an IMAP mailbox, then measures the import
+//! `tools bench-email`: puts N varied messages into an IMAP mailbox, then measures the import
 //! from the first IMAP command until every message is in its customer's conversation.
 //! Prints messages per second and the process's peak memory.
 

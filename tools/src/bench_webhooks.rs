@@ -1,4 +1,4 @@
-//! `server bench-webhooks`: sustained inbound SMS webhooks against the real router and workers
+//! `tools bench-webhooks`: sustained inbound SMS webhooks against the real router and workers
 //! on a fresh SQLite database. `concurrency` connections each post Twilio-signed, form-encoded
 //! messages with unique MessageSids for `seconds`; then the inbound worker is given time to
 //! process everything. Prints requests per second, p50/p99 latency, and the 2xx answers
