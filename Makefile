@@ -4,7 +4,7 @@
 #
 #   make run          serve the app on SQLite with demo data at http://127.0.0.1:3000
 #   make test         everything: cargo test (SQLite + PostgreSQL) and the Playwright suite
-#   make e2e          debug build + Playwright (hydrate and no-JS projects)
+#   make e2e          debug build (server and provider stand-in) + Playwright (hydrate and no-JS)
 #   make bench        release build, seeded SQLite db, load benchmark on 127.0.0.1:3100
 #   make bench-pg     same against a fresh PostgreSQL database convergence_bench
 #   make bench-email  import 10,000 varied emails from a local Dovecot into SQLite
@@ -23,6 +23,8 @@ SEED_ARGS ?=
 BENCH_ARGS ?=
 export SEED_ARGS BENCH_ARGS
 
+# Binaries: target/*/server (the product), target/*/standin (the provider stand-in for the browser
+# tests), target/*/tools (seed and the benchmarks).
 # Running target/*/server directly needs LEPTOS_OUTPUT_NAME=convergence LEPTOS_SITE_ROOT=target/site
 # LEPTOS_SITE_PKG_DIR=pkg; scripts/lib.sh and scripts/e2e-server.sh export them.
 
@@ -60,33 +62,40 @@ test: setup-test
 cargo-test: setup-test
 	CONVERGENCE_TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' cargo test --workspace --no-fail-fast
 
+# The stand-in is built together with the server so that it reuses the server's compiled
+# dependencies (alone, cargo would compile them again with the stand-in's own features).
 e2e: setup-test
 	cargo leptos build
+	cargo build -p server -p standin
 	$(MAKE) --no-print-directory e2e-only
 
-# Playwright only (assumes a current debug build); its webServer runs scripts/e2e-server.sh.
+# Playwright only (assumes current debug builds of the server and the stand-in); its webServer
+# runs scripts/e2e-server.sh.
 e2e-only:
 	mkdir -p end2end/screenshots
 	status=0; (cd end2end && npx playwright test $(PLAYWRIGHT_ARGS)) || status=$$?; \
 	scripts/mail-servers.sh stop target/e2e/mail >/dev/null 2>&1 || true; exit $$status
 
+# The load benchmarks: the release server serves, `tools` seeds and measures.
 bench: build-release
+	cargo build --release -p tools
 	scripts/bench.sh sqlite
 
 bench-pg: build-release
+	cargo build --release -p tools
 	scripts/setup.sh pg
 	scripts/bench.sh pg
 
 # Inbound SMS webhooks: signed Twilio posts at 4 connections for 30 s on a fresh SQLite database.
 bench-webhooks:
-	cargo build --release -p server
+	cargo build --release -p tools
 	rm -rf target/bench-webhooks && mkdir -p target/bench-webhooks
 	CONVERGENCE_LOG=warn CONVERGENCE_DATABASE_URL=sqlite://target/bench-webhooks/bench.db \
-	  target/release/server bench-webhooks --concurrency 4 --seconds 30 $(BENCH_ARGS)
+	  target/release/tools bench-webhooks --concurrency 4 --seconds 30 $(BENCH_ARGS)
 
 # Email import: 10,000 varied messages in a fresh Dovecot mailbox, imported into SQLite.
 bench-email: setup-test
-	cargo build --release -p server
+	cargo build --release -p tools
 	scripts/bench-email.sh
 
 bundle-size: build-release

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Load benchmark against the release build: seed a fresh database, serve it in the background on
-# 127.0.0.1:3100, run `server bench`, then stop the server.
+# Load benchmark against the release build: seed a fresh database (`tools seed`), serve it in the
+# background on 127.0.0.1:3100, run `tools bench`, then stop the server.
 #
 #   scripts/bench.sh sqlite   fresh SQLite db target/bench/bench.db
 #   scripts/bench.sh pg       fresh PostgreSQL db convergence_bench on 127.0.0.1:5432 (user postgres)
 #
-# Env: SERVER_BIN (default target/release/server); SEED_ARGS (e.g. "--customers 2000
-# --messages 50000 --big 300"; default: the seed command's own defaults); BENCH_ARGS (e.g.
+# Env: SERVER_BIN (default target/release/server); TOOLS_BIN (default target/release/tools);
+# SEED_ARGS (e.g. "--customers 2000 --messages 50000 --big 300"; default: the seed command's own
+# defaults); BENCH_ARGS (e.g.
 # "--concurrency 4 --seconds 10"); BENCH_PORT (default 3100); BENCH_TIMEOUT (seconds the bench
 # client may take, default 900: a hung server then fails the run instead of blocking it).
-# Expects `cargo leptos build --release` to have run (the Makefile's bench targets do that).
+# Expects `cargo leptos build --release` and `cargo build --release -p tools` to have run (the
+# Makefile's bench targets do that).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,10 +25,12 @@ PORT="${BENCH_PORT:-3100}"
 BENCH_TIMEOUT="${BENCH_TIMEOUT:-900}"
 BASE_URL="http://127.0.0.1:$PORT"
 BIN="${SERVER_BIN:-target/release/server}"
+TOOLS="${TOOLS_BIN:-target/release/tools}"
 read -r -a SEED <<<"${SEED_ARGS:-}"
 read -r -a BENCH <<<"${BENCH_ARGS:-}"
 
 [ -x "$BIN" ] || fail "$BIN missing; run 'cargo leptos build --release' first"
+[ -x "$TOOLS" ] || fail "$TOOLS missing; run 'cargo build --release -p tools' first"
 mkdir -p target/bench
 
 case "$DB_KIND" in
@@ -51,14 +55,14 @@ server_env "$PORT"
 
 log "seeding $CONVERGENCE_DATABASE_URL ${SEED[*]:-}"
 SEED_START=$(date +%s)
-"$BIN" seed "${SEED[@]}"
+"$TOOLS" seed "${SEED[@]}"
 log "seed took $(($(date +%s) - SEED_START)) s"
 
 start_server "$BIN" "target/bench/server-$DB_KIND.log" "$BASE_URL"
 
-log "running: $BIN bench --base-url $BASE_URL ${BENCH[*]:-}"
+log "running: $TOOLS bench --base-url $BASE_URL ${BENCH[*]:-}"
 status=0
-timeout --foreground -k 10 "$BENCH_TIMEOUT" "$BIN" bench --base-url "$BASE_URL" "${BENCH[@]}" || status=$?
+timeout --foreground -k 10 "$BENCH_TIMEOUT" "$TOOLS" bench --base-url "$BASE_URL" "${BENCH[@]}" || status=$?
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
   log "bench did not finish within $BENCH_TIMEOUT s"
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Started by Playwright's webServer (end2end/playwright.config.ts): a fresh SQLite database with
-# demo data, the debug server built by `cargo leptos build`, listening on 127.0.0.1:3000.
+# demo data, the debug server built by `cargo leptos build`, listening on 127.0.0.1:3000, and the
+# provider stand-in (`cargo build -p server -p standin`) on 127.0.0.1:3210.
 # Server output also goes to target/e2e/server.log.
 set -euo pipefail
 
@@ -8,8 +9,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 SERVER_BIN="${E2E_SERVER_BIN:-target/debug/server}"
+STANDIN_BIN="${E2E_STANDIN_BIN:-target/debug/standin}"
 if [ ! -x "$SERVER_BIN" ] || [ ! -f target/site/pkg/convergence.wasm ]; then
   echo "[e2e-server] $SERVER_BIN or target/site/pkg/convergence.wasm missing; run 'cargo leptos build' (or 'make e2e') first" >&2
+  exit 1
+fi
+if [ ! -x "$STANDIN_BIN" ]; then
+  echo "[e2e-server] $STANDIN_BIN missing; run 'cargo build -p server -p standin' (or 'make e2e') first" >&2
   exit 1
 fi
 
@@ -52,7 +58,7 @@ CONVERGENCE_IMAP_PASSWORD=support-mail-password "$SERVER_BIN" add-email-account 
 # The provider stand-in (Twilio, Graph and Bot API wire formats) on 127.0.0.1:3210, and an SMS
 # number and a Telegram bot connected to it. Their ids go to target/e2e/channels.json for the
 # specs, which act as the provider through the stand-in's /_standin/ control API.
-"$SERVER_BIN" standin --listen 127.0.0.1:3210 &
+"$STANDIN_BIN" --listen 127.0.0.1:3210 &
 STANDIN_PID=$!
 SMS=$(CONVERGENCE_CHANNEL_SECRETS='{"auth_token":"e2e-twilio-auth-token"}' "$SERVER_BIN" add-channel-account \
   --provider twilio --name "SMS line" \

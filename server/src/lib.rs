@@ -1,19 +1,11 @@
-//! The Convergence server: configuration, HTTP routes, channel adapters and background workers.
+//! The Convergence server, the product: the command line (`cli`), the HTTP edge (`http`), the
+//! channel adapters (`channels`), the background workers (`workers`) and how they are started
+//! together (`startup`). The browser app, the use cases and storage are the `app` crate.
 
-pub mod assets;
-pub mod bench_email;
-pub mod bench_webhooks;
 pub mod channels;
-pub mod compose;
-pub mod config;
-pub mod csrf;
-pub mod demo;
-pub mod import_consent;
-pub mod links;
-pub mod mail_view;
-pub mod routes;
-pub mod standin;
+pub mod cli;
+pub mod delivery;
+pub mod demo_data;
+pub mod http;
 pub mod startup;
-pub mod stats;
-pub mod unsubscribe;
 pub mod workers;

@@ -3,8 +3,7 @@
 use crate::channels::email;
 use crate::channels::runtime::ChannelRuntime;
 use crate::channels::{ChannelConfig, Registry};
-use crate::config::Cli;
-use crate::{routes, workers};
+use crate::{http, workers};
 use app::ssr::auth::LoginLimiter;
 use app::ssr::live::{self, Hub};
 use app::ssr::state::{Settings, Wake};
@@ -16,9 +15,9 @@ use std::sync::Arc;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Connects and migrates.
-pub async fn open_db(cli: &Cli) -> Result<Db, BoxError> {
-    let db = Db::connect(&cli.database_url).await?;
+/// Connects to `database_url` and migrates.
+pub async fn open_db(database_url: &str) -> Result<Db, BoxError> {
+    let db = Db::connect(database_url).await?;
     db.migrate().await?;
     Ok(db)
 }
@@ -76,32 +75,43 @@ pub fn spawn_workers(state: &AppState, registry: Registry, sync: email::sync::Sy
     ));
 }
 
-pub async fn serve(cli: &Cli) -> Result<(), BoxError> {
-    let db = open_db(cli).await?;
+/// What serving needs from the configuration (`cli::serve` fills it from the flags).
+pub struct ServeConfig {
+    pub database_url: String,
+    pub listen: String,
+    pub public_url: String,
+    pub secret_key: String,
+    /// Load the demo data when the database is empty.
+    pub demo_data: bool,
+}
+
+/// Opens the database, starts the workers and serves until the process ends.
+pub async fn serve(config: &ServeConfig) -> Result<(), BoxError> {
+    let db = open_db(&config.database_url).await?;
     channel_accounts::ensure_playground_accounts(&db).await?;
-    if cli.demo_data && crate::demo::load_if_empty(&db).await? {
+    if config.demo_data && crate::demo_data::load_if_empty(&db).await? {
         tracing::info!("demo data loaded");
     }
     let conf = get_configuration(None)?;
     let mut leptos_options = conf.leptos_options;
-    let addr: SocketAddr = cli
+    let addr: SocketAddr = config
         .listen
         .parse()
-        .map_err(|e| format!("bad listen address {:?}: {e}", cli.listen))?;
+        .map_err(|e| format!("bad listen address {:?}: {e}", config.listen))?;
     leptos_options.site_addr = addr;
     let state = build_state(
         db,
         leptos_options,
         Settings {
-            public_url: cli.public_url.clone(),
-            secret_key: cli.secret(),
+            public_url: config.public_url.clone(),
+            secret_key: config.secret_key.clone(),
         },
     );
     // Release builds compress the bundle before listening, so the first browser already gets
     // the small file; only files that changed since the last start are compressed.
-    let pkg_dir = crate::assets::pkg_dir(&state.leptos_options);
+    let pkg_dir = http::assets::pkg_dir(&state.leptos_options);
     match tokio::task::spawn_blocking(move || {
-        crate::assets::precompress_dir(&pkg_dir, !cfg!(debug_assertions))
+        http::assets::precompress_dir(&pkg_dir, !cfg!(debug_assertions))
     })
     .await?
     {
@@ -122,11 +132,11 @@ pub async fn serve(cli: &Cli) -> Result<(), BoxError> {
         registry.clone(),
         email::sync::SyncOptions::default(),
     );
-    let app = routes::router(state, registry);
+    let app = http::router(state, registry);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(
         "Convergence listening on http://{addr} (public URL {})",
-        cli.public_url
+        config.public_url
     );
     axum::serve(
         listener,

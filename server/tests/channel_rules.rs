@@ -4,8 +4,6 @@
 //! message are applied when the send's answer names it; read receipts by watermark; the 24-hour
 //! windows and per-channel text limits; national phone numbers meet their E.164 form.
 
-mod common;
-
 use app::domain::{ChannelKind, DeliveryState, IdentifierKind, Role};
 use app::model::TimelineItem;
 use app::ports::InboundMessage;
@@ -71,7 +69,7 @@ async fn world(db: Db) -> World {
     .await
     .unwrap();
     let sender = Arc::new(Counting(AtomicUsize::new(0)));
-    let mut reg = Registry::standard(common::TEST_SECRET);
+    let mut reg = Registry::standard(crate::support::TEST_SECRET);
     reg.add("counting", Arc::new(Playground), sender.clone());
     World {
         hub: Hub::new(&db),
@@ -299,7 +297,7 @@ async fn a_report_before_its_message_is_applied_when_the_send_names_it(db: Db) {
         .await
         .unwrap();
     // The provider's "delivered" callback overtakes the send's own answer.
-    workers::messaging::apply_status(
+    server::delivery::apply_status(
         &w.db,
         &w.hub,
         w.sms,
@@ -326,7 +324,7 @@ async fn a_report_before_its_message_is_applied_when_the_send_names_it(db: Db) {
         .unwrap();
     assert_eq!(left, 0);
     // A late "sent" does not undo "delivered".
-    workers::messaging::apply_status(
+    server::delivery::apply_status(
         &w.db,
         &w.hub,
         w.sms,
@@ -458,7 +456,7 @@ async fn windows_limits_and_read_receipts(db: Db) {
     assert_eq!(state_of(&w.db, ms_conv, mid).await.0, DeliveryState::Sent);
     // Messenger reports reads by watermark.
     let account = channel_accounts::get(&w.db, ms).await.unwrap();
-    workers::messaging::apply_read(
+    server::delivery::apply_read(
         &w.db,
         &w.hub,
         &account,
@@ -531,7 +529,7 @@ async fn a_sender_that_is_not_a_phone_number_is_kept_raw_with_words(db: Db) {
     );
 }
 
-contract!(
+both_engines!(
     stop_blocks_sending_and_start_restores_it,
     help_is_answered_even_after_stop_and_stopall_ends_marketing_everywhere,
     a_report_before_its_message_is_applied_when_the_send_names_it,

@@ -3,16 +3,13 @@
 //! enable/disable, the connection test. Passwords never appear in a response. Messaging
 //! provider accounts are in `channels_admin/providers.rs` and `provider_checks.rs`.
 
-mod common;
-#[path = "channels_admin/provider_checks.rs"]
 mod provider_checks;
-#[path = "channels_admin/providers.rs"]
 mod providers;
 
+use crate::support::{spawn_app, Engine, TestApp};
 use app::domain::email_account::{EmailSettings, TlsMode};
 use app::model::{ChannelsView, EmailForm};
 use app::store::channel_accounts;
-use common::{spawn_app, Engine, TestApp};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const ADMIN: (&str, &str) = ("admin@convergence.test", "admin-password-1");
@@ -477,7 +474,7 @@ async fn test_connection_answers_the_servers_words(engine: Engine) {
     );
 }
 
-both!(
+both_engines!(
     create_and_read_back_without_passwords,
     blank_passwords_keep_the_stored_ones,
     invalid_input_is_refused_in_words,

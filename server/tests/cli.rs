@@ -1,7 +1,5 @@
 //! The server binary's command line: configuration help and the first-admin command.
 
-mod common;
-
 use std::process::Command;
 
 fn server() -> Command {

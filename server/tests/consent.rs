@@ -2,23 +2,18 @@
 //! marketing) record changes with a reason and every role reads the history; email
 //! unsubscribe links; the CSV import; the outbox refusing what an opt-out forbids.
 
-mod common;
-#[path = "consent/harness.rs"]
 mod harness;
-#[path = "consent/import.rs"]
 mod import;
-#[path = "consent/outbox.rs"]
 mod outbox;
-#[path = "consent/unsubscribe.rs"]
 mod unsubscribe;
 
+use crate::support::{spawn_app, Engine};
 use app::domain::consent::{ConsentStatus, Purpose};
 use app::model::CustomerConsent;
-use common::{spawn_app, Engine};
 use harness::*;
 
 async fn read_consent(
-    app: &common::TestApp,
+    app: &crate::support::TestApp,
     c: &reqwest::Client,
     customer: i64,
 ) -> CustomerConsent {
@@ -305,7 +300,7 @@ async fn the_panel_shows_consent_to_every_role(engine: Engine) {
     }
 }
 
-both!(
+both_engines!(
     agents_record_changes_with_history_and_actor,
     the_form_posts_without_javascript,
     the_panel_shows_consent_to_every_role

@@ -2,8 +2,6 @@
 //! receiver, threading into conversations) on SQLite and PostgreSQL: nothing is lost, nothing
 //! hangs, failures are kept raw with their error, and a second delivery adds nothing.
 
-mod common;
-
 use app::domain::ChannelKind;
 use app::store::raw_inbound::{self, Stored};
 use app::store::{channel_accounts, Db};
@@ -91,7 +89,7 @@ async fn whole_corpus_ingests_once(db: Db) {
     };
     let first = deliver().await;
     let hub = app::ssr::live::Hub::new(&db);
-    let registry = Registry::standard(common::TEST_SECRET);
+    let registry = Registry::standard(crate::support::TEST_SECRET);
     let started = std::time::Instant::now();
     while server::workers::inbound::process_pending(&db, &hub, &registry, 200)
         .await
@@ -233,4 +231,4 @@ fn regex_like_handler(html: &str) -> bool {
     false
 }
 
-contract!(whole_corpus_ingests_once);
+both_engines!(whole_corpus_ingests_once);

@@ -1,13 +1,11 @@
 //! Receiving email from a real Dovecot on SQLite and PostgreSQL: import, IDLE and polling,
 //! resume, UIDVALIDITY changes, cut connections, duplicates, automatic and unparseable mail.
 
-mod common;
-
+use crate::support::email::*;
+use crate::support::mail::MailServers;
+use crate::support::proxy::DropProxy;
+use crate::support::{spawn_app, Engine};
 use app::store::{channel_accounts, mailbox};
-use common::email::*;
-use common::mail::MailServers;
-use common::proxy::DropProxy;
-use common::{spawn_app, Engine};
 use sqlx::Row;
 use std::time::Duration;
 
@@ -445,7 +443,7 @@ async fn unparseable_mail_is_quarantined_and_sync_goes_on(engine: Engine) {
     wait_messages(&db, acc, 1).await;
 }
 
-both!(
+both_engines!(
     import_then_idle,
     polls_without_idle,
     resumes_after_restart,

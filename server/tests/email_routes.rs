@@ -1,13 +1,11 @@
 //! The routes that show email: the message frame and attachments check the session, send the
 //! frame's own CSP, and never let HTML or scripts run in the app's origin.
 
-mod common;
-
+use crate::support::{spawn_app, Engine};
 use app::domain::{ChannelKind, IdentifierKind};
 use app::ports::{InboundMessage, NewAttachment, ThreadHints};
 use app::service::ingest::ingest_message;
 use app::store::channel_accounts;
-use common::{spawn_app, Engine};
 
 async fn frame_and_attachments(engine: Engine) {
     let app = spawn_app(engine).await;
@@ -128,4 +126,4 @@ async fn frame_and_attachments(engine: Engine) {
     assert_eq!(missing.status(), 404);
 }
 
-both!(frame_and_attachments);
+both_engines!(frame_and_attachments);

@@ -1,12 +1,10 @@
 //! Sending email through a real SMTP server and threading the answers back, on SQLite and
 //! PostgreSQL: threading headers, tokens, failures, bounces, files, the connection test.
 
-mod common;
-
+use crate::support::email::*;
+use crate::support::{spawn_app, Engine};
 use app::domain::ChannelKind;
 use app::store::channel_accounts;
-use common::email::*;
-use common::{spawn_app, Engine};
 use serde_json::json;
 use sqlx::Row;
 
@@ -369,7 +367,7 @@ async fn connection_test_reports_in_words(engine: Engine) {
     );
 }
 
-both!(
+both_engines!(
     replies_thread_and_answers_come_back,
     smtp_failures_retry_or_fail_with_words,
     bounces_fail_the_message_they_name,

@@ -2,11 +2,9 @@
 //! endpoint, CSRF origin checks, sessions, health, and the live path from the playground to
 //! the browser's event stream.
 
-mod common;
-
+use crate::support::{spawn_app, Engine, TestApp};
 use app::domain::{Permission, Role};
 use app::service;
-use common::{spawn_app, Engine, TestApp};
 use std::time::Duration;
 
 const ADMIN: (&str, &str) = ("admin@convergence.test", "admin-password-1");
@@ -675,7 +673,7 @@ async fn playground_message_reaches_agents_live_and_reply_is_delivered(engine: E
     assert_eq!(delivered.expect("reply delivered to the playground"), 2);
 }
 
-both!(
+both_engines!(
     every_role_against_every_endpoint,
     state_changes_need_our_origin,
     sessions_rotate_at_login_and_end_at_logout,

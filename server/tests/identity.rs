@@ -2,15 +2,9 @@
 //! their exact undo, merge suggestions, and who may do what. Every test runs on SQLite and on
 //! PostgreSQL.
 
-mod common;
-
-#[path = "identity/http.rs"]
 mod http;
-#[path = "identity/identifiers.rs"]
 mod identifiers;
-#[path = "identity/merges.rs"]
 mod merges;
-#[path = "identity/suggestions.rs"]
 mod suggestions;
 
 use app::domain::{ChannelKind, IdentifierKind, Role, Status};

@@ -1,15 +1,13 @@
 //! With PostgreSQL, several server processes share one live stream: an event published by one
 //! hub reaches the subscribers of another hub (another process) through LISTEN/NOTIFY.
 
-mod common;
-
 use app::model::{LiveEvent, LiveKind};
 use app::ssr::live::{run_pg_listener, Hub};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_cross_processes_through_notify() {
-    let t = common::test_db(common::Engine::Postgres).await;
+    let t = crate::support::test_db(crate::support::Engine::Postgres).await;
     // Two "processes": each has its own hub and its own listener connection.
     let a = Hub::new(&t.db);
     let b = Hub::new(&t.db);
@@ -51,7 +49,7 @@ async fn events_cross_processes_through_notify() {
 
 #[tokio::test]
 async fn sqlite_hub_is_in_process() {
-    let t = common::test_db(common::Engine::Sqlite).await;
+    let t = crate::support::test_db(crate::support::Engine::Sqlite).await;
     let hub = Hub::new(&t.db);
     assert!(!hub.uses_notify());
     let mut rx = hub.subscribe();

@@ -1,12 +1,10 @@
-//! Proves the mail test harness (tests/common/mail.rs): the real Dovecot and SMTP servers, their
+//! Proves the mail test harness (support/mail.rs): the real Dovecot and SMTP servers, their
 //! failure modes, and the connection-cutting proxy. Needs `scripts/setup.sh test`.
 
-mod common;
-
+use crate::support::mail::{MailOptions, MailServers};
+use crate::support::processes::processes_in_groups;
+use crate::support::proxy::DropProxy;
 use async_imap::extensions::idle::IdleResponse;
-use common::mail::{MailOptions, MailServers};
-use common::processes::processes_in_groups;
-use common::proxy::DropProxy;
 use futures::TryStreamExt;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;

@@ -2,15 +2,12 @@
 //! inbound worker, outbox) against the Meta stand-in speaking the Graph API's wire formats,
 //! with signed webhooks, on SQLite and PostgreSQL.
 
-mod common;
-#[path = "meta_channels/ctx.rs"]
 mod ctx;
-#[path = "meta_channels/failures.rs"]
 mod failures;
 
+use crate::support::Engine;
 use app::store::attachments;
 use base64::Engine as _;
-use common::Engine;
 use ctx::*;
 use serde_json::{json, Value};
 use sqlx::Row;
@@ -19,7 +16,7 @@ const WA_FROM: &str = "16505551234";
 const PSID: &str = "6543210987654321";
 const IGSID: &str = "5432109876543210";
 
-both!(
+both_engines!(
     each_channel_takes_a_message_from_an_unknown_customer,
     files_are_downloaded_and_stored,
     replies_go_out_and_are_delivered_and_read,
@@ -338,7 +335,7 @@ async fn messenger_after_24_hours_uses_the_human_agent_tag(engine: Engine) {
 async fn test_connection_names_the_page_and_the_number() {
     use app::domain::ChannelKind;
     use app::store::channel_accounts::AccountRow;
-    let si = server::standin::spawn("127.0.0.1:0").await.unwrap();
+    let si = standin::spawn("127.0.0.1:0").await.unwrap();
     let http = reqwest::Client::new();
     for (object, id) in [
         ("page", "104502931234567"),

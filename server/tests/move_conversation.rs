@@ -4,20 +4,16 @@
 //! channel continuing the same timeline, the converted-preview confirmation, and files sent
 //! as expiring links on channels that cannot carry them.
 
-mod common;
-
-#[path = "move_conversation/links.rs"]
 mod links;
-#[path = "move_conversation/world.rs"]
 mod world;
 
+use crate::support::messages::wait_for;
+use crate::support::{spawn_app, Engine};
 use app::domain::consent::Purpose;
 use app::domain::{ChannelKind, IdentifierKind};
 use app::model::TimelineItem;
 use app::service;
 use app::store::{channel_accounts, consent, mailbox, now_ms, timeline};
-use common::messages::wait_for;
-use common::{spawn_app, Engine};
 use sqlx::Row;
 use world::*;
 
@@ -505,7 +501,7 @@ async fn unavailable_options_say_why(engine: Engine) {
     assert!(matches!(r, Err(app::store::StoreError::Invalid(w)) if w.contains("opted out")));
 }
 
-both!(
+both_engines!(
     move_with_handoff_and_answer_on_the_new_channel,
     move_refusals_and_own_handoff_words,
     unavailable_options_say_why,

@@ -2,20 +2,17 @@
 //! outbox) against the Twilio stand-in speaking Twilio's wire format, on SQLite and PostgreSQL.
 //! Signatures are also checked against the official twilio-python library.
 
-mod common;
-mod twilio_harness;
-
+use crate::support::twilio::*;
+use crate::support::Engine;
 use app::store::attachments;
 use base64::Engine as _;
-use common::Engine;
 use serde_json::json;
 use server::channels::twilio::{self, form, signature};
-use server::standin::{self, Fault};
 use sqlx::Row;
+use standin::Fault;
 use std::time::Duration;
-use twilio_harness::*;
 
-both!(
+both_engines!(
     inbound_text_creates_a_customer_and_conversation,
     inbound_mms_stores_the_image,
     replies_are_sent_and_delivered_through_status_callbacks,

@@ -1,7 +1,5 @@
 //! One contract, two engines: every store function behaves the same on SQLite and PostgreSQL.
 
-mod common;
-#[path = "store_contract/raw.rs"]
 mod raw;
 
 use app::domain::cursor::{ListCursor, TimelineKey};
@@ -558,7 +556,7 @@ async fn snoozed_conversations_wake_up(db: Db) {
     assert_eq!(kinds, vec!["snooze", "reopen"]);
 }
 
-contract!(
+both_engines!(
     users_are_unique_and_passwords_verify,
     inbound_threads_by_identifier_and_is_idempotent,
     list_orders_filters_and_pages,

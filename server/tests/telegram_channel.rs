@@ -2,15 +2,13 @@
 //! with `setWebhook`, the stand-in posts real updates with the secret header, replies go out
 //! with `sendMessage`, and photos come in through `getFile` and the file server.
 
-mod common;
-
+use crate::support::{spawn_messaging_app, Engine as DbEngine, TestApp};
+use ::standin::{Fault, Running};
 use app::domain::ChannelKind;
 use app::service;
 use app::store::{channel_accounts, Db};
 use base64::Engine;
-use common::{spawn_messaging_app, Engine as DbEngine, TestApp};
 use serde_json::{json, Value};
-use server::standin::{Fault, Running};
 use sqlx::Row;
 use std::time::Duration;
 
@@ -30,7 +28,7 @@ struct Tg {
 /// webhook without one, as an admin could by hand).
 async fn setup_with(engine: DbEngine, secret: Option<&str>) -> Tg {
     let app = spawn_messaging_app(engine).await;
-    let standin = server::standin::spawn("127.0.0.1:0").await.unwrap();
+    let standin = ::standin::spawn("127.0.0.1:0").await.unwrap();
     let http = reqwest::Client::new();
     let r = http
         .post(format!("{}/_standin/telegram/bot", standin.base_url))
@@ -56,7 +54,7 @@ async fn setup_with(engine: DbEngine, secret: Option<&str>) -> Tg {
     .unwrap();
     let row = channel_accounts::get(&app.state.db, account).await.unwrap();
     let hook = format!("{}/webhooks/telegram/{account}", app.addr);
-    let client = server::channels::http::client(Duration::from_secs(5));
+    let client = server::channels::http_client::client(Duration::from_secs(5));
     if secret.is_some() {
         let said = server::channels::telegram::set_webhook(&client, &row, &hook)
             .await
@@ -321,7 +319,5 @@ fn private(id: i64) -> Value {
     json!({"id": id, "first_name": "Raw", "type": "private"})
 }
 
-#[path = "telegram_channel/scenarios.rs"]
 mod scenarios;
-#[path = "telegram_channel/standin.rs"]
 mod standin;

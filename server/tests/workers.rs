@@ -1,8 +1,6 @@
 //! The background workers, called directly: delivery with retries and backoff through a
 //! sender that fails on purpose, and inbound processing of good, duplicate and bad payloads.
 
-mod common;
-
 use app::domain::{ChannelKind, DeliveryState, IdentifierKind, Role};
 use app::model::TimelineItem;
 use app::ports::InboundMessage;
@@ -97,7 +95,7 @@ async fn setup(db: &Db, flaky: Arc<Flaky>) -> (Registry, i64, i64) {
     let mid = service::reply::queue_reply(db, r.conversation_id, acc, o.identifier_id, me, "reply")
         .await
         .unwrap();
-    let mut reg = Registry::standard(common::TEST_SECRET);
+    let mut reg = Registry::standard(crate::support::TEST_SECRET);
     reg.add("flaky", Arc::new(Playground), flaky);
     (reg, r.conversation_id, mid)
 }
@@ -216,7 +214,7 @@ async fn inbound_worker_ingests_good_payloads_and_keeps_bad_ones_visible(db: Db)
         .await
         .unwrap()
         .unwrap();
-    let (hub, mut rx) = common::live_hub(&db).await;
+    let (hub, mut rx) = crate::support::live_hub(&db).await;
     let good =
         br#"{"id":"u1","from":"700100999","name":"Tg User","text":"hi from telegram","at":5000}"#;
     let raw_inbound::Stored::New(good_id) =
@@ -244,7 +242,7 @@ async fn inbound_worker_ingests_good_payloads_and_keeps_bad_ones_visible(db: Db)
     .unwrap() else {
         panic!()
     };
-    let reg = Registry::standard(common::TEST_SECRET);
+    let reg = Registry::standard(crate::support::TEST_SECRET);
     assert_eq!(
         workers::inbound::process_pending(&db, &hub, &reg, 10)
             .await
@@ -285,7 +283,7 @@ async fn inbound_worker_ingests_good_payloads_and_keeps_bad_ones_visible(db: Db)
     );
 }
 
-contract!(
+both_engines!(
     temporary_failures_retry_with_backoff_then_succeed,
     permanent_failure_marks_the_message_failed_with_the_reason,
     a_crashed_delivery_is_picked_up_after_its_lease,

@@ -5,7 +5,7 @@
 //! media references, outbound jobs) are in `app::ports`.
 
 pub mod email;
-pub mod http;
+pub mod http_client;
 pub mod meta;
 pub mod playground;
 pub mod runtime;
@@ -108,7 +108,7 @@ impl ChannelConfig {
 
     /// The HTTP client adapters use to reach providers.
     pub fn client(&self) -> reqwest::Client {
-        http::client(self.http_timeout)
+        http_client::client(self.http_timeout)
     }
 }
 

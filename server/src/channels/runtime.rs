@@ -21,7 +21,7 @@ impl ChannelRuntime {
         ChannelRuntime {
             changed,
             public_url: public_url.trim_end_matches('/').to_string(),
-            client: super::http::client(std::time::Duration::from_secs(15)),
+            client: super::http_client::client(std::time::Duration::from_secs(15)),
         }
     }
 }

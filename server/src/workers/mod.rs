@@ -2,6 +2,5 @@
 //! directly), plus a `run` loop that repeats it when woken or on a timer.
 
 pub mod inbound;
-pub mod messaging;
 pub mod outbox;
 pub mod snooze;

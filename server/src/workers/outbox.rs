@@ -2,6 +2,7 @@
 //! Each job is leased, so a crash mid-send makes it due again after the lease.
 
 use crate::channels::{Registry, SendError};
+use crate::delivery;
 use app::domain::consent::Purpose;
 use app::domain::gate::Gate;
 use app::domain::retry::backoff_ms;
@@ -102,7 +103,7 @@ async fn deliver(
             outbox::complete(db, job.outbox_id).await?;
             publish(hub, msg.conversation_id, msg.message_id).await;
             // Reports that came before this answer (a fast status callback) apply now.
-            super::messaging::apply_held_reports(
+            delivery::apply_held_reports(
                 db,
                 hub,
                 account.id,

@@ -1,11 +1,11 @@
 //! Messaging provider accounts: refusals in words, blank secrets on edit and generated tokens,
 //! the connection test (saved secrets, the provider's words without them), admins only.
 
-use super::ADMIN;
-use crate::common::{spawn_app, Engine};
-use crate::providers::{
+use super::providers::{
     assert_no_secret, form, page, post, save, view, with, SAVE, TEST, TG_TOKEN, TW_TOKEN,
 };
+use super::ADMIN;
+use crate::support::{spawn_app, Engine};
 use app::domain::providers::{self, ProviderSpec};
 use app::domain::ChannelKind;
 use app::service;
@@ -254,7 +254,7 @@ async fn the_connection_test_uses_saved_secrets_and_answers_in_words(engine: Eng
     let c = app.login(ADMIN.0, ADMIN.1).await;
     // A Twilio stand-in that knows the account, under a name holding the token: the answer
     // must show the provider's words without it.
-    let standin = server::standin::spawn("127.0.0.1:0").await.unwrap();
+    let standin = standin::spawn("127.0.0.1:0").await.unwrap();
     let sid = "AC0123456789abcdef0123456789abcdef";
     standin.state.set_config(
         &format!("twilio:account:{sid}"),
@@ -368,7 +368,7 @@ async fn only_admins_manage_provider_accounts(engine: Engine) {
     assert_eq!(row.name, "Support twilio");
 }
 
-crate::both!(
+crate::both_engines!(
     refusals_are_in_words,
     blank_secrets_keep_the_saved_ones,
     the_connection_test_uses_saved_secrets_and_answers_in_words,

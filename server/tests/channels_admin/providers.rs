@@ -4,7 +4,7 @@
 //! appear in a server function's answer or a rendered page.
 
 use super::ADMIN;
-use crate::common::{spawn_app, Engine, TestApp};
+use crate::support::{spawn_app, Engine, TestApp};
 use app::domain::providers;
 use app::domain::ChannelKind;
 use app::model::ChannelsView;
@@ -365,7 +365,7 @@ async fn the_add_form_starts_from_the_defaults(engine: Engine) {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("no messaging account"), "{body}");
 }
-crate::both!(
+crate::both_engines!(
     each_provider_saves_with_valid_values,
     the_add_form_starts_from_the_defaults
 );

@@ -1,7 +1,7 @@
 //! What the consent tests share: an app without background workers (the test runs the outbox
 //! itself, after the opt-out), a sender that counts its calls, and reading consent back.
 
-use crate::common::{self, Engine, TestApp, TEST_SECRET};
+use crate::support::{Engine, TestApp, TEST_SECRET};
 use app::domain::consent::Purpose;
 use app::domain::DeliveryState;
 use app::ports::Outbound;
@@ -20,11 +20,11 @@ pub const ADMIN: (&str, &str) = ("admin@convergence.test", "admin-password-1");
 /// The real router on a random port with the demo data, but no workers: nothing is sent
 /// until the test calls the outbox.
 pub async fn quiet_app(engine: Engine) -> TestApp {
-    let t = common::test_db(engine).await;
+    let t = crate::support::test_db(engine).await;
     channel_accounts::ensure_playground_accounts(&t.db)
         .await
         .unwrap();
-    server::demo::load_if_empty(&t.db).await.unwrap();
+    server::demo_data::load_if_empty(&t.db).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
     let mut options = leptos::config::LeptosOptions::builder()
@@ -39,7 +39,7 @@ pub async fn quiet_app(engine: Engine) -> TestApp {
             secret_key: TEST_SECRET.into(),
         },
     );
-    let router = server::routes::router(state.clone(), Registry::standard(TEST_SECRET));
+    let router = server::http::router(state.clone(), Registry::standard(TEST_SECRET));
     tokio::spawn(async move {
         axum::serve(
             listener,

@@ -1,12 +1,12 @@
 //! `server import-consent`: good and bad lines, per-line words, a re-run adds nothing, an
 //! older line does not override a newer change; the command line itself.
 
-use crate::common::{self, Engine};
-use crate::harness::*;
+use super::harness::*;
+use crate::support::Engine;
 use app::domain::consent::Purpose;
 use app::service;
 use app::store::{channel_accounts, Db};
-use server::import_consent::{import, parse_time};
+use server::cli::import_consent::{import, parse_time};
 
 const FILE: &str = "kind,value,purpose,granted,detail,time\n\
 email,ADA.Lovelace@Example.com,marketing,yes,newsletter form,2026-01-15\n\
@@ -18,12 +18,12 @@ email,ada.lovelace@example.com,newsletter,yes\n\
 whatsapp,\"+1 (415) 555-0101\",support,maybe\n\
 email,grace@navy.example.org,support,no,\"said \"\"stop\"\", firmly\"\n";
 
-async fn demo_db(engine: Engine) -> common::TestDb {
-    let t = common::test_db(engine).await;
+async fn demo_db(engine: Engine) -> crate::support::TestDb {
+    let t = crate::support::test_db(engine).await;
     channel_accounts::ensure_playground_accounts(&t.db)
         .await
         .unwrap();
-    server::demo::load_if_empty(&t.db).await.unwrap();
+    server::demo_data::load_if_empty(&t.db).await.unwrap();
     t
 }
 
@@ -160,7 +160,7 @@ async fn the_command_line_imports_and_reports(engine: Engine) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-crate::both!(
+crate::both_engines!(
     lines_are_recorded_reported_and_never_twice,
     the_command_line_imports_and_reports
 );

@@ -4,8 +4,8 @@
 //! reason in words and the provider is never called. A marketing-only unsubscribe leaves
 //! answers to the customer's own questions going out.
 
-use crate::common::{Engine, TestApp, TEST_SECRET};
-use crate::harness::*;
+use super::harness::*;
+use crate::support::{Engine, TestApp, TEST_SECRET};
 use app::domain::consent::Purpose;
 use app::domain::ChannelKind;
 use app::service;
@@ -68,7 +68,11 @@ async fn run_outbox(app: &TestApp) -> usize {
 }
 
 async fn unsubscribe_post(app: &TestApp, identifier: i64, body: &str) {
-    let t = server::unsubscribe::token(TEST_SECRET.as_bytes(), identifier, Purpose::Marketing);
+    let t = server::channels::email::unsubscribe::token(
+        TEST_SECRET.as_bytes(),
+        identifier,
+        Purpose::Marketing,
+    );
     let r = reqwest::Client::new()
         .post(app.url(&format!("/unsubscribe/{t}")))
         .header("Content-Type", "application/x-www-form-urlencoded")
@@ -159,7 +163,7 @@ async fn a_marketing_unsubscribe_leaves_answers_going_out(engine: Engine) {
     assert_eq!(state(&app, mid).await.0, "sent");
 }
 
-crate::both!(
+crate::both_engines!(
     an_agent_opt_out_stops_a_queued_reply,
     an_unsubscribe_from_all_email_stops_a_queued_reply,
     a_marketing_unsubscribe_leaves_answers_going_out

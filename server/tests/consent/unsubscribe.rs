@@ -2,14 +2,14 @@
 //! one-click POST opt out (without a session or our Origin: the signature is the proof),
 //! forged and garbled links are refused in words, and a real sent email carries the link.
 
-use crate::common::email::{
+use super::harness::*;
+use crate::support::email::{
     connect_mailbox, delivery, eventually, mail, reply, servers, settings, wait_messages,
     SUPPORT as MAILBOX,
 };
-use crate::common::{spawn_app, spawn_messaging_app, Engine, TEST_SECRET};
-use crate::harness::*;
+use crate::support::{spawn_app, spawn_messaging_app, Engine, TEST_SECRET};
 use app::domain::consent::Purpose;
-use server::unsubscribe::token;
+use server::channels::email::unsubscribe::token;
 
 fn key() -> &'static [u8] {
     TEST_SECRET.as_bytes()
@@ -230,7 +230,7 @@ async fn a_sent_email_carries_a_working_one_click_link(engine: Engine) {
     assert_eq!(c[0].source, "unsubscribe");
 }
 
-crate::both!(
+crate::both_engines!(
     links_show_a_page_and_a_post_opts_out,
     a_sent_email_carries_a_working_one_click_link
 );

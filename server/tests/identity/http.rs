@@ -1,7 +1,7 @@
 //! The identity endpoints over HTTP, as the panel uses them: who may call them, the 409 that
 //! names the other customer, merge and undo through the real router, and the panel's page.
 
-use crate::common::{spawn_app, Engine, TestApp};
+use crate::support::{spawn_app, Engine, TestApp};
 use app::model::{ConversationDetail, ConversationPage};
 use sqlx::Row;
 
@@ -298,4 +298,4 @@ async fn the_panel_adds_merges_and_undoes_over_http(engine: Engine) {
         .is_empty());
 }
 
-crate::both!(the_panel_adds_merges_and_undoes_over_http);
+crate::both_engines!(the_panel_adds_merges_and_undoes_over_http);

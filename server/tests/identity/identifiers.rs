@@ -1,8 +1,7 @@
 //! Agents add, edit and remove identifiers; values are normalised so written forms meet, and
 //! an identifier another customer holds offers a merge.
 
-use crate::common;
-use crate::{fx, scalar, timeline_of};
+use super::{fx, scalar, timeline_of};
 use app::domain::{ChannelKind, IdentifierKind};
 use app::model::TimelineItem;
 use app::service;
@@ -403,7 +402,7 @@ async fn the_preferred_channel_is_one_the_customer_can_be_reached_on(db: Db) {
     );
 }
 
-crate::contract!(
+crate::both_engines!(
     identifiers_are_normalised_and_a_taken_one_offers_a_merge,
     edits_keep_history_with_the_address_it_went_through,
     the_preferred_channel_is_one_the_customer_can_be_reached_on,

@@ -1,7 +1,6 @@
 //! Merging two customers into one timeline, and undoing it exactly.
 
-use crate::common;
-use crate::{conversation_of, fx, listed, scalar, snapshot, timeline_of};
+use super::{conversation_of, fx, listed, scalar, snapshot, timeline_of};
 use app::domain::{ChannelKind, IdentifierKind, Status};
 use app::model::TimelineItem;
 use app::service;
@@ -491,7 +490,7 @@ async fn a_customer_without_a_conversation_merges_and_comes_back_without_one(db:
     assert_eq!(texts(&timeline_of(&db, c).await), ["again"]);
 }
 
-crate::contract!(
+crate::both_engines!(
     merge_then_unmerge_restores_both_customers_exactly,
     messages_after_the_merge_go_back_to_their_customer,
     a_merge_into_a_customer_merged_later_is_undone_last,

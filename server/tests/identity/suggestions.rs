@@ -1,8 +1,7 @@
 //! Merge suggestions: each kind appears with its reason, a dismissal hides it for good, and
 //! none is ever applied by itself.
 
-use crate::common;
-use crate::fx;
+use super::fx;
 use app::model::MergeSuggestion;
 use app::service;
 use app::store::{now_ms, suggestions, Db};
@@ -178,13 +177,13 @@ async fn the_same_name_with_a_matching_pattern(db: Db) {
     assert!(about(&db, h1.customer_id, h2.customer_id).await.is_none());
     // Nothing was merged along the way.
     for c in [g1, g2, g3, h1, h2] {
-        assert!(crate::listed(&db, f.agent, c.conversation_id)
+        assert!(super::listed(&db, f.agent, c.conversation_id)
             .await
             .is_some());
     }
 }
 
-crate::contract!(
+crate::both_engines!(
     the_same_number_on_two_channels,
     a_reply_from_a_known_customer_into_another_conversation,
     the_same_name_with_a_matching_pattern,

@@ -1,12 +1,12 @@
 //! The app, the Meta stand-in, and channel accounts subscribed to it; database polling.
 
-use crate::common::{spawn_messaging_app, Engine, TestApp};
+use crate::support::{spawn_messaging_app, Engine, TestApp};
 use app::domain::ChannelKind;
 use app::service;
 use app::store::{channel_accounts, Db};
 use serde_json::{json, Value};
-use server::standin::{self, Fault, Recorded, Running};
 use sqlx::Row;
+use standin::{Fault, Recorded, Running};
 
 pub const SECRET: &str = "meta-app-secret-4c1d9a";
 pub const TOKEN: &str = "EAAGm0PX4ZCpsBA-test-token";
@@ -252,7 +252,7 @@ pub async fn int(db: &Db, sql: &str, binds: &[&str]) -> i64 {
     q.fetch_one(&db.read).await.unwrap().try_get("n").unwrap()
 }
 
-pub use crate::common::messages::{message, message_by_id, wait_for, Msg};
+pub use crate::support::messages::{message, message_by_id, wait_for, Msg};
 
 /// Waits until the message with `provider_id` is stored.
 pub async fn wait_message(db: &Db, provider_id: &str) -> Msg {

@@ -3,13 +3,12 @@
 
 use super::ctx::*;
 use super::{PSID, WA_FROM};
-use crate::both;
-use crate::common::Engine;
+use crate::support::Engine;
 use serde_json::{json, Value};
 use server::channels::meta::signature;
 use std::time::{Duration, Instant};
 
-both!(
+both_engines!(
     bad_signatures_are_refused_and_nothing_is_stored,
     an_account_without_app_secret_refuses_everything,
     the_subscription_check_needs_our_verify_token,

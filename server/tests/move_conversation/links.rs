@@ -1,9 +1,8 @@
 //! The converted-preview confirmation, and files sent as expiring links on SMS.
 
 use super::world::*;
-use crate::both;
-use crate::common::messages::wait_for;
-use crate::common::{spawn_app, Engine};
+use crate::support::messages::wait_for;
+use crate::support::{spawn_app, Engine};
 use app::domain::ChannelKind;
 use app::store::now_ms;
 use sqlx::Row;
@@ -161,7 +160,7 @@ async fn files_become_expiring_links_on_sms(engine: Engine) {
         .unwrap()
         .try_get("token_sha256")
         .unwrap();
-    assert_eq!(stored, server::links::sha256_hex(&token));
+    assert_eq!(stored, server::http::files::sha256_hex(&token));
     assert!(!stored.contains(&token));
     // The SMS goes out (the playground delivers text only).
     wait_for("the SMS delivered", 15, || async {
@@ -235,7 +234,7 @@ async fn files_become_expiring_links_on_sms(engine: Engine) {
     assert_eq!(r.status(), 401);
 }
 
-both!(
+both_engines!(
     converted_preview_must_be_confirmed,
     files_become_expiring_links_on_sms,
 );

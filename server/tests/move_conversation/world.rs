@@ -1,7 +1,7 @@
 //! The test world: a customer who emailed, with a phone number the agent knows too, and
 //! helpers to read back what the app stored.
 
-use crate::common::TestApp;
+use crate::support::TestApp;
 use app::domain::{ChannelKind, IdentifierKind};
 use app::model::{ConversationDetail, ReplyOption};
 use app::ports::{InboundMessage, ThreadHints};

@@ -163,7 +163,7 @@ pub async fn a_batch_keeps_its_good_messages_when_one_is_bad_or_repeated(db: Db)
     assert_eq!(p.items.len(), 2, "the repeat added nothing: {:?}", p.items);
 }
 
-contract!(
+both_engines!(
     raw_inbound_is_deduplicated_and_errors_are_kept,
     a_burst_of_payloads_is_stored_at_once_and_deduplicated,
     a_batch_keeps_its_good_messages_when_one_is_bad_or_repeated,

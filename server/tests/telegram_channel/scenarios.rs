@@ -67,7 +67,7 @@ async fn retry_reason(t: &Tg, id: i64) -> String {
 
 async fn text_from_a_new_customer_starts_a_conversation(engine: DbEngine) {
     let t = setup(engine).await;
-    let client = server::channels::http::client(Duration::from_secs(5));
+    let client = server::channels::http_client::client(Duration::from_secs(5));
     let row = channel_accounts::get(t.db(), t.account).await.unwrap();
     assert_eq!(
         server::channels::telegram::test_connection(&client, &row)
@@ -402,7 +402,7 @@ async fn a_wrong_token_is_explained_without_the_token(engine: DbEngine) {
     let t = setup(engine).await;
     let mut row = channel_accounts::get(t.db(), t.account).await.unwrap();
     row.secrets = json!({"bot_token": "999:WRONG-token-value", "secret_token": SECRET}).to_string();
-    let client = server::channels::http::client(Duration::from_secs(5));
+    let client = server::channels::http_client::client(Duration::from_secs(5));
     let e = server::channels::telegram::test_connection(&client, &row)
         .await
         .unwrap_err();
@@ -410,7 +410,7 @@ async fn a_wrong_token_is_explained_without_the_token(engine: DbEngine) {
     assert!(!e.contains("WRONG-token-value"), "{e}");
 }
 
-both!(
+both_engines!(
     text_from_a_new_customer_starts_a_conversation,
     a_known_customer_lands_in_their_conversation,
     a_photo_and_a_document_are_stored_with_their_bytes,

@@ -15,7 +15,7 @@ async fn call(base: &str, path: &str, body: Option<Value>) -> (u16, Value) {
 
 #[tokio::test]
 async fn the_standin_speaks_the_bot_api() {
-    let s = server::standin::spawn("127.0.0.1:0").await.unwrap();
+    let s = ::standin::spawn("127.0.0.1:0").await.unwrap();
     let base = s.base_url.as_str();
     let (st, _) = call(
         base,

@@ -199,7 +199,7 @@ pub fn build(
         .date_now();
     if let Some(url) = public_url {
         b = b
-            .header(ListUnsubscribe(crate::unsubscribe::link(
+            .header(ListUnsubscribe(super::unsubscribe::link(
                 url,
                 key,
                 msg.identifier_id,
@@ -373,7 +373,7 @@ mod tests {
         let head = raw.split("\r\n\r\n").next().unwrap();
         let want = format!(
             "List-Unsubscribe: <{}>",
-            crate::unsubscribe::link("https://inbox.example.com", b"k", 1)
+            crate::channels::email::unsubscribe::link("https://inbox.example.com", b"k", 1)
         );
         assert!(head.contains(&want), "{head}");
         assert!(
@@ -382,7 +382,7 @@ mod tests {
         );
         let token = want.rsplit('/').next().unwrap().trim_end_matches('>');
         assert_eq!(
-            crate::unsubscribe::verify(b"k", token),
+            crate::channels::email::unsubscribe::verify(b"k", token),
             Ok((1, app::domain::consent::Purpose::Marketing))
         );
         // Without a public URL there is no link to give.

@@ -2,7 +2,7 @@
 //! `GET /{phone_number_id}?fields=display_phone_number,verified_name`, answered in words.
 
 use super::graph::GraphError;
-use super::{api_base, credentials, http, limit_words, snippet, WHATSAPP};
+use super::{api_base, credentials, http_client, limit_words, snippet, WHATSAPP};
 use app::store::channel_accounts::AccountRow;
 use serde_json::Value;
 
@@ -23,9 +23,14 @@ pub async fn test_connection(
         .bearer_auth(&token)
         .send()
         .await
-        .map_err(|e| format!("The Graph API could not be reached: {}", http::words(&e)))?;
+        .map_err(|e| {
+            format!(
+                "The Graph API could not be reached: {}",
+                http_client::words(&e)
+            )
+        })?;
     let status = resp.status();
-    let body = http::read_limited(resp, http::MAX_API_BYTES)
+    let body = http_client::read_limited(resp, http_client::MAX_API_BYTES)
         .await
         .map_err(|e| {
             format!(

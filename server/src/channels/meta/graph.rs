@@ -2,7 +2,7 @@
 //! "error_data", "is_transient", "fbtrace_id"}}`) in words, and whether they are worth a retry.
 
 use super::snippet;
-use crate::channels::{http, MediaError, SendError};
+use crate::channels::{http_client, MediaError, SendError};
 use serde_json::Value;
 
 /// Codes Meta documents as throttling or a passing outage: retried with backoff.
@@ -139,7 +139,7 @@ pub fn send_error(status: reqwest::StatusCode, body: &[u8]) -> SendError {
             SendError::Temporary(format!("{} (HTTP {})", e.words(), status.as_u16()))
         }
         Some(e) => SendError::Permanent(e.words()),
-        None => http::status_failure(status, &snippet(body)),
+        None => http_client::status_failure(status, &snippet(body)),
     }
 }
 

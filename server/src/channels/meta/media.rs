@@ -4,7 +4,7 @@
 //! type, size and SHA-256; the URL is then fetched with the token and the hash checked.
 
 use super::page::is_http;
-use super::{api_base, credentials, graph, http, is_graph_id, limit_words};
+use super::{api_base, credentials, graph, http_client, is_graph_id, limit_words};
 use crate::channels::{MediaError, MediaFetcher};
 use app::ports::{MediaRef, NewAttachment};
 use app::store::channel_accounts::AccountRow;
@@ -56,7 +56,7 @@ fn url_file_name(url: &str) -> Option<&str> {
 
 fn attachment(data: Vec<u8>, ct: String, given: Option<&str>, stem: &str) -> NewAttachment {
     NewAttachment {
-        filename: http::media_filename(given, stem, &ct),
+        filename: http_client::media_filename(given, stem, &ct),
         content_type: ct,
         content_id: None,
         data,
@@ -71,7 +71,7 @@ impl MediaFetcher for UrlMedia {
                 "the attachment's link is not an http(s) URL".into(),
             ));
         }
-        let (data, ct) = http::download(self.client.get(&media.locator)).await?;
+        let (data, ct) = http_client::download(self.client.get(&media.locator)).await?;
         let ct = ct
             .filter(|c| c != "application/octet-stream")
             .or_else(|| media.content_type.clone())
@@ -145,9 +145,9 @@ impl MediaFetcher for WhatsappMedia {
             .bearer_auth(&token)
             .send()
             .await
-            .map_err(|e| MediaError::Temporary(http::words(&e)))?;
+            .map_err(|e| MediaError::Temporary(http_client::words(&e)))?;
         let status = resp.status();
-        let body = http::read_limited(resp, http::MAX_API_BYTES)
+        let body = http_client::read_limited(resp, http_client::MAX_API_BYTES)
             .await
             .map_err(|e| {
                 MediaError::Temporary(format!(
@@ -159,7 +159,8 @@ impl MediaFetcher for WhatsappMedia {
             return Err(graph::media_error(status, &body));
         }
         let info = media_info(&body)?;
-        let (data, ct) = http::download(self.files.get(&info.url).bearer_auth(&token)).await?;
+        let (data, ct) =
+            http_client::download(self.files.get(&info.url).bearer_auth(&token)).await?;
         if let Some(announced) = &info.sha256 {
             if !hash_matches(&data, announced) {
                 return Err(MediaError::Permanent(

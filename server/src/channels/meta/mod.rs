@@ -23,7 +23,7 @@ pub mod whatsapp;
 
 pub use connection::test_connection;
 
-use super::{http, ChannelConfig, Registry};
+use super::{http_client, ChannelConfig, Registry};
 use app::store::channel_accounts::AccountRow;
 use std::sync::Arc;
 
@@ -75,7 +75,8 @@ impl Product {
 pub fn register(r: &mut Registry, config: &ChannelConfig) {
     let client = config.client();
     // Files take longer than API calls.
-    let media_client = http::client(config.http_timeout.max(std::time::Duration::from_secs(60)));
+    let media_client =
+        http_client::client(config.http_timeout.max(std::time::Duration::from_secs(60)));
     for product in [Product::Messenger, Product::Instagram] {
         let provider = match product {
             Product::Messenger => MESSENGER,
@@ -180,12 +181,15 @@ pub fn snippet(body: &[u8]) -> String {
 }
 
 /// A failed bounded read in words.
-pub fn limit_words(e: &http::LimitError) -> String {
+pub fn limit_words(e: &http_client::LimitError) -> String {
     match e {
-        http::LimitError::TooLarge(n) => {
-            format!("the answer is over {} bytes ({n})", http::MAX_API_BYTES)
+        http_client::LimitError::TooLarge(n) => {
+            format!(
+                "the answer is over {} bytes ({n})",
+                http_client::MAX_API_BYTES
+            )
         }
-        http::LimitError::Io(w) => w.clone(),
+        http_client::LimitError::Io(w) => w.clone(),
     }
 }
 

@@ -4,7 +4,7 @@
 //! inside the 24-hour window (after it, only approved templates, which we do not send).
 //! Tokens go in the Authorization header and are never logged.
 
-use super::{api_base, credentials, graph, http, limit_words};
+use super::{api_base, credentials, graph, http_client, limit_words};
 use crate::channels::{SendError, Sender, Sent};
 use app::domain::window::{reply_window, ReplyWindow};
 use app::domain::{ChannelKind, DeliveryState};
@@ -116,9 +116,9 @@ async fn post(
         .json(body)
         .send()
         .await
-        .map_err(|e| http::send_failure(&e))?;
+        .map_err(|e| http_client::send_failure(&e))?;
     let status = resp.status();
-    let bytes = match http::read_limited(resp, http::MAX_API_BYTES).await {
+    let bytes = match http_client::read_limited(resp, http_client::MAX_API_BYTES).await {
         Ok(b) => b,
         // The request went out: a lost answer is retried like a lost connection.
         Err(e) => {

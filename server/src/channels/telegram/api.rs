@@ -4,7 +4,7 @@
 //! The bot token is part of every URL path, so any text that may carry a URL (reqwest's
 //! errors name the URL they failed on) goes through [`scrub`] before it is shown or logged.
 
-use crate::channels::http::{self, LimitError};
+use crate::channels::http_client::{self, LimitError};
 use app::store::channel_accounts::AccountRow;
 use serde_json::Value;
 
@@ -49,7 +49,7 @@ pub fn scrub(text: &str, token: &str) -> String {
 
 /// A reqwest error in words, with neither its URL nor the token.
 pub fn error_words(e: reqwest::Error, token: &str) -> String {
-    scrub(&http::words(&e.without_url()), token)
+    scrub(&http_client::words(&e.without_url()), token)
 }
 
 /// Why a Bot API call did not return a result.
@@ -197,7 +197,7 @@ pub async fn call_described(
         .await
         .map_err(|e| ApiFailure::Network(error_words(e, &token)))?;
     let status = resp.status().as_u16();
-    let body = match http::read_limited(resp, http::MAX_API_BYTES).await {
+    let body = match http_client::read_limited(resp, http_client::MAX_API_BYTES).await {
         Ok(b) => b,
         Err(LimitError::TooLarge(n)) => {
             return Err(ApiFailure::Network(format!(
@@ -318,7 +318,7 @@ mod tests {
             state: "ok".into(),
             state_detail: None,
         };
-        let client = http::client(std::time::Duration::from_secs(2));
+        let client = http_client::client(std::time::Duration::from_secs(2));
         match call(&client, &account, "getMe", &serde_json::json!({})).await {
             Err(f @ ApiFailure::Network(_)) => {
                 assert!(f.is_temporary());

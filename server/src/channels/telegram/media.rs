@@ -4,7 +4,7 @@
 
 use super::api::{self, ApiFailure};
 use super::content::MAX_BOT_DOWNLOAD;
-use crate::channels::{http, MediaError, MediaFetcher};
+use crate::channels::{http_client, MediaError, MediaFetcher};
 use app::ports::{MediaRef, NewAttachment};
 use app::store::channel_accounts::AccountRow;
 use async_trait::async_trait;
@@ -43,7 +43,7 @@ impl MediaFetcher for TelegramMedia {
         let info = file_info(&result)?;
         let token = account.secret("bot_token");
         let url = api::file_url(account, &token, &info.file_path);
-        let (data, served_type) = http::download(self.client.get(url))
+        let (data, served_type) = http_client::download(self.client.get(url))
             .await
             .map_err(|e| scrub_error(e, &token))?;
         let content_type = content_type(media, served_type.as_deref(), &info.file_path);
@@ -53,7 +53,7 @@ impl MediaFetcher for TelegramMedia {
             .or_else(|| info.file_path.rsplit('/').next());
         let stem = info.file_unique_id.as_deref().unwrap_or("telegram-file");
         Ok(NewAttachment {
-            filename: http::media_filename(given, stem, &content_type),
+            filename: http_client::media_filename(given, stem, &content_type),
             content_type,
             content_id: None,
             data,

@@ -4,7 +4,7 @@
 //! not make us fetch (with our credentials) from wherever it names.
 
 use super::{api_base, origin};
-use crate::channels::{http, MediaError, MediaFetcher};
+use crate::channels::{http_client, MediaError, MediaFetcher};
 use app::ports::{MediaRef, NewAttachment};
 use app::store::channel_accounts::AccountRow;
 use async_trait::async_trait;
@@ -53,14 +53,14 @@ impl MediaFetcher for TwilioMedia {
         if !sid.is_empty() && !token.is_empty() {
             req = req.basic_auth(&sid, Some(&token));
         }
-        let (data, served_type) = http::download(req).await?;
+        let (data, served_type) = http_client::download(req).await?;
         let content_type = media
             .content_type
             .clone()
             .or(served_type)
             .unwrap_or_else(|| "application/octet-stream".to_string());
         Ok(NewAttachment {
-            filename: http::media_filename(
+            filename: http_client::media_filename(
                 media.filename.as_deref(),
                 stem_of(&media.locator),
                 &content_type,
@@ -109,7 +109,7 @@ mod tests {
             "ME12ab"
         );
         assert_eq!(
-            http::media_filename(None, stem_of("https://h/Media/ME12/"), "image/png"),
+            http_client::media_filename(None, stem_of("https://h/Media/ME12/"), "image/png"),
             "ME12.png"
         );
     }

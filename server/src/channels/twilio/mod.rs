@@ -7,17 +7,19 @@
 //!   report.
 //! - `sender`: `POST /2010-04-01/Accounts/{sid}/Messages.json` with a status callback URL.
 //! - `media`: downloads the files of an MMS, only from the API's own host.
-//! - `signature`, `form`, `codes`: the signing scheme, form bodies, error codes in words.
+//! - `signature`, `form` (from the `wire` crate), `codes`: the signing scheme, form bodies,
+//!   error codes in words.
 
 pub mod codes;
-pub mod form;
 pub mod media;
 pub mod receiver;
 pub mod sender;
-pub mod signature;
 pub mod webhook;
 
-use super::{http, ChannelConfig, Registry};
+/// The wire format, shared with the provider stand-in (the `wire` crate).
+pub use wire::twilio::{form, is_sid, signature};
+
+use super::{http_client, ChannelConfig, Registry};
 use app::store::channel_accounts::AccountRow;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -37,7 +39,8 @@ pub fn register(r: &mut Registry, config: &ChannelConfig) {
     );
     r.add_webhook(PROVIDER, Arc::new(webhook::TwilioWebhook));
     // Files take longer than API calls.
-    let media_client = http::client(config.http_timeout.max(std::time::Duration::from_secs(60)));
+    let media_client =
+        http_client::client(config.http_timeout.max(std::time::Duration::from_secs(60)));
     r.add_media(PROVIDER, Arc::new(media::TwilioMedia::new(media_client)));
 }
 
@@ -50,13 +53,6 @@ pub fn api_base(account: &AccountRow) -> String {
     } else {
         base.to_string()
     }
-}
-
-/// Whether `s` is a Twilio SID with one of `prefixes`: two letters and 32 hexadecimal digits.
-pub fn is_sid(s: &str, prefixes: &[&str]) -> bool {
-    s.len() == 34
-        && prefixes.iter().any(|p| s.starts_with(p))
-        && s.as_bytes()[2..].iter().all(|b| b.is_ascii_hexdigit())
 }
 
 /// (scheme, host, port) of an http(s) URL, lower-cased, with the scheme's default port. None
@@ -113,12 +109,15 @@ impl ApiError {
 }
 
 /// A failed bounded read in words.
-pub fn limit_words(e: &http::LimitError) -> String {
+pub fn limit_words(e: &http_client::LimitError) -> String {
     match e {
-        http::LimitError::TooLarge(n) => {
-            format!("the answer is over {} bytes ({n})", http::MAX_API_BYTES)
+        http_client::LimitError::TooLarge(n) => {
+            format!(
+                "the answer is over {} bytes ({n})",
+                http_client::MAX_API_BYTES
+            )
         }
-        http::LimitError::Io(w) => w.clone(),
+        http_client::LimitError::Io(w) => w.clone(),
     }
 }
 
@@ -159,9 +158,9 @@ pub async fn test_connection(
         .basic_auth(&sid, Some(&token))
         .send()
         .await
-        .map_err(|e| format!("Twilio could not be reached: {}", http::words(&e)))?;
+        .map_err(|e| format!("Twilio could not be reached: {}", http_client::words(&e)))?;
     let status = resp.status();
-    let body = http::read_limited(resp, http::MAX_API_BYTES)
+    let body = http_client::read_limited(resp, http_client::MAX_API_BYTES)
         .await
         .map_err(|e| format!("Twilio's answer could not be read: {}", limit_words(&e)))?;
     if !status.is_success() {
@@ -229,16 +228,6 @@ pub(crate) mod tests {
             signature::signature(token, url, &owned).parse().unwrap(),
         );
         (h, form::encode(params.iter().copied()).into_bytes())
-    }
-
-    #[test]
-    fn sids_are_checked() {
-        assert!(is_sid("SM0123456789abcdef0123456789abcdef", &["SM", "MM"]));
-        assert!(is_sid("MM0123456789ABCDEF0123456789abcdef", &["SM", "MM"]));
-        assert!(!is_sid("SM0123456789abcdef0123456789abcdeg", &["SM"]));
-        assert!(!is_sid("XX0123456789abcdef0123456789abcdef", &["SM"]));
-        assert!(!is_sid("SM0123", &["SM"]));
-        assert!(!is_sid("SMé123456789abcdef0123456789abcde", &["SM"]));
     }
 
     #[test]

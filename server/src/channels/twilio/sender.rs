@@ -3,7 +3,7 @@
 //! reports follow.
 
 use super::{api_base, codes, form, is_sid, limit_words, snippet, ApiError};
-use crate::channels::{http, SendError, Sender, Sent};
+use crate::channels::{http_client, SendError, Sender, Sent};
 use app::domain::DeliveryState;
 use app::ports::Outbound;
 use app::store::channel_accounts::AccountRow;
@@ -156,9 +156,9 @@ impl Sender for TwilioSender {
             .body(form::encode(f.iter().map(|(k, v)| (*k, v.as_str()))))
             .send()
             .await
-            .map_err(|e| http::send_failure(&e))?;
+            .map_err(|e| http_client::send_failure(&e))?;
         let status = resp.status();
-        let body = http::read_limited(resp, http::MAX_API_BYTES)
+        let body = http_client::read_limited(resp, http_client::MAX_API_BYTES)
             .await
             .map_err(|e| {
                 SendError::Temporary(format!("reading Twilio's answer: {}", limit_words(&e)))

@@ -1,0 +1,109 @@
+//! The whole HTTP edge: the router with its layers (sessions, CSRF, compression, security
+//! headers), the Leptos pages and server functions, and every plain axum route.
+//!
+//! - `auth`: the one [`auth::Authorized`] extractor plain routes use; `csrf`: the Origin check.
+//! - `assets`: the pre-compressed client bundle; `health`: `/healthz`; `events`: `/api/events`.
+//! - `message_frame`: `/messages/{id}/body`; `attachments`: `/attachments/{id}`; `files`:
+//!   `/files/{token}`; `download`: the headers every served file carries.
+//! - `uploads`: `/conversations/{id}/reply-with-files`; `unsubscribe`: `/unsubscribe/{token}`.
+//! - `webhooks`: `/webhooks/{provider}/{account}` (the adapters verify, this stores).
+
+pub mod assets;
+pub mod attachments;
+pub mod auth;
+pub mod csrf;
+pub mod download;
+pub mod events;
+pub mod files;
+pub mod health;
+pub mod message_frame;
+pub mod unsubscribe;
+pub mod uploads;
+pub mod webhooks;
+
+use app::ssr::AppState;
+use app::store::sessions::DbSessionStore;
+use app::{shell, App};
+use axum::http::{header, HeaderValue};
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub const SESSION_COOKIE: &str = "convergence_session";
+
+/// The whole HTTP surface. Provider webhooks are merged outside the session, CSRF and
+/// compression layers: they carry no cookies and are authenticated by their signatures.
+pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
+    let webhooks = webhooks::router(webhooks::WebhookState::new(
+        state.db.clone(),
+        registry,
+        &state.settings.public_url,
+        state.wake.inbound.clone(),
+    ));
+    let routes = generate_route_list(App);
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.settings.is_https())
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
+    let ctx_state = state.clone();
+    let shell_opts = state.leptos_options.clone();
+    let pkg_dir = assets::pkg_dir(&state.leptos_options);
+    Router::new()
+        .route("/healthz", get(health::healthz_handler))
+        .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_br())
+        .route("/api/events", get(events::events_handler))
+        .route(
+            "/messages/{id}/body",
+            get(message_frame::message_body_handler),
+        )
+        .route("/attachments/{id}", get(attachments::attachment_handler))
+        .route(
+            "/conversations/{id}/reply-with-files",
+            post(uploads::reply_with_files_handler).layer(axum::extract::DefaultBodyLimit::max(
+                uploads::MAX_REQUEST_BYTES,
+            )),
+        )
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(ctx_state.clone()),
+            move || shell(shell_opts.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(
+            state.settings.clone(),
+            csrf::check_origin,
+        ))
+        .layer(sessions)
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'",
+            ),
+        ))
+        .merge(unsubscribe::routes()) // after the layers: signed links, no session or CSRF check
+        .merge(files::routes()) // after the layers: file links carry their own token and headers
+        .with_state(state)
+        .merge(webhooks)
+}

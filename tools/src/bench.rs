@@ -1,0 +1,424 @@
+//! `bench`: measures the latency of the two pages that matter most against a running server
+//! (normally one filled by `seed`): the server-rendered inbox, and opening the conversation with
+//! the longest history. Prints requests, errors, throughput and latency percentiles.
+
+use app::store::Db;
+use sqlx::Row;
+use std::time::{Duration, Instant};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Target: the median page must be served within this many milliseconds.
+pub const TARGET_P50_MS: f64 = 15.0;
+const WARMUP_REQUESTS: usize = 50;
+/// A request taking longer than this counts as an error.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// A successful page must be at least this long (an error page or empty shell is shorter).
+const MIN_BODY_BYTES: usize = 200;
+
+pub struct BenchOptions {
+    pub base_url: String,
+    pub database_url: String,
+    pub email: String,
+    pub password: String,
+    pub concurrency: usize,
+    pub seconds: u64,
+}
+
+struct Scenario {
+    name: String,
+    url: String,
+    /// Text a correct page should contain (a missing one is reported, not counted as an error).
+    expect: &'static str,
+}
+
+/// Results of one scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stats {
+    pub requests: usize,
+    pub errors: usize,
+    pub per_second: f64,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Stats {
+    /// `latencies` are the successful requests' latencies in milliseconds, in any order.
+    pub fn from_latencies(mut latencies: Vec<f64>, errors: usize, elapsed: Duration) -> Stats {
+        latencies.sort_by(|a, b| a.total_cmp(b));
+        let requests = latencies.len() + errors;
+        let secs = elapsed.as_secs_f64();
+        Stats {
+            requests,
+            errors,
+            per_second: if secs > 0.0 {
+                requests as f64 / secs
+            } else {
+                0.0
+            },
+            p50: percentile(&latencies, 50.0),
+            p95: percentile(&latencies, 95.0),
+            p99: percentile(&latencies, 99.0),
+            max: latencies.last().copied().unwrap_or(0.0),
+        }
+    }
+
+    pub fn passes(&self) -> bool {
+        self.requests > self.errors && self.p50 <= TARGET_P50_MS
+    }
+}
+
+use crate::stats::percentile;
+
+pub async fn run(opts: &BenchOptions) -> Result<(), BoxError> {
+    let base = opts.base_url.trim_end_matches('/').to_string();
+    let concurrency = opts.concurrency.max(1);
+    let conversation_id = big_conversation_id(&opts.database_url).await?;
+
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
+        .build()?;
+    login(&client, &base, &opts.email, &opts.password).await?;
+    eprintln!("bench: logged in to {base} as {}", opts.email);
+
+    let scenarios = [
+        Scenario {
+            name: "GET /inbox (SSR)".into(),
+            url: format!("{base}/inbox"),
+            expect: "Bench Big History",
+        },
+        Scenario {
+            name: format!("GET /inbox/{conversation_id} (big)"),
+            url: format!("{base}/inbox/{conversation_id}"),
+            expect: "Bench Big History",
+        },
+    ];
+
+    let mut results = Vec::new();
+    for s in &scenarios {
+        eprintln!("bench: {}: warming up ({WARMUP_REQUESTS} requests)", s.name);
+        warm_up(&client, s, concurrency).await?;
+        eprintln!(
+            "bench: {}: measuring for {} s at concurrency {concurrency}",
+            s.name, opts.seconds
+        );
+        let (stats, first_error) = measure(
+            &client,
+            &s.url,
+            concurrency,
+            Duration::from_secs(opts.seconds),
+        )
+        .await;
+        if let Some(e) = first_error {
+            eprintln!(
+                "bench: {}: {} error(s), the first: {e}",
+                s.name, stats.errors
+            );
+        }
+        results.push((s.name.clone(), stats));
+    }
+
+    println!();
+    println!("{}", table(&results, concurrency, opts.seconds));
+    Ok(())
+}
+
+async fn big_conversation_id(database_url: &str) -> Result<i64, BoxError> {
+    let db = Db::connect(database_url).await?;
+    let row = sqlx::query(
+        "SELECT c.id FROM conversations c JOIN customers cu ON cu.id = c.customer_id \
+         WHERE cu.name = 'Bench Big History' ORDER BY c.id DESC LIMIT 1",
+    )
+    .fetch_optional(&db.read)
+    .await;
+    db.close().await;
+    match row {
+        Ok(Some(r)) => Ok(r.try_get::<i64, _>("id")?),
+        Ok(None) => Err("no conversation of the customer \"Bench Big History\" in the database: \
+                         run `tools seed` against the same database first"
+            .into()),
+        Err(e) => Err(format!(
+            "could not look up the benchmark conversation ({e}); is the database migrated and seeded? \
+             run `tools seed` first"
+        )
+        .into()),
+    }
+}
+
+async fn login(
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> Result<(), BoxError> {
+    let body = format!(
+        "email={}&password={}",
+        form_encode(email),
+        form_encode(password)
+    );
+    let res = client
+        .post(format!("{base}/api/login"))
+        .header("Origin", base)
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| format!("could not reach {base}/api/login: {}", describe(&e)))?;
+    let status = res.status();
+    if !status.is_success() {
+        let text = res.text().await.unwrap_or_default();
+        return Err(format!("login as {email} failed: HTTP {status}: {}", text.trim()).into());
+    }
+    Ok(())
+}
+
+/// One request: Ok(body) for a 200 with a non-trivial body, Err(description) otherwise.
+async fn fetch(client: &reqwest::Client, url: &str) -> Result<impl AsRef<[u8]>, String> {
+    let res = client
+        .get(url)
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .map_err(|e| format!("request failed: {}", describe(&e)))?;
+    let status = res.status();
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = res
+        .bytes()
+        .await
+        .map_err(|e| format!("reading the body failed: {}", describe(&e)))?;
+    if status != reqwest::StatusCode::OK {
+        return Err(match location {
+            Some(l) => format!("HTTP {status} (redirect to {l}; is the session valid?)"),
+            None => format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(&body[..body.len().min(300)]).trim()
+            ),
+        });
+    }
+    if body.len() < MIN_BODY_BYTES {
+        return Err(format!("HTTP 200 but only {} bytes of body", body.len()));
+    }
+    Ok(body)
+}
+
+/// An error with its chain of causes ("error sending request: operation timed out").
+fn describe(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    let n = needle.as_bytes();
+    !n.is_empty() && haystack.windows(n.len()).any(|w| w == n)
+}
+
+async fn warm_up(
+    client: &reqwest::Client,
+    s: &Scenario,
+    concurrency: usize,
+) -> Result<(), BoxError> {
+    // The first request alone, so a broken setup is reported clearly before anything else.
+    let first = fetch(client, &s.url)
+        .await
+        .map_err(|e| format!("{}: {e}", s.url))?;
+    if !contains(first.as_ref(), s.expect) {
+        eprintln!("bench: warning: {} does not contain {:?}", s.url, s.expect);
+    }
+    let per_client = (WARMUP_REQUESTS - 1).div_ceil(concurrency);
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let client = client.clone();
+        let url = s.url.clone();
+        tasks.push(tokio::spawn(async move {
+            // A client stops at its first failure, so a stuck server does not stretch the
+            // warm-up to many request timeouts.
+            for _ in 0..per_client {
+                if let Err(e) = fetch(&client, &url).await {
+                    return Some(e);
+                }
+            }
+            None
+        }));
+    }
+    let mut failures = Vec::new();
+    for t in tasks {
+        if let Some(e) = t.await? {
+            failures.push(e);
+        }
+    }
+    if let Some(e) = failures.first() {
+        eprintln!(
+            "bench: warning: {} of {concurrency} warm-up client(s) failed on {}; the first error: {e}",
+            failures.len(),
+            s.url
+        );
+    }
+    Ok(())
+}
+
+async fn measure(
+    client: &reqwest::Client,
+    url: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> (Stats, Option<String>) {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let client = client.clone();
+        let url = url.to_string();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(4096);
+            let mut errors = 0usize;
+            let mut first_error = None;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match fetch(&client, &url).await {
+                    Ok(_) => latencies.push(t.elapsed().as_secs_f64() * 1000.0),
+                    Err(e) => {
+                        errors += 1;
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            (latencies, errors, first_error)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    let mut first_error = None;
+    for t in tasks {
+        match t.await {
+            Ok((l, e, f)) => {
+                latencies.extend(l);
+                errors += e;
+                if first_error.is_none() {
+                    first_error = f;
+                }
+            }
+            Err(e) => {
+                errors += 1;
+                first_error.get_or_insert(format!("client task failed: {e}"));
+            }
+        }
+    }
+    (
+        Stats::from_latencies(latencies, errors, started.elapsed()),
+        first_error,
+    )
+}
+
+fn table(results: &[(String, Stats)], concurrency: usize, seconds: u64) -> String {
+    let width = results
+        .iter()
+        .map(|(n, _)| n.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let mut out =
+        format!("Benchmark: {concurrency} concurrent client(s), {seconds} s per scenario\n\n");
+    out.push_str(&format!(
+        "{:<width$}  {:>9}  {:>6}  {:>8}  {:>8}  {:>8}  {:>8}  {:>8}  {}\n",
+        "scenario", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "target"
+    ));
+    out.push_str(&format!(
+        "{}\n",
+        "-".repeat(width + 2 + 9 + 2 + 6 + 5 * 10 + 2 + 20)
+    ));
+    for (name, s) in results {
+        out.push_str(&format!(
+            "{:<width$}  {:>9}  {:>6}  {:>8.1}  {:>8.2}  {:>8.2}  {:>8.2}  {:>8.2}  p50 <= {} ms {}\n",
+            name,
+            s.requests,
+            s.errors,
+            s.per_second,
+            s.p50,
+            s.p95,
+            s.p99,
+            s.max,
+            TARGET_P50_MS,
+            if s.passes() { "PASS" } else { "FAIL" }
+        ));
+    }
+    out
+}
+
+/// `application/x-www-form-urlencoded` encoding of one value.
+fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 95.0), 95.0);
+        assert_eq!(percentile(&v, 99.0), 99.0);
+        assert_eq!(percentile(&v, 100.0), 100.0);
+        assert_eq!(percentile(&v, 0.0), 1.0);
+
+        let v = [10.0, 20.0, 30.0, 40.0, 50.0];
+        assert_eq!(percentile(&v, 50.0), 30.0);
+        assert_eq!(percentile(&v, 95.0), 50.0);
+        assert_eq!(percentile(&v, 20.0), 10.0);
+        assert_eq!(percentile(&v, 21.0), 20.0);
+
+        assert_eq!(percentile(&[7.5], 99.0), 7.5);
+        assert_eq!(percentile(&[], 50.0), 0.0);
+    }
+
+    #[test]
+    fn stats_sort_and_count_errors() {
+        let s = Stats::from_latencies(vec![30.0, 10.0, 20.0, 40.0], 1, Duration::from_secs(5));
+        assert_eq!(s.requests, 5);
+        assert_eq!(s.errors, 1);
+        assert_eq!(s.per_second, 1.0);
+        assert_eq!(s.p50, 20.0);
+        assert_eq!(s.p95, 40.0);
+        assert_eq!(s.max, 40.0);
+        assert!(!s.passes(), "a 20 ms median misses the 15 ms target");
+        let fast = Stats::from_latencies(vec![1.0, 2.0, 3.0], 0, Duration::from_secs(1));
+        assert!(fast.passes());
+        assert!(!Stats::from_latencies(vec![], 3, Duration::from_secs(1)).passes());
+    }
+
+    #[test]
+    fn form_values_are_encoded() {
+        assert_eq!(
+            form_encode("bench@convergence.test"),
+            "bench%40convergence.test"
+        );
+        assert_eq!(form_encode("a b&c=d"), "a+b%26c%3Dd");
+        assert_eq!(form_encode("bench-password-1"), "bench-password-1");
+    }
+}

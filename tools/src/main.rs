@@ -1,0 +1,174 @@
+//! `tools`: what developers run around the product, kept out of the product binary. `seed`
+//! fills a database with a large data set; `bench`, `bench-email` and `bench-webhooks` measure
+//! the pages, the email import and the inbound webhooks (the Makefile's bench targets run them).
+
+mod bench;
+mod bench_email;
+mod bench_webhooks;
+mod seed;
+mod stats;
+
+use clap::{Parser, Subcommand};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tools",
+    about = "Convergence developer tools: seed a large data set, run the benchmarks."
+)]
+struct Cli {
+    /// Database URL. `sqlite://FILE` (created when missing) or `postgres://USER@HOST/DB`.
+    #[arg(
+        long,
+        env = "CONVERGENCE_DATABASE_URL",
+        default_value = "sqlite://data/convergence.db",
+        global = true
+    )]
+    database_url: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Generate a large dataset for benchmarks.
+    Seed {
+        #[arg(long, default_value_t = 100_000)]
+        customers: i64,
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: i64,
+        /// Messages in the one very long conversation.
+        #[arg(long, default_value_t = 10_000)]
+        big: i64,
+    },
+    /// Measure the inbox page and the long conversation against a running server.
+    Bench {
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        base_url: String,
+        #[arg(long, default_value = "bench@convergence.test")]
+        email: String,
+        #[arg(long, default_value = "bench-password-1")]
+        password: String,
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// Fill an IMAP mailbox with varied messages and measure importing them into conversations
+    /// (uses CONVERGENCE_DATABASE_URL, which should be a fresh database).
+    BenchEmail {
+        #[arg(long, default_value = "127.0.0.1")]
+        imap_host: String,
+        #[arg(long)]
+        imap_port: u16,
+        #[arg(long, default_value = "support@shop.test")]
+        user: String,
+        #[arg(long, default_value = "bench-password")]
+        password: String,
+        #[arg(long, default_value_t = 10_000)]
+        messages: usize,
+        /// The mailbox already holds the messages.
+        #[arg(long)]
+        no_fill: bool,
+    },
+    /// Measure inbound SMS webhooks: signed Twilio posts at `concurrency` connections for
+    /// `seconds` against the real router and workers (uses CONVERGENCE_DATABASE_URL, which
+    /// should be a fresh SQLite database).
+    BenchWebhooks {
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CONVERGENCE_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), BoxError> {
+    let database_url = cli.database_url;
+    match cli.command {
+        Command::Seed {
+            customers,
+            messages,
+            big,
+        } => {
+            let db = server::startup::open_db(&database_url).await?;
+            let r = seed::run(
+                &db,
+                &seed::SeedOptions {
+                    customers,
+                    messages,
+                    big_conversation_messages: big,
+                },
+            )
+            .await?;
+            println!(
+                "seeded {} customers and {} messages in {:.1} s; big conversation id {}",
+                r.customers, r.messages, r.seconds, r.big_conversation_id
+            );
+            Ok(())
+        }
+        Command::Bench {
+            base_url,
+            email,
+            password,
+            concurrency,
+            seconds,
+        } => {
+            bench::run(&bench::BenchOptions {
+                base_url,
+                database_url,
+                email,
+                password,
+                concurrency,
+                seconds,
+            })
+            .await
+        }
+        Command::BenchEmail {
+            imap_host,
+            imap_port,
+            user,
+            password,
+            messages,
+            no_fill,
+        } => {
+            bench_email::run(&bench_email::EmailBenchOptions {
+                database_url,
+                imap_host,
+                imap_port,
+                user,
+                password,
+                messages,
+                no_fill,
+            })
+            .await
+        }
+        Command::BenchWebhooks {
+            concurrency,
+            seconds,
+        } => {
+            bench_webhooks::run(&bench_webhooks::WebhookBenchOptions {
+                database_url,
+                concurrency,
+                seconds,
+            })
+            .await
+        }
+    }
+}
