@@ -6,21 +6,7 @@ use super::ChannelKind;
 
 pub use super::html_text::{decode_entities, html_to_text, HtmlText, MAX_HTML_BYTES};
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::domain::text::escape_html;
 
 /// Plain text to simple HTML for email: paragraphs on blank lines, `<br>` on line breaks,
 /// `http(s)://` links made clickable. Everything else is escaped.

@@ -450,7 +450,7 @@ fn drop_quoted_text(text: &str) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::convert::escape_html;
+    use crate::domain::text::escape_html;
 
     #[test]
     fn html_blocks_links_and_entities() {

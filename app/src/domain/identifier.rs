@@ -219,33 +219,6 @@ pub fn kind_words(kind: IdentifierKind) -> &'static str {
     }
 }
 
-/// The stored form of `raw` as an identifier of `kind` typed by an agent, or why it cannot
-/// be one, in words. Phone and WhatsApp numbers are read in `region` when written nationally,
-/// so "(415) 555-0101" typed in the panel meets "+14155550101" from an SMS.
-#[cfg(feature = "ssr")]
-pub fn normalize_in_region(
-    kind: IdentifierKind,
-    raw: &str,
-    region: &str,
-) -> Result<String, String> {
-    match kind {
-        IdentifierKind::Phone | IdentifierKind::Whatsapp => {
-            crate::domain::phone::to_e164(raw, region)
-        }
-        _ => kind.normalize(raw).map_err(|e| capitalise(&e.to_string())),
-    }
-}
-
-/// "is not an email address" → "Is not an email address.".
-#[cfg(feature = "ssr")]
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect::<String>() + ".",
-        None => String::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,32 +393,6 @@ mod tests {
                 prop_assert_eq!(e.matches('@').count(), 1);
             }
         }
-    }
-
-    #[cfg(feature = "ssr")]
-    #[test]
-    fn national_and_international_numbers_meet() {
-        let a = normalize_in_region(IdentifierKind::Phone, "(201) 555-0123", "US").unwrap();
-        let b = normalize_in_region(IdentifierKind::Whatsapp, "+1 201 555 0123", "GB").unwrap();
-        assert_eq!(a, "+12015550123");
-        assert_eq!(a, b);
-        assert_eq!(
-            normalize_in_region(IdentifierKind::Phone, "020 7946 0958", "GB").unwrap(),
-            "+442079460958"
-        );
-    }
-
-    #[cfg(feature = "ssr")]
-    #[test]
-    fn bad_values_are_refused_in_words() {
-        let e = normalize_in_region(IdentifierKind::Email, "not an address", "US").unwrap_err();
-        assert!(e.contains("is not an email address"), "{e}");
-        assert!(normalize_in_region(IdentifierKind::Phone, "hello", "US").is_err());
-        assert!(normalize_in_region(IdentifierKind::Telegram, "has space", "US").is_err());
-        assert_eq!(
-            normalize_in_region(IdentifierKind::Telegram, " 700100200 ", "US").unwrap(),
-            "700100200"
-        );
     }
 
     #[test]

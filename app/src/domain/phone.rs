@@ -5,6 +5,7 @@
 //! Server-only: the numbering metadata is far too large for the browser bundle. The browser
 //! never needs it: every identifier reaching storage passes through the server.
 
+use crate::domain::IdentifierKind;
 use std::str::FromStr;
 
 /// The E.164 form of `raw`, read as a national number of `default_region` (ISO 3166 alpha-2,
@@ -53,6 +54,29 @@ pub fn to_e164(raw: &str, default_region: &str) -> Result<String, String> {
 /// Whether `region` is a two-letter region the numbering plan knows.
 pub fn is_region(region: &str) -> bool {
     region.len() == 2 && phonenumber::country::Id::from_str(&region.to_ascii_uppercase()).is_ok()
+}
+
+/// The stored form of `raw` as an identifier of `kind` typed by an agent, or why it cannot
+/// be one, in words. Phone and WhatsApp numbers are read in `region` when written nationally,
+/// so "(415) 555-0101" typed in the panel meets "+14155550101" from an SMS.
+pub fn normalize_in_region(
+    kind: IdentifierKind,
+    raw: &str,
+    region: &str,
+) -> Result<String, String> {
+    match kind {
+        IdentifierKind::Phone | IdentifierKind::Whatsapp => to_e164(raw, region),
+        _ => kind.normalize(raw).map_err(|e| capitalise(&e.to_string())),
+    }
+}
+
+/// "is not an email address" → "Is not an email address.".
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect::<String>() + ".",
+        None => String::new(),
+    }
 }
 
 #[cfg(test)]
@@ -113,5 +137,29 @@ mod tests {
     fn regions() {
         assert!(is_region("US") && is_region("gb"));
         assert!(!is_region("XX") && !is_region("USA") && !is_region(""));
+    }
+
+    #[test]
+    fn national_and_international_numbers_meet() {
+        let a = normalize_in_region(IdentifierKind::Phone, "(201) 555-0123", "US").unwrap();
+        let b = normalize_in_region(IdentifierKind::Whatsapp, "+1 201 555 0123", "GB").unwrap();
+        assert_eq!(a, "+12015550123");
+        assert_eq!(a, b);
+        assert_eq!(
+            normalize_in_region(IdentifierKind::Phone, "020 7946 0958", "GB").unwrap(),
+            "+442079460958"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_refused_in_words() {
+        let e = normalize_in_region(IdentifierKind::Email, "not an address", "US").unwrap_err();
+        assert!(e.contains("is not an email address"), "{e}");
+        assert!(normalize_in_region(IdentifierKind::Phone, "hello", "US").is_err());
+        assert!(normalize_in_region(IdentifierKind::Telegram, "has space", "US").is_err());
+        assert_eq!(
+            normalize_in_region(IdentifierKind::Telegram, " 700100200 ", "US").unwrap(),
+            "700100200"
+        );
     }
 }

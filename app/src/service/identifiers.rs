@@ -11,8 +11,9 @@
 //! without a conversation. Past messages stay in the timeline they belong to, its consent
 //! record is kept, and the next message from that address starts a new conversation.
 
-use crate::domain::identifier::{clean_label, kind_words, normalize_in_region};
+use crate::domain::identifier::{clean_label, kind_words};
 use crate::domain::merge::{self as rules, SOMEONE};
+use crate::domain::phone::normalize_in_region;
 use crate::domain::{ChannelKind, IdentifierKind};
 use crate::model::CustomerRef;
 use crate::store::{conversations, customers, identifiers, now_ms, suggestions, users};

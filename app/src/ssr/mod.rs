@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod errors;
 pub mod live;
+pub mod login_limit;
 pub mod state;
 
 pub use state::AppState;

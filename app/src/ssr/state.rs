@@ -1,7 +1,7 @@
 //! What every handler and server function can reach.
 
-use super::auth::LoginLimiter;
 use super::live::Hub;
+use super::login_limit::LoginLimiter;
 use crate::store::channel_accounts::AccountRow;
 use crate::store::Db;
 use axum::extract::FromRef;

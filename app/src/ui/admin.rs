@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 mod channels;
 mod failed;
+mod form;
 mod providers;
 
 #[component]

@@ -8,7 +8,7 @@
 
 use crate::channels::email::unsubscribe::{verify, TokenError};
 use app::domain::consent::Purpose;
-use app::domain::convert::escape_html;
+use app::domain::text::escape_html;
 use app::service::consent;
 use app::ssr::AppState;
 use app::store::{identifiers, StoreError};

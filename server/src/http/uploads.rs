@@ -20,7 +20,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 pub const MAX_REQUEST_BYTES: usize = reply::MAX_OUTBOUND_BYTES + 1024 * 1024;
 
 fn problem(status: StatusCode, conversation: i64, words: &str) -> Response {
-    let words = app::domain::convert::escape_html(words);
+    let words = app::domain::text::escape_html(words);
     (
         status,
         [(header::CACHE_CONTROL, "no-store")],

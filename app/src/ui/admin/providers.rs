@@ -3,7 +3,7 @@
 //! button (webhook URL, verify token). Works without JavaScript: the form posts to the save
 //! server function, which redirects to the account's form; the values can be selected by hand.
 
-use super::channels::{form_buttons, form_results, FormState};
+use super::form::{form_buttons, form_results, FormState};
 use crate::api::providers::{SaveProviderAccount, TestProviderConnection};
 use crate::domain::providers::{self, FieldKind, FieldSpec};
 use crate::model::{ProviderForm, ProviderFormView};
