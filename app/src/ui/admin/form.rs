@@ -68,4 +68,3 @@ pub(super) fn form_buttons(
         </div>
     }
 }
-
