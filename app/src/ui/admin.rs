@@ -28,7 +28,7 @@ fn Admin() -> impl IntoView {
             r.set_status(http::StatusCode::FORBIDDEN);
         }
         return view! {
-            <main class="notice">
+            <main class="notice" id="main">
                 <h1>"Administration"</h1>
                 <p role="alert">"You do not have access to this page."</p>
             </main>
@@ -42,7 +42,7 @@ fn Admin() -> impl IntoView {
         |_| admin_users(),
     );
     view! {
-        <main class="admin">
+        <main class="admin" id="main">
             <h1>"Administration"</h1>
             <section aria-label="Users">
                 <h2>"Users"</h2>

@@ -6,7 +6,7 @@
 
 use crate::api::consent::RecordConsent;
 use crate::domain::consent::Purpose;
-use crate::domain::text::format_time;
+use crate::ui::widgets::Time;
 use crate::domain::Permission;
 use crate::model::{ConsentChange, ConsentHolds, CustomerConsent, IdentifierConsent};
 use crate::ui::{err_text, CurrentUser};
@@ -86,9 +86,7 @@ fn identifier_view(i: IdentifierConsent) -> impl IntoView {
 }
 
 fn holds_view(purpose: Purpose, h: ConsentHolds) -> impl IntoView {
-    let since = h
-        .since
-        .map(|c| format!(" · {} · {} UTC", c.how, format_time(c.at)));
+    let since = h.since.map(|c| view! { " · " {c.how} " · " <Time ms=c.at/> });
     view! {
         <dt>{purpose.label()}</dt>
         <dd class="consent-state" data-purpose=purpose.as_str() data-status=h.status.as_str()>
@@ -103,7 +101,7 @@ fn change_view(c: ConsentChange) -> impl IntoView {
     let reason = c.reason.map(|r| format!(": “{r}”"));
     view! {
         <li data-purpose=c.purpose.as_str() data-granted=c.granted.to_string()>
-            <time>{format!("{} UTC", format_time(c.at))}</time>
+            <Time ms=c.at/>
             " · "
             {format!("{} {state} · {}", c.purpose.label(), c.how)}
             {reason}
