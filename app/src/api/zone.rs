@@ -28,11 +28,15 @@ pub fn request_zone() -> Zone {
 }
 
 /// Milliseconds since the epoch, now (for "today" and "yesterday").
+#[cfg(feature = "ssr")]
 pub fn now_ms() -> i64 {
-    #[cfg(feature = "ssr")]
-    return crate::ssr::zone::now_ms();
-    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-    return js_sys::Date::now() as i64;
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    crate::ssr::zone::now_ms()
+}
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+pub fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}
+#[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+pub fn now_ms() -> i64 {
     0
 }

@@ -52,7 +52,7 @@ fn Admin() -> impl IntoView {
                             Err(e) => view! { <p class="error" role="alert">{err_text(&e)}</p> }.into_any(),
                             Ok(list) => view! {
                                 <table>
-                                    <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"State"</th><th></th></tr></thead>
+                                    <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"State"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
                                     <tbody>
                                         {list
                                             .into_iter()

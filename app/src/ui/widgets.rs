@@ -44,23 +44,29 @@ pub fn provide_zone() {
 }
 
 /// The `data-zone` attribute of `<body>` for the shell: the zone the server renders with.
+#[cfg(feature = "ssr")]
 pub fn page_zone_attr() -> String {
-    #[cfg(feature = "ssr")]
-    return serde_json::to_string(&crate::api::zone::request_zone()).unwrap_or_default();
-    #[cfg(not(feature = "ssr"))]
+    serde_json::to_string(&crate::api::zone::request_zone()).unwrap_or_default()
+}
+#[cfg(not(feature = "ssr"))]
+pub fn page_zone_attr() -> String {
     String::new()
 }
 
+#[cfg(feature = "ssr")]
 fn initial_zone() -> Zone {
-    #[cfg(feature = "ssr")]
-    return crate::api::zone::request_zone();
-    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-    return document()
+    crate::api::zone::request_zone()
+}
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+fn initial_zone() -> Zone {
+    document()
         .body()
         .and_then(|b| b.get_attribute("data-zone"))
         .and_then(|j| serde_json::from_str(&j).ok())
-        .unwrap_or_else(Zone::utc_fallback);
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+        .unwrap_or_else(Zone::utc_fallback)
+}
+#[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+fn initial_zone() -> Zone {
     Zone::utc_fallback()
 }
 
