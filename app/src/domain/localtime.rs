@@ -196,9 +196,21 @@ mod tests {
             name: "Europe/Berlin".into(),
             known: true,
             spans: vec![
-                Span { from: 1_761_440_400_000, offset: 3600, abbr: "CET".into() }, // 2025-10-26 01:00Z
-                Span { from: 1_774_746_000_000, offset: 7200, abbr: "CEST".into() }, // 2026-03-29 01:00Z
-                Span { from: 1_792_890_000_000, offset: 3600, abbr: "CET".into() }, // 2026-10-25 01:00Z
+                Span {
+                    from: 1_761_440_400_000,
+                    offset: 3600,
+                    abbr: "CET".into(),
+                }, // 2025-10-26 01:00Z
+                Span {
+                    from: 1_774_746_000_000,
+                    offset: 7200,
+                    abbr: "CEST".into(),
+                }, // 2026-03-29 01:00Z
+                Span {
+                    from: 1_792_890_000_000,
+                    offset: 3600,
+                    abbr: "CET".into(),
+                }, // 2026-10-25 01:00Z
             ],
         }
     }
@@ -209,9 +221,21 @@ mod tests {
             name: "America/New_York".into(),
             known: true,
             spans: vec![
-                Span { from: 1_762_063_200_000, offset: -18_000, abbr: "EST".into() }, // 2025-11-02 06:00Z
-                Span { from: 1_772_953_200_000, offset: -14_400, abbr: "EDT".into() }, // 2026-03-08 07:00Z
-                Span { from: 1_793_512_800_000, offset: -18_000, abbr: "EST".into() }, // 2026-11-01 06:00Z
+                Span {
+                    from: 1_762_063_200_000,
+                    offset: -18_000,
+                    abbr: "EST".into(),
+                }, // 2025-11-02 06:00Z
+                Span {
+                    from: 1_772_953_200_000,
+                    offset: -14_400,
+                    abbr: "EDT".into(),
+                }, // 2026-03-08 07:00Z
+                Span {
+                    from: 1_793_512_800_000,
+                    offset: -18_000,
+                    abbr: "EST".into(),
+                }, // 2026-11-01 06:00Z
             ],
         }
     }
@@ -232,11 +256,20 @@ mod tests {
         let z = berlin();
         let change = 1_774_746_000_000; // 2026-03-29 01:00Z = 02:00 CET becomes 03:00 CEST
         let before = to_local(change - 1000, &z);
-        assert_eq!((before.hour, before.minute, before.second, before.offset), (1, 59, 59, 3600));
+        assert_eq!(
+            (before.hour, before.minute, before.second, before.offset),
+            (1, 59, 59, 3600)
+        );
         let after = to_local(change, &z);
         assert_eq!((after.hour, after.minute, after.offset), (3, 0, 7200));
-        assert_eq!(format_full(change, &z), "Sunday 29 March 2026, 03:00:00 CEST (Europe/Berlin, UTC+02:00)");
-        assert_eq!(format_full(change - 60_000, &z), "Sunday 29 March 2026, 01:59:00 CET (Europe/Berlin, UTC+01:00)");
+        assert_eq!(
+            format_full(change, &z),
+            "Sunday 29 March 2026, 03:00:00 CEST (Europe/Berlin, UTC+02:00)"
+        );
+        assert_eq!(
+            format_full(change - 60_000, &z),
+            "Sunday 29 March 2026, 01:59:00 CET (Europe/Berlin, UTC+01:00)"
+        );
         assert_eq!(format_rfc3339(change, &z), "2026-03-29T03:00:00+02:00");
     }
 
@@ -264,7 +297,10 @@ mod tests {
         // 2026-03-28 23:30 CET: two local days before.
         assert_eq!(format_short(now - 24 * H, now, &z), "2026-03-28 23:30");
         // In UTC the same instant is another time of day.
-        assert_eq!(format_short(now - 10 * 60_000, now, &Zone::utc_fallback()), "Today 22:20");
+        assert_eq!(
+            format_short(now - 10 * 60_000, now, &Zone::utc_fallback()),
+            "Today 22:20"
+        );
     }
 
     #[test]
@@ -274,8 +310,14 @@ mod tests {
         let now = 1_793_593_800_000;
         assert_eq!(to_local(now, &z).day, 1);
         // 2026-11-01 00:10 EDT: 24h20m earlier, still today.
-        assert_eq!(format_short(now - 24 * H - 20 * 60_000, now, &z), "Today 00:10");
-        assert_eq!(format_short(now - 25 * H - 20 * 60_000, now, &z), "Yesterday 23:10");
+        assert_eq!(
+            format_short(now - 24 * H - 20 * 60_000, now, &z),
+            "Today 00:10"
+        );
+        assert_eq!(
+            format_short(now - 25 * H - 20 * 60_000, now, &z),
+            "Yesterday 23:10"
+        );
         assert_eq!(format_rfc3339(now, &z), "2026-11-01T23:30:00-05:00");
         assert_eq!(
             format_full(now, &z),
@@ -288,7 +330,14 @@ mod tests {
         let z = berlin();
         assert_eq!(z.offset_at(0), 3600);
         assert_eq!(z.offset_at(i64::MAX / 2), 3600);
-        assert_eq!(Zone { spans: vec![], ..berlin() }.offset_at(0), 0);
+        assert_eq!(
+            Zone {
+                spans: vec![],
+                ..berlin()
+            }
+            .offset_at(0),
+            0
+        );
     }
 
     #[test]
@@ -296,12 +345,20 @@ mod tests {
         let z = Zone {
             name: "Asia/Kolkata".into(),
             known: true,
-            spans: vec![Span { from: i64::MIN, offset: 19_800, abbr: "IST".into() }],
+            spans: vec![Span {
+                from: i64::MIN,
+                offset: 19_800,
+                abbr: "IST".into(),
+            }],
         };
         assert_eq!(format_rfc3339(0, &z), "1970-01-01T05:30:00+05:30");
         assert_eq!(format_offset(-12_600), "-03:30");
         let numeric = Zone {
-            spans: vec![Span { from: i64::MIN, offset: -10_800, abbr: "-03".into() }],
+            spans: vec![Span {
+                from: i64::MIN,
+                offset: -10_800,
+                abbr: "-03".into(),
+            }],
             name: "America/Sao_Paulo".into(),
             known: true,
         };

@@ -81,9 +81,15 @@ mod tests {
         assert_eq!(z.offset_at(1_774_746_000_000 - 1), 3600);
         assert_eq!(z.offset_at(1_774_746_000_000), 7200);
         assert_eq!(z.span_at(1_774_746_000_000).unwrap().abbr, "CEST");
-        assert!(format_full(1_792_890_000_000, &z).ends_with("02:00:00 CET (Europe/Berlin, UTC+01:00)"));
+        assert!(
+            format_full(1_792_890_000_000, &z).ends_with("02:00:00 CET (Europe/Berlin, UTC+01:00)")
+        );
         // A table of a few years: two changes a year, not the whole history.
-        assert!(z.spans.len() > 20 && z.spans.len() < 40, "{}", z.spans.len());
+        assert!(
+            z.spans.len() > 20 && z.spans.len() < 40,
+            "{}",
+            z.spans.len()
+        );
     }
 
     #[test]
@@ -102,7 +108,12 @@ mod tests {
         let z = from_cookie_header(Some("id=abc; tz=America%2FNew_York"), NOW);
         assert_eq!((z.name.as_str(), z.known), ("America/New_York", true));
         assert_eq!(format_short(NOW, NOW, &z), "Today 10:13");
-        for bad in [None, Some("id=abc"), Some("tz=Mars/Olympus"), Some("tz=../../etc/passwd")] {
+        for bad in [
+            None,
+            Some("id=abc"),
+            Some("tz=Mars/Olympus"),
+            Some("tz=../../etc/passwd"),
+        ] {
             let z = from_cookie_header(bad, NOW);
             assert_eq!((z.name.as_str(), z.known), ("UTC", false), "{bad:?}");
         }

@@ -86,7 +86,9 @@ fn learn_browser_zone(zone: RwSignal<Zone>) {
         return;
     }
     if let Ok(doc) = document().dyn_into::<web_sys::HtmlDocument>() {
-        let _ = doc.set_cookie(&format!("tz={name}; path=/; max-age=31536000; samesite=lax"));
+        let _ = doc.set_cookie(&format!(
+            "tz={name}; path=/; max-age=31536000; samesite=lax"
+        ));
     }
     leptos::task::spawn_local(async move {
         if let Ok(z) = crate::api::zone::zone_table(name).await {

@@ -6,9 +6,9 @@
 
 use crate::api::consent::RecordConsent;
 use crate::domain::consent::Purpose;
-use crate::ui::widgets::Time;
 use crate::domain::Permission;
 use crate::model::{ConsentChange, ConsentHolds, CustomerConsent, IdentifierConsent};
+use crate::ui::widgets::Time;
 use crate::ui::{err_text, CurrentUser};
 use leptos::prelude::*;
 
@@ -86,7 +86,9 @@ fn identifier_view(i: IdentifierConsent) -> impl IntoView {
 }
 
 fn holds_view(purpose: Purpose, h: ConsentHolds) -> impl IntoView {
-    let since = h.since.map(|c| view! { " · " {c.how} " · " <Time ms=c.at/> });
+    let since = h
+        .since
+        .map(|c| view! { " · " {c.how} " · " <Time ms=c.at/> });
     view! {
         <dt>{purpose.label()}</dt>
         <dd class="consent-state" data-purpose=purpose.as_str() data-status=h.status.as_str()>

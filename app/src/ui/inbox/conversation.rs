@@ -85,7 +85,11 @@ pub fn ConversationView(id: i64) -> impl IntoView {
         let get = |k: &str, d: &str| q.get(k).unwrap_or_else(|| d.to_string());
         format!(
             "/inbox{}",
-            super::filter_query(&get("status", "open"), &get("assignee", "all"), &get("channel", ""))
+            super::filter_query(
+                &get("status", "open"),
+                &get("assignee", "all"),
+                &get("channel", "")
+            )
         )
     };
     let tab = use_context::<super::TabTitle>();

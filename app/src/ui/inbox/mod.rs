@@ -31,7 +31,9 @@ fn Inbox() -> impl IntoView {
     provide_context(tab);
     let title = move || {
         let open = selected.get();
-        let unread = tab.unread.with(|u| u.iter().filter(|&&id| Some(id) != open).count());
+        let unread = tab
+            .unread
+            .with(|u| u.iter().filter(|&&id| Some(id) != open).count());
         let name = open.and(tab.open.get());
         let mut t = String::new();
         if unread > 0 {
