@@ -13,3 +13,4 @@ pub mod failed;
 pub mod inbox;
 pub mod playground;
 pub mod providers;
+pub mod zone;

@@ -28,7 +28,7 @@ fn Admin() -> impl IntoView {
             r.set_status(http::StatusCode::FORBIDDEN);
         }
         return view! {
-            <main class="notice">
+            <main class="notice" id="main">
                 <h1>"Administration"</h1>
                 <p role="alert">"You do not have access to this page."</p>
             </main>
@@ -42,7 +42,7 @@ fn Admin() -> impl IntoView {
         |_| admin_users(),
     );
     view! {
-        <main class="admin">
+        <main class="admin" id="main">
             <h1>"Administration"</h1>
             <section aria-label="Users">
                 <h2>"Users"</h2>
@@ -52,7 +52,7 @@ fn Admin() -> impl IntoView {
                             Err(e) => view! { <p class="error" role="alert">{err_text(&e)}</p> }.into_any(),
                             Ok(list) => view! {
                                 <table>
-                                    <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"State"</th><th></th></tr></thead>
+                                    <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"State"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
                                     <tbody>
                                         {list
                                             .into_iter()

@@ -30,7 +30,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" type="image/svg+xml" href=FAVICON/>
                 <MetaTags/>
             </head>
-            <body>
+            <body data-zone=widgets::page_zone_attr()>
                 <App/>
             </body>
         </html>
@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
     );
     provide_context(SessionCtx { me, login, logout });
     live::provide_live();
+    widgets::provide_zone();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/convergence.css"/>
@@ -96,6 +97,7 @@ pub fn Authed(children: ChildrenFn) -> impl IntoView {
                         Ok(Some(user)) => {
                             provide_context(CurrentUser(user.clone()));
                             view! {
+                                <a class="skip-link" href="#main">"Skip to main content"</a>
                                 <TopBar user/>
                                 <live::LiveConnector/>
                                 {children()}
@@ -121,6 +123,7 @@ fn TopBar(user: UserView) -> impl IntoView {
                 {user.role.allows(Permission::UsePlayground).then(|| view! { <a href="/playground">"Playground"</a> })}
                 {(user.role == Role::Admin).then(|| view! { <a href="/admin">"Admin"</a> })}
             </nav>
+            <widgets::ZoneNote/>
             <span class="whoami">
                 <span class="name">{user.name.clone()}</span>
                 <span class="role">{user.role.label()}</span>

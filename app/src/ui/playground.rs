@@ -64,7 +64,7 @@ fn Playground() -> impl IntoView {
     );
 
     view! {
-        <div class="playground">
+        <main class="playground" id="main">
             <section class="pg-form">
                 <h1>"Playground"</h1>
                 <p class="hint">
@@ -141,6 +141,6 @@ fn Playground() -> impl IntoView {
                     })}
                 </Transition>
             </section>
-        </div>
+        </main>
     }
 }

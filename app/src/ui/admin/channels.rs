@@ -85,7 +85,7 @@ pub fn Channels() -> impl IntoView {
                         Err(e) => alert(e).into_any(),
                         Ok(p) => view! {
                             <table class="channels">
-                                <thead><tr><th>"Name"</th><th>"Channel"</th><th>"Address"</th><th>"State"</th><th>"Mailbox"</th><th></th></tr></thead>
+                                <thead><tr><th>"Name"</th><th>"Channel"</th><th>"Address"</th><th>"State"</th><th>"Mailbox"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
                                 <tbody>{p.rows.into_iter().map(|r| account_row(r, enable, no_js)).collect_view()}</tbody>
                             </table>
                             {move || enable.value().get().and_then(|r| r.err()).map(alert)}

@@ -160,7 +160,7 @@ fn preview(channel: ChannelKind, text: &str, from: Option<ChannelKind>) -> AnyVi
     });
     view! {
         <section class="preview" class:converted=from.is_some() aria-label="Preview">
-            <h3>{heading}</h3>
+            <h2>{heading}</h2>
             {content}
             {notes}
         </section>

@@ -78,6 +78,27 @@ pub fn ConversationView(id: i64) -> impl IntoView {
         });
     });
 
+    // "Back" to the list keeps the list's filters.
+    let query = leptos_router::hooks::use_query_map();
+    let back = move || {
+        let q = query.read();
+        let get = |k: &str, d: &str| q.get(k).unwrap_or_else(|| d.to_string());
+        format!(
+            "/inbox{}",
+            super::filter_query(
+                &get("status", "open"),
+                &get("assignee", "all"),
+                &get("channel", "")
+            )
+        )
+    };
+    let tab = use_context::<super::TabTitle>();
+    on_cleanup(move || {
+        if let Some(t) = tab {
+            t.open.try_set(None);
+        }
+    });
+
     let can_reply = user.can(Permission::Reply);
     let can_manage = user.can(Permission::ManageConversations);
     let can_note = user.can(Permission::WriteNotes);
@@ -88,13 +109,25 @@ pub fn ConversationView(id: i64) -> impl IntoView {
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! {
-                        <header class="conversation-header">
+                        <header class="conversation-header" id="conversation">
+                            <nav class="pane-nav" aria-label="Conversation views">
+                                <a class="pane-back" href=back>"← Conversations"</a>
+                            </nav>
                             <p class="error" role="alert">{err_text(&e)}</p>
                         </header>
                     }
                     .into_any(),
-                    Ok(d) => view! {
-                        <header class="conversation-header">
+                    Ok(d) => {
+                        if let Some(t) = tab {
+                            t.open.set(Some(d.customer.name.clone()));
+                        }
+                        view! {
+                        <header class="conversation-header" id="conversation">
+                            // The phone layout's navigation between its views (hidden when wide).
+                            <nav class="pane-nav" aria-label="Conversation views">
+                                <a class="pane-back" href=back>"← Conversations"</a>
+                                <a class="to-customer" href="#customer" rel="external">"Customer details"</a>
+                            </nav>
                             <h1>{d.customer.name.clone()}</h1>
                             <span class="status" data-status=d.status.as_str()>{d.status.label()}</span>
                             {can_manage.then(|| view! { <ConversationActions detail=d.clone() set_status assign/> })}
@@ -106,7 +139,8 @@ pub fn ConversationView(id: i64) -> impl IntoView {
                         </div>
                         <CustomerPanel customer=d.customer confirm=can_manage.then_some(confirm) actions=customer_actions consent=d.consent record=record_consent/>
                     }
-                    .into_any(),
+                    .into_any()
+                    }
                 }
             })}
         </Transition>

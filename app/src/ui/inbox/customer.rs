@@ -80,7 +80,10 @@ pub fn CustomerPanel(
     let id = customer.id;
     let preferred = customer.preferred_channel;
     view! {
-        <aside class="customer-pane" aria-label="Customer">
+        <aside class="customer-pane" id="customer" aria-label="Customer" tabindex="-1">
+            // On a phone the panel is a view of its own (CSS :target); rel=external leaves the
+            // fragment to the browser, so :target follows it with JavaScript too.
+            <a class="pane-back" href="#conversation" rel="external">"← Conversation"</a>
             <h2>{customer.name.clone()}</h2>
             {customer.merged_into.clone().map(|to| view! {
                 <p class="merged-notice" role="status">

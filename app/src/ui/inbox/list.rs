@@ -12,6 +12,7 @@ use leptos_router::hooks::use_query_map;
 pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
     let query = use_query_map();
     let live = expect_context::<Live>();
+    let tab = use_context::<super::TabTitle>();
     let filters = Memo::new(move |_| {
         let q = query.read();
         (
@@ -76,7 +77,8 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
     };
 
     view! {
-        <section class="list-pane">
+        <section class="list-pane" aria-labelledby="list-heading">
+            <h2 id="list-heading" class="visually-hidden">"Conversations"</h2>
             <nav aria-label="Status" class="tabs">{status_tabs}</nav>
             <nav aria-label="Assignee" class="chips">{assignee_tabs}</nav>
             <nav aria-label="Channel filter" class="chips small">{channel_tabs}</nav>
@@ -84,7 +86,11 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
                 <nav aria-label="Conversations" class="conversations">
                     {move || Suspend::new(async move {
                         let (s, a, c, _) = filters.get_untracked();
-                        match page.await {
+                        let page = page.await;
+                        if let (Some(t), Ok(p)) = (tab, &page) {
+                            t.unread.set(p.items.iter().filter(|c| c.unread).map(|c| c.id).collect());
+                        }
+                        match page {
                             Err(e) => view! { <p class="error" role="alert">{err_text(&e)}</p> }.into_any(),
                             Ok(p) if p.items.is_empty() => {
                                 view! { <p class="empty-list">"No conversations here."</p> }.into_any()

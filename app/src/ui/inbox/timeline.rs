@@ -45,10 +45,20 @@ pub fn Timeline(id: i64, version: Signal<usize>) -> impl IntoView {
         });
     };
 
+    // Opening a conversation moves the keyboard focus to it (its timeline, which scrolls).
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(el) = scroller.get() {
+            let _ = el.focus();
+        }
+    });
+
     view! {
+        // Focusable: the keyboard scrolls it (WCAG 2.1.1).
         <section
             class="timeline"
             aria-label="Timeline"
+            tabindex="0"
             node_ref=scroller
             on:scroll=move |_| {
                 if let Some(el) = scroller.get_untracked() {
