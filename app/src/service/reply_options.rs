@@ -183,7 +183,7 @@ pub struct MoveDone {
 /// the customer writes on another channel; the handoff message, if any, goes out on the old
 /// channel through the normal queue (consent, windows and limits apply); a `channel_switch`
 /// event records the move on the timeline. Moving where the conversation already was moved
-/// changes nothing; moving to the current default pins it there without a handoff.
+/// changes nothing (a form sent twice).
 ///
 /// A move to the channel the conversation is on now, or to an unverified identifier, is
 /// refused. `handoff_for` is the target the form's handoff text was written for (the composer

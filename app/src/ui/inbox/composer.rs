@@ -32,6 +32,9 @@ pub struct Draft {
     pub files_key: RwSignal<String>,
     /// The agent ticked "reply to an unverified identifier".
     pub unverified_ok: RwSignal<bool>,
+    /// The chosen option is an unverified identifier: after the reply the picker goes back
+    /// to the default, never staying on it.
+    pub via_unverified: RwSignal<bool>,
 }
 
 impl Draft {
@@ -48,6 +51,7 @@ impl Draft {
             key: RwSignal::new(fresh_key()),
             files_key: RwSignal::new(fresh_key()),
             unverified_ok: RwSignal::new(false),
+            via_unverified: RwSignal::new(false),
         }
     }
 
@@ -57,6 +61,10 @@ impl Draft {
         self.written_for.set(None);
         self.converted_ok.set(false);
         self.unverified_ok.set(false);
+        if self.via_unverified.get_untracked() {
+            self.via.set(None);
+            self.via_unverified.set(false);
+        }
         self.key.set(fresh_key());
     }
 
@@ -238,6 +246,7 @@ pub fn Composer(
             .filter(|o| o.unverified)
             .map(|o| o.identifier_label.clone())
             .collect();
+        l.sort();
         l.dedup();
         l
     };
@@ -354,12 +363,16 @@ pub fn Composer(
                     id="reply-via"
                     name="via"
                     disabled=none
-                    on:change=move |ev| {
-                        draft.via.set(Some(event_target_value(&ev)));
+                    on:change={
+                        let options = options.clone();
+                        move |ev| {
+                        let key = event_target_value(&ev);
+                        draft.via_unverified.set(options.iter().any(|o| o.key() == key && o.unverified));
+                        draft.via.set(Some(key));
                         // A new channel needs a new look at the converted preview.
                         draft.converted_ok.set(false);
                         draft.unverified_ok.set(false);
-                    }
+                    }}
                 >
                     // No default (an unverified identifier never is one): the agent chooses.
                     {(default.is_none() && !none).then(|| view! { <option value="" selected>"Choose a channel…"</option> })}
