@@ -112,7 +112,12 @@ pub fn fresh_key() -> String {
 #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
 pub fn fresh_key() -> String {
     let part = || (js_sys::Math::random() * 4_503_599_627_370_496.0) as u64;
-    format!("{:013x}{:013x}{:x}", part(), part(), js_sys::Date::now() as u64)
+    format!(
+        "{:013x}{:013x}{:x}",
+        part(),
+        part(),
+        js_sys::Date::now() as u64
+    )
 }
 
 /// A fresh idempotency key for a draft, in a build for neither side (unit tests).

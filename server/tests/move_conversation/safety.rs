@@ -420,8 +420,8 @@ async fn a_move_goes_from_the_channel_it_is_on_to_another(engine: Engine) {
     assert_eq!(
         switches().await,
         vec![
-            format!("Sam Support moved the conversation from SMS · {PHONE_LABEL} to Email · ann.twomoves@example.com"),
             format!("Sam Support moved the conversation from Email · ann.twomoves@example.com to SMS · {PHONE_LABEL}"),
+            format!("Sam Support moved the conversation from SMS · {PHONE_LABEL} to Email · ann.twomoves@example.com"),
         ]
     );
 }
