@@ -353,8 +353,19 @@ async fn reply(
     .bind(at)
     .execute(&mut *tx)
     .await?;
-    conversations::touch_for_message(&mut tx, conversation_id, channel, Direction::Out, text, at)
-        .await?;
+    conversations::touch_for_message(
+        &mut tx,
+        conversation_id,
+        channel,
+        Direction::Out,
+        text,
+        at,
+        conversations::Writer {
+            author: Some(author),
+            identifier: Some(ident_id),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

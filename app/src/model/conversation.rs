@@ -93,6 +93,9 @@ pub struct ReplyOption {
     /// The conversation was moved to this option, and the customer has not written on
     /// another channel since.
     pub moved_here: bool,
+    /// The identifier joined by threading and nobody confirmed it is the customer's: never
+    /// the default, and a reply to it must be confirmed (`confirm_unverified`).
+    pub unverified: bool,
 }
 
 impl ReplyOption {

@@ -84,6 +84,51 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// An action's error is about the input that was sent: once the agent changes any field of
+/// its form it is stale, and goes. Put this on the form as `on:input` and `on:change` (both
+/// bubble from every field).
+pub fn forget_error<S>(action: ServerAction<S>) -> impl Fn(leptos::ev::Event) + Copy + 'static
+where
+    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    move |_| {
+        if action.value().with_untracked(|v| matches!(v, Some(Err(_)))) {
+            action.clear();
+        }
+    }
+}
+
+/// A fresh idempotency key for a draft (random; unique per conversation in practice). The
+/// server stores one message per key, so a double submit or a retried request sends once.
+#[cfg(feature = "ssr")]
+pub fn fresh_key() -> String {
+    use rand::Rng;
+    let n: u128 = rand::thread_rng().gen();
+    format!("{n:032x}")
+}
+
+/// A fresh idempotency key for a draft, in the browser.
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+pub fn fresh_key() -> String {
+    let part = || (js_sys::Math::random() * 4_503_599_627_370_496.0) as u64;
+    format!(
+        "{:013x}{:013x}{:x}",
+        part(),
+        part(),
+        js_sys::Date::now() as u64
+    )
+}
+
+/// A fresh idempotency key for a draft, in a build for neither side (unit tests).
+#[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+pub fn fresh_key() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("local-{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
 /// Renders `children` for a signed-in user (with the top bar); sends anyone else to sign in.
 #[component]
 pub fn Authed(children: ChildrenFn) -> impl IntoView {

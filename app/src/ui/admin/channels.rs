@@ -7,7 +7,7 @@
 //! Kept small for the wasm budget: one server function for the list and the form's data, the
 //! form read field by field, a few shared helpers.
 
-use super::form::{alert, form_buttons, form_results, FormState};
+use super::form::{alert, forget_failures, form_buttons, form_results, FormState};
 use super::providers::{add_links, copy_box, provider_form, ProviderActions};
 use crate::api::channels::{channels_page, SaveEmailAccount, SetChannelEnabled, TestConnection};
 use crate::model::{ChannelRow, EmailForm};
@@ -274,7 +274,8 @@ fn email_form(
     };
     view! {
         <h3 id="email-form">{if editing { "Edit email account" } else { "Add email account" }}</h3>
-        <form action="/api/admin/channels/email/save" method="post" class="email-form" node_ref=form_el on:submit=on_submit>
+        <form action="/api/admin/channels/email/save" method="post" class="email-form" node_ref=form_el on:submit=on_submit
+            on:input=forget_failures(test, save) on:change=forget_failures(test, save)>
             {editing.then(|| view! { <input type="hidden" name="id" value=f.id/> })}
             <div class="grid-form">
                 {field("Name", "name", "text", f.name, true, NONE)}

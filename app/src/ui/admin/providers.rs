@@ -3,7 +3,7 @@
 //! button (webhook URL, verify token). Works without JavaScript: the form posts to the save
 //! server function, which redirects to the account's form; the values can be selected by hand.
 
-use super::form::{form_buttons, form_results, FormState};
+use super::form::{forget_failures, form_buttons, form_results, FormState};
 use crate::api::providers::{SaveProviderAccount, TestProviderConnection};
 use crate::domain::providers::{self, FieldKind, FieldSpec};
 use crate::model::{ProviderForm, ProviderFormView};
@@ -274,7 +274,8 @@ pub fn provider_form(p: ProviderFormView, a: ProviderActions) -> Option<impl Int
         .collect_view();
     Some(view! {
         <h3 id="provider-form">{title}</h3>
-        <form action="/api/admin/channels/provider/save" method="post" class="provider-form" aria-labelledby="provider-form" node_ref=form_el on:submit=on_submit>
+        <form action="/api/admin/channels/provider/save" method="post" class="provider-form" aria-labelledby="provider-form" node_ref=form_el on:submit=on_submit
+            on:input=forget_failures(test, save) on:change=forget_failures(test, save)>
             <input type="hidden" name="provider" value=spec.id/>
             {p.id.map(|id| view! { <input type="hidden" name="id" value=id/> })}
             <p class="hint">"Fields marked * are required."</p>

@@ -2,7 +2,7 @@ use crate::api::conversation::{AddNote, SendReply};
 use crate::domain::sms::{self, Encoding};
 use crate::domain::{convert, sms_fix, window, ChannelKind};
 use crate::model::{ConversationDetail, ReplyOption};
-use crate::ui::err_text;
+use crate::ui::{err_text, forget_error, fresh_key};
 use leptos::prelude::*;
 use std::sync::Arc;
 
@@ -21,8 +21,20 @@ pub struct Draft {
     pub converted_ok: RwSignal<bool>,
     /// "Move conversation to…": the chosen target's key, once picked.
     pub move_to: RwSignal<Option<String>>,
-    /// The handoff text, once the agent edited it (until then the standard words).
+    /// The handoff text, once the agent edited it for the chosen target (until then the
+    /// standard words). Cleared when the target changes: the text must name the target.
     pub handoff: RwSignal<Option<String>>,
+    /// The Move panel is open; closed after a move.
+    pub move_open: RwSignal<bool>,
+    /// The reply's idempotency key, sent with it; a new one once it was stored.
+    pub key: RwSignal<String>,
+    /// The same for the "Send with files" form.
+    pub files_key: RwSignal<String>,
+    /// The agent ticked "reply to an unverified identifier".
+    pub unverified_ok: RwSignal<bool>,
+    /// The chosen option is an unverified identifier: after the reply the picker goes back
+    /// to the default, never staying on it.
+    pub via_unverified: RwSignal<bool>,
 }
 
 impl Draft {
@@ -35,22 +47,36 @@ impl Draft {
             converted_ok: RwSignal::new(false),
             move_to: RwSignal::new(None),
             handoff: RwSignal::new(None),
+            move_open: RwSignal::new(false),
+            key: RwSignal::new(fresh_key()),
+            files_key: RwSignal::new(fresh_key()),
+            unverified_ok: RwSignal::new(false),
+            via_unverified: RwSignal::new(false),
         }
     }
 
-    /// After a reply was queued.
+    /// After a reply was queued: the next draft is another message, with a new key.
     pub fn reply_sent(&self) {
         self.body.set(String::new());
         self.written_for.set(None);
         self.converted_ok.set(false);
+        self.unverified_ok.set(false);
+        if self.via_unverified.get_untracked() {
+            self.via.set(None);
+            self.via_unverified.set(false);
+        }
+        self.key.set(fresh_key());
     }
 
-    /// After the conversation was moved: replies follow it to the new default.
+    /// After the conversation was moved: replies follow it to the new default, and the Move
+    /// panel closes and starts again from nothing.
     pub fn moved(&self) {
         self.via.set(None);
         self.move_to.set(None);
         self.handoff.set(None);
+        self.move_open.set(false);
         self.converted_ok.set(false);
+        self.unverified_ok.set(false);
     }
 }
 
@@ -60,14 +86,15 @@ impl Default for Draft {
     }
 }
 
-/// Characters against the channel's limit and, for SMS, the segments, as the agent types.
+/// Characters against the channel's limit and, for SMS, the segments, as the agent types:
+/// counted on the converted text, as the preview shows it and the server checks it.
 fn counter(channel: Option<ChannelKind>, text: &str) -> Option<(String, bool)> {
     let channel = channel?;
-    let max = window::max_text_chars(channel)?;
-    let n = text.chars().count();
+    let converted = convert::for_channel(channel, text);
+    let window::TextLength { chars: n, max } = converted.length?;
     let mut s = format!("{n} / {max} characters ({} limit)", channel.label());
     if channel == ChannelKind::Sms && n > 0 {
-        let info = sms::analyze(text);
+        let info = sms::analyze(&converted.text);
         s.push_str(&format!(
             " · {} segment{} ({})",
             info.segments,
@@ -79,6 +106,33 @@ fn counter(channel: Option<ChannelKind>, text: &str) -> Option<(String, bool)> {
         ));
     }
     Some((s, n > max))
+}
+
+/// The confirmation a reply to an unverified identifier needs (the server refuses one
+/// without it). Shown whenever the picker holds one, so it works without JavaScript.
+fn unverified_confirm(draft: Draft, labels: &[String], id: &'static str) -> Option<AnyView> {
+    if labels.is_empty() {
+        return None;
+    }
+    Some(
+        view! {
+            <label class="confirm-unverified" for=id>
+                <input
+                    type="checkbox"
+                    id=id
+                    name="confirm_unverified"
+                    value="1"
+                    prop:checked=move || draft.unverified_ok.get()
+                    on:change=move |ev| draft.unverified_ok.set(event_target_checked(&ev))
+                />
+                {format!(
+                    " Reply to {} although it is unverified (it joined by quoting one of our emails; it may not be the customer)",
+                    labels.join(", ")
+                )}
+            </label>
+        }
+        .into_any(),
+    )
 }
 
 /// How an option reads in the picker: unavailable ones with their reason.
@@ -185,6 +239,17 @@ pub fn Composer(
     // The closures below read only signals the conversation view owns (the draft), never one
     // created here: a live update disposes this component while a send's effects may still run.
     let options = Arc::new(detail.reply_options.clone());
+    let unverified_labels: Vec<String> = {
+        let mut l: Vec<String> = detail
+            .reply_options
+            .iter()
+            .filter(|o| o.unverified)
+            .map(|o| o.identifier_label.clone())
+            .collect();
+        l.sort();
+        l.dedup();
+        l
+    };
     let option = {
         let (options, fallback) = (options.clone(), detail.default_reply.clone());
         move || {
@@ -221,6 +286,10 @@ pub fn Composer(
         let channel = channel.clone();
         move || counter(channel(), &body.get())
     };
+    let unverified = {
+        let option = option.clone();
+        move || option().is_some_and(|o| o.unverified)
+    };
     let (blocked_send, count_send, switched_send) =
         (blocked.clone(), count.clone(), switched.clone());
     let file_options: Vec<_> = detail
@@ -251,7 +320,9 @@ pub fn Composer(
                                 .collect_view()}
                         </select>
                     </div>
+                    <input type="hidden" name="draft_key" value=draft.files_key.get_untracked()/>
                     <p class="hint">"Email carries the files. On SMS and chat channels each file is sent as a link that expires in 7 days."</p>
+                    {unverified_confirm(draft, &unverified_labels, "files-confirm-unverified")}
                     <label for="files-body">"Message with files"</label>
                     <textarea id="files-body" name="body" rows="2"></textarea>
                     <div class="row end">
@@ -280,8 +351,10 @@ pub fn Composer(
     let switched_preview = switched.clone();
     view! {
         {files_form}
-        <ActionForm action attr:class="composer">
+        <ActionForm action attr:class="composer" on:input=forget_error(action) on:change=forget_error(action)>
             <input type="hidden" name="id" value=detail.id/>
+            // One key per draft: the server stores one message per key, whatever the clicks.
+            <input type="hidden" name="draft_key" value=move || draft.key.get()/>
             // Set by the hydrated page only: a page without JavaScript shows no live preview.
             <input type="hidden" name="written_for" prop:value=move || draft.written_for.get().map(|c| c.as_str()).unwrap_or("")/>
             <div class="row">
@@ -290,12 +363,19 @@ pub fn Composer(
                     id="reply-via"
                     name="via"
                     disabled=none
-                    on:change=move |ev| {
-                        draft.via.set(Some(event_target_value(&ev)));
+                    on:change={
+                        let options = options.clone();
+                        move |ev| {
+                        let key = event_target_value(&ev);
+                        draft.via_unverified.set(options.iter().any(|o| o.key() == key && o.unverified));
+                        draft.via.set(Some(key));
                         // A new channel needs a new look at the converted preview.
                         draft.converted_ok.set(false);
-                    }
+                        draft.unverified_ok.set(false);
+                    }}
                 >
+                    // No default (an unverified identifier never is one): the agent chooses.
+                    {(default.is_none() && !none).then(|| view! { <option value="" selected>"Choose a channel…"</option> })}
                     {detail
                         .reply_options
                         .iter()
@@ -304,13 +384,18 @@ pub fn Composer(
                             let selected = default.as_deref() == Some(key.as_str());
                             // No identifier of the kind: nothing to pick.
                             let disabled = o.identifier_id == 0;
-                            view! { <option value=key selected=selected disabled=disabled data-channel=o.channel.as_str()>{option_text(o)}</option> }
+                            view! {
+                                <option value=key selected=selected disabled=disabled data-channel=o.channel.as_str() data-unverified=o.unverified.then_some("1")>
+                                    {option_text(o)}
+                                </option>
+                            }
                         })
                         .collect_view()}
                 </select>
             </div>
             {none.then(|| view! { <p class="hint">"This customer has no identifier a channel account can reach."</p> })}
             {move || blocked().map(|why| view! { <p class="notice blocked" role="status">{why}</p> })}
+            {unverified_confirm(draft, &unverified_labels, "reply-confirm-unverified")}
             {move || notice().map(|n| view! { <p class="notice" role="status">{n}</p> })}
             <label for="reply-body" class="visually-hidden">"Message"</label>
             <textarea
@@ -350,6 +435,7 @@ pub fn Composer(
                     disabled=move || {
                         none || blocked_send().is_some() || count_send().is_some_and(|c| c.1)
                             || (switched_send().is_some() && !draft.converted_ok.get())
+                            || (unverified() && !draft.unverified_ok.get())
                             || action.pending().get()
                     }
                 >"Send"</button>
@@ -363,7 +449,7 @@ pub fn Composer(
 pub fn NoteForm(id: i64, action: ServerAction<AddNote>, draft: Draft) -> impl IntoView {
     let body = draft.note;
     view! {
-        <ActionForm action attr:class="note-form">
+        <ActionForm action attr:class="note-form" on:input=forget_error(action) on:change=forget_error(action)>
             <input type="hidden" name="id" value=id/>
             <label for="note-body" class="visually-hidden">"Private note"</label>
             <textarea

@@ -9,7 +9,7 @@ use crate::domain::{ChannelKind, IdentifierKind, Permission};
 use crate::model::CustomerConsent;
 use crate::model::{CustomerRef, CustomerView, IdentifierView, MergeSuggestion, MergeView};
 use crate::ui::widgets::{ChannelBadge, Time};
-use crate::ui::{err_text, CurrentUser};
+use crate::ui::{err_text, forget_error, CurrentUser};
 use leptos::prelude::*;
 
 /// The server actions of the panel. Each posts to its server function, so every form also
@@ -166,7 +166,7 @@ fn identifier_item(
                 <div class="identifier-actions">
                 <details class="identifier-edit">
                     <summary>"Edit"<span class="visually-hidden">{edit_name}</span></summary>
-                    <ActionForm action=a.edit attr:class="inline">
+                    <ActionForm action=a.edit attr:class="inline" on:input=forget_error(a.edit) on:change=forget_error(a.edit)>
                         <input type="hidden" name="customer" value=customer/>
                         <input type="hidden" name="id" value=i.id/>
                         <label for=edit_id.clone() class="visually-hidden">{edit_label}</label>
@@ -187,7 +187,7 @@ fn identifier_item(
 
 fn add_form(customer: i64, a: Actions) -> impl IntoView {
     view! {
-        <ActionForm action=a.add attr:class="identifier-add">
+        <ActionForm action=a.add attr:class="identifier-add" on:input=forget_error(a.add) on:change=forget_error(a.add)>
             <input type="hidden" name="customer" value=customer/>
             <label for="new-identifier-kind">"Kind"</label>
             <select id="new-identifier-kind" name="kind">
