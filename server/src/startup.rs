@@ -157,15 +157,19 @@ pub async fn serve(config: &ServeConfig) -> Result<(), BoxError> {
 /// The listener with Nagle's algorithm off on every accepted connection. A page is written in
 /// several chunks; with Nagle on, a chunk after the first waits for the client's delayed ACK
 /// (about 40 ms) before it leaves, which made half the page loads at one client slow.
-pub fn no_delay(
-    listener: tokio::net::TcpListener,
-) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = SocketAddr> {
+pub fn no_delay(listener: tokio::net::TcpListener) -> NoDelayListener {
     use axum::serve::ListenerExt;
-    listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
-        }
-    })
+    listener.tap_io(set_nodelay as fn(&mut tokio::net::TcpStream))
+}
+
+/// [`no_delay`]'s listener (a named type: `ConnectInfo` is implemented for it).
+pub type NoDelayListener =
+    axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)>;
+
+fn set_nodelay(tcp: &mut tokio::net::TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %e, "could not set TCP_NODELAY");
+    }
 }
 
 /// What `serve` prints on standard output once it accepts connections: where to open the app

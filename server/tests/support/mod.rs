@@ -294,7 +294,7 @@ async fn spawn_app_registry(engine: Engine, registry: impl FnOnce(&str) -> Regis
     let router = server::http::router(state.clone(), registry);
     tokio::spawn(async move {
         axum::serve(
-            listener,
+            server::startup::no_delay(listener),
             router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
         .await
