@@ -298,12 +298,32 @@ pub fn body_words(body: &[u8]) -> String {
                     .join(" ")
             })
             .filter(|t| !t.is_empty());
-        return match title {
-            Some(t) => format!(
+        if let Some(t) = title {
+            return format!(
                 "a web page titled “{}”",
                 t.chars().take(120).collect::<String>()
-            ),
-            None => "a web page".to_string(),
+            );
+        }
+        // No title: the page's words, without its markup.
+        let mut words = String::new();
+        let mut in_tag = false;
+        for c in trimmed.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => {
+                    in_tag = false;
+                    words.push(' ');
+                }
+                c if !in_tag => words.push(if c.is_control() { ' ' } else { c }),
+                _ => {}
+            }
+        }
+        let words: String = words.split_whitespace().collect::<Vec<_>>().join(" ");
+        let words: String = words.chars().take(120).collect();
+        return if words.is_empty() {
+            "a web page".to_string()
+        } else {
+            format!("a web page saying “{words}”")
         };
     }
     let shown: String = trimmed
@@ -626,5 +646,29 @@ mod tests {
         let c = media_client(t, AddressPolicy::default());
         assert!(c.get(&named).send().await.is_err());
         assert_eq!(hits.load(Ordering::SeqCst), 3, "the second hop only");
+    }
+
+    #[test]
+    fn answers_that_are_not_the_apis_are_described_in_words() {
+        assert_eq!(body_words(b""), "");
+        assert_eq!(body_words(b"  bad\r\ngateway "), "bad  gateway");
+        assert_eq!(
+            body_words(b"<!DOCTYPE html><html><head><title>\n502 Bad\n Gateway</title></head><body>x</body></html>"),
+            "a web page titled “502 Bad Gateway”"
+        );
+        assert_eq!(
+            body_words(b"<html><body><h1>Bad</h1> gateway</body></html>"),
+            "a web page saying “Bad gateway”"
+        );
+        let w = not_the_api(
+            "Twilio",
+            b"<html><head><title>Sign in</title></head></html>",
+        );
+        assert_eq!(
+            w,
+            "Twilio answered with a web page titled “Sign in”, not its API's answer. Check the API base URL."
+        );
+        assert!(not_the_api("Twilio", b"").contains("an empty answer"));
+        assert!(not_the_api("Twilio", b"nope").contains("“nope”"));
     }
 }

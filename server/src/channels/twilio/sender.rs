@@ -293,7 +293,9 @@ mod tests {
         );
         assert_eq!(
             refusal(502, b"<html>Bad gateway</html>"),
-            SendError::Temporary("Twilio answered HTTP 502: <html>Bad gateway</html>".into())
+            SendError::Temporary(
+                "Twilio answered HTTP 502: a web page saying “Bad gateway”".into()
+            )
         );
         assert_eq!(
             refusal(404, b""),
