@@ -103,7 +103,11 @@ impl LoginLimiter {
         if address <= Self::MAX_PER_ADDRESS {
             login_throttle::record_failure(&self.db, &Self::account_key(email), now, w).await?;
         }
-        if self.failures_seen.fetch_add(1, Ordering::Relaxed) % Self::PRUNE_EVERY == 0 {
+        if self
+            .failures_seen
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(Self::PRUNE_EVERY)
+        {
             login_throttle::prune(&self.db, now, w).await?;
         }
         Ok(())
