@@ -10,6 +10,7 @@
 #   make bench-email  import 10,000 varied emails from a local Dovecot into SQLite
 #   make bench-webhooks  inbound SMS webhooks at 4 connections for 30 s on SQLite (release)
 #   make bundle-size  brotli-compressed size of convergence.wasm + .js vs the 300 KiB budget
+#   make screenshots  refresh the README's screenshots in docs/screenshots/ (tests never do)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -28,7 +29,7 @@ export SEED_ARGS BENCH_ARGS
 # Running target/*/server directly needs LEPTOS_OUTPUT_NAME=convergence LEPTOS_SITE_ROOT=target/site
 # LEPTOS_SITE_PKG_DIR=pkg; scripts/lib.sh and scripts/e2e-server.sh export them.
 
-.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-email bench-webhooks bundle-size clean-e2e
+.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-email bench-webhooks bundle-size clean-e2e screenshots
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -75,6 +76,13 @@ e2e-only:
 	mkdir -p end2end/screenshots
 	status=0; (cd end2end && npx playwright test $(PLAYWRIGHT_ARGS)) || status=$$?; \
 	scripts/mail-servers.sh stop target/e2e/mail >/dev/null 2>&1 || true; exit $$status
+
+# The only run that writes tracked files: the specs that take the README's screenshots, with
+# E2E_PUBLISH_SCREENSHOTS=1 (other runs keep screenshots in the ignored end2end/screenshots/).
+screenshots: setup-test
+	cargo leptos build
+	cargo build -p server -p standin
+	E2E_PUBLISH_SCREENSHOTS=1 $(MAKE) --no-print-directory e2e-only PLAYWRIGHT_ARGS='--project=hydrate tests/cross-channel.spec.ts'
 
 # The load benchmarks: the release server serves, `tools` seeds and measures.
 bench: build-release

@@ -36,10 +36,10 @@ pub fn build_state(
         )),
         leptos_options,
         hub: Hub::new(&db),
+        limiter: LoginLimiter::new(db.clone()),
         db,
         settings: Arc::new(settings),
         wake,
-        limiter: LoginLimiter::default(),
     }
 }
 
@@ -83,6 +83,8 @@ pub struct ServeConfig {
     pub secret_key: String,
     /// Load the demo data when the database is empty.
     pub demo_data: bool,
+    /// Non-public addresses media downloads may reach anyway.
+    pub media_policy: crate::channels::http_client::AddressPolicy,
 }
 
 /// Opens the database, starts the workers and serves until the process ends.
@@ -123,25 +125,97 @@ pub async fn serve(config: &ServeConfig) -> Result<(), BoxError> {
             tracing::warn!(error = %e, "could not pre-compress the bundle; serving it compressed on the fly")
         }
     }
-    let registry = Registry::with_config(&ChannelConfig::new(
-        &state.settings.secret_key,
-        &state.settings.public_url,
-    ));
+    let mut channel_config =
+        ChannelConfig::new(&state.settings.secret_key, &state.settings.public_url);
+    channel_config.media_policy = config.media_policy.clone();
+    let registry = Registry::with_config(&channel_config);
     spawn_workers(
         &state,
         registry.clone(),
         email::sync::SyncOptions::default(),
     );
+    let demo_logins = if config.demo_data {
+        crate::demo_data::logins_present(&state.db).await?
+    } else {
+        Vec::new()
+    };
     let app = http::router(state, registry);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(
         "Convergence listening on http://{addr} (public URL {})",
         config.public_url
     );
+    println!("{}", ready_message(&config.public_url, &demo_logins));
     axum::serve(
-        listener,
+        no_delay(listener),
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .await?;
     Ok(())
+}
+
+/// The listener with Nagle's algorithm off on every accepted connection. A page is written in
+/// several chunks; with Nagle on, a chunk after the first waits for the client's delayed ACK
+/// (about 40 ms) before it leaves, which made half the page loads at one client slow.
+pub fn no_delay(listener: tokio::net::TcpListener) -> NoDelayListener {
+    use axum::serve::ListenerExt;
+    listener.tap_io(set_nodelay as fn(&mut tokio::net::TcpStream))
+}
+
+/// [`no_delay`]'s listener (a named type: `ConnectInfo` is implemented for it).
+pub type NoDelayListener =
+    axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)>;
+
+fn set_nodelay(tcp: &mut tokio::net::TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %e, "could not set TCP_NODELAY");
+    }
+}
+
+/// What `serve` prints on standard output once it accepts connections: where to open the app
+/// and, with the demo data, how to sign in.
+pub fn ready_message(public_url: &str, demo_logins: &[(&str, &str, &str)]) -> String {
+    let mut s = format!(
+        "\nConvergence is ready: open {}\n",
+        public_url.trim_end_matches('/')
+    );
+    if !demo_logins.is_empty() {
+        s.push_str("Demo logins (email / password):\n");
+        for (role, email, password) in demo_logins {
+            s.push_str(&format!("  {role:<10} {email} / {password}\n"));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_connections_have_nagle_off() {
+        use axum::serve::Listener;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut listener = no_delay(listener);
+        let client = tokio::spawn(tokio::net::TcpStream::connect(addr));
+        let (accepted, _) = listener.accept().await;
+        assert!(accepted.nodelay().unwrap(), "TCP_NODELAY must be set");
+        drop(client.await.unwrap().unwrap());
+    }
+
+    #[test]
+    fn the_ready_message_names_the_address_and_the_demo_logins() {
+        let m = ready_message(
+            "http://127.0.0.1:3000/",
+            &[("Admin", "admin@convergence.test", "admin-password-1")],
+        );
+        assert!(m.contains("open http://127.0.0.1:3000\n"), "{m}");
+        assert!(
+            m.contains("admin@convergence.test / admin-password-1"),
+            "{m}"
+        );
+        let m = ready_message("https://inbox.example.com", &[]);
+        assert!(!m.contains("Demo"), "{m}");
+    }
 }

@@ -37,6 +37,15 @@ fn Admin() -> impl IntoView {
     }
     let create = ServerAction::<CreateUser>::new();
     let disable = ServerAction::<SetUserDisabled>::new();
+    // A user added: the form empties for the next one (the confirmation stays).
+    let add_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            if let Some(f) = add_form.get_untracked() {
+                f.reset();
+            }
+        }
+    });
     let users = Resource::new(
         move || (create.version().get(), disable.version().get()),
         |_| admin_users(),
@@ -85,20 +94,25 @@ fn Admin() -> impl IntoView {
                 </Transition>
                 {move || disable.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })}
                 <h3>"Add a user"</h3>
-                <ActionForm action=create attr:class="grid-form">
+                <ActionForm action=create node_ref=add_form attr:class="grid-form">
                     <label for="new-email">"Email"</label>
                     <input id="new-email" type="email" name="email" required/>
                     <label for="new-name">"Name"</label>
                     <input id="new-name" name="name" required/>
                     <label for="new-role">"Role"</label>
+                    // The least privileged role first, so it is the one chosen unless the admin
+                    // picks another.
                     <select id="new-role" name="role">
-                        {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
+                        {Role::BY_PRIVILEGE.into_iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
                     </select>
                     <label for="new-password">"Password"</label>
                     <input id="new-password" type="password" name="password" minlength="10" required autocomplete="new-password"/>
                     <button type="submit">"Add user"</button>
                 </ActionForm>
-                {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })}
+                {move || create.value().get().map(|r| match r {
+                    Ok(done) => view! { <p class="ok" role="status">{done}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{err_text(&e)}</p> }.into_any(),
+                })}
             </section>
             <channels::Channels/>
             <failed::FailedEvents/>

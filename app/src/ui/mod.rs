@@ -194,10 +194,67 @@ fn NotFound() -> impl IntoView {
     }
 }
 
-/// The words of a server function error, without the framework's prefix.
+/// The words of a server function error, without the framework's prefix, and never a
+/// decoder's message: an answer that is not a server function's (a proxy's error page, the
+/// origin check's refusal) is shown by its own short text when it has one.
 pub fn err_text(e: &ServerFnError) -> String {
+    const UNREADABLE: &str =
+        "The server's answer could not be read. Reload the page and try again.";
     match e {
         ServerFnError::ServerError(m) => m.clone(),
-        other => other.to_string(),
+        ServerFnError::Request(_) => {
+            "The server could not be reached. Check the connection and try again.".into()
+        }
+        ServerFnError::Deserialization(m) => plain_answer(m).unwrap_or_else(|| UNREADABLE.into()),
+        _ => UNREADABLE.into(),
+    }
+}
+
+/// The text of a plain answer the server function client could not decode: short, one line,
+/// no markup.
+fn plain_answer(decoder_message: &str) -> Option<String> {
+    let quoted = decoder_message
+        .strip_prefix("Invalid format: missing delimiter in \"")?
+        .strip_suffix('"')?;
+    let text = quoted.replace("\\\"", "\"");
+    let text = text.trim();
+    let plain = !text.is_empty()
+        && text.len() <= 300
+        && !text.contains(['<', '>', '{', '}', '\\'])
+        && !text.chars().any(char::is_control);
+    plain.then(|| text.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_words_never_a_decoders_message() {
+        let e = |x: ServerFnError| err_text(&x);
+        assert_eq!(
+            e(ServerFnError::ServerError("Enter the name.".into())),
+            "Enter the name."
+        );
+        // The origin check's refusal is plain text, not a server function error.
+        assert_eq!(
+            e(ServerFnError::Deserialization(
+                "Invalid format: missing delimiter in \"Cross-origin request refused.\"".into()
+            )),
+            "Cross-origin request refused."
+        );
+        for raw in [
+            "expected value at line 1 column 1",
+            "Invalid format: missing delimiter in \"<html><title>502 Bad Gateway</title></html>\"",
+            "Invalid format: missing delimiter in \"\"",
+        ] {
+            let w = e(ServerFnError::Deserialization(raw.into()));
+            assert!(
+                w.starts_with("The server's answer could not be read"),
+                "{raw}: {w}"
+            );
+        }
+        let w = e(ServerFnError::Request("error sending request".into()));
+        assert!(w.starts_with("The server could not be reached"), "{w}");
     }
 }

@@ -4,9 +4,9 @@
 
 use super::live::Live;
 use super::widgets::{Delivery, Time};
-use super::{err_text, Authed};
+use super::{err_text, Authed, CurrentUser};
 use crate::api::playground::{playground_thread, PlaygroundSend};
-use crate::domain::{ChannelKind, Direction};
+use crate::domain::{ChannelKind, Direction, Permission};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -27,8 +27,25 @@ fn hint(channel: &str) -> &'static str {
     }
 }
 
+/// The page for someone without [`Permission::UsePlayground`]: 403, as its server functions.
+fn no_access() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+        r.set_status(http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <main class="notice">
+            <h1>"Playground"</h1>
+            <p role="alert">"You do not have access to this page."</p>
+        </main>
+    }
+}
+
 #[component]
 fn Playground() -> impl IntoView {
+    if !expect_context::<CurrentUser>().can(Permission::UsePlayground) {
+        return no_access().into_any();
+    }
     let q = use_query_map().get_untracked();
     let channel = RwSignal::new(
         q.get("channel")
@@ -143,4 +160,5 @@ fn Playground() -> impl IntoView {
             </section>
         </main>
     }
+    .into_any()
 }

@@ -95,6 +95,8 @@ pub struct ChannelConfig {
     pub public_url: String,
     /// Longest wait for a provider's API to answer one request.
     pub http_timeout: std::time::Duration,
+    /// Where files named by inbound payloads may be downloaded from besides public addresses.
+    pub media_policy: http_client::AddressPolicy,
 }
 
 impl ChannelConfig {
@@ -103,7 +105,17 @@ impl ChannelConfig {
             secret_key: secret_key.to_string(),
             public_url: public_url.trim_end_matches('/').to_string(),
             http_timeout: std::time::Duration::from_secs(15),
+            media_policy: http_client::AddressPolicy::default(),
         }
+    }
+
+    /// The client for files named by inbound payloads (a longer timeout: files take longer
+    /// than API calls), reaching only what [`ChannelConfig::media_policy`] permits.
+    pub fn media_client(&self) -> reqwest::Client {
+        http_client::media_client(
+            self.http_timeout.max(std::time::Duration::from_secs(60)),
+            self.media_policy.clone(),
+        )
     }
 
     /// The HTTP client adapters use to reach providers.

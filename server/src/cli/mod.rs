@@ -68,6 +68,17 @@ pub struct Cli {
           value_parser = clap::builder::FalseyValueParser::new(), global = true)]
     pub demo_data: bool,
 
+    /// IP addresses, comma-separated, that files named by inbound provider payloads may be
+    /// downloaded from although they are not public (loopback, private, link-local, ...), e.g.
+    /// a provider stand-in on 127.0.0.1. Empty: public addresses only.
+    #[arg(
+        long,
+        env = "CONVERGENCE_MEDIA_ALLOW_ADDRESSES",
+        default_value = "",
+        global = true
+    )]
+    pub media_allow_addresses: String,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -131,9 +131,10 @@ async fn post(
     if !status.is_success() {
         return Err(graph::send_error(status, &bytes));
     }
-    serde_json::from_slice(&bytes).map_err(|e| {
+    serde_json::from_slice(&bytes).map_err(|_| {
         SendError::Permanent(format!(
-            "Meta accepted the message but its answer is not JSON ({e}); it may have been sent."
+            "Meta accepted the message but its answer could not be read ({}); it may have been sent.",
+            http_client::not_the_api("Meta", &bytes)
         ))
     })
 }

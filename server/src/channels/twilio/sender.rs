@@ -109,7 +109,8 @@ pub fn accepted(body: &[u8]) -> Result<Sent, SendError> {
             "Twilio accepted the request but its answer could not be read ({why}); the message may have been sent"
         ))
     };
-    let c: Created = serde_json::from_slice(body).map_err(|e| unreadable(e.to_string()))?;
+    let c: Created = serde_json::from_slice(body)
+        .map_err(|_| unreadable(http_client::not_the_api("Twilio", body)))?;
     let sid = c.sid.unwrap_or_default();
     if !is_sid(&sid, &["SM", "MM"]) {
         return Err(unreadable(format!("{sid:?} is not a message SID")));
@@ -292,7 +293,9 @@ mod tests {
         );
         assert_eq!(
             refusal(502, b"<html>Bad gateway</html>"),
-            SendError::Temporary("Twilio answered HTTP 502: <html>Bad gateway</html>".into())
+            SendError::Temporary(
+                "Twilio answered HTTP 502: a web page saying “Bad gateway”".into()
+            )
         );
         assert_eq!(
             refusal(404, b""),
