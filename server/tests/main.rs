@@ -23,6 +23,7 @@ mod live_postgres;
 mod mail_harness;
 mod meta_channels;
 mod move_conversation;
+mod outbox_process;
 mod shape;
 mod sms_twilio;
 mod store_contract;

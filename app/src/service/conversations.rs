@@ -23,7 +23,34 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
         .map(|(u, _)| u)
         .collect();
     let consent = store::consent::customer_consent_from(db, c.customer_id, &latest).await?;
+    let mut failing_accounts: Vec<(i64, String)> = Vec::new();
+    for o in &reply_options {
+        if failing_accounts.iter().any(|(id, _)| *id == o.account_id) {
+            continue;
+        }
+        let h = store::outbox::account_health(db, o.account_id).await?;
+        if h.retrying > 0 {
+            let next = h
+                .next_attempt_at
+                .map(|at| {
+                    format!(
+                        "; next attempt at {}",
+                        crate::domain::text::format_time(at)
+                    )
+                })
+                .unwrap_or_default();
+            failing_accounts.push((
+                o.account_id,
+                format!(
+                    "This account's provider is failing: {} message{} waiting to be retried{next}. A reply is queued and sent when the provider is back.",
+                    h.retrying,
+                    if h.retrying == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+    }
     Ok(ConversationDetail {
+        failing_accounts,
         id: conversation_id,
         status: c.status,
         snoozed_until: c.snoozed_until,
