@@ -9,3 +9,6 @@ ALTER TABLE outbox ADD COLUMN retry_from BIGINT;
 -- How a finished job ended when not delivered: 'failed', 'unknown' (the provider may have the
 -- message: the agent decides whether to send again) or 'cancelled'. NULL while pending or sent.
 ALTER TABLE outbox ADD COLUMN outcome TEXT;
+
+-- The failed messages of an account, for the admin's "retry every failed message".
+CREATE INDEX messages_failed ON messages (channel_account_id) WHERE delivery_state = 'failed';

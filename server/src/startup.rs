@@ -112,25 +112,41 @@ pub struct ServeConfig {
 /// How long a stopping server waits for the sends under way.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// SIGTERM, listened for from the start (a signal before that would kill the process at once).
+#[cfg(unix)]
+type Term = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Term = Option<()>;
+
+fn listen_for_sigterm() -> Term {
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                None
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    None
+}
+
 /// Resolves on SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
+async fn shutdown_signal(term: Term) {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
+    let term = async move {
+        match term {
+            #[cfg(unix)]
+            Some(mut s) => {
                 s.recv().await;
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await
-            }
+            _ => std::future::pending::<()>().await,
         }
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
@@ -139,6 +155,7 @@ async fn shutdown_signal() {
 
 /// Opens the database, starts the workers and serves until the process ends.
 pub async fn serve(config: &ServeConfig) -> Result<(), BoxError> {
+    let term = listen_for_sigterm();
     let db = open_db(&config.database_url).await?;
     channel_accounts::ensure_playground_accounts(&db).await?;
     if config.demo_data && crate::demo_data::load_if_empty(&db).await? {
@@ -201,8 +218,8 @@ pub async fn serve(config: &ServeConfig) -> Result<(), BoxError> {
         app.into_make_service_with_connect_info::<SocketAddr>(),
     );
     tokio::select! {
-        r = server => r?,
-        _ = shutdown_signal() => {
+        r = std::future::IntoFuture::into_future(server) => r?,
+        _ = shutdown_signal(term) => {
             // Stop claiming deliveries, let the send under way finish (its lease is then
             // released with its outcome), and end; open connections (live updates) are cut.
             tracing::info!("shutting down: finishing the delivery under way");

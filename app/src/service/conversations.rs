@@ -23,32 +23,21 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
         .map(|(u, _)| u)
         .collect();
     let consent = store::consent::customer_consent_from(db, c.customer_id, &latest).await?;
-    let mut failing_accounts: Vec<(i64, String)> = Vec::new();
-    for o in &reply_options {
-        if failing_accounts.iter().any(|(id, _)| *id == o.account_id) {
-            continue;
-        }
-        let h = store::outbox::account_health(db, o.account_id).await?;
-        if h.retrying > 0 {
-            let next = h
-                .next_attempt_at
-                .map(|at| {
-                    format!(
-                        "; next attempt at {}",
-                        crate::domain::text::format_time(at)
-                    )
-                })
-                .unwrap_or_default();
-            failing_accounts.push((
-                o.account_id,
+    let failing = store::outbox::failing_accounts(db).await?;
+    let failing_accounts: Vec<(i64, String)> = failing
+        .into_iter()
+        .filter(|(account, _, _)| reply_options.iter().any(|o| o.account_id == *account))
+        .map(|(account, n, next)| {
+            (
+                account,
                 format!(
-                    "This account's provider is failing: {} message{} waiting to be retried{next}. A reply is queued and sent when the provider is back.",
-                    h.retrying,
-                    if h.retrying == 1 { "" } else { "s" }
+                    "This account's provider is failing: {n} message{} waiting to be retried; next attempt at {}. A reply is queued and sent when the provider is back.",
+                    if n == 1 { "" } else { "s" },
+                    crate::domain::text::format_time(next)
                 ),
-            ));
-        }
-    }
+            )
+        })
+        .collect();
     Ok(ConversationDetail {
         failing_accounts,
         id: conversation_id,

@@ -355,15 +355,30 @@ pub async fn conversation_of(db: &Db, message_id: i64) -> Result<Option<i64>> {
 /// those needs a person's decision).
 pub async fn failed_of_account(db: &Db, account_id: i64) -> Result<Vec<i64>> {
     let rows = sqlx::query(
-        "SELECT o.message_id FROM outbox o JOIN messages m ON m.id = o.message_id \
-         WHERE m.channel_account_id = $1 AND o.done_at IS NOT NULL AND COALESCE(o.outcome, 'failed') = 'failed' \
-           AND m.delivery_state = 'failed' ORDER BY o.message_id",
+        "SELECT o.message_id FROM messages m JOIN outbox o ON o.message_id = m.id \
+         WHERE m.channel_account_id = $1 AND m.delivery_state = 'failed' \
+           AND o.done_at IS NOT NULL AND COALESCE(o.outcome, 'failed') = 'failed' ORDER BY o.message_id",
     )
     .bind(account_id)
     .fetch_all(&db.read)
     .await?;
     rows.iter()
         .map(|r| Ok(r.try_get::<i64, _>("message_id")?))
+        .collect()
+}
+
+/// The accounts whose messages wait for another attempt after a temporary failure: (account,
+/// how many, the earliest next attempt). One query over the pending jobs.
+pub async fn failing_accounts(db: &Db) -> Result<Vec<(i64, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT m.channel_account_id AS account, COUNT(*) AS n, MIN(o.next_attempt_at) AS next_at \
+         FROM outbox o JOIN messages m ON m.id = o.message_id \
+         WHERE o.done_at IS NULL AND o.last_error IS NOT NULL GROUP BY m.channel_account_id",
+    )
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("account")?, r.try_get("n")?, r.try_get("next_at")?)))
         .collect()
 }
 
