@@ -250,33 +250,6 @@ pub async fn end(db: &Db, outbox_id: i64, error: &str, outcome: &str) -> Result<
     Ok(())
 }
 
-/// Where a message's delivery job stands, for the timeline.
-#[derive(Clone, Debug, PartialEq)]
-pub struct JobState {
-    pub done: bool,
-    pub outcome: Option<String>,
-    pub next_attempt_at: i64,
-    pub in_flight: bool,
-}
-
-pub async fn job_state(db: &Db, message_id: i64) -> Result<Option<JobState>> {
-    let r = sqlx::query(
-        "SELECT done_at, outcome, next_attempt_at, in_flight_at FROM outbox WHERE message_id = $1",
-    )
-    .bind(message_id)
-    .fetch_optional(&db.read)
-    .await?;
-    r.map(|r| {
-        Ok(JobState {
-            done: r.try_get::<Option<i64>, _>("done_at")?.is_some(),
-            outcome: r.try_get("outcome")?,
-            next_attempt_at: r.try_get("next_attempt_at")?,
-            in_flight: r.try_get::<Option<i64>, _>("in_flight_at")?.is_some(),
-        })
-    })
-    .transpose()
-}
-
 /// Queues a failed (or delivery-unknown, when `unknown_too`) message again, now, with a fresh
 /// retry horizon. False when its job is not in such a state (pending, sent, cancelled).
 pub async fn requeue(db: &Db, message_id: i64, unknown_too: bool) -> Result<bool> {
