@@ -327,7 +327,8 @@ fn date_key(words: &str) -> Option<(i64, usize, i64)> {
     ];
     let mut it = words.split_whitespace();
     let d = it.next()?.parse().ok()?;
-    let m = MONTHS.iter().position(|x| *x == it.next()?)? + 1;
+    let month = it.next()?;
+    let m = MONTHS.iter().position(|x| *x == month)? + 1;
     let y = it.next()?.parse().ok()?;
     Some((y, m, d))
 }
