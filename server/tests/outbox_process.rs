@@ -203,7 +203,10 @@ async fn a_kill_with_a_send_in_flight_sends_it_at_most_once(engine: Engine) {
     let mut first = w.spawn(1);
     w.wait_for_post(1).await;
     let (_, _, in_flight) = w.job().await;
-    assert!(in_flight.is_some(), "the job records the send before it leaves");
+    assert!(
+        in_flight.is_some(),
+        "the job records the send before it leaves"
+    );
     first.kill();
     let killed_at = Instant::now();
     // The held request creates the message although its client is dead.

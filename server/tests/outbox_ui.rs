@@ -101,7 +101,8 @@ async fn delivery_trouble_is_shown_in_words_with_its_actions(engine: Engine) {
     assert!(!a.contains("action=\"/api/message/retry\""), "{a}");
     let admin = page(&app, &c, "/admin").await;
     assert!(
-        admin.contains("The provider is failing") && admin.contains("1 message waiting to be retried"),
+        admin.contains("The provider is failing")
+            && admin.contains("1 message waiting to be retried"),
         "admin banner"
     );
     let detail = app::service::conversations::detail(&app.state.db, conv)
@@ -128,7 +129,10 @@ async fn delivery_trouble_is_shown_in_words_with_its_actions(engine: Engine) {
     let html = page(&app, &c, &conv_path).await;
     let a = article(&html, mid);
     assert!(a.contains(">delivery unknown<"), "{a}");
-    assert!(a.contains("Send again") && a.contains("action=\"/api/message/retry\""), "{a}");
+    assert!(
+        a.contains("Send again") && a.contains("action=\"/api/message/retry\""),
+        "{a}"
+    );
     assert!(a.contains("action=\"/api/message/cancel\""), "{a}");
 
     // Failed: Retry; the admin page offers to retry every failed message of the account.
@@ -158,10 +162,7 @@ async fn delivery_trouble_is_shown_in_words_with_its_actions(engine: Engine) {
         .await
         .unwrap();
     assert!(r.status().is_redirection(), "{}", r.status());
-    assert!(r.headers()["location"]
-        .to_str()
-        .unwrap()
-        .starts_with(&back));
+    assert!(r.headers()["location"].to_str().unwrap().starts_with(&back));
     let retry_from: Option<i64> =
         sqlx::query("SELECT retry_from FROM outbox WHERE message_id = $1")
             .bind(mid)
@@ -208,6 +209,9 @@ async fn delivery_trouble_is_shown_in_words_with_its_actions(engine: Engine) {
     assert!(r.status().is_redirection(), "{}", r.status());
     let html = page(&app, &c, &conv_path).await;
     let a = article(&html, mid);
-    assert!(a.contains(">cancelled<") && a.contains("Cancelled by"), "{a}");
+    assert!(
+        a.contains(">cancelled<") && a.contains("Cancelled by"),
+        "{a}"
+    );
     assert!(!a.contains("action=\"/api/message/retry\""), "{a}");
 }

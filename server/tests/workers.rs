@@ -2,6 +2,7 @@
 //! sender that fails on purpose, and inbound processing of good, duplicate and bad payloads.
 
 use app::domain::{ChannelKind, DeliveryState, IdentifierKind, Role};
+use app::model::OutboxState;
 use app::model::TimelineItem;
 use app::ports::InboundMessage;
 use app::ports::Outbound;
@@ -10,7 +11,6 @@ use app::service::ingest::ingest_message;
 use app::ssr::live::Hub;
 use app::store::{channel_accounts, outbox, raw_inbound, timeline, users, Db};
 use async_trait::async_trait;
-use app::model::OutboxState;
 use server::channels::{playground::Playground, Lookup, Registry, SendError, Sender, Sent};
 use server::workers;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -266,13 +266,18 @@ async fn the_horizon_ends_retries_and_agents_retry_or_cancel(db: Db) {
     assert_eq!(m.delivery_state, DeliveryState::Failed);
     assert_eq!(m.outbox, Some(OutboxState::Failed));
     assert!(
-        m.failure_reason.as_deref().unwrap().contains("gave up after 1 attempt since"),
+        m.failure_reason
+            .as_deref()
+            .unwrap()
+            .contains("gave up after 1 attempt since"),
         "{:?}",
         m.failure_reason
     );
     let account = m_account(&db, mid).await;
     assert_eq!(
-        app::store::outbox::failed_of_account(&db, account).await.unwrap(),
+        app::store::outbox::failed_of_account(&db, account)
+            .await
+            .unwrap(),
         vec![mid]
     );
     // An agent retries: queued again with a fresh horizon, so the next failure is retried.
@@ -284,17 +289,34 @@ async fn the_horizon_ends_retries_and_agents_retry_or_cancel(db: Db) {
     assert_eq!(state_of(&db, conv, mid).await.0, DeliveryState::Queued);
     workers::outbox::deliver_due(&db, &hub, &reg).await.unwrap();
     let m = view_of(&db, conv, mid).await;
-    assert!(matches!(m.outbox, Some(OutboxState::Retrying { .. })), "{:?}", m.outbox);
+    assert!(
+        matches!(m.outbox, Some(OutboxState::Retrying { .. })),
+        "{:?}",
+        m.outbox
+    );
     // The agent cancels while it waits: failed, in words, and no longer retried.
-    assert!(app::store::outbox::cancel(&db, mid, "Cancelled by W: not sent.").await.unwrap());
+    assert!(
+        app::store::outbox::cancel(&db, mid, "Cancelled by W: not sent.")
+            .await
+            .unwrap()
+    );
     let m = view_of(&db, conv, mid).await;
     assert_eq!(m.delivery_state, DeliveryState::Failed);
     assert_eq!(m.outbox, Some(OutboxState::Cancelled));
-    assert_eq!(m.failure_reason.as_deref(), Some("Cancelled by W: not sent."));
+    assert_eq!(
+        m.failure_reason.as_deref(),
+        Some("Cancelled by W: not sent.")
+    );
     make_due(&db).await;
-    assert_eq!(workers::outbox::deliver_due(&db, &hub, &reg).await.unwrap(), 0);
+    assert_eq!(
+        workers::outbox::deliver_due(&db, &hub, &reg).await.unwrap(),
+        0
+    );
     assert!(
-        app::store::outbox::failed_of_account(&db, account).await.unwrap().is_empty(),
+        app::store::outbox::failed_of_account(&db, account)
+            .await
+            .unwrap()
+            .is_empty(),
         "a cancelled message is not offered for retry"
     );
     assert!(!app::store::outbox::requeue(&db, mid, true).await.unwrap());
@@ -305,7 +327,9 @@ async fn the_horizon_ends_retries_and_agents_retry_or_cancel(db: Db) {
 /// records the message it finds.
 async fn a_lost_answer_is_looked_up_not_resent(db: Db) {
     let lossy = Lossy::new(
-        vec![SendError::Unknown("connection closed before the answer".into())],
+        vec![SendError::Unknown(
+            "connection closed before the answer".into(),
+        )],
         Ok(Lookup::NotFound),
     );
     let (reg, conv, mid) = setup(&db, lossy.clone()).await;
@@ -313,7 +337,9 @@ async fn a_lost_answer_is_looked_up_not_resent(db: Db) {
     workers::outbox::deliver_due(&db, &hub, &reg).await.unwrap();
     let (state, reason) = state_of(&db, conv, mid).await;
     assert_eq!(state, DeliveryState::Queued);
-    assert!(reason.unwrap().contains("checking whether it has the message"));
+    assert!(reason
+        .unwrap()
+        .contains("checking whether it has the message"));
     // The provider does not list it yet (the request may still be on its way): asked again.
     make_due(&db).await;
     workers::outbox::deliver_due(&db, &hub, &reg).await.unwrap();
@@ -382,15 +408,24 @@ async fn a_send_in_flight_when_the_process_died_is_never_blindly_repeated(db: Db
     assert_eq!(m.delivery_state, DeliveryState::Failed);
     assert_eq!(m.outbox, Some(OutboxState::Unknown));
     assert!(
-        m.failure_reason.as_deref().unwrap().starts_with("Delivery unknown"),
+        m.failure_reason
+            .as_deref()
+            .unwrap()
+            .starts_with("Delivery unknown"),
         "{:?}",
         m.failure_reason
     );
     // "Retry all failed" of the admin leaves it to the agent.
     let account = m_account(&db, mid).await;
-    assert!(outbox::failed_of_account(&db, account).await.unwrap().is_empty());
+    assert!(outbox::failed_of_account(&db, account)
+        .await
+        .unwrap()
+        .is_empty());
     make_due(&db).await;
-    assert_eq!(workers::outbox::deliver_due(&db, &hub, &reg).await.unwrap(), 0);
+    assert_eq!(
+        workers::outbox::deliver_due(&db, &hub, &reg).await.unwrap(),
+        0
+    );
     // The agent's "Send again".
     assert!(outbox::requeue(&db, mid, true).await.unwrap());
     workers::outbox::deliver_due(&db, &hub, &reg).await.unwrap();

@@ -235,8 +235,13 @@ async fn create_message(
             None => ok(),
         }
     });
-    work.await
-        .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, 20500, "Internal Server Error"))
+    work.await.unwrap_or_else(|_| {
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            20500,
+            "Internal Server Error",
+        )
+    })
 }
 
 /// `GET .../Messages.json`: the account's messages, newest first, filtered as Twilio does by
@@ -254,7 +259,14 @@ async fn list_messages(
         return d.into_response();
     }
     if let Some(f) = s.take_fault(PROVIDER) {
-        return StandIn::apply_fault(&f, || error(StatusCode::INTERNAL_SERVER_ERROR, 20500, "Internal Server Error")).await;
+        return StandIn::apply_fault(&f, || {
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                20500,
+                "Internal Server Error",
+            )
+        })
+        .await;
     }
     let params = form::decode(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
     let get = |k: &str| form::get(&params, k).map(str::to_string);
@@ -288,8 +300,12 @@ async fn list_messages(
                 return on.is_none() && until.is_none() && from_day.is_none();
             };
             on.as_ref().is_none_or(|d| date_key(d) == Some(day))
-                && until.as_ref().is_none_or(|d| date_key(d).is_some_and(|u| day <= u))
-                && from_day.as_ref().is_none_or(|d| date_key(d).is_some_and(|f| day >= f))
+                && until
+                    .as_ref()
+                    .is_none_or(|d| date_key(d).is_some_and(|u| day <= u))
+                && from_day
+                    .as_ref()
+                    .is_none_or(|d| date_key(d).is_some_and(|f| day >= f))
         })
         .take(page_size)
         .collect();

@@ -82,7 +82,10 @@ mod tests {
     fn retries_last_the_horizon_not_a_number_of_attempts() {
         let h = DEFAULT_HORIZON_MS;
         // The old rule gave up after 6 attempts, about a minute in; now attempt 50 still retries.
-        assert_eq!(next_attempt(6, 0, 62_000, h, None), Retry::At(62_000 + 64_000));
+        assert_eq!(
+            next_attempt(6, 0, 62_000, h, None),
+            Retry::At(62_000 + 64_000)
+        );
         assert_eq!(
             next_attempt(50, 0, 3_600_000, h, None),
             Retry::At(3_600_000 + MAX_BACKOFF_MS)

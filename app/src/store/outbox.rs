@@ -314,14 +314,14 @@ pub async fn cancel(db: &Db, message_id: i64, reason: &str) -> Result<bool> {
 
 /// The conversation of an outbound message, if `message_id` is one.
 pub async fn conversation_of(db: &Db, message_id: i64) -> Result<Option<i64>> {
-    Ok(sqlx::query(
-        "SELECT conversation_id FROM messages WHERE id = $1 AND direction = 'out'",
+    Ok(
+        sqlx::query("SELECT conversation_id FROM messages WHERE id = $1 AND direction = 'out'")
+            .bind(message_id)
+            .fetch_optional(&db.read)
+            .await?
+            .map(|r| r.try_get("conversation_id"))
+            .transpose()?,
     )
-    .bind(message_id)
-    .fetch_optional(&db.read)
-    .await?
-    .map(|r| r.try_get("conversation_id"))
-    .transpose()?)
 }
 
 /// The failed messages of channel account `account_id` (not the delivery-unknown ones: each of
@@ -351,7 +351,13 @@ pub async fn failing_accounts(db: &Db) -> Result<Vec<(i64, i64, i64)>> {
     .fetch_all(&db.read)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("account")?, r.try_get("n")?, r.try_get("next_at")?)))
+        .map(|r| {
+            Ok((
+                r.try_get("account")?,
+                r.try_get("n")?,
+                r.try_get("next_at")?,
+            ))
+        })
         .collect()
 }
 

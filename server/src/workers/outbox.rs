@@ -134,8 +134,7 @@ impl Work<'_> {
 
     /// Runs `fut` while renewing the job's lease.
     async fn leased<T>(&self, fut: impl std::future::Future<Output = T>) -> T {
-        let mut tick =
-            tokio::time::interval(Duration::from_millis(outbox::HEARTBEAT_MS as u64));
+        let mut tick = tokio::time::interval(Duration::from_millis(outbox::HEARTBEAT_MS as u64));
         tick.tick().await;
         tokio::pin!(fut);
         loop {
@@ -346,7 +345,8 @@ impl Work<'_> {
                 self.send(sender, account, msg).await
             }
             Ok(Lookup::NotFound) => {
-                let reason = "the provider's answer was lost; checking again whether it has the message";
+                let reason =
+                    "the provider's answer was lost; checking again whether it has the message";
                 outbox::retry_at(
                     self.db,
                     self.job.outbox_id,

@@ -1,6 +1,6 @@
 use crate::api::conversation::get_timeline;
-use crate::domain::Direction;
 use crate::api::delivery::{CancelMessage, RetryMessage};
+use crate::domain::Direction;
 use crate::model::{MessageView, OutboxState, TimelineItem};
 use crate::ui::err_text;
 use crate::ui::widgets::{ChannelBadge, Delivery, Time};

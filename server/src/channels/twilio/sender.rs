@@ -254,7 +254,13 @@ pub struct Listed {
 const CLOCK_SKEW_MS: i64 = 60_000;
 
 /// The message of ours in `listed` that a request sent at `since` created, if any.
-pub fn find_sent(listed: &[Listed], msg: &Outbound, from: &str, service: &str, since: i64) -> Lookup {
+pub fn find_sent(
+    listed: &[Listed],
+    msg: &Outbound,
+    from: &str,
+    service: &str,
+    since: i64,
+) -> Lookup {
     let found = listed.iter().find(|m| {
         let ours = if service.is_empty() {
             m.from.as_deref() == Some(from)
@@ -267,7 +273,9 @@ pub fn find_sent(listed: &[Listed], msg: &Outbound, from: &str, service: &str, s
             .and_then(parse_rfc2822_ms)
             .unwrap_or(i64::MAX);
         ours && m.to.as_deref() == Some(msg.to.as_str())
-            && m.direction.as_deref().is_none_or(|d| d.starts_with("outbound"))
+            && m.direction
+                .as_deref()
+                .is_none_or(|d| d.starts_with("outbound"))
             && m.body.as_deref() == Some(msg.body_text.as_str())
             && created >= since - CLOCK_SKEW_MS
             && is_sid(&m.sid, &["SM", "MM"])
@@ -296,7 +304,11 @@ pub fn parse_rfc2822_ms(s: &str) -> Option<i64> {
     let m = MONTHS.iter().position(|x| x.eq_ignore_ascii_case(month))? as i64 + 1;
     let y: i64 = year.parse().ok()?;
     let mut hms = clock.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, mi, sec) = (hms.next()??, hms.next()??, hms.next().flatten().unwrap_or(0));
+    let (h, mi, sec) = (
+        hms.next()??,
+        hms.next()??,
+        hms.next().flatten().unwrap_or(0),
+    );
     let offset = match zone.as_bytes() {
         [sign @ (b'+' | b'-'), ..] if zone.len() == 5 => {
             let hh: i64 = zone[1..3].parse().ok()?;
@@ -478,11 +490,31 @@ mod tests {
         let since = 1_692_853_305_000;
         let ours = "SM0123456789abcdef0123456789abcdef";
         let list = vec![
-            listed("SM1111111111abcdef0123456789abcdef", "Other text", "+15550100000", "Thu, 24 Aug 2023 05:02:00 +0000"),
-            listed("SM2222222222abcdef0123456789abcdef", "Hi", "+15550100999", "Thu, 24 Aug 2023 05:02:00 +0000"),
+            listed(
+                "SM1111111111abcdef0123456789abcdef",
+                "Other text",
+                "+15550100000",
+                "Thu, 24 Aug 2023 05:02:00 +0000",
+            ),
+            listed(
+                "SM2222222222abcdef0123456789abcdef",
+                "Hi",
+                "+15550100999",
+                "Thu, 24 Aug 2023 05:02:00 +0000",
+            ),
             // Same text, sent the day before: an older message, not this one.
-            listed("SM3333333333abcdef0123456789abcdef", "Hi", "+15550100000", "Wed, 23 Aug 2023 05:01:45 +0000"),
-            listed(ours, "Hi", "+15550100000", "Thu, 24 Aug 2023 05:01:46 +0000"),
+            listed(
+                "SM3333333333abcdef0123456789abcdef",
+                "Hi",
+                "+15550100000",
+                "Wed, 23 Aug 2023 05:01:45 +0000",
+            ),
+            listed(
+                ours,
+                "Hi",
+                "+15550100000",
+                "Thu, 24 Aug 2023 05:01:46 +0000",
+            ),
         ];
         assert_eq!(
             find_sent(&list, &outbound("Hi"), "+15550100000", "", since),
