@@ -43,8 +43,27 @@ pub fn build_state(
     }
 }
 
-/// Starts the background workers for `state`.
+/// Starts the background workers for `state`, with the outbox's default retries, never stopped.
 pub fn spawn_workers(state: &AppState, registry: Registry, sync: email::sync::SyncOptions) {
+    let (_stop, rx) = tokio::sync::watch::channel(false);
+    let _ = spawn_workers_with(
+        state,
+        registry,
+        sync,
+        workers::outbox::Config::default(),
+        rx,
+    );
+}
+
+/// Starts the background workers for `state`; returns the outbox worker, which ends after
+/// `stop` turns true and its send under way is finished.
+pub fn spawn_workers_with(
+    state: &AppState,
+    registry: Registry,
+    sync: email::sync::SyncOptions,
+    outbox: workers::outbox::Config,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     if state.hub.uses_notify() {
         tokio::spawn(live::run_pg_listener(
             state.db.url.clone(),
@@ -57,11 +76,13 @@ pub fn spawn_workers(state: &AppState, registry: Registry, sync: email::sync::Sy
         registry.clone(),
         state.wake.inbound.clone(),
     ));
-    tokio::spawn(workers::outbox::run(
+    let outbox = tokio::spawn(workers::outbox::run(
         state.db.clone(),
         state.hub.clone(),
         registry,
         state.wake.outbox.clone(),
+        outbox,
+        stop,
     ));
     tokio::spawn(workers::snooze::run(state.db.clone(), state.hub.clone()));
     tokio::spawn(email::sync::supervise(
@@ -73,6 +94,7 @@ pub fn spawn_workers(state: &AppState, registry: Registry, sync: email::sync::Sy
         },
         state.wake.accounts.clone(),
     ));
+    outbox
 }
 
 /// What serving needs from the configuration (`cli::serve` fills it from the flags).
@@ -85,10 +107,57 @@ pub struct ServeConfig {
     pub demo_data: bool,
     /// Non-public addresses media downloads may reach anyway.
     pub media_policy: crate::channels::http_client::AddressPolicy,
+    /// How long temporary delivery failures are retried.
+    pub retry_horizon_ms: i64,
+}
+
+/// How long a stopping server waits for the sends under way.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// SIGTERM, listened for from the start (a signal before that would kill the process at once).
+#[cfg(unix)]
+type Term = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Term = Option<()>;
+
+fn listen_for_sigterm() -> Term {
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                None
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal(term: Term) {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async move {
+        match term {
+            #[cfg(unix)]
+            Some(mut s) => {
+                s.recv().await;
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
 }
 
 /// Opens the database, starts the workers and serves until the process ends.
 pub async fn serve(config: &ServeConfig) -> Result<(), BoxError> {
+    let term = listen_for_sigterm();
     let db = open_db(&config.database_url).await?;
     channel_accounts::ensure_playground_accounts(&db).await?;
     if config.demo_data && crate::demo_data::load_if_empty(&db).await? {
@@ -129,10 +198,16 @@ pub async fn serve(config: &ServeConfig) -> Result<(), BoxError> {
         ChannelConfig::new(&state.settings.secret_key, &state.settings.public_url);
     channel_config.media_policy = config.media_policy.clone();
     let registry = Registry::with_config(&channel_config);
-    spawn_workers(
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let outbox = spawn_workers_with(
         &state,
         registry.clone(),
         email::sync::SyncOptions::default(),
+        workers::outbox::Config {
+            horizon_ms: config.retry_horizon_ms,
+            ..Default::default()
+        },
+        stop_rx,
     );
     let demo_logins = if config.demo_data {
         crate::demo_data::logins_present(&state.db).await?
@@ -146,11 +221,23 @@ pub async fn serve(config: &ServeConfig) -> Result<(), BoxError> {
         config.public_url
     );
     println!("{}", ready_message(&config.public_url, &demo_logins));
-    axum::serve(
+    let server = axum::serve(
         no_delay(listener),
         app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await?;
+    );
+    tokio::select! {
+        r = std::future::IntoFuture::into_future(server) => r?,
+        _ = shutdown_signal(term) => {
+            // Stop claiming deliveries, let the send under way finish (its lease is then
+            // released with its outcome), and end; open connections (live updates) are cut.
+            tracing::info!("shutting down: finishing the delivery under way");
+            let _ = stop.send(true);
+            if tokio::time::timeout(SHUTDOWN_GRACE, outbox).await.is_err() {
+                tracing::warn!("a delivery was still running after {SHUTDOWN_GRACE:?}; its lease expires and another process looks it up");
+            }
+            tracing::info!("stopped");
+        }
+    }
     Ok(())
 }
 

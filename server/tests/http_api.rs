@@ -67,7 +67,32 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
     .await
     .unwrap()
     .to_string();
+    // An outgoing message of the demo data, for the delivery actions (a no-op when it is not
+    // failed: answered `false`, not refused).
+    let outgoing: i64 = {
+        use sqlx::Row;
+        sqlx::query("SELECT id FROM messages WHERE direction = 'out' ORDER BY id LIMIT 1")
+            .fetch_one(&app.state.db.read)
+            .await
+            .unwrap()
+            .get("id")
+    };
     let mut eps = vec![
+        (
+            "/api/message/retry",
+            vec![("id", outgoing.to_string())],
+            Permission::Reply,
+        ),
+        (
+            "/api/message/cancel",
+            vec![("id", outgoing.to_string())],
+            Permission::Reply,
+        ),
+        (
+            "/api/admin/channels/retry-failed",
+            vec![("id", d.reply_options[0].account_id.to_string())],
+            Permission::ManageChannels,
+        ),
         (
             "/api/conversations/list",
             vec![

@@ -24,6 +24,8 @@ mod mail_harness;
 mod meta_channels;
 mod move_conversation;
 mod security;
+mod outbox_process;
+mod outbox_ui;
 mod shape;
 mod sms_twilio;
 mod store_contract;

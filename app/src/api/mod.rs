@@ -9,6 +9,7 @@ pub mod channels;
 pub mod consent;
 pub mod conversation;
 pub mod customers;
+pub mod delivery;
 pub mod failed;
 pub mod inbox;
 pub mod playground;

@@ -344,9 +344,15 @@ pub fn not_the_api(provider: &str, body: &[u8]) -> String {
     format!("{provider} answered with {what}, not its API's answer. Check the API base URL.")
 }
 
-/// A failed request (no answer) is worth retrying.
+/// A failed request: worth retrying when it never left (no connection could be made);
+/// otherwise (a timeout after it was written, a connection dropped before the answer) its
+/// outcome is unknown.
 pub fn send_failure(e: &reqwest::Error) -> SendError {
-    SendError::Temporary(words(e))
+    if e.is_connect() || e.is_builder() {
+        SendError::Temporary(words(e))
+    } else {
+        SendError::Unknown(words(e))
+    }
 }
 
 /// A provider's HTTP error answer: 5xx, 408 and 429 are retried; other 4xx are final. `what`

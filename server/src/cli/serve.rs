@@ -14,6 +14,7 @@ pub async fn run(cli: &Cli) -> CommandResult {
         public_url: cli.public_url.clone(),
         secret_key: cli.secret(),
         demo_data: cli.demo_data,
+        retry_horizon_ms: cli.retry_horizon,
     })
     .await
 }

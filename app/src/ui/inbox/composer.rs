@@ -273,6 +273,13 @@ pub fn Composer(
         let option = option.clone();
         move || option().and_then(|o| o.notice)
     };
+    let failing = {
+        let (option, list) = (option.clone(), Arc::new(detail.failing_accounts.clone()));
+        move || {
+            let id = option()?.account_id;
+            list.iter().find(|(a, _)| *a == id).map(|(_, w)| w.clone())
+        }
+    };
     // The draft was started for another channel than the one it will go out on.
     let switched = {
         let channel = channel.clone();
@@ -397,6 +404,7 @@ pub fn Composer(
             {move || blocked().map(|why| view! { <p class="notice blocked" role="status">{why}</p> })}
             {unverified_confirm(draft, &unverified_labels, "reply-confirm-unverified")}
             {move || notice().map(|n| view! { <p class="notice" role="status">{n}</p> })}
+            {move || failing().map(|w| view! { <p class="banner warning" role="status" data-banner="provider-failing">{w}</p> })}
             <label for="reply-body" class="visually-hidden">"Message"</label>
             <textarea
                 id="reply-body"
