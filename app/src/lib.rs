@@ -27,5 +27,6 @@ pub use ui::{shell, App};
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(ui::App);
+    // Lazy routes and components (see `ui`) are fetched before the page they render hydrates.
+    leptos::mount::hydrate_lazy(ui::App);
 }
