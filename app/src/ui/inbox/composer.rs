@@ -1,6 +1,7 @@
+use super::aids::{composer_aids, AidsInput};
 use crate::api::conversation::{AddNote, SendReply};
 use crate::domain::sms::{self, Encoding};
-use crate::domain::{convert, sms_fix, window, ChannelKind};
+use crate::domain::{window, ChannelKind};
 use crate::model::{ConversationDetail, ReplyOption};
 use crate::ui::err_text;
 use leptos::prelude::*;
@@ -88,84 +89,6 @@ fn option_text(o: &ReplyOption) -> String {
         None if o.moved_here => format!("{} (conversation moved here)", o.label),
         None => o.label.clone(),
     }
-}
-
-/// The characters that forced UCS-2, each with its one-click replacement.
-fn ucs2_fixes(draft: Draft, text: &str) -> Option<AnyView> {
-    let offenders = sms_fix::offenders(text);
-    if offenders.is_empty() {
-        return None;
-    }
-    let body = draft.body;
-    let several = sms_fix::fixable(&offenders) > 1;
-    let items = offenders
-        .into_iter()
-        .map(|o| {
-            let shown = o.shown();
-            let times = if o.count > 1 { format!(" ×{}", o.count) } else { String::new() };
-            let button = o.replacement.map(|r| {
-                let c = o.ch;
-                let words = if r.is_empty() {
-                    format!("Remove {shown}")
-                } else {
-                    format!("Replace {shown} with {r}")
-                };
-                view! {
-                    <button type="button" class="small" on:click=move |_| body.update(|b| *b = sms_fix::apply(b, c))>
-                        {words}
-                    </button>
-                }
-            });
-            let none = o.replacement.is_none().then(|| view! { <span class="hint">"no GSM-7 equivalent"</span> });
-            view! { <li><code class="char">{shown}</code>{times}" "{button}{none}</li> }
-        })
-        .collect_view();
-    let all = several.then(|| {
-        view! {
-            <button type="button" class="small" on:click=move |_| body.update(|b| *b = sms::replace_lookalikes(b))>
-                "Replace all"
-            </button>
-        }
-    });
-    Some(
-        view! {
-            <div class="ucs2" role="group" aria-label="Characters that force UCS-2">
-                <p>"These characters make the SMS use UCS-2 (70 characters per segment instead of 160):"</p>
-                <ul>{items}</ul>
-                {all}
-            </div>
-        }
-        .into_any(),
-    )
-}
-
-/// What the customer receives on the chosen channel, converted; marked when the draft was
-/// written for another channel.
-fn preview(channel: ChannelKind, text: &str, from: Option<ChannelKind>) -> AnyView {
-    let c = convert::for_channel(channel, text);
-    let heading = match from {
-        Some(f) => format!(
-            "Converted from {} — what the customer receives on {}",
-            f.label(),
-            channel.label()
-        ),
-        None => format!("Preview: what the customer receives on {}", channel.label()),
-    };
-    let content = match c.html {
-        Some(html) => view! { <div class="preview-html" inner_html=html></div> }.into_any(),
-        None => view! { <pre class="preview-text">{c.text}</pre> }.into_any(),
-    };
-    let notes = (!c.notes.is_empty()).then(|| {
-        view! { <ul class="notes">{c.notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul> }
-    });
-    view! {
-        <section class="preview" class:converted=from.is_some() aria-label="Preview">
-            <h3>{heading}</h3>
-            {content}
-            {notes}
-        </section>
-    }
-    .into_any()
 }
 
 /// Reply form with the channel picker, the live counter, the UCS-2 fixes and the preview.
@@ -276,8 +199,16 @@ pub fn Composer(
             body.set(v);
         }
     };
-    let (channel_fix, channel_preview) = (channel.clone(), channel.clone());
-    let switched_preview = switched.clone();
+    // The aids (UCS-2 fixes, converted preview) are fetched once the agent has written something.
+    let aids_input = {
+        let (channel, switched) = (channel.clone(), switched.clone());
+        move || AidsInput {
+            draft,
+            channel: Signal::derive(channel.clone()),
+            switched: Signal::derive(switched.clone()),
+        }
+    };
+    let writing = Memo::new(move |_| !body.with(|b| b.trim().is_empty()));
     view! {
         {files_form}
         <ActionForm action attr:class="composer">
@@ -321,14 +252,10 @@ pub fn Composer(
                 prop:value=body
                 on:input=on_input
             ></textarea>
-            {move || {
-                (channel_fix() == Some(ChannelKind::Sms)).then(|| body.with(|b| ucs2_fixes(draft, b))).flatten()
-            }}
-            {move || {
-                let ch = channel_preview()?;
-                let from = switched_preview();
-                body.with(|b| (!b.trim().is_empty()).then(|| preview(ch, b, from)))
-            }}
+            {move || writing.get().then(|| {
+                let aids = composer_aids(aids_input());
+                view! { <Suspense fallback=|| ()>{Suspend::new(aids)}</Suspense> }
+            })}
             {move || switched().map(|from| view! {
                 <label class="confirm-converted">
                     <input

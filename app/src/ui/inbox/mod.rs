@@ -1,6 +1,7 @@
 //! The three-pane inbox: conversation list, timeline with composer, customer panel.
 
 mod actions;
+mod aids;
 mod composer;
 pub mod consent;
 mod conversation;
