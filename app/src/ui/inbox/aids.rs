@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 /// What the aids follow: the draft, the channel the reply goes out on, and the channel the
 /// draft was written for when that differs. All owned by the composer.
+#[derive(Clone, Copy)]
 pub struct AidsInput {
     pub draft: Draft,
     pub channel: Signal<Option<ChannelKind>>,
@@ -23,14 +24,18 @@ pub fn composer_aids(input: AidsInput) -> AnyView {
         switched,
     } = input;
     let body = draft.body;
+    // `try_`: a live update may dispose the composer while a change to the draft still runs
+    // these closures; they then draw nothing.
     view! {
         {move || {
-            (channel.get() == Some(ChannelKind::Sms)).then(|| body.with(|b| ucs2_fixes(draft, b))).flatten()
+            (channel.try_get().flatten() == Some(ChannelKind::Sms))
+                .then(|| body.try_with(|b| ucs2_fixes(draft, b)).flatten())
+                .flatten()
         }}
         {move || {
-            let ch = channel.get()?;
-            let from = switched.get();
-            body.with(|b| (!b.trim().is_empty()).then(|| preview(ch, b, from)))
+            let ch = channel.try_get().flatten()?;
+            let from = switched.try_get().flatten();
+            body.try_with(|b| (!b.trim().is_empty()).then(|| preview(ch, b, from))).flatten()
         }}
     }
     .into_any()

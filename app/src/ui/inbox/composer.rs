@@ -200,13 +200,11 @@ pub fn Composer(
         }
     };
     // The aids (UCS-2 fixes, converted preview) are fetched once the agent has written something.
-    let aids_input = {
-        let (channel, switched) = (channel.clone(), switched.clone());
-        move || AidsInput {
-            draft,
-            channel: Signal::derive(channel.clone()),
-            switched: Signal::derive(switched.clone()),
-        }
+    // Their signals belong to this component, like the closures that read them.
+    let aids_input = AidsInput {
+        draft,
+        channel: Signal::derive(channel.clone()),
+        switched: Signal::derive(switched.clone()),
     };
     let writing = Memo::new(move |_| !body.with(|b| b.trim().is_empty()));
     view! {
@@ -253,7 +251,7 @@ pub fn Composer(
                 on:input=on_input
             ></textarea>
             {move || writing.get().then(|| {
-                let aids = composer_aids(aids_input());
+                let aids = composer_aids(aids_input);
                 view! { <Suspense fallback=|| ()>{Suspend::new(aids)}</Suspense> }
             })}
             {move || switched().map(|from| view! {

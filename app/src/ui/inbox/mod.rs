@@ -5,7 +5,7 @@ mod aids;
 mod composer;
 pub mod consent;
 mod conversation;
-mod customer;
+pub(crate) mod customer;
 mod list;
 mod timeline;
 
