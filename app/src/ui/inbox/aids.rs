@@ -3,7 +3,7 @@
 //! for the chosen channel. A wasm chunk of its own, fetched when the first character is typed;
 //! a page without JavaScript never shows them.
 
-use super::composer::Draft;
+use super::draft::Draft;
 use crate::domain::{convert, sms, sms_fix, ChannelKind};
 use leptos::prelude::*;
 

@@ -1,6 +1,7 @@
 use super::actions::{ConversationActions, MoveDialog};
-use super::composer::{Composer, Draft, NoteForm};
+use super::composer::{Composer, NoteForm};
 use super::customer::{customer_panel, ActionsSlot, PanelParts};
+use super::draft::Draft;
 use super::timeline::Timeline;
 use crate::api::consent::RecordConsent;
 use crate::api::conversation::{

@@ -6,6 +6,7 @@ mod composer;
 pub mod consent;
 mod conversation;
 pub(crate) mod customer;
+mod draft;
 mod list;
 mod timeline;
 
