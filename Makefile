@@ -9,7 +9,8 @@
 #   make bench-pg     same against a fresh PostgreSQL database convergence_bench
 #   make bench-email  import 10,000 varied emails from a local Dovecot into SQLite
 #   make bench-webhooks  inbound SMS webhooks at 4 connections for 30 s on SQLite (release)
-#   make bundle-size  brotli-compressed size of convergence.wasm + .js vs the 300 KiB budget
+#   make bundle-size  what an agent downloads to open the inbox (wasm + JS + CSS, brotli) vs 200 KiB,
+#                     then each lazy chunk
 #   make screenshots  refresh the README's screenshots in docs/screenshots/ (tests never do)
 
 SHELL := /bin/bash
@@ -23,6 +24,11 @@ PLAYWRIGHT_ARGS ?=
 SEED_ARGS ?=
 BENCH_ARGS ?=
 export SEED_ARGS BENCH_ARGS
+
+# The client bundle is always split (cargo-leptos --split): pages and parts the inbox does not
+# need are lazy wasm chunks (#[lazy_route], #[lazy]). Every target builds it the same way, so what
+# the tests run is what ships; a build without --split does not load the lazy parts.
+LEPTOS_BUILD_FLAGS := --split
 
 # Binaries: target/*/server (the product), target/*/standin (the provider stand-in for the browser
 # tests), target/*/tools (seed and the benchmarks).
@@ -42,13 +48,13 @@ setup-test:
 
 run: setup
 	mkdir -p data
-	CONVERGENCE_DEMO_DATA=1 cargo leptos serve
+	CONVERGENCE_DEMO_DATA=1 cargo leptos serve $(LEPTOS_BUILD_FLAGS)
 
 build: setup
-	cargo leptos build
+	cargo leptos build $(LEPTOS_BUILD_FLAGS)
 
 build-release: setup
-	cargo leptos build --release
+	cargo leptos build --release $(LEPTOS_BUILD_FLAGS)
 
 # Runs the Rust tests and the browser tests even when the first part fails, then fails if either did.
 test: setup-test
@@ -66,7 +72,7 @@ cargo-test: setup-test
 # The stand-in is built together with the server so that it reuses the server's compiled
 # dependencies (alone, cargo would compile them again with the stand-in's own features).
 e2e: setup-test
-	cargo leptos build
+	cargo leptos build $(LEPTOS_BUILD_FLAGS)
 	cargo build -p server -p standin
 	$(MAKE) --no-print-directory e2e-only
 

@@ -1,7 +1,7 @@
 use crate::model::AdminUser;
 use leptos::prelude::*;
 
-#[server(endpoint = "admin/users")]
+#[server(endpoint = "admin/users", output = crate::api::codec::JsonText)]
 pub async fn admin_users() -> Result<Vec<AdminUser>, ServerFnError> {
     use crate::domain::Permission;
     use crate::ssr::{auth, errors};

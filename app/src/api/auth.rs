@@ -83,7 +83,7 @@ pub async fn logout() -> Result<(), ServerFnError> {
 }
 
 /// The signed-in user, or None.
-#[server(endpoint = "me")]
+#[server(endpoint = "me", output = crate::api::codec::JsonText)]
 pub async fn me() -> Result<Option<UserView>, ServerFnError> {
     crate::ssr::auth::current_user().await
 }

@@ -12,7 +12,7 @@ fn live(kind: LiveKind, conversation_id: i64, message_id: Option<i64>) -> LiveEv
     }
 }
 
-#[server(endpoint = "conversation")]
+#[server(endpoint = "conversation", output = crate::api::codec::JsonText)]
 pub async fn get_conversation(id: i64) -> Result<ConversationDetail, ServerFnError> {
     use crate::domain::Permission;
     use crate::ssr::{auth, errors};
@@ -24,7 +24,7 @@ pub async fn get_conversation(id: i64) -> Result<ConversationDetail, ServerFnErr
 }
 
 /// A page of the timeline: the newest items, or those before the `before` cursor.
-#[server(endpoint = "conversation/timeline")]
+#[server(endpoint = "conversation/timeline", output = crate::api::codec::JsonText)]
 pub async fn get_timeline(id: i64, before: Option<String>) -> Result<TimelinePage, ServerFnError> {
     use crate::domain::{cursor::TimelineKey, Permission};
     use crate::ssr::{auth, errors};

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod auth;
 pub mod channels;
+pub mod codec;
 pub mod consent;
 pub mod conversation;
 pub mod customers;

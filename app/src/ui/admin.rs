@@ -4,11 +4,27 @@ use super::{err_text, Authed, CurrentUser};
 use crate::api::admin::{admin_users, CreateUser, SetUserDisabled};
 use crate::domain::{Permission, Role};
 use leptos::prelude::*;
+use leptos_router::{lazy_route, LazyRoute};
 
 mod channels;
 mod failed;
 mod form;
 mod providers;
+
+/// The `/admin` route, a separate wasm chunk (with the channel and provider forms) loaded
+/// when it is opened.
+pub struct AdminRoute;
+
+#[lazy_route]
+impl LazyRoute for AdminRoute {
+    fn data() -> Self {
+        AdminRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <AdminPage/> }.into_any()
+    }
+}
 
 #[component]
 pub fn AdminPage() -> impl IntoView {

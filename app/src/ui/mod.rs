@@ -13,7 +13,7 @@ use crate::model::UserView;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 /// The app icon, inline so the site needs no static assets folder.
 const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\"%3E%3Ccircle cx=\"16\" cy=\"16\" r=\"15\" fill=\"%233652d9\"/%3E%3Cpath d=\"M9 11h14M9 16h10M9 21h6\" stroke=\"#fff\" stroke-width=\"3\" stroke-linecap=\"round\"/%3E%3C/svg%3E";
@@ -74,11 +74,12 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=|| view! { <Redirect path="/inbox"/> } ssr=SsrMode::Async/>
-                <Route path=path!("/login") view=login::LoginPage ssr=SsrMode::Async/>
+                // The inbox is in the main bundle; the other pages are fetched when opened.
+                <Route path=path!("/login") view={Lazy::<login::LoginRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/inbox") view=inbox::InboxPage ssr=SsrMode::Async/>
                 <Route path=path!("/inbox/:id") view=inbox::InboxPage ssr=SsrMode::Async/>
-                <Route path=path!("/playground") view=playground::PlaygroundPage ssr=SsrMode::Async/>
-                <Route path=path!("/admin") view=admin::AdminPage ssr=SsrMode::Async/>
+                <Route path=path!("/playground") view={Lazy::<playground::PlaygroundRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin") view={Lazy::<admin::AdminRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -9,6 +9,21 @@ use crate::api::playground::{playground_thread, PlaygroundSend};
 use crate::domain::{ChannelKind, Direction, Permission};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use leptos_router::{lazy_route, LazyRoute};
+
+/// The `/playground` route, a separate wasm chunk loaded when it is opened.
+pub struct PlaygroundRoute;
+
+#[lazy_route]
+impl LazyRoute for PlaygroundRoute {
+    fn data() -> Self {
+        PlaygroundRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <PlaygroundPage/> }.into_any()
+    }
+}
 
 #[component]
 pub fn PlaygroundPage() -> impl IntoView {

@@ -1,6 +1,6 @@
 //! The conversation's controls: status, snooze, assignment, and moving it to another channel.
 
-use super::composer::Draft;
+use super::draft::Draft;
 use crate::api::conversation::{Assign, MoveConversation, SetStatus};
 use crate::domain::{reply_choice, Status};
 use crate::model::ConversationDetail;

@@ -1,90 +1,12 @@
+use super::aids::{composer_aids, AidsInput};
+use super::draft::Draft;
 use crate::api::conversation::{AddNote, SendReply};
 use crate::domain::sms::{self, Encoding};
-use crate::domain::{convert, sms_fix, window, ChannelKind};
+use crate::domain::{convert, window, ChannelKind};
 use crate::model::{ConversationDetail, ReplyOption};
-use crate::ui::{err_text, forget_error, fresh_key};
+use crate::ui::{err_text, forget_error};
 use leptos::prelude::*;
 use std::sync::Arc;
-
-/// What the agent is writing, kept by the conversation view outside the data it re-fetches,
-/// so a live update (a delivery report, a new message) redraws the form without losing it.
-#[derive(Clone, Copy)]
-pub struct Draft {
-    pub body: RwSignal<String>,
-    /// The chosen reply option's key, once the agent picked one.
-    pub via: RwSignal<Option<String>>,
-    pub note: RwSignal<String>,
-    /// The channel the reply was being written for when its first character was typed: a
-    /// draft sent on another channel is shown converted and must be confirmed.
-    pub written_for: RwSignal<Option<ChannelKind>>,
-    /// The agent ticked "Send as converted".
-    pub converted_ok: RwSignal<bool>,
-    /// "Move conversation to…": the chosen target's key, once picked.
-    pub move_to: RwSignal<Option<String>>,
-    /// The handoff text, once the agent edited it for the chosen target (until then the
-    /// standard words). Cleared when the target changes: the text must name the target.
-    pub handoff: RwSignal<Option<String>>,
-    /// The Move panel is open; closed after a move.
-    pub move_open: RwSignal<bool>,
-    /// The reply's idempotency key, sent with it; a new one once it was stored.
-    pub key: RwSignal<String>,
-    /// The same for the "Send with files" form.
-    pub files_key: RwSignal<String>,
-    /// The agent ticked "reply to an unverified identifier".
-    pub unverified_ok: RwSignal<bool>,
-    /// The chosen option is an unverified identifier: after the reply the picker goes back
-    /// to the default, never staying on it.
-    pub via_unverified: RwSignal<bool>,
-}
-
-impl Draft {
-    pub fn new() -> Draft {
-        Draft {
-            body: RwSignal::new(String::new()),
-            via: RwSignal::new(None),
-            note: RwSignal::new(String::new()),
-            written_for: RwSignal::new(None),
-            converted_ok: RwSignal::new(false),
-            move_to: RwSignal::new(None),
-            handoff: RwSignal::new(None),
-            move_open: RwSignal::new(false),
-            key: RwSignal::new(fresh_key()),
-            files_key: RwSignal::new(fresh_key()),
-            unverified_ok: RwSignal::new(false),
-            via_unverified: RwSignal::new(false),
-        }
-    }
-
-    /// After a reply was queued: the next draft is another message, with a new key.
-    pub fn reply_sent(&self) {
-        self.body.set(String::new());
-        self.written_for.set(None);
-        self.converted_ok.set(false);
-        self.unverified_ok.set(false);
-        if self.via_unverified.get_untracked() {
-            self.via.set(None);
-            self.via_unverified.set(false);
-        }
-        self.key.set(fresh_key());
-    }
-
-    /// After the conversation was moved: replies follow it to the new default, and the Move
-    /// panel closes and starts again from nothing.
-    pub fn moved(&self) {
-        self.via.set(None);
-        self.move_to.set(None);
-        self.handoff.set(None);
-        self.move_open.set(false);
-        self.converted_ok.set(false);
-        self.unverified_ok.set(false);
-    }
-}
-
-impl Default for Draft {
-    fn default() -> Self {
-        Draft::new()
-    }
-}
 
 /// Characters against the channel's limit and, for SMS, the segments, as the agent types:
 /// counted on the converted text, as the preview shows it and the server checks it.
@@ -142,84 +64,6 @@ fn option_text(o: &ReplyOption) -> String {
         None if o.moved_here => format!("{} (conversation moved here)", o.label),
         None => o.label.clone(),
     }
-}
-
-/// The characters that forced UCS-2, each with its one-click replacement.
-fn ucs2_fixes(draft: Draft, text: &str) -> Option<AnyView> {
-    let offenders = sms_fix::offenders(text);
-    if offenders.is_empty() {
-        return None;
-    }
-    let body = draft.body;
-    let several = sms_fix::fixable(&offenders) > 1;
-    let items = offenders
-        .into_iter()
-        .map(|o| {
-            let shown = o.shown();
-            let times = if o.count > 1 { format!(" ×{}", o.count) } else { String::new() };
-            let button = o.replacement.map(|r| {
-                let c = o.ch;
-                let words = if r.is_empty() {
-                    format!("Remove {shown}")
-                } else {
-                    format!("Replace {shown} with {r}")
-                };
-                view! {
-                    <button type="button" class="small" on:click=move |_| body.update(|b| *b = sms_fix::apply(b, c))>
-                        {words}
-                    </button>
-                }
-            });
-            let none = o.replacement.is_none().then(|| view! { <span class="hint">"no GSM-7 equivalent"</span> });
-            view! { <li><code class="char">{shown}</code>{times}" "{button}{none}</li> }
-        })
-        .collect_view();
-    let all = several.then(|| {
-        view! {
-            <button type="button" class="small" on:click=move |_| body.update(|b| *b = sms::replace_lookalikes(b))>
-                "Replace all"
-            </button>
-        }
-    });
-    Some(
-        view! {
-            <div class="ucs2" role="group" aria-label="Characters that force UCS-2">
-                <p>"These characters make the SMS use UCS-2 (70 characters per segment instead of 160):"</p>
-                <ul>{items}</ul>
-                {all}
-            </div>
-        }
-        .into_any(),
-    )
-}
-
-/// What the customer receives on the chosen channel, converted; marked when the draft was
-/// written for another channel.
-fn preview(channel: ChannelKind, text: &str, from: Option<ChannelKind>) -> AnyView {
-    let c = convert::for_channel(channel, text);
-    let heading = match from {
-        Some(f) => format!(
-            "Converted from {} — what the customer receives on {}",
-            f.label(),
-            channel.label()
-        ),
-        None => format!("Preview: what the customer receives on {}", channel.label()),
-    };
-    let content = match c.html {
-        Some(html) => view! { <div class="preview-html" inner_html=html></div> }.into_any(),
-        None => view! { <pre class="preview-text">{c.text}</pre> }.into_any(),
-    };
-    let notes = (!c.notes.is_empty()).then(|| {
-        view! { <ul class="notes">{c.notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul> }
-    });
-    view! {
-        <section class="preview" class:converted=from.is_some() aria-label="Preview">
-            <h2>{heading}</h2>
-            {content}
-            {notes}
-        </section>
-    }
-    .into_any()
 }
 
 /// Reply form with the channel picker, the live counter, the UCS-2 fixes and the preview.
@@ -354,8 +198,14 @@ pub fn Composer(
             body.set(v);
         }
     };
-    let (channel_fix, channel_preview) = (channel.clone(), channel.clone());
-    let switched_preview = switched.clone();
+    // The aids (UCS-2 fixes, converted preview) are fetched once the agent has written something.
+    // Their signals belong to this component, like the closures that read them.
+    let aids_input = AidsInput {
+        draft,
+        channel: Signal::derive(channel.clone()),
+        switched: Signal::derive(switched.clone()),
+    };
+    let writing = Memo::new(move |_| !body.with(|b| b.trim().is_empty()));
     view! {
         {files_form}
         <ActionForm action attr:class="composer" on:input=forget_error(action) on:change=forget_error(action)>
@@ -414,14 +264,10 @@ pub fn Composer(
                 prop:value=body
                 on:input=on_input
             ></textarea>
-            {move || {
-                (channel_fix() == Some(ChannelKind::Sms)).then(|| body.with(|b| ucs2_fixes(draft, b))).flatten()
-            }}
-            {move || {
-                let ch = channel_preview()?;
-                let from = switched_preview();
-                body.with(|b| (!b.trim().is_empty()).then(|| preview(ch, b, from)))
-            }}
+            {move || writing.get().then(|| {
+                let aids = composer_aids(aids_input);
+                view! { <Suspense fallback=|| ()>{Suspend::new(aids)}</Suspense> }
+            })}
             {move || switched().map(|from| view! {
                 <label class="confirm-converted">
                     <input

@@ -26,9 +26,7 @@ pub struct Actions {
 }
 
 impl Actions {
-    /// Created by the conversation view, which outlives the panel's redraws, so an answer
-    /// (an error in words) is still there after the live update that redrew the panel.
-    pub fn new() -> Actions {
+    fn new() -> Actions {
         Actions {
             add: ServerAction::new(),
             edit: ServerAction::new(),
@@ -55,6 +53,65 @@ impl Actions {
             .or_else(|| e(self.unmerge.value().get()))
             .or_else(|| e(self.dismiss.value().get()))
     }
+}
+
+/// Where the panel keeps its [`Actions`]: created on the first draw, by the panel's code, in
+/// the conversation view's owner, which outlives the panel's redraws, so an answer (an error
+/// in words) is still there after the live update that redrew the panel.
+#[derive(Clone)]
+pub struct ActionsSlot {
+    owner: Owner,
+    actions: StoredValue<Option<Actions>>,
+}
+
+impl ActionsSlot {
+    /// Called by the conversation view.
+    pub fn new() -> ActionsSlot {
+        ActionsSlot {
+            owner: Owner::current().expect("a reactive owner"),
+            actions: StoredValue::new(None),
+        }
+    }
+
+    fn get(&self) -> Actions {
+        if let Some(a) = self.actions.get_value() {
+            return a;
+        }
+        let a = self.owner.with(Actions::new);
+        self.actions.set_value(Some(a));
+        a
+    }
+}
+
+impl Default for ActionsSlot {
+    fn default() -> Self {
+        ActionsSlot::new()
+    }
+}
+
+/// What [`customer_panel`] draws: the customer and their consent from the conversation detail;
+/// the actions belong to the conversation view.
+pub struct PanelParts {
+    pub customer: CustomerView,
+    pub confirm: Option<ServerAction<ConfirmIdentifier>>,
+    pub actions: ActionsSlot,
+    pub consent: CustomerConsent,
+    pub record: ServerAction<RecordConsent>,
+}
+
+/// The customer panel with its identity and consent forms, a wasm chunk of its own: the inbox
+/// list does not need it, and a conversation fetches it while its detail loads.
+#[leptos::lazy]
+pub fn customer_panel(parts: PanelParts) -> AnyView {
+    let PanelParts {
+        customer,
+        confirm,
+        actions,
+        consent,
+        record,
+    } = parts;
+    let actions = actions.get();
+    view! { <CustomerPanel customer confirm actions consent record/> }.into_any()
 }
 
 fn conversation_link(c: &CustomerRef) -> AnyView {

@@ -1,10 +1,12 @@
 //! The three-pane inbox: conversation list, timeline with composer, customer panel.
 
 mod actions;
+mod aids;
 mod composer;
 pub mod consent;
 mod conversation;
-mod customer;
+pub(crate) mod customer;
+mod draft;
 mod list;
 mod timeline;
 
