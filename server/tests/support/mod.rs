@@ -194,6 +194,8 @@ impl TestApp {
         reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            // A request the app never answers fails its test instead of holding the run.
+            .timeout(std::time::Duration::from_secs(60))
             .build()
             .unwrap()
     }

@@ -31,12 +31,16 @@ fn Inbox() -> impl IntoView {
     // The tab title: "(3) Rita Alvarez · Convergence"; set by the list and the open conversation.
     let tab = TabTitle::default();
     provide_context(tab);
+    // Read with `try_`: leaving the inbox (signing out to the lazy /login route) changes the
+    // route's params while this page's signals are being disposed, and the title is computed
+    // once more then; a plain `get` would panic and stop the app.
     let title = move || {
-        let open = selected.get();
+        let open = selected.try_get().flatten();
         let unread = tab
             .unread
-            .with(|u| u.iter().filter(|&&id| Some(id) != open).count());
-        let name = open.and(tab.open.get());
+            .try_with(|u| u.iter().filter(|&&id| Some(id) != open).count())
+            .unwrap_or(0);
+        let name = open.and(tab.open.try_get().flatten());
         let mut t = String::new();
         if unread > 0 {
             t.push_str(&format!("({unread}) "));
