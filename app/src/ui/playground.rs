@@ -4,26 +4,11 @@
 
 use super::live::Live;
 use super::widgets::{Delivery, Time};
-use super::{err_text, Authed, CurrentUser};
+use super::{err_text, Authed};
 use crate::api::playground::{playground_thread, PlaygroundSend};
-use crate::domain::{ChannelKind, Direction, Permission};
+use crate::domain::{ChannelKind, Direction};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use leptos_router::{lazy_route, LazyRoute};
-
-/// The `/playground` route, a separate wasm chunk loaded when it is opened.
-pub struct PlaygroundRoute;
-
-#[lazy_route]
-impl LazyRoute for PlaygroundRoute {
-    fn data() -> Self {
-        PlaygroundRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <PlaygroundPage/> }.into_any()
-    }
-}
 
 #[component]
 pub fn PlaygroundPage() -> impl IntoView {
@@ -42,25 +27,8 @@ fn hint(channel: &str) -> &'static str {
     }
 }
 
-/// The page for someone without [`Permission::UsePlayground`]: 403, as its server functions.
-fn no_access() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-        r.set_status(http::StatusCode::FORBIDDEN);
-    }
-    view! {
-        <main class="notice">
-            <h1>"Playground"</h1>
-            <p role="alert">"You do not have access to this page."</p>
-        </main>
-    }
-}
-
 #[component]
 fn Playground() -> impl IntoView {
-    if !expect_context::<CurrentUser>().can(Permission::UsePlayground) {
-        return no_access().into_any();
-    }
     let q = use_query_map().get_untracked();
     let channel = RwSignal::new(
         q.get("channel")
@@ -96,7 +64,7 @@ fn Playground() -> impl IntoView {
     );
 
     view! {
-        <main class="playground" id="main">
+        <div class="playground">
             <section class="pg-form">
                 <h1>"Playground"</h1>
                 <p class="hint">
@@ -173,7 +141,6 @@ fn Playground() -> impl IntoView {
                     })}
                 </Transition>
             </section>
-        </main>
+        </div>
     }
-    .into_any()
 }

@@ -48,9 +48,7 @@ fn content_type(ct: Option<&str>) -> String {
     }
 }
 
-/// `POST /conversations/{id}/reply-with-files`: `via`, `body`, any number of `files`, the
-/// draft's idempotency key `draft_key` (a double submit stores one message) and
-/// `confirm_unverified` (ticked to reply to an unverified identifier).
+/// `POST /conversations/{id}/reply-with-files`: `via`, `body` and any number of `files`.
 pub async fn reply_with_files_handler(
     staff: Authorized<need::Reply>,
     State(state): State<AppState>,
@@ -59,7 +57,6 @@ pub async fn reply_with_files_handler(
 ) -> Response {
     let user = staff.user;
     let (mut via, mut body, mut files) = (String::new(), String::new(), Vec::new());
-    let (mut draft_key, mut confirm_unverified) = (String::new(), String::new());
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
@@ -74,16 +71,15 @@ pub async fn reply_with_files_handler(
         };
         let name = field.name().unwrap_or("").to_string();
         match name.as_str() {
-            "via" | "body" | "draft_key" | "confirm_unverified" => {
+            "via" | "body" => {
                 let text = match field.text().await {
                     Ok(t) => t,
                     Err(e) => return problem(StatusCode::BAD_REQUEST, id, &e.to_string()),
                 };
-                match name.as_str() {
-                    "via" => via = text,
-                    "body" => body = text,
-                    "draft_key" => draft_key = text,
-                    _ => confirm_unverified = text,
+                if name == "via" {
+                    via = text;
+                } else {
+                    body = text;
                 }
             }
             "files" => {
@@ -125,11 +121,7 @@ pub async fn reply_with_files_handler(
         base_url: state.settings.public_url.trim_end_matches('/').to_string(),
         tokens: files.iter().map(|_| files::new_token()).collect(),
     };
-    let sending = reply::Sending {
-        draft_key: Some(draft_key.as_str()),
-        unverified_confirmed: !matches!(confirm_unverified.trim(), "" | "0" | "false" | "off"),
-    };
-    match reply::queue_agent_reply(
+    match reply::queue_reply_with_links(
         &state.db,
         id,
         acc,
@@ -138,7 +130,6 @@ pub async fn reply_with_files_handler(
         &body,
         &files,
         Some(&links),
-        sending,
     )
     .await
     {

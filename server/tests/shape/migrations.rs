@@ -369,12 +369,7 @@ mod normaliser {
             read_dir(&root.join("sqlite")),
             read_dir(&root.join("postgres")),
         );
-        // (The newest file that has a NOT NULL to change.)
-        let (name, text) = pg
-            .iter_mut()
-            .rev()
-            .find(|(_, t)| t.contains("NOT NULL"))
-            .unwrap();
+        let (name, text) = pg.last_mut().unwrap();
         *text = text.replacen("NOT NULL", "NULL", 1);
         let name = name.clone();
         let diff = differences(&lite, &pg);
