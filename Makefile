@@ -9,7 +9,9 @@
 #   make bench-pg     same against a fresh PostgreSQL database convergence_bench
 #   make bench-email  import 10,000 varied emails from a local Dovecot into SQLite
 #   make bench-webhooks  inbound SMS webhooks at 4 connections for 30 s on SQLite (release)
-#   make bundle-size  brotli-compressed size of convergence.wasm + .js vs the 300 KiB budget
+#   make bundle-size  what an agent downloads to open the inbox (wasm + JS + CSS, brotli) vs 200 KiB,
+#                     then each lazy chunk
+#   make screenshots  refresh the README's screenshots in docs/screenshots/ (tests never do)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -23,12 +25,17 @@ SEED_ARGS ?=
 BENCH_ARGS ?=
 export SEED_ARGS BENCH_ARGS
 
+# The client bundle is always split (cargo-leptos --split): pages and parts the inbox does not
+# need are lazy wasm chunks (#[lazy_route], #[lazy]). Every target builds it the same way, so what
+# the tests run is what ships; a build without --split does not load the lazy parts.
+LEPTOS_BUILD_FLAGS := --split
+
 # Binaries: target/*/server (the product), target/*/standin (the provider stand-in for the browser
 # tests), target/*/tools (seed and the benchmarks).
 # Running target/*/server directly needs LEPTOS_OUTPUT_NAME=convergence LEPTOS_SITE_ROOT=target/site
 # LEPTOS_SITE_PKG_DIR=pkg; scripts/lib.sh and scripts/e2e-server.sh export them.
 
-.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-email bench-webhooks bundle-size clean-e2e
+.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-email bench-webhooks bundle-size clean-e2e screenshots
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -41,13 +48,13 @@ setup-test:
 
 run: setup
 	mkdir -p data
-	CONVERGENCE_DEMO_DATA=1 cargo leptos serve
+	CONVERGENCE_DEMO_DATA=1 cargo leptos serve $(LEPTOS_BUILD_FLAGS)
 
 build: setup
-	cargo leptos build
+	cargo leptos build $(LEPTOS_BUILD_FLAGS)
 
 build-release: setup
-	cargo leptos build --release
+	cargo leptos build --release $(LEPTOS_BUILD_FLAGS)
 
 # Runs the Rust tests and the browser tests even when the first part fails, then fails if either did.
 test: setup-test
@@ -65,7 +72,7 @@ cargo-test: setup-test
 # The stand-in is built together with the server so that it reuses the server's compiled
 # dependencies (alone, cargo would compile them again with the stand-in's own features).
 e2e: setup-test
-	cargo leptos build
+	cargo leptos build $(LEPTOS_BUILD_FLAGS)
 	cargo build -p server -p standin
 	$(MAKE) --no-print-directory e2e-only
 
@@ -75,6 +82,13 @@ e2e-only:
 	mkdir -p end2end/screenshots
 	status=0; (cd end2end && npx playwright test $(PLAYWRIGHT_ARGS)) || status=$$?; \
 	scripts/mail-servers.sh stop target/e2e/mail >/dev/null 2>&1 || true; exit $$status
+
+# The only run that writes tracked files: the specs that take the README's screenshots, with
+# E2E_PUBLISH_SCREENSHOTS=1 (other runs keep screenshots in the ignored end2end/screenshots/).
+screenshots: setup-test
+	cargo leptos build
+	cargo build -p server -p standin
+	E2E_PUBLISH_SCREENSHOTS=1 $(MAKE) --no-print-directory e2e-only PLAYWRIGHT_ARGS='--project=hydrate tests/cross-channel.spec.ts'
 
 # The load benchmarks: the release server serves, `tools` seeds and measures.
 bench: build-release

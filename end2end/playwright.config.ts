@@ -1,6 +1,6 @@
 import { defineConfig } from '@playwright/test';
 
-// The app under test: the debug server built by `cargo leptos build`, started by
+// The app under test: the debug server built by `cargo leptos build --split`, started by
 // ../scripts/e2e-server.sh on a fresh SQLite database with demo data.
 const baseURL = 'http://127.0.0.1:3000';
 

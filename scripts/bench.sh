@@ -10,7 +10,7 @@
 # defaults); BENCH_ARGS (e.g.
 # "--concurrency 4 --seconds 10"); BENCH_PORT (default 3100); BENCH_TIMEOUT (seconds the bench
 # client may take, default 900: a hung server then fails the run instead of blocking it).
-# Expects `cargo leptos build --release` and `cargo build --release -p tools` to have run (the
+# Expects `cargo leptos build --release --split` and `cargo build --release -p tools` to have run (the
 # Makefile's bench targets do that).
 set -euo pipefail
 
@@ -29,7 +29,7 @@ TOOLS="${TOOLS_BIN:-target/release/tools}"
 read -r -a SEED <<<"${SEED_ARGS:-}"
 read -r -a BENCH <<<"${BENCH_ARGS:-}"
 
-[ -x "$BIN" ] || fail "$BIN missing; run 'cargo leptos build --release' first"
+[ -x "$BIN" ] || fail "$BIN missing; run 'cargo leptos build --release --split' first"
 [ -x "$TOOLS" ] || fail "$TOOLS missing; run 'cargo build --release -p tools' first"
 mkdir -p target/bench
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Started by Playwright's webServer (end2end/playwright.config.ts): a fresh SQLite database with
-# demo data, the debug server built by `cargo leptos build`, listening on 127.0.0.1:3000, and the
+# demo data, the debug server built by `cargo leptos build --split`, listening on 127.0.0.1:3000, and the
 # provider stand-in (`cargo build -p server -p standin`) on 127.0.0.1:3210.
 # Server output also goes to target/e2e/server.log.
 set -euo pipefail
@@ -11,7 +11,7 @@ cd "$ROOT"
 SERVER_BIN="${E2E_SERVER_BIN:-target/debug/server}"
 STANDIN_BIN="${E2E_STANDIN_BIN:-target/debug/standin}"
 if [ ! -x "$SERVER_BIN" ] || [ ! -f target/site/pkg/convergence.wasm ]; then
-  echo "[e2e-server] $SERVER_BIN or target/site/pkg/convergence.wasm missing; run 'cargo leptos build' (or 'make e2e') first" >&2
+  echo "[e2e-server] $SERVER_BIN or target/site/pkg/convergence.wasm missing; run 'cargo leptos build --split' (or 'make e2e') first" >&2
   exit 1
 fi
 if [ ! -x "$STANDIN_BIN" ]; then
@@ -29,7 +29,7 @@ scripts/mail-servers.sh start "$MAIL_DIR" 3143 3025 >&2
 scripts/mail-servers.sh add-user "$MAIL_DIR" support@shop.test support-mail-password >&2
 scripts/mail-servers.sh add-user "$MAIL_DIR" ann.e2e@customer.test customer-password >&2
 
-# Serve a snapshot of the client bundle: a `cargo leptos build` started while the suite runs
+# Serve a snapshot of the client bundle: a `cargo leptos build --split` started while the suite runs
 # recreates target/site and would otherwise swap the JS/wasm under the running tests.
 SITE_ROOT=target/site
 if [ "${E2E_SITE_SNAPSHOT:-1}" != 0 ]; then
@@ -46,6 +46,8 @@ export LEPTOS_OUTPUT_NAME=convergence
 export LEPTOS_SITE_ROOT="$SITE_ROOT"
 export LEPTOS_SITE_PKG_DIR=pkg
 export CONVERGENCE_LOG="${CONVERGENCE_LOG:-info}"
+# The provider stand-in serves media on loopback, which media downloads otherwise refuse.
+export CONVERGENCE_MEDIA_ALLOW_ADDRESSES=127.0.0.1
 
 # stdout -> log file (+ Playwright, which ignores it unless E2E_SERVER_LOG=1);
 # stderr -> log file + Playwright's output (panics and errors stay visible).

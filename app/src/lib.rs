@@ -27,5 +27,16 @@ pub use ui::{shell, App};
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(ui::App);
+    // Lazy routes (see `ui`) are fetched by `hydrate_lazy` before the page hydrates. A
+    // conversation page also renders the customer panel, a lazy function: fetch it first too, so
+    // hydration does not pause there while the live stream already changes what it shows.
+    let conversation = leptos::prelude::location()
+        .pathname()
+        .is_ok_and(|p| p.starts_with("/inbox/"));
+    leptos::__reexports::wasm_bindgen_futures::spawn_local(async move {
+        if conversation {
+            ui::inbox::customer::__preload_customer_panel().await;
+        }
+        leptos::mount::hydrate_lazy(ui::App);
+    });
 }

@@ -162,6 +162,20 @@ const CUSTOMERS: &[DemoCustomer] = &[
     },
 ];
 
+/// The demo logins that still exist and are enabled, as (role, email, password) for the
+/// start-up message (a changed password is not detected: the demo is for trying the app).
+pub async fn logins_present(
+    db: &Db,
+) -> Result<Vec<(&'static str, &'static str, &'static str)>, StoreError> {
+    let mut out = Vec::new();
+    for (email, _, role, pw) in DEMO_USERS {
+        if matches!(users::find_by_email(db, email).await?, Some(u) if !u.disabled) {
+            out.push((role.label(), *email, *pw));
+        }
+    }
+    Ok(out)
+}
+
 /// Loads the demo data when the database has no users. Returns whether it did.
 pub async fn load_if_empty(db: &Db) -> Result<bool, StoreError> {
     if users::count(db).await? > 0 {
@@ -353,8 +367,19 @@ async fn reply(
     .bind(at)
     .execute(&mut *tx)
     .await?;
-    conversations::touch_for_message(&mut tx, conversation_id, channel, Direction::Out, text, at)
-        .await?;
+    conversations::touch_for_message(
+        &mut tx,
+        conversation_id,
+        channel,
+        Direction::Out,
+        text,
+        at,
+        conversations::Writer {
+            author: Some(author),
+            identifier: Some(ident_id),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

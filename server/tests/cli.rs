@@ -17,6 +17,7 @@ fn help_lists_every_environment_variable() {
         "CONVERGENCE_PUBLIC_URL",
         "CONVERGENCE_SECRET_KEY",
         "CONVERGENCE_DEMO_DATA",
+        "CONVERGENCE_RETRY_HORIZON",
     ] {
         assert!(help.contains(var), "--help does not mention {var}:\n{help}");
     }

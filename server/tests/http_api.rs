@@ -67,7 +67,32 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
     .await
     .unwrap()
     .to_string();
+    // An outgoing message of the demo data, for the delivery actions (a no-op when it is not
+    // failed: answered `false`, not refused).
+    let outgoing: i64 = {
+        use sqlx::Row;
+        sqlx::query("SELECT id FROM messages WHERE direction = 'out' ORDER BY id LIMIT 1")
+            .fetch_one(&app.state.db.read)
+            .await
+            .unwrap()
+            .get("id")
+    };
     let mut eps = vec![
+        (
+            "/api/message/retry",
+            vec![("id", outgoing.to_string())],
+            Permission::Reply,
+        ),
+        (
+            "/api/message/cancel",
+            vec![("id", outgoing.to_string())],
+            Permission::Reply,
+        ),
+        (
+            "/api/admin/channels/retry-failed",
+            vec![("id", d.reply_options[0].account_id.to_string())],
+            Permission::ManageChannels,
+        ),
         (
             "/api/conversations/list",
             vec![
@@ -400,6 +425,28 @@ async fn every_role_against_every_endpoint(engine: Engine) {
             if role == Role::Admin { 200 } else { 403 },
             "{role:?} /admin"
         );
+        // The playground page as its server functions: 403 without the permission.
+        let page = c
+            .get(app.url("/playground"))
+            .header("Accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        let status = page.status();
+        let html = page.text().await.unwrap();
+        if role.allows(Permission::UsePlayground) {
+            assert_eq!(status, 200, "{role:?} /playground");
+            assert!(
+                html.contains("Send as customer") || html.contains("playground"),
+                "{role:?}"
+            );
+        } else {
+            assert_eq!(status, 403, "{role:?} /playground");
+            assert!(
+                html.contains("You do not have access to this page."),
+                "{html}"
+            );
+        }
         let ev = c.get(app.url("/api/events")).send().await.unwrap();
         assert_eq!(ev.status(), 200, "{role:?} /api/events");
     }
@@ -444,16 +491,48 @@ async fn state_changes_need_our_origin(engine: Engine) {
         .send()
         .await
         .unwrap();
-    assert_eq!(none.status(), 403, "no Origin and no Sec-Fetch-Site");
+    assert_eq!(none.status(), 403, "no Origin and no Referer");
+    // Fetch metadata is not an origin: without Origin or Referer the request is refused.
     let fetch_meta = c
         .post(app.url("/api/conversation/note"))
         .header("Sec-Fetch-Site", "same-origin")
+        .form(&args)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetch_meta.status(), 403, "Sec-Fetch-Site alone");
+    // The Host header is never the reference: an Origin naming the host the request was sent
+    // to, but another scheme or port than the public URL's, is refused.
+    let host = app.addr.trim_start_matches("http://").to_string();
+    for origin in [format!("https://{host}"), "http://127.0.0.1:1".to_string()] {
+        let r = c
+            .post(app.url("/api/conversation/note"))
+            .header("Origin", &origin)
+            .header("Host", &host)
+            .form(&args)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{origin}");
+    }
+    let wrong_port_referer = c
+        .post(app.url("/api/conversation/note"))
+        .header("Referer", "http://127.0.0.1:1/inbox")
+        .form(&args)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_port_referer.status(), 403);
+    // Without Origin, a Referer from our own origin passes.
+    let referer = c
+        .post(app.url("/api/conversation/note"))
+        .header("Referer", app.url("/inbox"))
         .header("Accept", "application/json")
         .form(&args)
         .send()
         .await
         .unwrap();
-    assert_eq!(fetch_meta.status(), 200);
+    assert_eq!(referer.status(), 200);
     // Nothing was written by the refused requests.
     let page = app::store::timeline::page(&app.state.db, conv.parse().unwrap(), None, 50)
         .await

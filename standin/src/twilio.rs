@@ -27,7 +27,7 @@ pub fn routes() -> Router<StandIn> {
         .route("/2010-04-01/Accounts/{sid}", get(account))
         .route(
             "/2010-04-01/Accounts/{sid}/Messages.json",
-            post(create_message),
+            post(create_message).get(list_messages),
         )
         .route(
             "/2010-04-01/Accounts/{sid}/Messages/{message}/Media/{media}",
@@ -227,10 +227,140 @@ async fn create_message(
         let s = s.clone();
         move || create(&s, &sid, &token, &body)
     };
-    match fault {
-        Some(f) => StandIn::apply_fault(&f, ok).await,
-        None => ok(),
+    // In a task of its own: Twilio goes on with a request whose client went away (a held
+    // request still creates its message after the client's timeout or death).
+    let work = tokio::spawn(async move {
+        match fault {
+            Some(f) => StandIn::apply_fault(&f, ok).await,
+            None => ok(),
+        }
+    });
+    work.await.unwrap_or_else(|_| {
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            20500,
+            "Internal Server Error",
+        )
+    })
+}
+
+/// `GET .../Messages.json`: the account's messages, newest first, filtered as Twilio does by
+/// `To`, `From` and `DateSent` (`DateSent=`, `DateSent<=`, `DateSent>=` with a `YYYY-MM-DD`
+/// date, on the day the message was sent), one page of `PageSize` (50 by default, at most 1000).
+async fn list_messages(
+    State(s): State<StandIn>,
+    Path(sid): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    s.record(PROVIDER, &method, &uri, &headers, b"");
+    if let Err(d) = authenticate(&s, &headers, &sid) {
+        return d.into_response();
     }
+    if let Some(f) = s.take_fault(PROVIDER) {
+        return StandIn::apply_fault(&f, || {
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                20500,
+                "Internal Server Error",
+            )
+        })
+        .await;
+    }
+    let params = form::decode(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let get = |k: &str| form::get(&params, k).map(str::to_string);
+    let page_size = get("PageSize")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(50)
+        .clamp(1, 1000);
+    let day_of = |m: &Value| {
+        m.get("date_sent")
+            .and_then(Value::as_str)
+            .and_then(|d| d.get(5..16))
+            .map(str::to_string)
+    };
+    let wanted_day = |key: &str| get(key).and_then(|d| date_words(&d));
+    let (on, until, from_day) = (
+        wanted_day("DateSent"),
+        wanted_day("DateSent<"),
+        wanted_day("DateSent>"),
+    );
+    let all = s
+        .config(&format!("twilio:messages:{sid}"))
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default();
+    let messages: Vec<Value> = all
+        .into_iter()
+        .rev()
+        .filter(|m| get("To").is_none_or(|t| m["to"] == json!(t)))
+        .filter(|m| get("From").is_none_or(|f| m["from"] == json!(f)))
+        .filter(|m| {
+            let Some(day) = day_of(m).and_then(|d| date_key(&d)) else {
+                return on.is_none() && until.is_none() && from_day.is_none();
+            };
+            on.as_ref().is_none_or(|d| date_key(d) == Some(day))
+                && until
+                    .as_ref()
+                    .is_none_or(|d| date_key(d).is_some_and(|u| day <= u))
+                && from_day
+                    .as_ref()
+                    .is_none_or(|d| date_key(d).is_some_and(|f| day >= f))
+        })
+        .take(page_size)
+        .collect();
+    let path = format!("/2010-04-01/Accounts/{sid}/Messages.json");
+    Json(json!({
+        "end": messages.len().saturating_sub(1),
+        "first_page_uri": format!("{path}?PageSize={page_size}&Page=0"),
+        "next_page_uri": null,
+        "page": 0,
+        "page_size": page_size,
+        "previous_page_uri": null,
+        "start": 0,
+        "uri": format!("{path}?PageSize={page_size}&Page=0"),
+        "messages": messages,
+    }))
+    .into_response()
+}
+
+/// `2023-08-24` as the `24 Aug 2023` of an RFC 2822 date.
+fn date_words(iso: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut it = iso.trim().split('-');
+    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
+    let m: usize = m.parse().ok()?;
+    let d: u32 = d.parse().ok()?;
+    Some(format!("{d:02} {} {y}", MONTHS.get(m.checked_sub(1)?)?))
+}
+
+/// `24 Aug 2023` as a sortable (year, month, day).
+fn date_key(words: &str) -> Option<(i64, usize, i64)> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut it = words.split_whitespace();
+    let d = it.next()?.parse().ok()?;
+    let month = it.next()?;
+    let m = MONTHS.iter().position(|x| *x == month)? + 1;
+    let y = it.next()?.parse().ok()?;
+    Some((y, m, d))
+}
+
+/// Keeps a created message for the list, with the date Twilio sends it (at once, here).
+fn remember(s: &StandIn, account_sid: &str, resource: &Value) {
+    let key = format!("twilio:messages:{account_sid}");
+    let mut all = s
+        .config(&key)
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default();
+    let mut m = resource.clone();
+    m["date_sent"] = m["date_created"].clone();
+    m["status"] = json!("sent");
+    all.push(m);
+    s.set_config(&key, Value::Array(all));
 }
 
 /// Validates a send like Twilio does, creates the message and schedules its status callbacks.
@@ -304,6 +434,7 @@ fn create(s: &StandIn, account_sid: &str, token: &str, body: &[u8]) -> Response 
         "to": to,
         "uri": uri,
     });
+    remember(s, account_sid, &resource);
     let callback = get("StatusCallback");
     if !callback.is_empty() {
         let report = control::Report {

@@ -1,7 +1,7 @@
 use crate::model::AdminUser;
 use leptos::prelude::*;
 
-#[server(endpoint = "admin/users")]
+#[server(endpoint = "admin/users", output = crate::api::codec::JsonText)]
 pub async fn admin_users() -> Result<Vec<AdminUser>, ServerFnError> {
     use crate::domain::Permission;
     use crate::ssr::{auth, errors};
@@ -17,22 +17,35 @@ pub async fn admin_users() -> Result<Vec<AdminUser>, ServerFnError> {
         .collect())
 }
 
+/// Adds a user and answers what was done, in words. A blank role is the least privileged one.
 #[server(endpoint = "admin/users/create")]
 pub async fn create_user(
     email: String,
     name: String,
     role: String,
     password: String,
-) -> Result<(), ServerFnError> {
+) -> Result<String, ServerFnError> {
     use crate::domain::{Permission, Role};
     use crate::ssr::{auth, errors};
     let st = auth::state()?;
     auth::require(Permission::ManageUsers).await?;
-    let role = Role::parse(&role).ok_or_else(|| errors::bad_request("unknown role"))?;
+    let role = match role.trim() {
+        "" => Role::BY_PRIVILEGE[0],
+        r => Role::parse(r).ok_or_else(|| errors::bad_request("unknown role"))?,
+    };
     crate::store::users::create_user(&st.db, &email, &name, role, &password)
         .await
         .map_err(errors::store)?;
-    Ok(())
+    let user = crate::store::users::find_by_email(&st.db, &email)
+        .await
+        .map_err(errors::store)?;
+    let (name, email) = user
+        .map(|u| (u.name, u.email))
+        .unwrap_or((name.trim().to_string(), email.trim().to_string()));
+    Ok(format!(
+        "Added {name} ({email}) as {}. They can sign in with the password you set.",
+        role.label()
+    ))
 }
 
 /// Disables (ending their sessions) or re-enables a user. Admins cannot disable themselves.

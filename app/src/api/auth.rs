@@ -13,7 +13,12 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
         .await
         .ok()
         .map(|c| c.0.ip());
-    if !st.limiter.allowed(&email, ip) {
+    if !st
+        .limiter
+        .allowed(&email, ip)
+        .await
+        .map_err(errors::store)?
+    {
         return Err(errors::fail(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many sign-in attempts. Wait 15 minutes and try again.",
@@ -31,13 +36,19 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
         }
     };
     let Some(user) = user.filter(|_| ok) else {
-        st.limiter.record_failure(&email, ip);
+        st.limiter
+            .record_failure(&email, ip)
+            .await
+            .map_err(errors::store)?;
         return Err(errors::fail(
             StatusCode::UNAUTHORIZED,
             "Wrong email or password.",
         ));
     };
-    st.limiter.record_success(&email, ip);
+    st.limiter
+        .record_success(&email, ip)
+        .await
+        .map_err(errors::store)?;
     let session = auth::session().await?;
     session
         .cycle_id()
@@ -72,7 +83,7 @@ pub async fn logout() -> Result<(), ServerFnError> {
 }
 
 /// The signed-in user, or None.
-#[server(endpoint = "me")]
+#[server(endpoint = "me", output = crate::api::codec::JsonText)]
 pub async fn me() -> Result<Option<UserView>, ServerFnError> {
     crate::ssr::auth::current_user().await
 }

@@ -57,7 +57,7 @@ pub(crate) mod edge {
 /// The channel accounts with their state, and the form asked for: an email account to edit
 /// (`edit`), a new provider account (`add`, a provider id) or a provider account to edit
 /// (`edit_provider`).
-#[server(endpoint = "admin/channels")]
+#[server(endpoint = "admin/channels", output = crate::api::codec::JsonText)]
 pub async fn channels_page(
     edit: Option<i64>,
     add: Option<String>,
@@ -82,7 +82,7 @@ pub async fn channels_page(
 }
 
 /// Creates or updates an email account; returns its id. The mailbox workers restart with it.
-#[server(endpoint = "admin/channels/email/save")]
+#[server(endpoint = "admin/channels/email/save", output = crate::api::codec::JsonText)]
 pub async fn save_email_account(#[server(flatten)] form: EmailForm) -> Result<i64, ServerFnError> {
     use crate::domain::Permission;
     use crate::ssr::auth;
@@ -97,7 +97,7 @@ pub async fn save_email_account(#[server(flatten)] form: EmailForm) -> Result<i6
 
 /// Connects with the settings in the form (an existing account's saved passwords fill blank
 /// password fields) and answers the mail servers' own words: `Ok` when it worked, `Err` not.
-#[server(endpoint = "admin/channels/test")]
+#[server(endpoint = "admin/channels/test", output = crate::api::codec::JsonText)]
 pub async fn test_connection(
     #[server(flatten)] form: EmailForm,
 ) -> Result<Result<String, String>, ServerFnError> {

@@ -5,7 +5,7 @@ use crate::model::CustomerConsent;
 use leptos::prelude::*;
 
 /// Every identifier of the customer with the consent that holds and its changes.
-#[server(endpoint = "customer/consent")]
+#[server(endpoint = "customer/consent", output = crate::api::codec::JsonText)]
 pub async fn get_customer_consent(customer_id: i64) -> Result<CustomerConsent, ServerFnError> {
     use crate::domain::Permission;
     use crate::ssr::{auth, errors};

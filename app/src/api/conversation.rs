@@ -12,7 +12,7 @@ fn live(kind: LiveKind, conversation_id: i64, message_id: Option<i64>) -> LiveEv
     }
 }
 
-#[server(endpoint = "conversation")]
+#[server(endpoint = "conversation", output = crate::api::codec::JsonText)]
 pub async fn get_conversation(id: i64) -> Result<ConversationDetail, ServerFnError> {
     use crate::domain::Permission;
     use crate::ssr::{auth, errors};
@@ -24,7 +24,7 @@ pub async fn get_conversation(id: i64) -> Result<ConversationDetail, ServerFnErr
 }
 
 /// A page of the timeline: the newest items, or those before the `before` cursor.
-#[server(endpoint = "conversation/timeline")]
+#[server(endpoint = "conversation/timeline", output = crate::api::codec::JsonText)]
 pub async fn get_timeline(id: i64, before: Option<String>) -> Result<TimelinePage, ServerFnError> {
     use crate::domain::{cursor::TimelineKey, Permission};
     use crate::ssr::{auth, errors};
@@ -142,7 +142,9 @@ fn ticked(v: Option<&str>) -> bool {
 /// Queues a reply. `via` is a reply option key (`account:identifier`) from the channel picker.
 /// `written_for` is the channel the draft was started for (set by the hydrated composer);
 /// when it differs from `via`'s channel the agent must have ticked `converted` ("Send as
-/// converted") after seeing the preview.
+/// converted") after seeing the preview. `draft_key` is the draft's idempotency key: the same
+/// key again stores nothing more. `confirm_unverified` is ticked to reply to an identifier
+/// nobody verified is the customer's.
 #[server(endpoint = "conversation/reply")]
 pub async fn send_reply(
     id: i64,
@@ -150,6 +152,8 @@ pub async fn send_reply(
     body: String,
     written_for: Option<String>,
     converted: Option<String>,
+    draft_key: Option<String>,
+    confirm_unverified: Option<String>,
 ) -> Result<(), ServerFnError> {
     use crate::domain::{reply_choice, ChannelKind, Permission};
     use crate::ssr::{auth, errors};
@@ -169,7 +173,12 @@ pub async fn send_reply(
         reply_choice::check_converted(written_for, account.channel, ticked(converted.as_deref()))
             .map_err(errors::bad_request)?;
     }
-    let mid = crate::service::reply::queue_reply(&st.db, id, acc, ident, u.id, &body)
+    use crate::service::reply;
+    let sending = reply::Sending {
+        draft_key: draft_key.as_deref(),
+        unverified_confirmed: ticked(confirm_unverified.as_deref()),
+    };
+    let mid = reply::queue_agent_reply(&st.db, id, acc, ident, u.id, &body, &[], None, sending)
         .await
         .map_err(errors::store)?;
     st.wake.outbox.notify_one();
@@ -179,13 +188,15 @@ pub async fn send_reply(
 
 /// "Move conversation to…": `to` (a reply option key) becomes where replies go. With
 /// `handoff` ticked, a short message goes out on the old channel first: `handoff_text`, or
-/// the standard words when it is blank.
+/// the standard words when it is blank. `handoff_for` is the target the hydrated form's
+/// handoff text was written for; a move to another target is refused.
 #[server(endpoint = "conversation/move")]
 pub async fn move_conversation(
     id: i64,
     to: String,
     handoff: Option<String>,
     handoff_text: Option<String>,
+    handoff_for: Option<String>,
 ) -> Result<(), ServerFnError> {
     use crate::domain::Permission;
     use crate::service::reply_options::{self, Handoff};
@@ -198,9 +209,10 @@ pub async fn move_conversation(
         (true, Some(t)) if !t.trim().is_empty() => Handoff::Text(t),
         (true, _) => Handoff::Standard,
     };
-    let done = reply_options::move_conversation(&st.db, id, &to, handoff, u.id)
-        .await
-        .map_err(errors::store)?;
+    let done =
+        reply_options::move_conversation(&st.db, id, &to, handoff, handoff_for.as_deref(), u.id)
+            .await
+            .map_err(errors::store)?;
     if let Some(mid) = done.handoff_message_id {
         st.wake.outbox.notify_one();
         st.hub.publish(live(LiveKind::Message, id, Some(mid))).await;

@@ -5,7 +5,7 @@ use crate::model::FailedEvent;
 use leptos::prelude::*;
 
 /// The 100 most recent failed payloads, newest first.
-#[server(endpoint = "admin/failed")]
+#[server(endpoint = "admin/failed", output = crate::api::codec::JsonText)]
 pub async fn failed_events() -> Result<Vec<FailedEvent>, ServerFnError> {
     use crate::domain::Permission;
     use crate::ssr::{auth, errors};

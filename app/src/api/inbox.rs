@@ -3,7 +3,7 @@ use leptos::prelude::*;
 
 /// One page of the conversation list. `status`, `assignee` and `channel` are the URL forms
 /// (`open`, `mine`, `sms`); unknown values fall back to the defaults.
-#[server(endpoint = "conversations/list")]
+#[server(endpoint = "conversations/list", output = crate::api::codec::JsonText)]
 pub async fn list_conversations(
     status: String,
     assignee: String,

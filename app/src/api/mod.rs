@@ -6,10 +6,13 @@
 pub mod admin;
 pub mod auth;
 pub mod channels;
+pub mod codec;
 pub mod consent;
 pub mod conversation;
 pub mod customers;
+pub mod delivery;
 pub mod failed;
 pub mod inbox;
 pub mod playground;
 pub mod providers;
+pub mod zone;

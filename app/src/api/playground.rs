@@ -50,7 +50,7 @@ pub async fn playground_send(
 
 /// The thread between one customer identifier and the business on a playground channel, as
 /// the customer sees it.
-#[server(endpoint = "playground/thread")]
+#[server(endpoint = "playground/thread", output = crate::api::codec::JsonText)]
 pub async fn playground_thread(
     channel: String,
     identifier: String,

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 /// Creates or updates a provider account and answers its id. A plain form post is redirected
 /// to the account's form, which shows the webhook URL to paste into the provider's console.
-#[server(endpoint = "admin/channels/provider/save")]
+#[server(endpoint = "admin/channels/provider/save", output = crate::api::codec::JsonText)]
 pub async fn save_provider_account(
     #[server(flatten)] form: ProviderForm,
 ) -> Result<i64, ServerFnError> {
@@ -28,7 +28,7 @@ pub async fn save_provider_account(
 
 /// Calls the provider with the form's settings (an existing account's saved secrets fill blank
 /// secret fields) and answers its words: `Ok` when it worked, `Err` not. Nothing is saved.
-#[server(endpoint = "admin/channels/provider/test")]
+#[server(endpoint = "admin/channels/provider/test", output = crate::api::codec::JsonText)]
 pub async fn test_provider_connection(
     #[server(flatten)] form: ProviderForm,
 ) -> Result<Result<String, String>, ServerFnError> {

@@ -94,6 +94,8 @@ pub struct Converted {
     pub text: String,
     pub html: Option<String>,
     pub notes: Vec<String>,
+    /// `text` against the channel's limit (what the counter shows and the server checks).
+    pub length: Option<super::window::TextLength>,
 }
 
 /// Converts a draft for `channel`: HTML drafts become plain text, email gets simple HTML,
@@ -123,17 +125,21 @@ pub fn for_channel(channel: ChannelKind, draft: &str) -> Converted {
         let s = if info.segments == 1 { "" } else { "s" };
         notes.push(format!("{} SMS segment{s} ({enc}).", info.segments));
     }
-    if let Some(max) = super::window::max_text_chars(channel) {
-        let n = text.chars().count();
-        if n > max {
-            notes.push(format!(
-                "Over the {} limit of {max} characters by {}.",
-                channel.label(),
-                n - max
-            ));
-        }
+    let length = super::window::text_length(channel, &text);
+    if let Some(l) = length.filter(|l| l.over() > 0) {
+        notes.push(format!(
+            "Over the {} limit of {} characters by {}.",
+            channel.label(),
+            l.max,
+            l.over()
+        ));
     }
-    Converted { text, html, notes }
+    Converted {
+        text,
+        html,
+        notes,
+        length,
+    }
 }
 
 #[cfg(test)]
@@ -163,6 +169,29 @@ mod tests {
             for_channel(ChannelKind::Sms, "a  \n\n\n\nb ").text,
             "a\n\nb"
         );
+    }
+
+    #[test]
+    fn the_counted_length_is_the_converted_text() {
+        // Blank lines and trailing spaces the conversion drops do not count against the limit.
+        let draft = format!("{}\n\n\n\n   ", "a".repeat(1_600));
+        let c = for_channel(ChannelKind::Sms, &draft);
+        let l = c.length.unwrap();
+        assert_eq!((l.chars, l.max, l.over()), (1_600, 1_600, 0));
+        assert!(crate::domain::window::check_text_limit(ChannelKind::Sms, &c.text).is_ok());
+        assert!(
+            c.notes.iter().all(|n| !n.starts_with("Over")),
+            "{:?}",
+            c.notes
+        );
+        // HTML counts as the text it becomes.
+        let c = for_channel(
+            ChannelKind::Instagram,
+            &format!("<p>{}</p>", "b".repeat(1_001)),
+        );
+        assert_eq!(c.length.unwrap().over(), 1);
+        assert!(crate::domain::window::check_text_limit(ChannelKind::Instagram, &c.text).is_err());
+        assert!(for_channel(ChannelKind::Email, "x").length.is_none());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod gate;
 pub mod html_text;
 pub mod identifier;
 pub mod keywords;
+pub mod localtime;
 pub mod merge;
 #[cfg(feature = "ssr")]
 pub mod phone;

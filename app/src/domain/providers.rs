@@ -321,6 +321,25 @@ impl ProviderSpec {
         self.fields.iter().find(|f| f.key == key)
     }
 
+    /// The key of the field a refusal is about, from its words (`"name"` for the account's
+    /// name), so the form can show it next to that field: refusals start with the field's
+    /// label ("Account SID: …", "Phone number cannot …") or ask for it ("Enter the Auth token.").
+    pub fn field_of_error(&self, words: &str) -> Option<&'static str> {
+        if words.starts_with("Give the account a name") || words.starts_with("The name ") {
+            return Some("name");
+        }
+        let words = words.strip_prefix("Enter the ").unwrap_or(words);
+        self.fields
+            .iter()
+            .filter(|f| {
+                words
+                    .strip_prefix(f.label)
+                    .is_some_and(|rest| rest.starts_with([':', ' ', '.']))
+            })
+            .max_by_key(|f| f.label.len())
+            .map(|f| f.key)
+    }
+
     /// The path of this account's webhook, under the public base URL.
     pub fn webhook_path(&self, account_id: i64) -> String {
         format!("/webhooks/{}/{account_id}", self.id)
@@ -358,6 +377,38 @@ mod tests {
             assert_eq!(by_id(p.id).map(|q| q.channel), Some(p.channel));
         }
         assert!(by_id("email").is_none());
+    }
+
+    #[test]
+    fn refusals_are_placed_at_their_field() {
+        assert_eq!(
+            TWILIO.field_of_error("Enter the Account SID."),
+            Some("account_sid")
+        );
+        assert_eq!(
+            TWILIO.field_of_error("Account SID: \"AC1\" is not a Twilio account SID."),
+            Some("account_sid")
+        );
+        assert_eq!(
+            TWILIO.field_of_error("Phone number: +15550100000 is already used by “SMS”."),
+            Some("phone_number")
+        );
+        assert_eq!(
+            WHATSAPP.field_of_error("Phone number ID: \"x\" is not an id."),
+            Some("phone_number_id")
+        );
+        assert_eq!(
+            TWILIO.field_of_error("Default region cannot contain line breaks."),
+            Some("default_region")
+        );
+        assert_eq!(
+            TWILIO.field_of_error("Give the account a name."),
+            Some("name")
+        );
+        assert_eq!(
+            TWILIO.field_of_error("Something went wrong on our side."),
+            None
+        );
     }
 
     #[test]

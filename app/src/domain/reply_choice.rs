@@ -11,6 +11,9 @@ pub struct Candidate {
     /// 0 when the customer has no identifier of the channel's kind.
     pub identifier_id: i64,
     pub available: bool,
+    /// The identifier is the customer's own (not one that merely joined by threading, which
+    /// is never chosen by default).
+    pub verified: bool,
 }
 
 /// Where an agent moved the conversation, and when.
@@ -58,9 +61,12 @@ impl Facts {
 ///    another account or identifier on that channel next;
 /// 4. the first available option;
 /// 5. with nothing available, the last message's option (so its reason shows), else the first.
+///
+/// An unverified identifier (one that joined by threading: anyone the customer forwarded our
+/// mail to can quote its Message-ID) is never the default, whatever the rules above say.
 pub fn default_choice(options: &[Candidate], facts: &Facts) -> Option<usize> {
-    let avail = |i: &usize| options[*i].available;
-    let idx = || 0..options.len();
+    let avail = |i: &usize| options[*i].available && options[*i].verified;
+    let idx = || (0..options.len()).filter(|&i| options[i].verified);
     let last = facts.last_inbound;
     let exact_last = |i: &usize| {
         last.is_some_and(|l| {
@@ -104,7 +110,7 @@ pub fn default_choice(options: &[Candidate], facts: &Facts) -> Option<usize> {
     idx()
         .find(avail)
         .or_else(|| idx().find(exact_last))
-        .or_else(|| (!options.is_empty()).then_some(0))
+        .or_else(|| idx().next())
 }
 
 /// Why a channel cannot be used when the customer has no identifier of its kind.
@@ -178,6 +184,17 @@ pub fn handoff_text(to: ChannelKind, identifier_label: &str) -> String {
     )
 }
 
+/// Whether "Move conversation to…" offers a target on `target` channel while the conversation
+/// is on `current` (the channel replies go to now): only another channel, and only an
+/// identifier known to be the customer's.
+pub fn move_offered(
+    current: Option<ChannelKind>,
+    target: ChannelKind,
+    target_verified: bool,
+) -> bool {
+    target_verified && current != Some(target)
+}
+
 /// A draft written for one channel and sent on another must be confirmed as converted.
 /// `Err` in words when the confirmation is missing.
 pub fn check_converted(
@@ -206,6 +223,7 @@ mod tests {
             account_id,
             identifier_id,
             available,
+            verified: true,
         }
     }
 
@@ -324,6 +342,54 @@ mod tests {
     }
 
     #[test]
+    fn an_unverified_identifier_is_never_the_default() {
+        // The stranger (identifier 11) wrote last, by email, and is even "preferred".
+        let mut opts = options();
+        opts.insert(
+            0,
+            Candidate {
+                verified: false,
+                ..c(Email, 1, 11, true)
+            },
+        );
+        let f = Facts {
+            preferred: Some(Email),
+            last_inbound: last(Email, 1, 11, 100),
+            ..Facts::default()
+        };
+        assert_eq!(
+            default_choice(&opts, &f),
+            Some(1),
+            "the customer's own address"
+        );
+        // Moved there (by an old build) or nothing else available: still not chosen.
+        let f = Facts {
+            moved: Some(Moved {
+                channel: Email,
+                account_id: 1,
+                identifier_id: 11,
+                at: 50,
+            }),
+            last_inbound: last(Email, 1, 11, 100),
+            ..Facts::default()
+        };
+        assert_eq!(default_choice(&opts, &f), Some(1));
+        let only = vec![Candidate {
+            verified: false,
+            ..c(Email, 1, 11, true)
+        }];
+        assert_eq!(default_choice(&only, &f), None);
+        let down = vec![
+            Candidate {
+                verified: false,
+                ..c(Email, 1, 11, false)
+            },
+            c(Sms, 2, 20, false),
+        ];
+        assert_eq!(default_choice(&down, &f), Some(1));
+    }
+
+    #[test]
     fn reasons_read_as_sentences() {
         assert_eq!(missing_identifier(Sms), "No SMS number for this customer.");
         assert_eq!(
@@ -347,6 +413,14 @@ mod tests {
             handoff_text(Messenger, "2837462"),
             "We'll continue this conversation on Messenger. Please reply there."
         );
+    }
+
+    #[test]
+    fn a_move_goes_to_another_channel_and_a_verified_identifier() {
+        assert!(move_offered(Some(Email), Sms, true));
+        assert!(!move_offered(Some(Sms), Sms, true), "SMS to SMS is no move");
+        assert!(!move_offered(Some(Email), Sms, false));
+        assert!(move_offered(None, Sms, true));
     }
 
     #[test]

@@ -47,6 +47,9 @@ impl Permission {
 
 impl Role {
     pub const ALL: [Role; 3] = [Role::Admin, Role::Support, Role::Marketing];
+    /// From the fewest permissions to the most: the first is what a new user gets unless an
+    /// admin chooses more.
+    pub const BY_PRIVILEGE: [Role; 3] = [Role::Marketing, Role::Support, Role::Admin];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -118,6 +121,27 @@ mod tests {
         for r in Role::ALL {
             assert!(r.allows(Permission::ManageConsent), "{r:?}");
         }
+    }
+
+    #[test]
+    fn roles_by_privilege_only_add_permissions() {
+        for w in Role::BY_PRIVILEGE.windows(2) {
+            let (less, more) = (w[0], w[1]);
+            for p in Permission::ALL {
+                assert!(
+                    !less.allows(p) || more.allows(p),
+                    "{less:?} {p:?} but not {more:?}"
+                );
+            }
+            assert!(Permission::ALL
+                .iter()
+                .any(|p| more.allows(*p) && !less.allows(*p)));
+        }
+        let mut all = Role::BY_PRIVILEGE.to_vec();
+        all.sort_by_key(|r| r.as_str());
+        let mut expected = Role::ALL.to_vec();
+        expected.sort_by_key(|r| r.as_str());
+        assert_eq!(all, expected);
     }
 
     #[test]

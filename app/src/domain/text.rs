@@ -44,7 +44,7 @@ pub fn format_time(ms: i64) -> String {
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -59,13 +59,15 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// `1.2 MB`, `340 KB`, `12 bytes`.
 pub fn file_size(bytes: i64) -> String {
-    let b = bytes.max(0) as f64;
-    if b >= 1_000_000.0 {
-        format!("{:.1} MB", b / 1_000_000.0)
-    } else if b >= 1_000.0 {
-        format!("{} KB", (b / 1_000.0).round() as i64)
+    // Integer arithmetic: formatting a float would add float printing to the browser bundle.
+    let b = bytes.max(0);
+    if b >= 1_000_000 {
+        let tenths = (b + 50_000) / 100_000;
+        format!("{}.{} MB", tenths / 10, tenths % 10)
+    } else if b >= 1_000 {
+        format!("{} KB", (b + 500) / 1_000)
     } else {
-        format!("{} bytes", bytes.max(0))
+        format!("{b} bytes")
     }
 }
 
@@ -127,6 +129,11 @@ mod tests {
         assert_eq!(super::file_size(12), "12 bytes");
         assert_eq!(super::file_size(340_400), "340 KB");
         assert_eq!(super::file_size(1_234_567), "1.2 MB");
+        assert_eq!(super::file_size(999), "999 bytes");
+        assert_eq!(super::file_size(999_499), "999 KB");
+        assert_eq!(super::file_size(1_000_000), "1.0 MB");
+        assert_eq!(super::file_size(1_960_000), "2.0 MB");
+        assert_eq!(super::file_size(-5), "0 bytes");
     }
 
     #[test]

@@ -108,12 +108,35 @@ pub fn max_text_chars(channel: ChannelKind) -> Option<usize> {
     }
 }
 
+/// How long a text is against its channel's limit. The text is what goes out (the draft
+/// converted by `convert::for_channel`): the composer's counter, the preview's note and the
+/// server's check all count it here, so they agree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TextLength {
+    pub chars: usize,
+    pub max: usize,
+}
+
+impl TextLength {
+    /// Characters over the limit (0 when within it).
+    pub fn over(&self) -> usize {
+        self.chars.saturating_sub(self.max)
+    }
+}
+
+/// The length of the outgoing `text` against `channel`'s limit; None where none is enforced.
+pub fn text_length(channel: ChannelKind, text: &str) -> Option<TextLength> {
+    Some(TextLength {
+        chars: text.chars().count(),
+        max: max_text_chars(channel)?,
+    })
+}
+
 /// Refuses a text over the channel's limit, in words.
 pub fn check_text_limit(channel: ChannelKind, text: &str) -> Result<(), String> {
-    let Some(max) = max_text_chars(channel) else {
+    let Some(TextLength { chars: n, max }) = text_length(channel, text) else {
         return Ok(());
     };
-    let n = text.chars().count();
     if n > max {
         return Err(format!(
             "{} messages can be at most {max} characters; this one has {n}. Shorten it by {}.",

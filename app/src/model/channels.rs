@@ -48,6 +48,29 @@ pub struct ChannelRow {
     pub last_success_at: Option<i64>,
     /// A messaging provider account's webhook URL, to paste into the provider's console.
     pub webhook_url: Option<String>,
+    /// How its outgoing messages are doing.
+    pub delivery: DeliveryHealth,
+}
+
+/// How a channel account's outgoing messages are doing: while its provider fails, messages wait
+/// for another attempt; those that ran out of time are failed and can be retried at once.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryHealth {
+    /// Messages waiting for another attempt after a temporary failure.
+    pub retrying: i64,
+    /// The latest error among those.
+    pub last_error: Option<String>,
+    /// The earliest next attempt among those.
+    pub next_attempt_at: Option<i64>,
+    /// Failed messages that can be retried.
+    pub failed: i64,
+}
+
+impl DeliveryHealth {
+    /// The provider is failing now (messages wait for another attempt).
+    pub fn failing(&self) -> bool {
+        self.retrying > 0
+    }
 }
 
 /// The channel section of the admin page in one answer: the list, and the form asked for.

@@ -17,12 +17,28 @@ pub struct MessageView {
     pub body_text: String,
     pub delivery_state: DeliveryState,
     pub failure_reason: Option<String>,
+    /// Where its delivery job stands, for outbound messages that have one.
+    pub outbox: Option<OutboxState>,
     pub created_at: i64,
     /// The message has sanitised HTML, shown in a sandboxed frame at `/messages/{id}/body`.
     pub has_html: bool,
     /// An auto-reply, bulk mail or bounce: shown, never reopening anything.
     pub automatic: bool,
     pub attachments: Vec<AttachmentView>,
+}
+
+/// Where an outbound message's delivery job stands, beyond its delivery state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum OutboxState {
+    /// A temporary failure: another attempt at this time (unix ms).
+    Retrying { next_attempt_at: i64 },
+    /// The provider may have it (the answer to the send was lost and it could not be looked
+    /// up): the agent may send it again.
+    Unknown,
+    /// Failed: the agent may retry it.
+    Failed,
+    /// Cancelled by an agent: not sent, and no longer offered for retry.
+    Cancelled,
 }
 
 /// A file that came with a message, downloaded from `/attachments/{id}`.
@@ -93,6 +109,9 @@ pub struct ReplyOption {
     /// The conversation was moved to this option, and the customer has not written on
     /// another channel since.
     pub moved_here: bool,
+    /// The identifier joined by threading and nobody confirmed it is the customer's: never
+    /// the default, and a reply to it must be confirmed (`confirm_unverified`).
+    pub unverified: bool,
 }
 
 impl ReplyOption {
@@ -116,4 +135,6 @@ pub struct ConversationDetail {
     pub agents: Vec<UserView>,
     /// Consent of every identifier of the customer, with its history (the panel shows it).
     pub consent: CustomerConsent,
+    /// Reply accounts whose provider is failing now: (account id, what the composer says).
+    pub failing_accounts: Vec<(i64, String)>,
 }

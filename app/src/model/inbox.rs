@@ -46,6 +46,12 @@ pub struct ConversationSummary {
     pub preview: String,
     pub last_channel: Option<ChannelKind>,
     pub last_direction: Option<Direction>,
+    /// The agent who wrote the last message when it went out (none: automatic or inbound).
+    pub last_author_id: Option<i64>,
+    pub last_author_name: Option<String>,
+    /// The sender of the last message when it came from an unverified identifier (one that
+    /// joined by threading): the preview is theirs, not the customer's.
+    pub last_unverified_sender: Option<String>,
     pub unread: bool,
 }
 

@@ -6,9 +6,9 @@ use super::provider_accounts;
 use crate::domain::email_account::{self as rules, EmailSecrets, EmailSettings};
 use crate::domain::providers::{self, PLAYGROUND};
 use crate::domain::ChannelKind;
-use crate::model::{ChannelRow, ChannelsView, EmailForm};
+use crate::model::{ChannelRow, ChannelsView, DeliveryHealth, EmailForm};
 use crate::store::channel_accounts::{self, AccountRow};
-use crate::store::{mailbox, Db, Result, StoreError};
+use crate::store::{mailbox, outbox, Db, Result, StoreError};
 
 fn invalid<T>(msg: impl Into<String>) -> Result<T> {
     Err(StoreError::Invalid(msg.into()))
@@ -49,7 +49,9 @@ pub async fn page(
             page.provider = Some(provider_accounts::form_view(public_url, spec, Some(&a)));
         }
         let m = m.unwrap_or_default();
+        let delivery = delivery_health(db, a.id).await?;
         page.rows.push(ChannelRow {
+            delivery,
             webhook_url: spec.map(|s| s.webhook_url(public_url, a.id)),
             id: a.id,
             channel: a.channel,
@@ -74,6 +76,17 @@ pub async fn page(
         return invalid("There is no messaging account to edit with that id.");
     }
     Ok(page)
+}
+
+/// How channel account `account_id`'s outgoing messages are doing.
+pub async fn delivery_health(db: &Db, account_id: i64) -> Result<DeliveryHealth> {
+    let h = outbox::account_health(db, account_id).await?;
+    Ok(DeliveryHealth {
+        retrying: h.retrying,
+        last_error: h.last_error,
+        next_attempt_at: h.next_attempt_at,
+        failed: h.failed,
+    })
 }
 
 /// A saved email account as its edit form shows it (password fields empty).

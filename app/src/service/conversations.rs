@@ -23,7 +23,23 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
         .map(|(u, _)| u)
         .collect();
     let consent = store::consent::customer_consent_from(db, c.customer_id, &latest).await?;
+    let failing = store::outbox::failing_accounts(db).await?;
+    let failing_accounts: Vec<(i64, String)> = failing
+        .into_iter()
+        .filter(|(account, _, _)| reply_options.iter().any(|o| o.account_id == *account))
+        .map(|(account, n, next)| {
+            (
+                account,
+                format!(
+                    "This account's provider is failing: {n} message{} waiting to be retried; next attempt at {}. A reply is queued and sent when the provider is back.",
+                    if n == 1 { "" } else { "s" },
+                    crate::domain::text::format_time(next)
+                ),
+            )
+        })
+        .collect();
     Ok(ConversationDetail {
+        failing_accounts,
         id: conversation_id,
         status: c.status,
         snoozed_until: c.snoozed_until,

@@ -301,6 +301,10 @@ async fn store_one(
             Direction::In,
             written,
             at,
+            conversations::Writer {
+                author: None,
+                identifier: Some(identifier_id),
+            },
         )
         .await?;
         if is_new {

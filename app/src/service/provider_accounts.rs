@@ -2,7 +2,9 @@
 //! admin form, checked against the provider's [`ProviderSpec`]
 //! ([`crate::domain::providers::check_account`]) and stored as a channel account.
 
-use crate::domain::providers::{self, check_account, form_values, Checked, ProviderSpec};
+use crate::domain::providers::{
+    self, check_account, form_values, Checked, FieldKind, ProviderSpec,
+};
 use crate::model::{ProviderForm, ProviderFormView};
 use crate::store::channel_accounts::{self, AccountRow};
 use crate::store::{Db, Result, StoreError};
@@ -23,13 +25,55 @@ pub fn generate_token() -> String {
         .collect()
 }
 
+/// [`check_account`], and what only the server knows: whether a region is one the phone
+/// numbering plan has.
 fn check(
     spec: &ProviderSpec,
     name: &str,
     values: &BTreeMap<String, String>,
     saved: Option<&Map<String, Value>>,
 ) -> Result<Checked> {
-    check_account(spec, name, values, saved, &mut generate_token).map_err(StoreError::Invalid)
+    let c = check_account(spec, name, values, saved, &mut generate_token)
+        .map_err(StoreError::Invalid)?;
+    for f in spec.fields.iter().filter(|f| f.kind == FieldKind::Region) {
+        let v = c.settings.get(f.key).and_then(Value::as_str).unwrap_or("");
+        if !v.is_empty() && !crate::domain::phone::is_region(v) {
+            return invalid(format!(
+                "{}: {v:?} is not a region. Use a country's two-letter code, such as US, GB or DE.",
+                f.label
+            ));
+        }
+    }
+    Ok(c)
+}
+
+/// Refuses an address (number, page or phone number id, bot) another account of the same
+/// provider already has: its webhooks and replies could not be told apart.
+async fn refuse_duplicate(
+    db: &Db,
+    spec: &ProviderSpec,
+    id: Option<i64>,
+    address: &str,
+) -> Result<()> {
+    if address.is_empty() {
+        return Ok(());
+    }
+    let other = channel_accounts::list_by_provider(db, spec.id)
+        .await?
+        .into_iter()
+        .find(|a| Some(a.id) != id && a.address.eq_ignore_ascii_case(address));
+    match other {
+        Some(a) => {
+            let label = spec
+                .field(spec.address_key)
+                .map_or("The address", |f| f.label);
+            Err(StoreError::Conflict(format!(
+                "{label}: {address} is already used by the account “{}”. Edit that account instead, or use another.",
+                a.name
+            )))
+        }
+        None => Ok(()),
+    }
 }
 
 fn secrets_of(row: &AccountRow) -> Map<String, Value> {
@@ -72,6 +116,7 @@ pub async fn save_provider(
     match id {
         None => {
             let c = check(spec, name, values, None)?;
+            refuse_duplicate(db, spec, None, &c.address).await?;
             channel_accounts::create(
                 db,
                 spec.channel,
@@ -86,6 +131,7 @@ pub async fn save_provider(
         Some(id) => {
             let row = existing(db, id, spec).await?;
             let c = check(spec, name, values, Some(&secrets_of(&row)))?;
+            refuse_duplicate(db, spec, Some(id), &c.address).await?;
             channel_accounts::update(
                 db,
                 id,

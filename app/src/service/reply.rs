@@ -92,6 +92,20 @@ pub async fn queue_reply_with_files(
     .await
 }
 
+/// How the agent sent a reply, beyond its text and target.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sending<'a> {
+    /// The draft's idempotency key (the composer makes one per draft): a request with a key
+    /// a message of the conversation already holds stores nothing and answers with that
+    /// message, so a double submit or a retried request sends once.
+    pub draft_key: Option<&'a str>,
+    /// The agent confirmed replying to an identifier nobody verified is the customer's.
+    pub unverified_confirmed: bool,
+}
+
+/// The longest idempotency key accepted.
+pub const MAX_DRAFT_KEY: usize = 100;
+
 /// Writes an outbound message and its outbox entry in one transaction. The identifier must
 /// belong to the conversation's customer and fit the account's channel. The text is converted
 /// for the channel (`convert::for_channel`: what the composer previewed). On a channel that
@@ -108,6 +122,47 @@ pub async fn queue_reply_with_links(
     files: &[NewAttachment],
     links: Option<&FileLinks>,
 ) -> Result<i64> {
+    queue_agent_reply(
+        db,
+        conversation_id,
+        account_id,
+        identifier_id,
+        author,
+        body,
+        files,
+        links,
+        Sending::default(),
+    )
+    .await
+}
+
+/// [`queue_reply_with_links`] as the composer sends it: with the draft's idempotency key and
+/// the agent's confirmations. A reply to an unverified identifier (one that joined by
+/// threading) is refused unless `sending.unverified_confirmed`; a disabled or failing
+/// account is refused.
+#[allow(clippy::too_many_arguments)]
+pub async fn queue_agent_reply(
+    db: &Db,
+    conversation_id: i64,
+    account_id: i64,
+    identifier_id: i64,
+    author: i64,
+    body: &str,
+    files: &[NewAttachment],
+    links: Option<&FileLinks>,
+    sending: Sending<'_>,
+) -> Result<i64> {
+    let draft_key = sending.draft_key.map(str::trim).filter(|k| !k.is_empty());
+    if draft_key.is_some_and(|k| k.len() > MAX_DRAFT_KEY) {
+        return Err(StoreError::Invalid("the draft key is too long".into()));
+    }
+    if let Some(k) = draft_key {
+        // Sent already (a double submit, or a retry after a lost answer): the same message.
+        let mut conn = db.write.acquire().await?;
+        if let Some(id) = messages::by_draft_key(&mut conn, conversation_id, k).await? {
+            return Ok(id);
+        }
+    }
     if files.len() > MAX_OUTBOUND_FILES {
         return Err(StoreError::Invalid(format!(
             "attach at most {MAX_OUTBOUND_FILES} files"
@@ -148,10 +203,20 @@ pub async fn queue_reply_with_links(
         }
         _ => None,
     };
-    if !r.enabled {
-        return Err(StoreError::Invalid(
-            "that channel account is disabled".into(),
-        ));
+    if let Some(problem) = crate::domain::reply_choice::account_problem(
+        channel,
+        &r.account_name,
+        r.enabled,
+        &r.account_state,
+        r.account_state_detail.as_deref(),
+    ) {
+        return Err(StoreError::Invalid(problem));
+    }
+    if !r.verified && !sending.unverified_confirmed {
+        return Err(StoreError::Invalid(format!(
+            "{} is unverified: it joined this conversation by quoting one of our emails, and may not be the customer. Confirm the reply to it, or confirm the identifier first.",
+            r.label
+        )));
     }
     let mut text = convert::for_channel(channel, body).text;
     if let Some(l) = links {
@@ -187,9 +252,18 @@ pub async fn queue_reply_with_links(
             body_text: &text,
             automatic: false,
             at: now,
+            draft_key,
         },
     )
     .await?;
+    let Some(id) = id else {
+        // A double submit of the same draft won the race: answer with its message.
+        tx.rollback().await?;
+        let mut conn = db.write.acquire().await?;
+        return messages::by_draft_key(&mut conn, conversation_id, draft_key.unwrap_or_default())
+            .await?
+            .ok_or_else(|| StoreError::Conflict("this draft is being sent already".into()));
+    };
     for (i, f) in files.iter().enumerate() {
         let aid = attachments::insert(
             &mut tx,
@@ -213,6 +287,10 @@ pub async fn queue_reply_with_links(
         Direction::Out,
         &text,
         now,
+        conversations::Writer {
+            author: Some(author),
+            identifier: Some(identifier_id),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -246,9 +324,11 @@ pub async fn queue_automatic(
             body_text: body,
             automatic: true,
             at: now,
+            draft_key: None,
         },
     )
-    .await?;
+    .await?
+    .ok_or_else(|| StoreError::Conflict("an automatic answer was not stored".into()))?;
     outbox::enqueue(&mut tx, id, now).await?;
     tx.commit().await?;
     Ok(id)

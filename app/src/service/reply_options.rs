@@ -56,13 +56,16 @@ pub async fn for_conversation(
             account_id: o.account_id,
             identifier_id: o.identifier_id,
             available: o.unavailable.is_none(),
+            verified: !o.unverified,
         })
         .collect();
     let default = reply_choice::default_choice(&candidates, &facts).map(|i| options[i].key());
     Ok(ReplyOptions { options, default })
 }
 
-/// Every (channel, identifier, account) the customer could be reached by, with its state.
+/// Every (channel, identifier, account) the customer could be reached by, with its state. A
+/// disabled or failing account is not offered: when no account of a channel the customer has
+/// an identifier for can send, one row without an identifier (never selectable) says why.
 fn build(
     customer: &CustomerView,
     accounts: &[AccountRow],
@@ -70,8 +73,33 @@ fn build(
     now: i64,
 ) -> Vec<ReplyOption> {
     let mut options = Vec::new();
+    let none_row = |ch: ChannelKind, account_id: i64, why: String| ReplyOption {
+        channel: ch,
+        identifier_id: 0,
+        account_id,
+        label: format!("{} · none", ch.label()),
+        unavailable: Some(why),
+        notice: None,
+        identifier_label: String::new(),
+        moved_here: false,
+        unverified: false,
+    };
     for ch in ChannelKind::ALL {
         let accs: Vec<&AccountRow> = accounts.iter().filter(|a| a.channel == ch).collect();
+        let problem = |a: &AccountRow| {
+            reply_choice::account_problem(
+                ch,
+                &a.name,
+                a.enabled,
+                &a.state,
+                a.state_detail.as_deref(),
+            )
+        };
+        let ready: Vec<&AccountRow> = accs
+            .iter()
+            .copied()
+            .filter(|a| problem(a).is_none())
+            .collect();
         let idents: Vec<_> = customer
             .identifiers
             .iter()
@@ -80,47 +108,45 @@ fn build(
         if idents.is_empty() {
             // A channel the business uses but this customer has no identifier for.
             if let Some(a) = accs.iter().find(|a| a.enabled) {
-                options.push(ReplyOption {
-                    channel: ch,
-                    identifier_id: 0,
-                    account_id: a.id,
-                    label: format!("{} · none", ch.label()),
-                    unavailable: Some(reply_choice::missing_identifier(ch)),
-                    notice: None,
-                    identifier_label: String::new(),
-                    moved_here: false,
-                });
+                options.push(none_row(ch, a.id, reply_choice::missing_identifier(ch)));
+            }
+            continue;
+        }
+        if ready.is_empty() {
+            // Identifiers, but every account of the channel is failing (or disabled).
+            if let Some((a, why)) = accs
+                .iter()
+                .find_map(|a| Some((a, problem(a)?)).filter(|(a, _)| a.enabled))
+            {
+                options.push(none_row(ch, a.id, why));
             }
             continue;
         }
         for ident in idents {
             let gate = gates.get(&ident.id).cloned().unwrap_or_default();
-            for a in &accs {
-                let check = match reply_choice::account_problem(
-                    ch,
-                    &a.name,
-                    a.enabled,
-                    &a.state,
-                    a.state_detail.as_deref(),
-                ) {
-                    Some(problem) => Err(problem),
-                    None => gate.check(ch, &ident.label, now),
-                };
+            for a in &ready {
+                let check = gate.check(ch, &ident.label, now);
+                let label = format!("{} · {} (from {})", ch.label(), ident.label, a.name);
                 options.push(ReplyOption {
                     channel: ch,
                     identifier_id: ident.id,
                     account_id: a.id,
-                    label: format!("{} · {} (from {})", ch.label(), ident.label, a.name),
+                    label: if ident.verified {
+                        label
+                    } else {
+                        format!("{label} — unverified")
+                    },
                     unavailable: check.as_ref().err().cloned(),
                     notice: check.ok().flatten(),
                     identifier_label: ident.label.clone(),
                     moved_here: false,
+                    unverified: !ident.verified,
                 });
             }
         }
     }
-    // Ready options first, so the list opens with what can be used.
-    options.sort_by_key(|o| o.unavailable.is_some());
+    // Ready options first, so the list opens with what can be used; unverified ones last.
+    options.sort_by_key(|o| (o.unavailable.is_some(), o.unverified));
     options
 }
 
@@ -157,12 +183,17 @@ pub struct MoveDone {
 /// the customer writes on another channel; the handoff message, if any, goes out on the old
 /// channel through the normal queue (consent, windows and limits apply); a `channel_switch`
 /// event records the move on the timeline. Moving where the conversation already was moved
-/// changes nothing; moving to the current default pins it there without a handoff.
+/// changes nothing (a form sent twice).
+///
+/// A move to the channel the conversation is on now, or to an unverified identifier, is
+/// refused. `handoff_for` is the target the form's handoff text was written for (the composer
+/// sends it): when it is not `to`, the move is refused rather than sending the wrong words.
 pub async fn move_conversation(
     db: &Db,
     conversation_id: i64,
     to: &str,
     handoff: Handoff,
+    handoff_for: Option<&str>,
     actor: i64,
 ) -> Result<MoveDone> {
     let customer_id = {
@@ -183,6 +214,12 @@ pub async fn move_conversation(
             target.label
         )));
     }
+    if target.unverified {
+        return Err(StoreError::Invalid(format!(
+            "{} is unverified: confirm it is the customer's before moving the conversation there",
+            target.identifier_label
+        )));
+    }
     if target.moved_here {
         // Already moved there: a form sent twice changes nothing.
         return Ok(MoveDone {
@@ -190,13 +227,26 @@ pub async fn move_conversation(
             event_id: None,
         });
     }
-    // Moving to where replies go already pins it there; nothing to hand off.
-    let old = opts.current().cloned().filter(|o| o.key() != target.key());
-    let handoff = if old.is_none() && opts.current().is_some() {
-        Handoff::Skip
-    } else {
-        handoff
-    };
+    // The channel the conversation is on now (where replies go by default): moving to it is
+    // no move, and the handoff goes out there.
+    let current = opts.current().cloned();
+    if let Some(c) = current.as_ref().filter(|c| c.unavailable.is_none()) {
+        if !reply_choice::move_offered(Some(c.channel), target.channel, !target.unverified) {
+            return Err(StoreError::Invalid(format!(
+                "the conversation is already on {}",
+                c.channel.label()
+            )));
+        }
+    }
+    // The handoff text on the form was written for another target than the one chosen:
+    // sending it would tell the customer the wrong channel.
+    if handoff_for.is_some_and(|w| !w.is_empty() && w != to) {
+        return Err(StoreError::Invalid(format!(
+            "the handoff message was written for another channel; check it names {} and send again",
+            reply_choice::by_channel(target.channel)
+        )));
+    }
+    let old = current.filter(|o| o.key() != target.key());
     let text = match handoff {
         Handoff::Skip => None,
         Handoff::Standard => Some(reply_choice::handoff_text(

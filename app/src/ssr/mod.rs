@@ -5,5 +5,6 @@ pub mod errors;
 pub mod live;
 pub mod login_limit;
 pub mod state;
+pub mod zone;
 
 pub use state::AppState;

@@ -26,12 +26,15 @@ pub async fn list(
     };
     let sql = format!(
         "SELECT c.id, cu.name AS customer_name, c.status, u.name AS assignee_name, c.last_activity_at, \
-                c.last_preview, c.last_channel, c.last_direction, \
+                c.last_preview, c.last_channel, c.last_direction, c.last_author_id, la.name AS last_author_name, \
+                li.label AS last_unverified_sender, \
                 CASE WHEN c.last_inbound_at IS NOT NULL AND (r.read_at IS NULL OR r.read_at < c.last_inbound_at) \
                      THEN 1 ELSE 0 END AS unread \
          FROM conversations c \
          JOIN customers cu ON cu.id = c.customer_id \
          LEFT JOIN users u ON u.id = c.assignee_id \
+         LEFT JOIN users la ON la.id = c.last_author_id \
+         LEFT JOIN identifiers li ON li.id = c.last_identifier_id AND li.verified = 0 AND c.last_direction = 'in' \
          LEFT JOIN conversation_reads r ON r.conversation_id = c.id AND r.user_id = $1 \
          WHERE c.status = $2 {assignee} AND cu.merged_into_id IS NULL \
            AND ($3 = 0 OR (c.channels_mask & $3) <> 0) \
@@ -66,6 +69,9 @@ pub async fn list(
             preview: r.try_get("last_preview")?,
             last_channel: ch.as_deref().and_then(ChannelKind::parse),
             last_direction: dir.as_deref().and_then(Direction::parse),
+            last_author_id: r.try_get("last_author_id")?,
+            last_author_name: r.try_get("last_author_name")?,
+            last_unverified_sender: r.try_get("last_unverified_sender")?,
             unread: r.try_get::<i64, _>("unread")? != 0,
         });
     }
@@ -107,7 +113,17 @@ pub async fn ensure_for_customer(
     Ok(r.try_get("id")?)
 }
 
-/// Records a new message in the conversation summary (preview, activity time, channels used).
+/// Who wrote a message the summary shows: the agent of an outbound one, the identifier of an
+/// inbound one (the list says when that identifier is unverified).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Writer {
+    pub author: Option<i64>,
+    pub identifier: Option<i64>,
+}
+
+/// Records a new message in the conversation summary (preview, its writer, activity time,
+/// channels used).
+#[allow(clippy::too_many_arguments)]
 pub async fn touch_for_message(
     conn: &mut AnyConnection,
     conversation_id: i64,
@@ -115,6 +131,7 @@ pub async fn touch_for_message(
     direction: Direction,
     preview: &str,
     at: i64,
+    writer: Writer,
 ) -> Result<()> {
     let preview = crate::domain::text::preview(preview, 140);
     match direction {
@@ -122,14 +139,15 @@ pub async fn touch_for_message(
             sqlx::query(
                 "UPDATE conversations SET last_activity_at = CASE WHEN last_activity_at > $2 THEN last_activity_at ELSE $2 END, \
                  last_inbound_at = $2, last_inbound_channel = $3, last_preview = $4, last_channel = $3, \
-                 last_direction = 'in', channels_mask = channels_mask | $5, status = 'open', snoozed_until = NULL \
-                 WHERE id = $1",
+                 last_direction = 'in', channels_mask = channels_mask | $5, status = 'open', snoozed_until = NULL, \
+                 last_author_id = NULL, last_identifier_id = $6 WHERE id = $1",
             )
             .bind(conversation_id)
             .bind(at)
             .bind(channel.as_str())
             .bind(preview)
             .bind(channel.bit())
+            .bind(writer.identifier)
             .execute(&mut *conn)
             .await?;
         }
@@ -137,13 +155,15 @@ pub async fn touch_for_message(
             sqlx::query(
                 "UPDATE conversations SET last_activity_at = CASE WHEN last_activity_at > $2 THEN last_activity_at ELSE $2 END, \
                  last_preview = $4, last_channel = $3, last_direction = 'out', channels_mask = channels_mask | $5, \
-                 current_channel = $3 WHERE id = $1",
+                 current_channel = $3, last_author_id = $6, last_identifier_id = $7 WHERE id = $1",
             )
             .bind(conversation_id)
             .bind(at)
             .bind(channel.as_str())
             .bind(preview)
             .bind(channel.bit())
+            .bind(writer.author)
+            .bind(writer.identifier)
             .execute(&mut *conn)
             .await?;
         }
@@ -415,7 +435,7 @@ pub async fn recompute_summary(conn: &mut AnyConnection, conversation_id: i64) -
     .await?
     .try_get("at")?;
     let newest = sqlx::query(
-        "SELECT channel, direction, body_text FROM messages WHERE conversation_id = $1 AND automatic = 0 \
+        "SELECT channel, direction, body_text, author_user_id, identifier_id FROM messages WHERE conversation_id = $1 AND automatic = 0 \
          ORDER BY created_at DESC, id DESC LIMIT 1",
     )
     .bind(conversation_id)
@@ -428,6 +448,13 @@ pub async fn recompute_summary(conn: &mut AnyConnection, conversation_id: i64) -
     .bind(conversation_id)
     .fetch_optional(&mut *conn)
     .await?;
+    let (author, ident) = match &newest {
+        Some(r) => (
+            r.try_get::<Option<i64>, _>("author_user_id")?,
+            r.try_get::<Option<i64>, _>("identifier_id")?,
+        ),
+        None => (None, None),
+    };
     let (ch, dir, preview) = match &newest {
         Some(r) => {
             let dir: String = r.try_get("direction")?;
@@ -454,7 +481,8 @@ pub async fn recompute_summary(conn: &mut AnyConnection, conversation_id: i64) -
     };
     sqlx::query(
         "UPDATE conversations SET channels_mask = $1, last_channel = $2, last_direction = $3, last_preview = $4, \
-         last_activity_at = $5, last_inbound_channel = $6, last_inbound_at = $7 WHERE id = $8",
+         last_activity_at = $5, last_inbound_channel = $6, last_inbound_at = $7, last_author_id = $9, \
+         last_identifier_id = $10 WHERE id = $8",
     )
     .bind(mask)
     .bind(ch)
@@ -464,6 +492,8 @@ pub async fn recompute_summary(conn: &mut AnyConnection, conversation_id: i64) -
     .bind(in_ch)
     .bind(in_at)
     .bind(conversation_id)
+    .bind(author)
+    .bind(ident)
     .execute(&mut *conn)
     .await?;
     Ok(())

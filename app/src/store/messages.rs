@@ -99,6 +99,12 @@ pub struct ReplyTarget {
     /// The account's channel as stored.
     pub channel: String,
     pub enabled: bool,
+    /// The account's name, its state (`ok`, `error`, …) and the words of its last failure.
+    pub account_name: String,
+    pub account_state: String,
+    pub account_state_detail: Option<String>,
+    /// The identifier is the customer's own (not one that joined by threading unconfirmed).
+    pub verified: bool,
 }
 
 pub async fn reply_target(
@@ -108,7 +114,8 @@ pub async fn reply_target(
     account_id: i64,
 ) -> Result<Option<ReplyTarget>> {
     let r = sqlx::query(
-        "SELECT c.customer_id, i.kind, i.label, a.channel, a.enabled FROM conversations c \
+        "SELECT c.customer_id, i.kind, i.label, i.verified, a.channel, a.enabled, a.name, a.state, a.state_detail \
+         FROM conversations c \
          JOIN identifiers i ON i.customer_id = c.customer_id AND i.id = $2 \
          JOIN channel_accounts a ON a.id = $3 \
          WHERE c.id = $1",
@@ -125,6 +132,10 @@ pub async fn reply_target(
             label: r.try_get("label")?,
             channel: r.try_get("channel")?,
             enabled: r.try_get::<i64, _>("enabled")? != 0,
+            account_name: r.try_get("name")?,
+            account_state: r.try_get("state")?,
+            account_state_detail: r.try_get("state_detail")?,
+            verified: r.try_get::<i64, _>("verified")? != 0,
         })
     })
     .transpose()
@@ -143,14 +154,19 @@ pub struct NewOutbound<'a> {
     /// An automatic answer (an SMS HELP reply).
     pub automatic: bool,
     pub at: i64,
+    /// The draft's idempotency key, unique per conversation (`messages_draft_key`).
+    pub draft_key: Option<&'a str>,
 }
 
 /// Stores an outbound message as queued, inside the caller's transaction; returns its id.
-pub async fn insert_outbound(conn: &mut AnyConnection, m: &NewOutbound<'_>) -> Result<i64> {
+/// With a `draft_key` another message of the conversation already holds (a double submit
+/// racing this one), nothing is stored and the answer is `None`.
+pub async fn insert_outbound(conn: &mut AnyConnection, m: &NewOutbound<'_>) -> Result<Option<i64>> {
     Ok(sqlx::query(
         "INSERT INTO messages (conversation_id, customer_id, direction, channel, channel_account_id, identifier_id, \
-           author_user_id, body_text, delivery_state, automatic, created_at, updated_at) \
-         VALUES ($1, $2, 'out', $3, $4, $5, $6, $7, 'queued', $8, $9, $9) RETURNING id",
+           author_user_id, body_text, delivery_state, automatic, created_at, updated_at, draft_key) \
+         VALUES ($1, $2, 'out', $3, $4, $5, $6, $7, 'queued', $8, $9, $9, $10) \
+         ON CONFLICT (conversation_id, draft_key) DO NOTHING RETURNING id",
     )
     .bind(m.conversation_id)
     .bind(m.customer_id)
@@ -161,9 +177,27 @@ pub async fn insert_outbound(conn: &mut AnyConnection, m: &NewOutbound<'_>) -> R
     .bind(m.body_text)
     .bind(m.automatic as i64)
     .bind(m.at)
-    .fetch_one(&mut *conn)
+    .bind(m.draft_key)
+    .fetch_optional(&mut *conn)
     .await?
-    .try_get("id")?)
+    .map(|r| r.try_get("id"))
+    .transpose()?)
+}
+
+/// The message of `conversation_id` stored from the draft with idempotency key `key`.
+pub async fn by_draft_key(
+    conn: &mut AnyConnection,
+    conversation_id: i64,
+    key: &str,
+) -> Result<Option<i64>> {
+    Ok(sqlx::query_as::<_, (i64,)>(
+        "SELECT id FROM messages WHERE conversation_id = $1 AND draft_key = $2",
+    )
+    .bind(conversation_id)
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|(id,)| id))
 }
 
 /// The customer's last message in the conversation that was not automatic, for the default

@@ -17,6 +17,7 @@ pub mod conversations;
 pub mod customers;
 pub mod events;
 pub mod identifiers;
+pub mod login_throttle;
 pub mod mailbox;
 pub mod merges;
 pub mod messages;

@@ -5,7 +5,9 @@ use super::{Db, Result};
 use crate::domain::cursor::{Source, TimelineKey};
 use crate::domain::event;
 use crate::domain::{ChannelKind, DeliveryState, Direction};
-use crate::model::{AttachmentView, EventView, MessageView, TimelineItem, TimelinePage};
+use crate::model::{
+    AttachmentView, EventView, MessageView, OutboxState, TimelineItem, TimelinePage,
+};
 use sqlx::Row;
 
 pub const PAGE: i64 = 50;
@@ -25,9 +27,12 @@ pub async fn page(
     let msgs = sqlx::query(
         "SELECT m.id, m.direction, m.channel, a.name AS account_name, i.label AS identifier, u.name AS author_name, \
                 m.subject, m.body_text, m.delivery_state, m.failure_reason, m.created_at, m.automatic, \
-                CAST(CASE WHEN m.body_html IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_html \
+                CAST(CASE WHEN m.body_html IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_html, \
+                o.id AS job, o.done_at AS job_done, o.outcome AS job_outcome, o.last_error AS job_error, \
+                o.next_attempt_at AS job_next, o.in_flight_at AS job_in_flight \
          FROM messages m \
          JOIN channel_accounts a ON a.id = m.channel_account_id \
+         LEFT JOIN outbox o ON o.message_id = m.id \
          LEFT JOIN identifiers i ON i.id = m.identifier_id \
          LEFT JOIN users u ON u.id = m.author_user_id \
          WHERE m.conversation_id = $1 AND (m.created_at, m.id) < ($2, $3) \
@@ -79,6 +84,7 @@ pub async fn page(
             body_text: r.try_get("body_text")?,
             delivery_state,
             failure_reason: r.try_get("failure_reason")?,
+            outbox: outbox_state(r, delivery_state)?,
             created_at: r.try_get("created_at")?,
             has_html: r.try_get::<i64, _>("has_html")? != 0,
             automatic: r.try_get::<i64, _>("automatic")? != 0,
@@ -115,6 +121,31 @@ pub async fn page(
     items.reverse();
     attach_files(db, &mut items).await?;
     Ok(TimelinePage { items, older })
+}
+
+/// The delivery job's state of a timeline row (columns `job*`).
+fn outbox_state(
+    r: &sqlx::any::AnyRow,
+    delivery: DeliveryState,
+) -> std::result::Result<Option<OutboxState>, sqlx::Error> {
+    if r.try_get::<Option<i64>, _>("job")?.is_none() {
+        return Ok(None);
+    }
+    let done = r.try_get::<Option<i64>, _>("job_done")?.is_some();
+    let outcome: Option<String> = r.try_get("job_outcome")?;
+    Ok(match (done, outcome.as_deref()) {
+        (true, Some("cancelled")) => Some(OutboxState::Cancelled),
+        (true, Some("unknown")) => Some(OutboxState::Unknown),
+        (true, _) if delivery == DeliveryState::Failed => Some(OutboxState::Failed),
+        (true, _) => None,
+        (false, _) => {
+            let failed_before = r.try_get::<Option<String>, _>("job_error")?.is_some();
+            let in_flight = r.try_get::<Option<i64>, _>("job_in_flight")?.is_some();
+            (failed_before && !in_flight).then_some(OutboxState::Retrying {
+                next_attempt_at: r.try_get("job_next")?,
+            })
+        }
+    })
 }
 
 /// Fills in the attachments of the messages on a page, with one query.

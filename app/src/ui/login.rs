@@ -1,5 +1,20 @@
 use super::{err_text, SessionCtx};
 use leptos::prelude::*;
+use leptos_router::{lazy_route, LazyRoute};
+
+/// The `/login` route. Its view is a separate wasm chunk: a signed-in agent never loads it.
+pub struct LoginRoute;
+
+#[lazy_route]
+impl LazyRoute for LoginRoute {
+    fn data() -> Self {
+        LoginRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <LoginPage/> }.into_any()
+    }
+}
 
 #[component]
 pub fn LoginPage() -> impl IntoView {

@@ -13,7 +13,7 @@ use crate::model::UserView;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 /// The app icon, inline so the site needs no static assets folder.
 const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\"%3E%3Ccircle cx=\"16\" cy=\"16\" r=\"15\" fill=\"%233652d9\"/%3E%3Cpath d=\"M9 11h14M9 16h10M9 21h6\" stroke=\"#fff\" stroke-width=\"3\" stroke-linecap=\"round\"/%3E%3C/svg%3E";
@@ -30,7 +30,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" type="image/svg+xml" href=FAVICON/>
                 <MetaTags/>
             </head>
-            <body>
+            <body data-zone=widgets::page_zone_attr()>
                 <App/>
             </body>
         </html>
@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
     );
     provide_context(SessionCtx { me, login, logout });
     live::provide_live();
+    widgets::provide_zone();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/convergence.css"/>
@@ -73,14 +74,60 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=|| view! { <Redirect path="/inbox"/> } ssr=SsrMode::Async/>
-                <Route path=path!("/login") view=login::LoginPage ssr=SsrMode::Async/>
+                // The inbox is in the main bundle; the other pages are fetched when opened.
+                <Route path=path!("/login") view={Lazy::<login::LoginRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/inbox") view=inbox::InboxPage ssr=SsrMode::Async/>
                 <Route path=path!("/inbox/:id") view=inbox::InboxPage ssr=SsrMode::Async/>
-                <Route path=path!("/playground") view=playground::PlaygroundPage ssr=SsrMode::Async/>
-                <Route path=path!("/admin") view=admin::AdminPage ssr=SsrMode::Async/>
+                <Route path=path!("/playground") view={Lazy::<playground::PlaygroundRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin") view={Lazy::<admin::AdminRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }
+}
+
+/// An action's error is about the input that was sent: once the agent changes any field of
+/// its form it is stale, and goes. Put this on the form as `on:input` and `on:change` (both
+/// bubble from every field).
+pub fn forget_error<S>(action: ServerAction<S>) -> impl Fn(leptos::ev::Event) + Copy + 'static
+where
+    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    move |_| {
+        if action.value().with_untracked(|v| matches!(v, Some(Err(_)))) {
+            action.clear();
+        }
+    }
+}
+
+/// A fresh idempotency key for a draft (random; unique per conversation in practice). The
+/// server stores one message per key, so a double submit or a retried request sends once.
+#[cfg(feature = "ssr")]
+pub fn fresh_key() -> String {
+    use rand::Rng;
+    let n: u128 = rand::thread_rng().gen();
+    format!("{n:032x}")
+}
+
+/// A fresh idempotency key for a draft, in the browser.
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+pub fn fresh_key() -> String {
+    let part = || (js_sys::Math::random() * 4_503_599_627_370_496.0) as u64;
+    format!(
+        "{:013x}{:013x}{:x}",
+        part(),
+        part(),
+        js_sys::Date::now() as u64
+    )
+}
+
+/// A fresh idempotency key for a draft, in a build for neither side (unit tests).
+#[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+pub fn fresh_key() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("local-{}", N.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Renders `children` for a signed-in user (with the top bar); sends anyone else to sign in.
@@ -96,6 +143,7 @@ pub fn Authed(children: ChildrenFn) -> impl IntoView {
                         Ok(Some(user)) => {
                             provide_context(CurrentUser(user.clone()));
                             view! {
+                                <a class="skip-link" href="#main">"Skip to main content"</a>
                                 <TopBar user/>
                                 <live::LiveConnector/>
                                 {children()}
@@ -121,6 +169,7 @@ fn TopBar(user: UserView) -> impl IntoView {
                 {user.role.allows(Permission::UsePlayground).then(|| view! { <a href="/playground">"Playground"</a> })}
                 {(user.role == Role::Admin).then(|| view! { <a href="/admin">"Admin"</a> })}
             </nav>
+            <widgets::ZoneNote/>
             <span class="whoami">
                 <span class="name">{user.name.clone()}</span>
                 <span class="role">{user.role.label()}</span>
@@ -146,10 +195,67 @@ fn NotFound() -> impl IntoView {
     }
 }
 
-/// The words of a server function error, without the framework's prefix.
+/// The words of a server function error, without the framework's prefix, and never a
+/// decoder's message: an answer that is not a server function's (a proxy's error page, the
+/// origin check's refusal) is shown by its own short text when it has one.
 pub fn err_text(e: &ServerFnError) -> String {
+    const UNREADABLE: &str =
+        "The server's answer could not be read. Reload the page and try again.";
     match e {
         ServerFnError::ServerError(m) => m.clone(),
-        other => other.to_string(),
+        ServerFnError::Request(_) => {
+            "The server could not be reached. Check the connection and try again.".into()
+        }
+        ServerFnError::Deserialization(m) => plain_answer(m).unwrap_or_else(|| UNREADABLE.into()),
+        _ => UNREADABLE.into(),
+    }
+}
+
+/// The text of a plain answer the server function client could not decode: short, one line,
+/// no markup.
+fn plain_answer(decoder_message: &str) -> Option<String> {
+    let quoted = decoder_message
+        .strip_prefix("Invalid format: missing delimiter in \"")?
+        .strip_suffix('"')?;
+    let text = quoted.replace("\\\"", "\"");
+    let text = text.trim();
+    let plain = !text.is_empty()
+        && text.len() <= 300
+        && !text.contains(['<', '>', '{', '}', '\\'])
+        && !text.chars().any(char::is_control);
+    plain.then(|| text.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_words_never_a_decoders_message() {
+        let e = |x: ServerFnError| err_text(&x);
+        assert_eq!(
+            e(ServerFnError::ServerError("Enter the name.".into())),
+            "Enter the name."
+        );
+        // The origin check's refusal is plain text, not a server function error.
+        assert_eq!(
+            e(ServerFnError::Deserialization(
+                "Invalid format: missing delimiter in \"Cross-origin request refused.\"".into()
+            )),
+            "Cross-origin request refused."
+        );
+        for raw in [
+            "expected value at line 1 column 1",
+            "Invalid format: missing delimiter in \"<html><title>502 Bad Gateway</title></html>\"",
+            "Invalid format: missing delimiter in \"\"",
+        ] {
+            let w = e(ServerFnError::Deserialization(raw.into()));
+            assert!(
+                w.starts_with("The server's answer could not be read"),
+                "{raw}: {w}"
+            );
+        }
+        let w = e(ServerFnError::Request("error sending request".into()));
+        assert!(w.starts_with("The server could not be reached"), "{w}");
     }
 }

@@ -4,11 +4,26 @@
 
 use super::live::Live;
 use super::widgets::{Delivery, Time};
-use super::{err_text, Authed};
+use super::{err_text, Authed, CurrentUser};
 use crate::api::playground::{playground_thread, PlaygroundSend};
-use crate::domain::{ChannelKind, Direction};
+use crate::domain::{ChannelKind, Direction, Permission};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use leptos_router::{lazy_route, LazyRoute};
+
+/// The `/playground` route, a separate wasm chunk loaded when it is opened.
+pub struct PlaygroundRoute;
+
+#[lazy_route]
+impl LazyRoute for PlaygroundRoute {
+    fn data() -> Self {
+        PlaygroundRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <PlaygroundPage/> }.into_any()
+    }
+}
 
 #[component]
 pub fn PlaygroundPage() -> impl IntoView {
@@ -27,8 +42,25 @@ fn hint(channel: &str) -> &'static str {
     }
 }
 
+/// The page for someone without [`Permission::UsePlayground`]: 403, as its server functions.
+fn no_access() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+        r.set_status(http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <main class="notice">
+            <h1>"Playground"</h1>
+            <p role="alert">"You do not have access to this page."</p>
+        </main>
+    }
+}
+
 #[component]
 fn Playground() -> impl IntoView {
+    if !expect_context::<CurrentUser>().can(Permission::UsePlayground) {
+        return no_access().into_any();
+    }
     let q = use_query_map().get_untracked();
     let channel = RwSignal::new(
         q.get("channel")
@@ -64,7 +96,7 @@ fn Playground() -> impl IntoView {
     );
 
     view! {
-        <div class="playground">
+        <main class="playground" id="main">
             <section class="pg-form">
                 <h1>"Playground"</h1>
                 <p class="hint">
@@ -141,6 +173,7 @@ fn Playground() -> impl IntoView {
                     })}
                 </Transition>
             </section>
-        </div>
+        </main>
     }
+    .into_any()
 }

@@ -55,11 +55,38 @@ pub enum SendError {
     /// opt-out is recorded on the identifier so the next reply is stopped before sending.
     #[error("{0}")]
     OptedOut(String),
+    /// The request left and no usable answer came back (a timeout after sending, a dropped
+    /// connection, an unreadable answer): the provider may have the message. Never sent again
+    /// blindly: looked up with [`Sender::lookup`], else left to the agent as "delivery unknown".
+    #[error("outcome unknown: {0}")]
+    Unknown(String),
+}
+
+/// What a provider says about a message whose send had no known outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Lookup {
+    /// The provider has it.
+    Found(Sent),
+    /// The provider has no such message: sending it is a first send.
+    NotFound,
+    /// The provider's API cannot look messages up.
+    Unsupported,
 }
 
 #[async_trait]
 pub trait Sender: Send + Sync {
     async fn send(&self, account: &AccountRow, msg: &Outbound) -> Result<Sent, SendError>;
+
+    /// Looks up `msg` at the provider, as sent by a request that left at `since` (unix ms) or
+    /// later. A failed lookup is a [`SendError::Temporary`].
+    async fn lookup(
+        &self,
+        _account: &AccountRow,
+        _msg: &Outbound,
+        _since: i64,
+    ) -> Result<Lookup, SendError> {
+        Ok(Lookup::Unsupported)
+    }
 }
 
 /// Why a file the provider holds could not be stored with its message.
@@ -95,6 +122,8 @@ pub struct ChannelConfig {
     pub public_url: String,
     /// Longest wait for a provider's API to answer one request.
     pub http_timeout: std::time::Duration,
+    /// Where files named by inbound payloads may be downloaded from besides public addresses.
+    pub media_policy: http_client::AddressPolicy,
 }
 
 impl ChannelConfig {
@@ -103,7 +132,17 @@ impl ChannelConfig {
             secret_key: secret_key.to_string(),
             public_url: public_url.trim_end_matches('/').to_string(),
             http_timeout: std::time::Duration::from_secs(15),
+            media_policy: http_client::AddressPolicy::default(),
         }
+    }
+
+    /// The client for files named by inbound payloads (a longer timeout: files take longer
+    /// than API calls), reaching only what [`ChannelConfig::media_policy`] permits.
+    pub fn media_client(&self) -> reqwest::Client {
+        http_client::media_client(
+            self.http_timeout.max(std::time::Duration::from_secs(60)),
+            self.media_policy.clone(),
+        )
     }
 
     /// The HTTP client adapters use to reach providers.

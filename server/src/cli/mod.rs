@@ -68,6 +68,23 @@ pub struct Cli {
           value_parser = clap::builder::FalseyValueParser::new(), global = true)]
     pub demo_data: bool,
 
+    /// IP addresses, comma-separated, that files named by inbound provider payloads may be
+    /// downloaded from although they are not public (loopback, private, link-local, ...), e.g.
+    /// a provider stand-in on 127.0.0.1. Empty: public addresses only.
+    #[arg(
+        long,
+        env = "CONVERGENCE_MEDIA_ALLOW_ADDRESSES",
+        default_value = "",
+        global = true
+    )]
+    pub media_allow_addresses: String,
+    /// How long a reply that fails for a passing reason (the provider down, a 5xx) is retried
+    /// before it is marked failed: `90s`, `30m`, `24h`, `2d`. Channels whose messaging window
+    /// closes sooner (Meta's 24 hours from the customer's last message) stop at the window.
+    #[arg(long, env = "CONVERGENCE_RETRY_HORIZON", default_value = "24h",
+          value_parser = parse_horizon, global = true)]
+    pub retry_horizon: i64,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -114,5 +131,15 @@ impl Cli {
                 DEV_SECRET.to_string()
             }
         }
+    }
+}
+
+/// A retry horizon in milliseconds, from `24h`, `30m`, `90s`, `2d` or bare seconds.
+fn parse_horizon(s: &str) -> Result<i64, String> {
+    match app::domain::retry::parse_duration_ms(s) {
+        Some(ms) if ms > 0 => Ok(ms),
+        _ => Err(format!(
+            "{s:?} is not a duration: write e.g. 24h, 30m, 90s or 2d"
+        )),
     }
 }

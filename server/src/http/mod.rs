@@ -37,6 +37,33 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 pub const SESSION_COOKIE: &str = "convergence_session";
 
+/// The Content-Security-Policy of every response that sets none of its own. Scripts only from
+/// our origin, plus, on a rendered page, the inline ones carrying that response's nonce (the
+/// hydration bootstrap and streamed resource data); WebAssembly may be compiled (hydration).
+pub fn csp(nonce: Option<&str>) -> String {
+    let scripts = match nonce {
+        Some(n) => format!("script-src 'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
+        None => "script-src 'self' 'wasm-unsafe-eval'".to_string(),
+    };
+    format!(
+        "{scripts}; frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"
+    )
+}
+
+/// Context for every Leptos page and server function: the app state, and the page's CSP with
+/// the nonce Leptos puts on its inline scripts for this response.
+fn page_context(state: &AppState) {
+    provide_context(state.clone());
+    if let (Some(nonce), Some(res)) = (
+        leptos::nonce::use_nonce(),
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        if let Ok(v) = HeaderValue::from_str(&csp(Some(&nonce))) {
+            res.insert_header(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+}
+
 /// The whole HTTP surface. Provider webhooks are merged outside the session, CSRF and
 /// compression layers: they carry no cookies and are authenticated by their signatures.
 pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
@@ -54,6 +81,7 @@ pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
         .with_secure(state.settings.is_https())
         .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
     let ctx_state = state.clone();
+    let fallback_state = state.clone();
     let shell_opts = state.leptos_options.clone();
     let pkg_dir = assets::pkg_dir(&state.leptos_options);
     Router::new()
@@ -74,10 +102,13 @@ pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(ctx_state.clone()),
+            move || page_context(&ctx_state),
             move || shell(shell_opts.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(move || page_context(&fallback_state), shell))
         .layer(middleware::from_fn_with_state(
             state.settings.clone(),
             csrf::check_origin,
@@ -98,9 +129,7 @@ pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'",
-            ),
+            HeaderValue::from_str(&csp(None)).expect("the CSP is a valid header value"),
         ))
         .merge(unsubscribe::routes()) // after the layers: signed links, no session or CSRF check
         .merge(files::routes()) // after the layers: file links carry their own token and headers

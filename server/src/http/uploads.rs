@@ -48,7 +48,9 @@ fn content_type(ct: Option<&str>) -> String {
     }
 }
 
-/// `POST /conversations/{id}/reply-with-files`: `via`, `body` and any number of `files`.
+/// `POST /conversations/{id}/reply-with-files`: `via`, `body`, any number of `files`, the
+/// draft's idempotency key `draft_key` (a double submit stores one message) and
+/// `confirm_unverified` (ticked to reply to an unverified identifier).
 pub async fn reply_with_files_handler(
     staff: Authorized<need::Reply>,
     State(state): State<AppState>,
@@ -57,6 +59,7 @@ pub async fn reply_with_files_handler(
 ) -> Response {
     let user = staff.user;
     let (mut via, mut body, mut files) = (String::new(), String::new(), Vec::new());
+    let (mut draft_key, mut confirm_unverified) = (String::new(), String::new());
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
@@ -71,15 +74,16 @@ pub async fn reply_with_files_handler(
         };
         let name = field.name().unwrap_or("").to_string();
         match name.as_str() {
-            "via" | "body" => {
+            "via" | "body" | "draft_key" | "confirm_unverified" => {
                 let text = match field.text().await {
                     Ok(t) => t,
                     Err(e) => return problem(StatusCode::BAD_REQUEST, id, &e.to_string()),
                 };
-                if name == "via" {
-                    via = text;
-                } else {
-                    body = text;
+                match name.as_str() {
+                    "via" => via = text,
+                    "body" => body = text,
+                    "draft_key" => draft_key = text,
+                    _ => confirm_unverified = text,
                 }
             }
             "files" => {
@@ -121,7 +125,11 @@ pub async fn reply_with_files_handler(
         base_url: state.settings.public_url.trim_end_matches('/').to_string(),
         tokens: files.iter().map(|_| files::new_token()).collect(),
     };
-    match reply::queue_reply_with_links(
+    let sending = reply::Sending {
+        draft_key: Some(draft_key.as_str()),
+        unverified_confirmed: !matches!(confirm_unverified.trim(), "" | "0" | "false" | "off"),
+    };
+    match reply::queue_agent_reply(
         &state.db,
         id,
         acc,
@@ -130,6 +138,7 @@ pub async fn reply_with_files_handler(
         &body,
         &files,
         Some(&links),
+        sending,
     )
     .await
     {

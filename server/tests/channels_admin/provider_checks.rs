@@ -72,6 +72,35 @@ async fn refusals_are_in_words(engine: Engine) {
         ("telegram", &[("bot_token", "")], "Enter the Bot token."),
         ("messenger", &[("page_id", "")], "Enter the Page ID."),
         ("messenger", &[("provider", "pigeon")], "no provider called"),
+        // Values that must look like what the provider issues.
+        (
+            "twilio",
+            &[("account_sid", "AC123")],
+            "Account SID: \"AC123\" is not a Twilio account SID",
+        ),
+        (
+            "twilio",
+            &[("account_sid", "ACzz23456789abcdef0123456789abcdef")],
+            "32 hexadecimal digits",
+        ),
+        (
+            "twilio",
+            &[("messaging_service_sid", "service-1")],
+            "is not a messaging service SID",
+        ),
+        (
+            "twilio",
+            &[("default_region", "ZZ")],
+            "\"ZZ\" is not a region",
+        ),
+        ("whatsapp", &[("default_region", "XY")], "is not a region"),
+        ("whatsapp", &[("phone_number_id", "1/../x")], "is not an id"),
+        ("messenger", &[("page_id", "my page")], "is not an id"),
+        (
+            "telegram",
+            &[("bot_username", "x")],
+            "is not a bot username",
+        ),
     ];
     for (provider, changes, words) in cases {
         // A connection can be tested before the account has a name.
@@ -324,6 +353,108 @@ async fn the_connection_test_uses_saved_secrets_and_answers_in_words(engine: Eng
     assert!(body.contains("Enter the Auth token."), "{body}");
 }
 
+/// A number or id another account of the provider has is refused, in words, next to its field;
+/// the account itself may keep it when edited.
+async fn an_address_in_use_is_refused(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let c = app.login(ADMIN.0, ADMIN.1).await;
+    let first = save(&app, &c, &form("twilio")).await;
+    // The same number, written another way.
+    let again = with(
+        form("twilio"),
+        &[("name", "Second line"), ("phone_number", "+15550100001")],
+    );
+    let (status, body) = post(&app, &c, SAVE, &again).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("Phone number: +15550100001 is already used by the account “Support twilio”"),
+        "{body}"
+    );
+    assert_eq!(
+        providers::TWILIO.field_of_error(&body[body.find("Phone number").unwrap()..]),
+        Some("phone_number"),
+        "{body}"
+    );
+    // Editing the account that has it keeps it.
+    let id = first.to_string();
+    let kept = save(
+        &app,
+        &c,
+        &with(form("twilio"), &[("id", &id), ("name", "Renamed")]),
+    )
+    .await;
+    assert_eq!(kept, first);
+    // Another account cannot be changed to it.
+    let other = save(
+        &app,
+        &c,
+        &with(form("twilio"), &[("phone_number", "+15550100002")]),
+    )
+    .await;
+    let (status, body) = post(
+        &app,
+        &c,
+        SAVE,
+        &with(form("twilio"), &[("id", &other.to_string())]),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("already used"), "{body}");
+    // Page and bot ids too; a Messenger and an Instagram account may share their page.
+    save(&app, &c, &form("telegram")).await;
+    let (status, body) = post(
+        &app,
+        &c,
+        SAVE,
+        &with(form("telegram"), &[("bot_username", "ACME_support_bot")]),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("Bot username: ACME_support_bot is already used"),
+        "{body}"
+    );
+    save(&app, &c, &form("messenger")).await;
+    save(
+        &app,
+        &c,
+        &with(form("instagram"), &[("page_id", "2000100")]),
+    )
+    .await;
+    let (status, body) = post(&app, &c, SAVE, &with(form("messenger"), &[("name", "Dup")])).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("Page ID: 2000100 is already used"), "{body}");
+}
+
+/// A provider answering something else than its API (a proxy's page, a wrong base URL) is
+/// described in words, never with a JSON parser's message.
+async fn a_non_api_answer_is_described_in_words(engine: Engine) {
+    use axum::routing::get;
+    let app = spawn_app(engine).await;
+    let c = app.login(ADMIN.0, ADMIN.1).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let site = axum::Router::new().fallback(get(|| async {
+        axum::response::Html("<!DOCTYPE html><html><head><title>Welcome to nginx!</title></head><body>hi</body></html>")
+    }));
+    tokio::spawn(async move { axum::serve(listener, site).await.unwrap() });
+    for provider in ["twilio", "whatsapp", "messenger"] {
+        let f = with(form(provider), &[("api_base", &base)]);
+        let (status, body) = post(&app, &c, TEST, &f).await;
+        assert_eq!(status, 200, "{body}");
+        let r: Result<String, String> = serde_json::from_str(&body).unwrap();
+        let words = r.expect_err("a web page is not a connection");
+        assert!(
+            words.contains("a web page titled “Welcome to nginx!”")
+                && words.contains("Check the API base URL"),
+            "{provider}: {words}"
+        );
+        for parser in ["expected value", "line 1 column", "EOF while parsing"] {
+            assert!(!words.contains(parser), "{provider}: {words}");
+        }
+    }
+}
+
 async fn only_admins_manage_provider_accounts(engine: Engine) {
     let app = spawn_app(engine).await;
     let admin = app.login(ADMIN.0, ADMIN.1).await;
@@ -372,5 +503,7 @@ crate::both_engines!(
     refusals_are_in_words,
     blank_secrets_keep_the_saved_ones,
     the_connection_test_uses_saved_secrets_and_answers_in_words,
+    an_address_in_use_is_refused,
+    a_non_api_answer_is_described_in_words,
     only_admins_manage_provider_accounts
 );

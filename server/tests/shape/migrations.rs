@@ -369,7 +369,12 @@ mod normaliser {
             read_dir(&root.join("sqlite")),
             read_dir(&root.join("postgres")),
         );
-        let (name, text) = pg.last_mut().unwrap();
+        // (The newest file that has a NOT NULL to change.)
+        let (name, text) = pg
+            .iter_mut()
+            .rev()
+            .find(|(_, t)| t.contains("NOT NULL"))
+            .unwrap();
         *text = text.replacen("NOT NULL", "NULL", 1);
         let name = name.clone();
         let diff = differences(&lite, &pg);

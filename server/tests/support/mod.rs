@@ -263,6 +263,9 @@ pub async fn spawn_messaging_app(engine: Engine) -> TestApp {
     spawn_app_registry(engine, |public_url| {
         let mut cfg = server::channels::ChannelConfig::new(TEST_SECRET, public_url);
         cfg.http_timeout = std::time::Duration::from_secs(2);
+        // The provider stand-in serves media on loopback.
+        cfg.media_policy =
+            server::channels::http_client::AddressPolicy::allowing(["127.0.0.1".parse().unwrap()]);
         Registry::with_config(&cfg)
     })
     .await
@@ -293,7 +296,7 @@ async fn spawn_app_registry(engine: Engine, registry: impl FnOnce(&str) -> Regis
     let router = server::http::router(state.clone(), registry);
     tokio::spawn(async move {
         axum::serve(
-            listener,
+            server::startup::no_delay(listener),
             router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
         .await

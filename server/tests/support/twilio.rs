@@ -144,6 +144,18 @@ impl Ctx {
         mid
     }
 
+    /// The SIDs of the messages the stand-in created (what customers got), oldest first.
+    pub fn created(&self) -> Vec<String> {
+        self.si
+            .state
+            .config(&format!("twilio:messages:{SID}"))
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|m| m["sid"].as_str().map(str::to_string))
+            .collect()
+    }
+
     /// The Messages.json requests the stand-in received.
     pub fn sends(&self) -> Vec<standin::Recorded> {
         self.si

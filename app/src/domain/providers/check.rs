@@ -14,6 +14,31 @@ impl FieldSpec {
         matches!(self.key, "verify_token" | "secret_token")
     }
 
+    /// The form a value must have, for the browser's own check next to the field (an HTML
+    /// `pattern`, implicitly anchored) and the words saying it; the server checks the same.
+    pub fn pattern(&self) -> Option<(&'static str, &'static str)> {
+        match (self.kind, self.key) {
+            (_, "account_sid") => Some((
+                "\\s*AC[0-9A-Fa-f]{32}\\s*",
+                "AC followed by 32 hexadecimal digits (0-9, a-f)",
+            )),
+            (_, "messaging_service_sid") => Some((
+                "\\s*MG[0-9A-Fa-f]{32}\\s*",
+                "MG followed by 32 hexadecimal digits (0-9, a-f)",
+            )),
+            (_, "phone_number_id" | "page_id") => Some((
+                "\\s*[0-9]{1,30}\\s*",
+                "the digits of the id, as the provider's console shows it",
+            )),
+            (_, "bot_username") => Some((
+                "\\s*@?[A-Za-z][A-Za-z0-9_]{3,31}\\s*",
+                "5 to 32 of the characters A-Z, a-z, 0-9 and _, starting with a letter",
+            )),
+            (Region, _) => Some(("\\s*[A-Za-z]{2}\\s*", "two letters, such as US, GB or DE")),
+            _ => None,
+        }
+    }
+
     /// Checks a value typed into this field and returns it as it is stored: trimmed, regions
     /// upper-case, phone numbers in E.164, URLs without a trailing `/`. A blank value stays
     /// blank (whether it may be is the caller's business). Refusals say what to fix.
@@ -70,7 +95,40 @@ impl FieldSpec {
                     ))
                 }
             }
-            Text if self.key == "bot_username" => Ok(v.trim_start_matches('@').to_string()),
+            Text if self.key == "bot_username" => {
+                let name = v.trim_start_matches('@');
+                let ok = (5..=32).contains(&name.len())
+                    && name.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                if ok {
+                    Ok(name.to_string())
+                } else {
+                    Err(format!("{label}: {v:?} is not a bot username. Use {}.", self.pattern().map_or("", |p| p.1)))
+                }
+            }
+            Text if matches!(self.key, "account_sid" | "messaging_service_sid") => {
+                let prefix = if self.key == "account_sid" { "AC" } else { "MG" };
+                let ok = v.len() == 34
+                    && v.starts_with(prefix)
+                    && v[2..].bytes().all(|b| b.is_ascii_hexdigit());
+                if ok {
+                    Ok(v.to_string())
+                } else {
+                    Err(format!(
+                        "{label}: {v:?} is not a {} SID. It is {prefix} followed by 32 hexadecimal digits (0-9, a-f); copy it from the Twilio console.",
+                        if prefix == "AC" { "Twilio account" } else { "messaging service" }
+                    ))
+                }
+            }
+            Text if matches!(self.key, "phone_number_id" | "page_id") => {
+                if v.len() <= 30 && v.bytes().all(|b| b.is_ascii_digit()) {
+                    Ok(v.to_string())
+                } else {
+                    Err(format!(
+                        "{label}: {v:?} is not an id. It is a number, as the provider's console shows it."
+                    ))
+                }
+            }
             Text | Secret => Ok(v.to_string()),
         }
     }
@@ -123,11 +181,43 @@ mod tests {
             ("api_base", "https://api twilio.com", "not a web address"),
             ("api_base", "api.twilio.com", "not a web address"),
             ("account_sid", "AC1\nX-Evil: 1", "line breaks"),
+            ("account_sid", "AC123", "32 hexadecimal digits"),
+            (
+                "account_sid",
+                "ACzz23456789abcdef0123456789abcdef",
+                "32 hexadecimal digits",
+            ),
+            (
+                "account_sid",
+                "MG0123456789abcdef0123456789abcdef",
+                "not a Twilio account SID",
+            ),
+            (
+                "messaging_service_sid",
+                "AC0123456789abcdef0123456789abcdef",
+                "MG followed",
+            ),
             ("auth_token", "tok\u{7}en", "control characters"),
         ] {
             let e = field(key).check(bad).expect_err(bad);
             assert!(e.contains(words), "{key} {bad:?}: {e}");
             assert!(e.starts_with(field(key).label), "names the field: {e}");
+        }
+        assert_eq!(
+            field("account_sid")
+                .check(" AC0123456789abcdef0123456789ABCDEF ")
+                .unwrap(),
+            "AC0123456789abcdef0123456789ABCDEF"
+        );
+        let page = super::super::MESSENGER.field("page_id").unwrap();
+        assert_eq!(page.check("104502931234567").unwrap(), "104502931234567");
+        assert!(page.check("1/../x").unwrap_err().contains("not an id"));
+        let bot = TELEGRAM.field("bot_username").unwrap();
+        for bad in ["ab", "9lives_bot", "has space", "a-b-c-d", &"a".repeat(33)] {
+            assert!(
+                bot.check(bad).unwrap_err().contains("not a bot username"),
+                "{bad}"
+            );
         }
         let secret = TELEGRAM.field("secret_token").unwrap();
         assert_eq!(secret.check("abc_DEF-123").unwrap(), "abc_DEF-123");
@@ -149,5 +239,28 @@ mod tests {
             .contains("too long"));
         assert!(secret.generated() && WHATSAPP.field("verify_token").unwrap().generated());
         assert!(!field("auth_token").generated());
+    }
+
+    /// What the browser checks (the pattern) and what the server checks agree.
+    #[test]
+    fn patterns_match_what_the_server_accepts() {
+        let samples: &[(&str, &str, bool)] = &[
+            ("account_sid", "AC0123456789abcdef0123456789abcdef", true),
+            ("account_sid", "AC0123", false),
+            (
+                "messaging_service_sid",
+                "MG0123456789abcdef0123456789abcdef",
+                true,
+            ),
+            ("default_region", "gb", true),
+            ("default_region", "GBR", false),
+        ];
+        for (key, v, ok) in samples {
+            let f = TWILIO.field(key).unwrap();
+            assert!(f.pattern().is_some(), "{key} has a pattern");
+            assert_eq!(f.check(v).is_ok(), *ok, "{key} {v}");
+        }
+        assert!(TWILIO.field("auth_token").unwrap().pattern().is_none());
+        assert!(TWILIO.field("phone_number").unwrap().pattern().is_none());
     }
 }

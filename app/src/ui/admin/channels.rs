@@ -7,9 +7,10 @@
 //! Kept small for the wasm budget: one server function for the list and the form's data, the
 //! form read field by field, a few shared helpers.
 
-use super::form::{alert, form_buttons, form_results, FormState};
+use super::form::{alert, forget_failures, form_buttons, form_results, FormState};
 use super::providers::{add_links, copy_box, provider_form, ProviderActions};
 use crate::api::channels::{channels_page, SaveEmailAccount, SetChannelEnabled, TestConnection};
+use crate::api::delivery::RetryAccountFailed;
 use crate::model::{ChannelRow, EmailForm};
 use crate::ui::live::Live;
 use crate::ui::widgets::{ChannelBadge, Time};
@@ -23,6 +24,7 @@ pub fn Channels() -> impl IntoView {
     let save = ServerAction::<SaveEmailAccount>::new();
     let test = ServerAction::<TestConnection>::new();
     let enable = ServerAction::<SetChannelEnabled>::new();
+    let retry_all = ServerAction::<RetryAccountFailed>::new();
     let email_state = FormState {
         saving: save.pending(),
         testing: test.pending(),
@@ -68,6 +70,7 @@ pub fn Channels() -> impl IntoView {
                 editing.get(),
                 target.get(),
                 enable.version().get(),
+                retry_all.version().get(),
                 saved.get(),
                 pv_saved.get(),
                 channel_events.get(),
@@ -85,10 +88,14 @@ pub fn Channels() -> impl IntoView {
                         Err(e) => alert(e).into_any(),
                         Ok(p) => view! {
                             <table class="channels">
-                                <thead><tr><th>"Name"</th><th>"Channel"</th><th>"Address"</th><th>"State"</th><th>"Mailbox"</th><th></th></tr></thead>
-                                <tbody>{p.rows.into_iter().map(|r| account_row(r, enable, no_js)).collect_view()}</tbody>
+                                <thead><tr><th>"Name"</th><th>"Channel"</th><th>"Address"</th><th>"State"</th><th>"Mailbox"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                                <tbody>{p.rows.into_iter().map(|r| account_row(r, enable, retry_all, no_js)).collect_view()}</tbody>
                             </table>
                             {move || enable.value().get().and_then(|r| r.err()).map(alert)}
+                            {move || retry_all.value().get().map(|r| match r {
+                                Ok(n) => view! { <p class="notice" role="status">{format!("{n} failed message{} queued again.", if n == 1 { "" } else { "s" })}</p> }.into_any(),
+                                Err(e) => alert(e).into_any(),
+                            })}
                             {add_links()}
                             {p.provider.and_then(|f| provider_form(f, pv))}
                             {email_form(p.edit, p.imap_password_saved, p.smtp_password_saved, save, test, email_state, form_el)}
@@ -105,9 +112,34 @@ pub fn Channels() -> impl IntoView {
 fn account_row(
     r: ChannelRow,
     enable: ServerAction<SetChannelEnabled>,
+    retry_all: ServerAction<RetryAccountFailed>,
     no_js: Memo<bool>,
 ) -> impl IntoView {
     let (id, enabled) = (r.id, r.enabled);
+    let health = r.delivery.clone();
+    let delivery = (health.failing() || health.failed > 0).then(|| {
+        let failing = health.failing().then(|| {
+            let n = health.retrying;
+            view! {
+                <div class="banner warning" role="status" data-banner="provider-failing">
+                    <strong>"The provider is failing: "</strong>
+                    {format!("{n} message{} waiting to be retried", if n == 1 { "" } else { "s" })}
+                    {health.next_attempt_at.map(|at| view! { ", next attempt at " <Time ms=at/> })}
+                    {health.last_error.clone().map(|e| view! { <span class="detail">{format!(" (last error: {e})")}</span> })}
+                </div>
+            }
+        });
+        let failed = (health.failed > 0).then(|| {
+            let n = health.failed;
+            view! {
+                <ActionForm action=retry_all attr:class="inline">
+                    <input type="hidden" name="id" value=id/>
+                    <button type="submit" data-action="retry-failed">{format!("Retry {n} failed message{}", if n == 1 { "" } else { "s" })}</button>
+                </ActionForm>
+            }
+        });
+        view! { {failing}{failed} }
+    });
     // The mailbox column shows the sync's own words; do not repeat them here.
     let state = match r.state_detail.filter(|d| Some(d) != r.detail.as_ref()) {
         _ if !enabled => "Disabled".to_string(),
@@ -142,7 +174,7 @@ fn account_row(
                 {r.address}
                 {r.webhook_url.map(|u| view! { <div class="webhook-cell">{copy_box(None, "Webhook URL", u, no_js)}</div> })}
             </td>
-            <td>{state}</td>
+            <td>{state}{delivery}</td>
             <td class="mailbox">{mailbox}</td>
             <td class="row-actions">
                 {email.then(|| view! { <a href=format!("/admin?edit={id}#email-form")>"Edit"</a> })}
@@ -274,7 +306,8 @@ fn email_form(
     };
     view! {
         <h3 id="email-form">{if editing { "Edit email account" } else { "Add email account" }}</h3>
-        <form action="/api/admin/channels/email/save" method="post" class="email-form" node_ref=form_el on:submit=on_submit>
+        <form action="/api/admin/channels/email/save" method="post" class="email-form" node_ref=form_el on:submit=on_submit
+            on:input=forget_failures(test, save) on:change=forget_failures(test, save)>
             {editing.then(|| view! { <input type="hidden" name="id" value=f.id/> })}
             <div class="grid-form">
                 {field("Name", "name", "text", f.name, true, NONE)}

@@ -22,7 +22,7 @@ pub fn FailedEvents() -> impl IntoView {
                         Ok(items) if items.is_empty() => view! { <p class="empty">"No failed events."</p> }.into_any(),
                         Ok(items) => view! {
                             <table class="failed">
-                                <thead><tr><th>"Received"</th><th>"Account"</th><th>"Error"</th><th>"Payload"</th><th></th></tr></thead>
+                                <thead><tr><th>"Received"</th><th>"Account"</th><th>"Error"</th><th>"Payload"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
                                 <tbody>
                                     {items.into_iter().map(|f| view! {
                                         <tr data-id=f.id>

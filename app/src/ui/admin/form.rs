@@ -28,6 +28,32 @@ pub(super) struct FormState {
     pub saved: Signal<Saved>,
 }
 
+/// Once a field of the form changes, a failed connection test's or save's words are about
+/// other input: they go (the form's `on:input` and `on:change`).
+pub(super) fn forget_failures<T, S>(
+    test: ServerAction<T>,
+    save: ServerAction<S>,
+) -> impl Fn(leptos::ev::Event) + Copy
+where
+    T: leptos::server_fn::ServerFn<Output = Result<String, String>> + Clone + Send + Sync + 'static,
+    T::Error: Send + Sync + 'static,
+    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    move |_| {
+        if test
+            .value()
+            .with_untracked(|v| matches!(v, Some(Err(_)) | Some(Ok(Err(_)))))
+        {
+            test.clear();
+        }
+        if save.value().with_untracked(|v| matches!(v, Some(Err(_)))) {
+            save.clear();
+        }
+    }
+}
+
 /// What a form's connection test and save answered. Shared by the email and provider forms
 /// (one copy of this view in the bundle).
 pub(super) fn form_results(f: FormState) -> impl IntoView {

@@ -3,7 +3,7 @@
 //! button (webhook URL, verify token). Works without JavaScript: the form posts to the save
 //! server function, which redirects to the account's form; the values can be selected by hand.
 
-use super::form::{form_buttons, form_results, FormState};
+use super::form::{forget_failures, form_buttons, form_results, FormState};
 use crate::api::providers::{SaveProviderAccount, TestProviderConnection};
 use crate::domain::providers::{self, FieldKind, FieldSpec};
 use crate::model::{ProviderForm, ProviderFormView};
@@ -140,10 +140,36 @@ pub fn copy_box(
         }
 }
 
-/// One labelled control for `f` (id `pv-<key>`), its help text bound by aria-describedby.
-fn field(f: &'static FieldSpec, value: String, saved: bool) -> impl IntoView {
+/// A refusal of the form, if the last save or test was refused, with the field it is about.
+type Refusal = Signal<Option<(Option<&'static str>, String)>>;
+
+/// The refusal's words when they are about the field `key`, shown next to it.
+fn field_error(refusal: Refusal, key: &'static str, id: &str) -> impl IntoView {
+    let words = move || {
+        refusal
+            .get()
+            .filter(|(k, _)| *k == Some(key))
+            .map(|(_, w)| w)
+    };
+    view! { <small id=format!("{id}-error") class="field-error">{words}</small> }
+}
+
+/// One labelled control for `f` (id `pv-<key>`), its help text and any refusal about it bound
+/// by aria-describedby. A value of a set form carries the `pattern` the browser checks before
+/// posting, saying what it must look like next to the field.
+fn field(f: &'static FieldSpec, value: String, saved: bool, refusal: Refusal) -> impl IntoView {
     let id = format!("pv-{}", f.key);
     let help_id = format!("{id}-help");
+    let described = format!("{help_id} {id}-error");
+    let key = f.key;
+    let invalid = move || {
+        refusal
+            .get()
+            .is_some_and(|(k, _)| k == Some(key))
+            .then_some("true")
+    };
+    let (pattern, shape) = f.pattern().unzip();
+    let title = shape.map(|s| format!("{}: {s}.", f.label));
     let secret = f.kind == FieldKind::Secret;
     // Generated values and saved secrets may be left blank.
     let required = f.required && !f.generated() && !(secret && saved);
@@ -154,9 +180,10 @@ fn field(f: &'static FieldSpec, value: String, saved: bool) -> impl IntoView {
     } else {
         ""
     };
+    let error = field_error(refusal, key, &id);
     let control = match f.kind {
         FieldKind::Multiline => Either::Left(view! {
-            <textarea id=id.clone() name=f.key rows="3" required=required aria-describedby=help_id.clone()>{value}</textarea>
+            <textarea id=id.clone() name=f.key rows="3" required=required aria-describedby=described aria-invalid=invalid>{value}</textarea>
         }),
         kind => {
             let ty = match kind {
@@ -173,9 +200,12 @@ fn field(f: &'static FieldSpec, value: String, saved: bool) -> impl IntoView {
                     value=(!secret).then_some(value)
                     required=required
                     maxlength=(kind == FieldKind::Region).then_some("2")
+                    pattern=pattern
+                    title=title
                     autocomplete=if secret { "new-password" } else { "off" }
                     placeholder=(secret && saved).then_some("Saved — leave blank to keep")
-                    aria-describedby=help_id.clone()
+                    aria-describedby=described
+                    aria-invalid=invalid
                 />
             })
         }
@@ -185,6 +215,7 @@ fn field(f: &'static FieldSpec, value: String, saved: bool) -> impl IntoView {
         <span class="control">
             {control}
             <small id=help_id class="hint">{note}{f.help}</small>
+            {error}
         </span>
     }
 }
@@ -237,15 +268,31 @@ pub fn provider_form(p: ProviderFormView, a: ProviderActions) -> Option<impl Int
             save.dispatch(SaveProviderAccount { form });
         }
     };
+    // The last refusal of a save (else of a test), placed at the field its words are about.
+    let refusal: Refusal = Signal::derive(move || {
+        let failed = |r: Option<Result<_, ServerFnError>>| r.and_then(|r| r.err());
+        let e = failed(state.saved.get()).or_else(|| match state.tested.get() {
+            Some(Err(e)) => Some(e),
+            _ => None,
+        })?;
+        let words = crate::ui::err_text(&e);
+        Some((spec.field_of_error(&words), words))
+    });
     let (saved, mut values) = (p.saved, p.values);
     let fields = spec
         .fields
         .iter()
         .map(|f| {
             let v = values.remove(f.key).unwrap_or_default();
-            field(f, v, saved.iter().any(|k| k == f.key))
+            field(f, v, saved.iter().any(|k| k == f.key), refusal)
         })
         .collect_view();
+    let name_invalid = move || {
+        refusal
+            .get()
+            .is_some_and(|(k, _)| k == Some("name"))
+            .then_some("true")
+    };
     // (id, label, value, note): the same row for each, so one view type in the bundle.
     let copies: Vec<(&str, &'static str, String, &str)> = [
         ("pv-webhook", "Webhook URL", p.webhook_url, ""),
@@ -274,13 +321,17 @@ pub fn provider_form(p: ProviderFormView, a: ProviderActions) -> Option<impl Int
         .collect_view();
     Some(view! {
         <h3 id="provider-form">{title}</h3>
-        <form action="/api/admin/channels/provider/save" method="post" class="provider-form" aria-labelledby="provider-form" node_ref=form_el on:submit=on_submit>
+        <form action="/api/admin/channels/provider/save" method="post" class="provider-form" aria-labelledby="provider-form" node_ref=form_el on:submit=on_submit
+            on:input=forget_failures(test, save) on:change=forget_failures(test, save)>
             <input type="hidden" name="provider" value=spec.id/>
             {p.id.map(|id| view! { <input type="hidden" name="id" value=id/> })}
             <p class="hint">"Fields marked * are required."</p>
             <div class="grid-form">
                 <label for="pv-name" class="required">"Name"</label>
-                <span class="control"><input id="pv-name" name="name" value=p.name required/></span>
+                <span class="control">
+                    <input id="pv-name" name="name" value=p.name required aria-describedby="pv-name-error" aria-invalid=name_invalid/>
+                    {field_error(refusal, "name", "pv-name")}
+                </span>
                 {fields}
             </div>
             <fieldset class="webhook">

@@ -1,10 +1,10 @@
 //! The conversation's controls: status, snooze, assignment, and moving it to another channel.
 
-use super::composer::Draft;
+use super::draft::Draft;
 use crate::api::conversation::{Assign, MoveConversation, SetStatus};
 use crate::domain::{reply_choice, Status};
 use crate::model::ConversationDetail;
-use crate::ui::err_text;
+use crate::ui::{err_text, forget_error};
 use leptos::prelude::*;
 use std::sync::Arc;
 
@@ -72,6 +72,12 @@ pub fn ConversationActions(
 /// "Move conversation to…": choose where replies go from now on, with an optional handoff
 /// message on the old channel (the standard words, or the agent's). Works without JavaScript:
 /// a blank handoff text means the standard words for the chosen channel.
+///
+/// Only other channels than the one the conversation is on are offered, never an unverified
+/// identifier. The handoff text always follows the chosen target (an edit is dropped when the
+/// target changes) and the hydrated form says which target it was written for
+/// (`handoff_for`), so the server refuses a text meant for another one. After a move the panel
+/// closes and starts again from the new channel.
 #[component]
 pub fn MoveDialog(
     detail: ConversationDetail,
@@ -85,12 +91,22 @@ pub fn MoveDialog(
         .and_then(|k| detail.reply_options.iter().find(|o| o.key() == k))
         .cloned();
     let current_key = current.as_ref().map(|o| o.key());
+    // The channel the conversation is on now (while replies can go there).
+    let on_channel = current
+        .as_ref()
+        .filter(|c| c.unavailable.is_none())
+        .map(|c| c.channel);
     // (key, label, standard handoff text) of every option the conversation can move to.
     let targets: Arc<Vec<(String, String, String)>> = Arc::new(
         detail
             .reply_options
             .iter()
-            .filter(|o| o.unavailable.is_none() && Some(o.key()) != current_key)
+            .filter(|o| {
+                o.unavailable.is_none()
+                    && o.identifier_id != 0
+                    && Some(o.key()) != current_key
+                    && reply_choice::move_offered(on_channel, o.channel, !o.unverified)
+            })
             .map(|o| {
                 (
                     o.key(),
@@ -100,17 +116,24 @@ pub fn MoveDialog(
             })
             .collect(),
     );
+    let open = draft.move_open;
+    let on_toggle = move |ev: leptos::ev::Event| {
+        let now = event_target::<web_sys::Element>(&ev).has_attribute("open");
+        if open.get_untracked() != now {
+            open.set(now);
+        }
+    };
     if targets.is_empty() {
         return view! {
-            <details class="move-conversation">
+            <details class="move-conversation" prop:open=move || open.get() on:toggle=on_toggle>
                 <summary>"Move conversation to…"</summary>
                 <p class="hint">"There is no other channel this customer can be reached on now."</p>
             </details>
         }
         .into_any();
     }
-    // Reads only the draft (owned by the conversation view) and plain data.
-    let standard = {
+    // The chosen target: the draft's, while it is still offered; else the first.
+    let chosen = {
         let targets = targets.clone();
         move || {
             let key = draft.move_to.get();
@@ -118,9 +141,13 @@ pub fn MoveDialog(
                 .iter()
                 .find(|t| Some(&t.0) == key.as_ref())
                 .or(targets.first())
-                .map(|t| t.2.clone())
-                .unwrap_or_default()
+                .cloned()
         }
+    };
+    let (chosen_key, chosen_for) = (chosen.clone(), chosen.clone());
+    let standard = {
+        let chosen = chosen.clone();
+        move || chosen().map(|t| t.2).unwrap_or_default()
     };
     let placeholder = standard.clone();
     let handoff = match &current {
@@ -129,6 +156,8 @@ pub fn MoveDialog(
                 <input type="checkbox" name="handoff" value="1" checked/>
                 {format!(" Tell the customer on {}", c.label)}
             </label>
+            // Set by the hydrated page only: which target the handoff text below was written for.
+            <input type="hidden" name="handoff_for" prop:value=move || chosen_for().map(|t| t.0).unwrap_or_default()/>
             <label for="handoff-text">"Handoff message"</label>
             <textarea
                 id="handoff-text"
@@ -148,13 +177,22 @@ pub fn MoveDialog(
         None => ().into_any(),
     };
     view! {
-        <details class="move-conversation">
+        <details class="move-conversation" prop:open=move || open.get() on:toggle=on_toggle>
             <summary>"Move conversation to…"</summary>
-            <ActionForm action attr:class="move-form">
+            <ActionForm action attr:class="move-form" on:input=forget_error(action) on:change=forget_error(action)>
                 <input type="hidden" name="id" value=id/>
                 <div class="row">
                     <label for="move-to">"Move to"</label>
-                    <select id="move-to" name="to" on:change=move |ev| draft.move_to.set(Some(event_target_value(&ev)))>
+                    <select
+                        id="move-to"
+                        name="to"
+                        prop:value=move || chosen_key().map(|t| t.0).unwrap_or_default()
+                        on:change=move |ev| {
+                            draft.move_to.set(Some(event_target_value(&ev)));
+                            // The text must name the new target: an edit for the old one goes.
+                            draft.handoff.set(None);
+                        }
+                    >
                         {targets
                             .iter()
                             .map(|(k, l, _)| {

@@ -6,9 +6,9 @@
 
 use crate::api::consent::RecordConsent;
 use crate::domain::consent::Purpose;
-use crate::domain::text::format_time;
 use crate::domain::Permission;
 use crate::model::{ConsentChange, ConsentHolds, CustomerConsent, IdentifierConsent};
+use crate::ui::widgets::Time;
 use crate::ui::{err_text, CurrentUser};
 use leptos::prelude::*;
 
@@ -88,7 +88,7 @@ fn identifier_view(i: IdentifierConsent) -> impl IntoView {
 fn holds_view(purpose: Purpose, h: ConsentHolds) -> impl IntoView {
     let since = h
         .since
-        .map(|c| format!(" · {} · {} UTC", c.how, format_time(c.at)));
+        .map(|c| view! { " · " {c.how} " · " <Time ms=c.at/> });
     view! {
         <dt>{purpose.label()}</dt>
         <dd class="consent-state" data-purpose=purpose.as_str() data-status=h.status.as_str()>
@@ -103,7 +103,7 @@ fn change_view(c: ConsentChange) -> impl IntoView {
     let reason = c.reason.map(|r| format!(": “{r}”"));
     view! {
         <li data-purpose=c.purpose.as_str() data-granted=c.granted.to_string()>
-            <time>{format!("{} UTC", format_time(c.at))}</time>
+            <Time ms=c.at/>
             " · "
             {format!("{} {state} · {}", c.purpose.label(), c.how)}
             {reason}

@@ -1,6 +1,7 @@
 use super::actions::{ConversationActions, MoveDialog};
-use super::composer::{Composer, Draft, NoteForm};
-use super::customer::{Actions as CustomerActions, CustomerPanel};
+use super::composer::{Composer, NoteForm};
+use super::customer::{customer_panel, ActionsSlot, PanelParts};
+use super::draft::Draft;
 use super::timeline::Timeline;
 use crate::api::consent::RecordConsent;
 use crate::api::conversation::{
@@ -28,7 +29,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
     let reply = ServerAction::<SendReply>::new();
     let confirm = ServerAction::<ConfirmIdentifier>::new();
     let move_to = ServerAction::<MoveConversation>::new();
-    let customer_actions = CustomerActions::new();
+    let customer_actions = ActionsSlot::new();
     let record_consent = ServerAction::<RecordConsent>::new();
     let draft = Draft::new();
 
@@ -78,6 +79,27 @@ pub fn ConversationView(id: i64) -> impl IntoView {
         });
     });
 
+    // "Back" to the list keeps the list's filters.
+    let query = leptos_router::hooks::use_query_map();
+    let back = move || {
+        let q = query.read();
+        let get = |k: &str, d: &str| q.get(k).unwrap_or_else(|| d.to_string());
+        format!(
+            "/inbox{}",
+            super::filter_query(
+                &get("status", "open"),
+                &get("assignee", "all"),
+                &get("channel", "")
+            )
+        )
+    };
+    let tab = use_context::<super::TabTitle>();
+    on_cleanup(move || {
+        if let Some(t) = tab {
+            t.open.try_set(None);
+        }
+    });
+
     let can_reply = user.can(Permission::Reply);
     let can_manage = user.can(Permission::ManageConversations);
     let can_note = user.can(Permission::WriteNotes);
@@ -85,17 +107,40 @@ pub fn ConversationView(id: i64) -> impl IntoView {
     view! {
         <Timeline id version/>
         <Transition fallback=|| view! { <header class="conversation-header"><p class="loading">"Loading…"</p></header> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let customer_actions = customer_actions.clone();
+                Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! {
-                        <header class="conversation-header">
+                        <header class="conversation-header" id="conversation">
+                            <nav class="pane-nav" aria-label="Conversation views">
+                                <a class="pane-back" href=back>"← Conversations"</a>
+                            </nav>
                             <p class="error" role="alert">{err_text(&e)}</p>
                         </header>
                     }
                     .into_any(),
-                    Ok(d) => view! {
-                        <header class="conversation-header">
-                            <h1>{d.customer.name.clone()}</h1>
+                    Ok(d) => {
+                        if let Some(t) = tab {
+                            t.open.set(Some(d.customer.name.clone()));
+                        }
+                        let header = d.customer.name.clone();
+                        let panel = customer_panel(PanelParts {
+                            customer: d.customer.clone(),
+                            confirm: can_manage.then_some(confirm),
+                            actions: customer_actions.clone(),
+                            consent: d.consent.clone(),
+                            record: record_consent,
+                        })
+                        .await;
+                        view! {
+                        <header class="conversation-header" id="conversation">
+                            // The phone layout's navigation between its views (hidden when wide).
+                            <nav class="pane-nav" aria-label="Conversation views">
+                                <a class="pane-back" href=back>"← Conversations"</a>
+                                <a class="to-customer" href="#customer" rel="external">"Customer details"</a>
+                            </nav>
+                            <h1>{header}</h1>
                             <span class="status" data-status=d.status.as_str()>{d.status.label()}</span>
                             {can_manage.then(|| view! { <ConversationActions detail=d.clone() set_status assign/> })}
                         </header>
@@ -104,11 +149,12 @@ pub fn ConversationView(id: i64) -> impl IntoView {
                             {can_reply.then(|| view! { <Composer detail=d.clone() action=reply draft/> })}
                             {can_note.then(|| view! { <NoteForm id=d.id action=note draft/> })}
                         </div>
-                        <CustomerPanel customer=d.customer confirm=can_manage.then_some(confirm) actions=customer_actions consent=d.consent record=record_consent/>
+                        {panel}
                     }
-                    .into_any(),
+                    .into_any()
+                    }
                 }
-            })}
+            })}}
         </Transition>
     }
 }

@@ -9,7 +9,7 @@ use crate::domain::{ChannelKind, IdentifierKind, Permission};
 use crate::model::CustomerConsent;
 use crate::model::{CustomerRef, CustomerView, IdentifierView, MergeSuggestion, MergeView};
 use crate::ui::widgets::{ChannelBadge, Time};
-use crate::ui::{err_text, CurrentUser};
+use crate::ui::{err_text, forget_error, CurrentUser};
 use leptos::prelude::*;
 
 /// The server actions of the panel. Each posts to its server function, so every form also
@@ -26,9 +26,7 @@ pub struct Actions {
 }
 
 impl Actions {
-    /// Created by the conversation view, which outlives the panel's redraws, so an answer
-    /// (an error in words) is still there after the live update that redrew the panel.
-    pub fn new() -> Actions {
+    fn new() -> Actions {
         Actions {
             add: ServerAction::new(),
             edit: ServerAction::new(),
@@ -57,6 +55,65 @@ impl Actions {
     }
 }
 
+/// Where the panel keeps its [`Actions`]: created on the first draw, by the panel's code, in
+/// the conversation view's owner, which outlives the panel's redraws, so an answer (an error
+/// in words) is still there after the live update that redrew the panel.
+#[derive(Clone)]
+pub struct ActionsSlot {
+    owner: Owner,
+    actions: StoredValue<Option<Actions>>,
+}
+
+impl ActionsSlot {
+    /// Called by the conversation view.
+    pub fn new() -> ActionsSlot {
+        ActionsSlot {
+            owner: Owner::current().expect("a reactive owner"),
+            actions: StoredValue::new(None),
+        }
+    }
+
+    fn get(&self) -> Actions {
+        if let Some(a) = self.actions.get_value() {
+            return a;
+        }
+        let a = self.owner.with(Actions::new);
+        self.actions.set_value(Some(a));
+        a
+    }
+}
+
+impl Default for ActionsSlot {
+    fn default() -> Self {
+        ActionsSlot::new()
+    }
+}
+
+/// What [`customer_panel`] draws: the customer and their consent from the conversation detail;
+/// the actions belong to the conversation view.
+pub struct PanelParts {
+    pub customer: CustomerView,
+    pub confirm: Option<ServerAction<ConfirmIdentifier>>,
+    pub actions: ActionsSlot,
+    pub consent: CustomerConsent,
+    pub record: ServerAction<RecordConsent>,
+}
+
+/// The customer panel with its identity and consent forms, a wasm chunk of its own: the inbox
+/// list does not need it, and a conversation fetches it while its detail loads.
+#[leptos::lazy]
+pub fn customer_panel(parts: PanelParts) -> AnyView {
+    let PanelParts {
+        customer,
+        confirm,
+        actions,
+        consent,
+        record,
+    } = parts;
+    let actions = actions.get();
+    view! { <CustomerPanel customer confirm actions consent record/> }.into_any()
+}
+
 fn conversation_link(c: &CustomerRef) -> AnyView {
     match c.conversation_id {
         Some(id) => view! { <a href=format!("/inbox/{id}")>{c.name.clone()}</a> }.into_any(),
@@ -80,7 +137,10 @@ pub fn CustomerPanel(
     let id = customer.id;
     let preferred = customer.preferred_channel;
     view! {
-        <aside class="customer-pane" aria-label="Customer">
+        <aside class="customer-pane" id="customer" aria-label="Customer" tabindex="-1">
+            // On a phone the panel is a view of its own (CSS :target); rel=external leaves the
+            // fragment to the browser, so :target follows it with JavaScript too.
+            <a class="pane-back" href="#conversation" rel="external">"← Conversation"</a>
             <h2>{customer.name.clone()}</h2>
             {customer.merged_into.clone().map(|to| view! {
                 <p class="merged-notice" role="status">
@@ -163,7 +223,7 @@ fn identifier_item(
                 <div class="identifier-actions">
                 <details class="identifier-edit">
                     <summary>"Edit"<span class="visually-hidden">{edit_name}</span></summary>
-                    <ActionForm action=a.edit attr:class="inline">
+                    <ActionForm action=a.edit attr:class="inline" on:input=forget_error(a.edit) on:change=forget_error(a.edit)>
                         <input type="hidden" name="customer" value=customer/>
                         <input type="hidden" name="id" value=i.id/>
                         <label for=edit_id.clone() class="visually-hidden">{edit_label}</label>
@@ -184,7 +244,7 @@ fn identifier_item(
 
 fn add_form(customer: i64, a: Actions) -> impl IntoView {
     view! {
-        <ActionForm action=a.add attr:class="identifier-add">
+        <ActionForm action=a.add attr:class="identifier-add" on:input=forget_error(a.add) on:change=forget_error(a.add)>
             <input type="hidden" name="customer" value=customer/>
             <label for="new-identifier-kind">"Kind"</label>
             <select id="new-identifier-kind" name="kind">

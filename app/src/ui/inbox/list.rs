@@ -1,17 +1,38 @@
 use super::filter_query;
 use crate::api::inbox::list_conversations;
+use crate::domain::Direction;
 use crate::domain::{ChannelKind, Status};
 use crate::model::AssigneeFilter;
-use crate::ui::err_text;
+use crate::model::ConversationSummary;
 use crate::ui::live::Live;
 use crate::ui::widgets::{ChannelIcon, Time};
+use crate::ui::{err_text, CurrentUser};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+
+/// Who wrote the preview, before it: "You: " for the signed-in agent's own message, another
+/// agent by name, and an unverified sender (who joined by quoting one of our emails) by
+/// address, so their words are never shown as the customer's.
+pub fn preview_writer(conv: &ConversationSummary, me: i64) -> Option<String> {
+    match conv.last_direction? {
+        Direction::Out => match (conv.last_author_id, &conv.last_author_name) {
+            (Some(a), _) if a == me => Some("You: ".into()),
+            (Some(_), Some(name)) => Some(format!("{name}: ")),
+            _ => None,
+        },
+        Direction::In => conv
+            .last_unverified_sender
+            .as_ref()
+            .map(|s| format!("{s} (unverified): ")),
+    }
+}
 
 #[component]
 pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
     let query = use_query_map();
     let live = expect_context::<Live>();
+    let tab = use_context::<super::TabTitle>();
+    let me = use_context::<CurrentUser>().map(|u| u.0.id).unwrap_or(0);
     let filters = Memo::new(move |_| {
         let q = query.read();
         (
@@ -76,7 +97,8 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
     };
 
     view! {
-        <section class="list-pane">
+        <section class="list-pane" aria-labelledby="list-heading">
+            <h2 id="list-heading" class="visually-hidden">"Conversations"</h2>
             <nav aria-label="Status" class="tabs">{status_tabs}</nav>
             <nav aria-label="Assignee" class="chips">{assignee_tabs}</nav>
             <nav aria-label="Channel filter" class="chips small">{channel_tabs}</nav>
@@ -84,7 +106,11 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
                 <nav aria-label="Conversations" class="conversations">
                     {move || Suspend::new(async move {
                         let (s, a, c, _) = filters.get_untracked();
-                        match page.await {
+                        let page = page.await;
+                        if let (Some(t), Ok(p)) = (tab, &page) {
+                            t.unread.set(p.items.iter().filter(|c| c.unread).map(|c| c.id).collect());
+                        }
+                        match page {
                             Err(e) => view! { <p class="error" role="alert">{err_text(&e)}</p> }.into_any(),
                             Ok(p) if p.items.is_empty() => {
                                 view! { <p class="empty-list">"No conversations here."</p> }.into_any()
@@ -100,6 +126,8 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
                                         let href = format!("/inbox/{id}{q}");
                                         let is_selected = move || selected.get() == Some(id);
                                         let unread = conv.unread;
+                                        let writer = preview_writer(&conv, me);
+                                        let unverified = conv.last_unverified_sender.is_some();
                                         view! {
                                             <a
                                                 href=href
@@ -113,8 +141,8 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
                                                     <span class="customer">{conv.customer_name}</span>
                                                     <Time ms=conv.last_activity_at/>
                                                 </span>
-                                                <span class="preview">
-                                                    {(conv.last_direction == Some(crate::domain::Direction::Out)).then_some("You: ")}
+                                                <span class="preview" class:unverified=unverified>
+                                                    {writer.map(|w| view! { <span class="writer">{w}</span> })}
                                                     {conv.preview}
                                                 </span>
                                                 {conv.assignee_name.map(|n| view! { <span class="assignee">{n}</span> })}

@@ -1,15 +1,18 @@
 //! The three-pane inbox: conversation list, timeline with composer, customer panel.
 
 mod actions;
+mod aids;
 mod composer;
 pub mod consent;
 mod conversation;
-mod customer;
+pub(crate) mod customer;
+mod draft;
 mod list;
 mod timeline;
 
 use super::Authed;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 #[component]
@@ -25,23 +28,59 @@ pub fn InboxPage() -> impl IntoView {
 fn Inbox() -> impl IntoView {
     let params = use_params_map();
     let selected = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
+    // The tab title: "(3) Rita Alvarez · Convergence"; set by the list and the open conversation.
+    let tab = TabTitle::default();
+    provide_context(tab);
+    // Read with `try_`: leaving the inbox (signing out to the lazy /login route) changes the
+    // route's params while this page's signals are being disposed, and the title is computed
+    // once more then; a plain `get` would panic and stop the app.
+    let title = move || {
+        let open = selected.try_get().flatten();
+        let unread = tab
+            .unread
+            .try_with(|u| u.iter().filter(|&&id| Some(id) != open).count())
+            .unwrap_or(0);
+        let name = open.and(tab.open.try_get().flatten());
+        let mut t = String::new();
+        if unread > 0 {
+            t.push_str(&format!("({unread}) "));
+        }
+        if let Some(n) = name {
+            t.push_str(&n);
+            t.push_str(" · ");
+        } else {
+            t.push_str("Inbox · ");
+        }
+        t.push_str("Convergence");
+        t
+    };
     view! {
-        <div class="inbox">
+        <Title text=title/>
+        // On a phone the list and the conversation are separate views (style/main.css).
+        <main class="inbox" id="main" class:has-conversation=move || selected.get().is_some()>
             <list::ConversationList selected/>
             {move || match selected.get() {
                 Some(id) => view! { <conversation::ConversationView id/> }.into_any(),
                 None => {
                     view! {
-                        <section class="conversation-empty">
+                        <section class="conversation-empty" aria-labelledby="inbox-heading">
+                            <h1 id="inbox-heading" class="visually-hidden">"Inbox"</h1>
                             <p>"Choose a conversation on the left."</p>
                         </section>
-                        <aside class="customer-pane" aria-label="Customer"></aside>
                     }
                         .into_any()
                 }
             }}
-        </div>
+        </main>
     }
+}
+
+/// What the tab title shows: unread conversations in the list, the open conversation's customer.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct TabTitle {
+    /// The unread conversations of the list page shown (the open one is read by opening it).
+    pub unread: RwSignal<Vec<i64>>,
+    pub open: RwSignal<Option<String>>,
 }
 
 /// The list filters of the current URL, to keep them when moving around.

@@ -1,6 +1,7 @@
 use crate::api::conversation::get_timeline;
+use crate::api::delivery::{CancelMessage, RetryMessage};
 use crate::domain::Direction;
-use crate::model::TimelineItem;
+use crate::model::{MessageView, OutboxState, TimelineItem};
 use crate::ui::err_text;
 use crate::ui::widgets::{ChannelBadge, Delivery, Time};
 use leptos::prelude::*;
@@ -45,10 +46,20 @@ pub fn Timeline(id: i64, version: Signal<usize>) -> impl IntoView {
         });
     };
 
+    // Opening a conversation moves the keyboard focus to it (its timeline, which scrolls).
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(el) = scroller.get() {
+            let _ = el.focus();
+        }
+    });
+
     view! {
+        // Focusable: the keyboard scrolls it (WCAG 2.1.1).
         <section
             class="timeline"
             aria-label="Timeline"
+            tabindex="0"
             node_ref=scroller
             on:scroll=move |_| {
                 if let Some(el) = scroller.get_untracked() {
@@ -198,6 +209,70 @@ fn attachment_list(files: Vec<crate::model::AttachmentView>) -> Option<AnyView> 
     })
 }
 
+/// An outbound message's delivery in words: its state, or "retrying, next attempt at …",
+/// "delivery unknown", "cancelled", with the reason.
+fn delivery_line(m: &MessageView) -> AnyView {
+    let reason = m.failure_reason.clone();
+    let words = |state: &'static str, text: &'static str| {
+        view! {
+            <span class="delivery" data-state=state title=reason.clone().unwrap_or_default()>{text}</span>
+            {reason.clone().map(|r| view! { <span class="delivery-reason">{r}</span> })}
+        }
+        .into_any()
+    };
+    match &m.outbox {
+        Some(OutboxState::Retrying { next_attempt_at }) => {
+            let at = *next_attempt_at;
+            view! {
+                <span class="delivery" data-state="retrying" title=reason.clone().unwrap_or_default()>
+                    "retrying, next attempt at " <Time ms=at/>
+                </span>
+                {reason.clone().map(|r| view! { <span class="delivery-reason">{r}</span> })}
+            }
+            .into_any()
+        }
+        Some(OutboxState::Unknown) => words("unknown", "delivery unknown"),
+        Some(OutboxState::Cancelled) => words("cancelled", "cancelled"),
+        _ => view! { <Delivery state=m.delivery_state reason=reason.clone()/> }.into_any(),
+    }
+}
+
+/// Retry / Send again / Cancel for a message whose delivery failed, is unknown or is being
+/// retried: plain forms, so they work without JavaScript.
+fn delivery_actions(m: &MessageView) -> Option<AnyView> {
+    let (again, cancel) = match &m.outbox {
+        Some(OutboxState::Failed) => (Some("Retry"), true),
+        Some(OutboxState::Unknown) => (Some("Send again"), true),
+        Some(OutboxState::Retrying { .. }) => (None, true),
+        _ => return None,
+    };
+    let id = m.id;
+    let retry = ServerAction::<RetryMessage>::new();
+    let cancel_action = ServerAction::<CancelMessage>::new();
+    let label = format!("Delivery of message {id}");
+    Some(
+        view! {
+            <div class="delivery-actions" role="group" aria-label=label>
+                {again.map(|text| view! {
+                    <ActionForm action=retry attr:class="inline">
+                        <input type="hidden" name="id" value=id/>
+                        <button type="submit" data-action="retry">{text}</button>
+                    </ActionForm>
+                })}
+                {cancel.then(|| view! {
+                    <ActionForm action=cancel_action attr:class="inline">
+                        <input type="hidden" name="id" value=id/>
+                        <button type="submit" data-action="cancel">"Cancel"</button>
+                    </ActionForm>
+                })}
+                {move || retry.value().get().and_then(|r| r.err()).or_else(|| cancel_action.value().get().and_then(|r| r.err()))
+                    .map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })}
+            </div>
+        }
+        .into_any(),
+    )
+}
+
 fn item_view(item: TimelineItem) -> AnyView {
     match item {
         TimelineItem::Message(m) => {
@@ -220,8 +295,9 @@ fn item_view(item: TimelineItem) -> AnyView {
                         <span class="who">{who}</span>
                         {to.map(|t| view! { <span class="to">"to " {t}</span> })}
                         <Time ms=m.created_at/>
-                        {out.then(|| view! { <Delivery state=m.delivery_state reason=m.failure_reason.clone()/> })}
+                        {out.then(|| delivery_line(&m))}
                     </header>
+                    {out.then(|| delivery_actions(&m))}
                     {m.subject.map(|s| view! { <p class="subject">{s}</p> })}
                     {m.automatic.then(|| view! { <p class="auto-note">"Automatic message: it does not reopen the conversation."</p> })}
                     {message_body(m.id, m.has_html, m.body_text)}

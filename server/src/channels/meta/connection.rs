@@ -49,7 +49,7 @@ pub async fn test_connection(
         });
     }
     let v: Value = serde_json::from_slice(&body)
-        .map_err(|e| format!("The Graph API's answer is not JSON: {e}"))?;
+        .map_err(|_| http_client::not_the_api("The Graph API", &body))?;
     describe(whatsapp, &id, &v)
 }
 

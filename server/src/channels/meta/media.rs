@@ -15,24 +15,31 @@ use sha2::{Digest, Sha256};
 
 pub struct UrlMedia {
     client: reqwest::Client,
+    policy: http_client::AddressPolicy,
 }
 
 impl UrlMedia {
-    pub fn new(client: reqwest::Client) -> UrlMedia {
-        UrlMedia { client }
+    /// `client` should be a [`http_client::media_client`] with `policy`.
+    pub fn new(client: reqwest::Client, policy: http_client::AddressPolicy) -> UrlMedia {
+        UrlMedia { client, policy }
     }
 }
 
 pub struct WhatsappMedia {
     /// For the JSON lookup (the API timeout).
     api: reqwest::Client,
-    /// For the file itself (a longer timeout).
+    /// For the file itself (a longer timeout; a [`http_client::media_client`] with `policy`).
     files: reqwest::Client,
+    policy: http_client::AddressPolicy,
 }
 
 impl WhatsappMedia {
-    pub fn new(api: reqwest::Client, files: reqwest::Client) -> WhatsappMedia {
-        WhatsappMedia { api, files }
+    pub fn new(
+        api: reqwest::Client,
+        files: reqwest::Client,
+        policy: http_client::AddressPolicy,
+    ) -> WhatsappMedia {
+        WhatsappMedia { api, files, policy }
     }
 }
 
@@ -71,7 +78,8 @@ impl MediaFetcher for UrlMedia {
                 "the attachment's link is not an http(s) URL".into(),
             ));
         }
-        let (data, ct) = http_client::download(self.client.get(&media.locator)).await?;
+        let (data, ct) =
+            http_client::download(self.client.get(&media.locator), Some(&self.policy)).await?;
         let ct = ct
             .filter(|c| c != "application/octet-stream")
             .or_else(|| media.content_type.clone())
@@ -159,8 +167,11 @@ impl MediaFetcher for WhatsappMedia {
             return Err(graph::media_error(status, &body));
         }
         let info = media_info(&body)?;
-        let (data, ct) =
-            http_client::download(self.files.get(&info.url).bearer_auth(&token)).await?;
+        let (data, ct) = http_client::download(
+            self.files.get(&info.url).bearer_auth(&token),
+            Some(&self.policy),
+        )
+        .await?;
         if let Some(announced) = &info.sha256 {
             if !hash_matches(&data, announced) {
                 return Err(MediaError::Permanent(

@@ -74,9 +74,8 @@ impl Product {
 /// Adds the three providers' adapters to `r`.
 pub fn register(r: &mut Registry, config: &ChannelConfig) {
     let client = config.client();
-    // Files take longer than API calls.
-    let media_client =
-        http_client::client(config.http_timeout.max(std::time::Duration::from_secs(60)));
+    let media_client = config.media_client();
+    let policy = config.media_policy.clone();
     for product in [Product::Messenger, Product::Instagram] {
         let provider = match product {
             Product::Messenger => MESSENGER,
@@ -90,7 +89,7 @@ pub fn register(r: &mut Registry, config: &ChannelConfig) {
         r.add_webhook(provider, Arc::new(webhook::MetaWebhook::new(product)));
         r.add_media(
             provider,
-            Arc::new(media::UrlMedia::new(media_client.clone())),
+            Arc::new(media::UrlMedia::new(media_client.clone(), policy.clone())),
         );
     }
     r.add(
@@ -104,7 +103,7 @@ pub fn register(r: &mut Registry, config: &ChannelConfig) {
     );
     r.add_media(
         WHATSAPP,
-        Arc::new(media::WhatsappMedia::new(client, media_client)),
+        Arc::new(media::WhatsappMedia::new(client, media_client, policy)),
     );
 }
 
@@ -172,12 +171,7 @@ pub fn credentials(account: &AccountRow) -> Result<(String, String), String> {
 
 /// The start of a non-JSON answer, made safe to show.
 pub fn snippet(body: &[u8]) -> String {
-    let text: String = String::from_utf8_lossy(body)
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(200)
-        .collect();
-    text.trim().to_string()
+    http_client::body_words(body)
 }
 
 /// A failed bounded read in words.

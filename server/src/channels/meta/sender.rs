@@ -120,9 +120,9 @@ async fn post(
     let status = resp.status();
     let bytes = match http_client::read_limited(resp, http_client::MAX_API_BYTES).await {
         Ok(b) => b,
-        // The request went out: a lost answer is retried like a lost connection.
+        // The request went out: Meta may have the message, so it is not sent again blindly.
         Err(e) => {
-            return Err(SendError::Temporary(format!(
+            return Err(SendError::Unknown(format!(
                 "Meta's answer could not be read: {}",
                 limit_words(&e)
             )))
@@ -131,9 +131,10 @@ async fn post(
     if !status.is_success() {
         return Err(graph::send_error(status, &bytes));
     }
-    serde_json::from_slice(&bytes).map_err(|e| {
-        SendError::Permanent(format!(
-            "Meta accepted the message but its answer is not JSON ({e}); it may have been sent."
+    serde_json::from_slice(&bytes).map_err(|_| {
+        SendError::Unknown(format!(
+            "Meta accepted the message but its answer could not be read ({}); it may have been sent.",
+            http_client::not_the_api("Meta", &bytes)
         ))
     })
 }
@@ -145,7 +146,7 @@ fn sent(id: Option<&str>) -> Result<Sent, SendError> {
             state: DeliveryState::Sent,
             rfc_message_id: None,
         }),
-        None => Err(SendError::Permanent(
+        None => Err(SendError::Unknown(
             "Meta accepted the message but named no message id; it may have been sent.".into(),
         )),
     }
@@ -279,7 +280,8 @@ mod tests {
     #[test]
     fn answers_name_the_message() {
         assert_eq!(sent(Some("m_1")).unwrap().provider_message_id, "m_1");
-        assert!(matches!(sent(None), Err(SendError::Permanent(_))));
-        assert!(matches!(sent(Some("")), Err(SendError::Permanent(_))));
+        // Accepted without an id: it may have been sent, so it is never blindly repeated.
+        assert!(matches!(sent(None), Err(SendError::Unknown(_))));
+        assert!(matches!(sent(Some("")), Err(SendError::Unknown(_))));
     }
 }

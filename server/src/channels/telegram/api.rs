@@ -57,6 +57,9 @@ pub fn error_words(e: reqwest::Error, token: &str) -> String {
 pub enum ApiFailure {
     /// No usable answer: network trouble, a timeout, an unreadable body (already scrubbed).
     Network(String),
+    /// The request left and its answer was lost (a timeout or a dropped connection after it
+    /// was sent): Telegram may have acted on it.
+    Lost(String),
     /// The bot has no token configured.
     NoToken,
     /// Telegram said no: `error_code` (the HTTP status when the body had none), its
@@ -72,7 +75,7 @@ impl ApiFailure {
     /// Whether trying again later may succeed: flood control, Telegram's own trouble, no answer.
     pub fn is_temporary(&self) -> bool {
         match self {
-            ApiFailure::Network(_) => true,
+            ApiFailure::Network(_) | ApiFailure::Lost(_) => true,
             ApiFailure::NoToken => false,
             ApiFailure::Refused { code, .. } => *code == 429 || *code == 408 || *code >= 500,
         }
@@ -81,7 +84,7 @@ impl ApiFailure {
     /// In words, for the agent or the admin.
     pub fn words(&self) -> String {
         match self {
-            ApiFailure::Network(w) => format!("Telegram did not answer: {w}"),
+            ApiFailure::Network(w) | ApiFailure::Lost(w) => format!("Telegram did not answer: {w}"),
             ApiFailure::NoToken => "the account has no bot token".into(),
             ApiFailure::Refused {
                 code,
@@ -195,16 +198,23 @@ pub async fn call_described(
         .json(params)
         .send()
         .await
-        .map_err(|e| ApiFailure::Network(error_words(e, &token)))?;
+        .map_err(|e| {
+            // Only a request that never connected surely did nothing.
+            if e.is_connect() {
+                ApiFailure::Network(error_words(e, &token))
+            } else {
+                ApiFailure::Lost(error_words(e, &token))
+            }
+        })?;
     let status = resp.status().as_u16();
     let body = match http_client::read_limited(resp, http_client::MAX_API_BYTES).await {
         Ok(b) => b,
         Err(LimitError::TooLarge(n)) => {
-            return Err(ApiFailure::Network(format!(
+            return Err(ApiFailure::Lost(format!(
                 "an answer of {n} bytes, over the limit"
             )))
         }
-        Err(LimitError::Io(e)) => return Err(ApiFailure::Network(scrub(&e, &token))),
+        Err(LimitError::Io(e)) => return Err(ApiFailure::Lost(scrub(&e, &token))),
     };
     read_described(status, &body, &token)
 }
@@ -320,7 +330,7 @@ mod tests {
         };
         let client = http_client::client(std::time::Duration::from_secs(2));
         match call(&client, &account, "getMe", &serde_json::json!({})).await {
-            Err(f @ ApiFailure::Network(_)) => {
+            Err(f @ (ApiFailure::Network(_) | ApiFailure::Lost(_))) => {
                 assert!(f.is_temporary());
                 let w = f.words();
                 assert!(w.starts_with("Telegram did not answer: "), "{w}");

@@ -43,7 +43,8 @@ impl MediaFetcher for TelegramMedia {
         let info = file_info(&result)?;
         let token = account.secret("bot_token");
         let url = api::file_url(account, &token, &info.file_path);
-        let (data, served_type) = http_client::download(self.client.get(url))
+        // The file server is the account's API base, not a host a payload names.
+        let (data, served_type) = http_client::download(self.client.get(url), None)
             .await
             .map_err(|e| scrub_error(e, &token))?;
         let content_type = content_type(media, served_type.as_deref(), &info.file_path);

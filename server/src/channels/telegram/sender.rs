@@ -60,7 +60,10 @@ pub fn request(msg: &Outbound) -> Result<Value, SendError> {
 
 /// A Bot API failure as the outbox sees it.
 pub fn send_error(f: ApiFailure) -> SendError {
-    if f.is_temporary() {
+    if matches!(f, ApiFailure::Lost(_)) {
+        // The Bot API cannot be asked whether a message went out: never sent again blindly.
+        SendError::Unknown(f.words())
+    } else if f.is_temporary() {
         SendError::Temporary(f.words())
     } else {
         SendError::Permanent(f.words())

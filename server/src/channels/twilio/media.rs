@@ -11,11 +11,13 @@ use async_trait::async_trait;
 
 pub struct TwilioMedia {
     client: reqwest::Client,
+    policy: http_client::AddressPolicy,
 }
 
 impl TwilioMedia {
-    pub fn new(client: reqwest::Client) -> TwilioMedia {
-        TwilioMedia { client }
+    /// `client` should be a [`http_client::media_client`] with `policy`.
+    pub fn new(client: reqwest::Client, policy: http_client::AddressPolicy) -> TwilioMedia {
+        TwilioMedia { client, policy }
     }
 }
 
@@ -53,7 +55,7 @@ impl MediaFetcher for TwilioMedia {
         if !sid.is_empty() && !token.is_empty() {
             req = req.basic_auth(&sid, Some(&token));
         }
-        let (data, served_type) = http_client::download(req).await?;
+        let (data, served_type) = http_client::download(req, Some(&self.policy)).await?;
         let content_type = media
             .content_type
             .clone()

@@ -38,10 +38,13 @@ pub fn register(r: &mut Registry, config: &ChannelConfig) {
         Arc::new(sender::TwilioSender::new(client, &config.public_url)),
     );
     r.add_webhook(PROVIDER, Arc::new(webhook::TwilioWebhook));
-    // Files take longer than API calls.
-    let media_client =
-        http_client::client(config.http_timeout.max(std::time::Duration::from_secs(60)));
-    r.add_media(PROVIDER, Arc::new(media::TwilioMedia::new(media_client)));
+    r.add_media(
+        PROVIDER,
+        Arc::new(media::TwilioMedia::new(
+            config.media_client(),
+            config.media_policy.clone(),
+        )),
+    );
 }
 
 /// The account's API base URL, without a trailing slash.
@@ -123,12 +126,7 @@ pub fn limit_words(e: &http_client::LimitError) -> String {
 
 /// The start of a non-JSON answer, made safe to show.
 pub fn snippet(body: &[u8]) -> String {
-    let text: String = String::from_utf8_lossy(body)
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(200)
-        .collect();
-    text.trim().to_string()
+    http_client::body_words(body)
 }
 
 #[derive(Deserialize)]
@@ -173,8 +171,8 @@ pub async fn test_connection(
             ),
         });
     }
-    let info: AccountInfo = serde_json::from_slice(&body)
-        .map_err(|e| format!("Twilio's answer is not an account: {e}"))?;
+    let info: AccountInfo =
+        serde_json::from_slice(&body).map_err(|_| http_client::not_the_api("Twilio", &body))?;
     let name = info.friendly_name.unwrap_or_default();
     let mut text = format!(
         "Signed in to Twilio account “{name}” ({})",

@@ -3,7 +3,7 @@
 //! reports follow.
 
 use super::{api_base, codes, form, is_sid, limit_words, snippet, ApiError};
-use crate::channels::{http_client, SendError, Sender, Sent};
+use crate::channels::{http_client, Lookup, SendError, Sender, Sent};
 use app::domain::DeliveryState;
 use app::ports::Outbound;
 use app::store::channel_accounts::AccountRow;
@@ -105,11 +105,12 @@ pub fn refusal(status: u16, body: &[u8]) -> SendError {
 /// A 2xx answer: the message resource Twilio created.
 pub fn accepted(body: &[u8]) -> Result<Sent, SendError> {
     let unreadable = |why: String| {
-        SendError::Permanent(format!(
+        SendError::Unknown(format!(
             "Twilio accepted the request but its answer could not be read ({why}); the message may have been sent"
         ))
     };
-    let c: Created = serde_json::from_slice(body).map_err(|e| unreadable(e.to_string()))?;
+    let c: Created = serde_json::from_slice(body)
+        .map_err(|_| unreadable(http_client::not_the_api("Twilio", body)))?;
     let sid = c.sid.unwrap_or_default();
     if !is_sid(&sid, &["SM", "MM"]) {
         return Err(unreadable(format!("{sid:?} is not a message SID")));
@@ -161,7 +162,7 @@ impl Sender for TwilioSender {
         let body = http_client::read_limited(resp, http_client::MAX_API_BYTES)
             .await
             .map_err(|e| {
-                SendError::Temporary(format!("reading Twilio's answer: {}", limit_words(&e)))
+                SendError::Unknown(format!("reading Twilio's answer: {}", limit_words(&e)))
             })?;
         if status.is_success() {
             accepted(&body)
@@ -169,6 +170,169 @@ impl Sender for TwilioSender {
             Err(refusal(status.as_u16(), &body))
         }
     }
+
+    /// Twilio has no idempotency key for sends, but lists an account's messages filtered by
+    /// `To` and `From` (`GET .../Messages.json?To=&From=&PageSize=`), newest first: the message
+    /// is the outbound one with our text, from our number or messaging service, created since
+    /// the request left (with a minute for clocks apart).
+    async fn lookup(
+        &self,
+        account: &AccountRow,
+        msg: &Outbound,
+        since: i64,
+    ) -> Result<Lookup, SendError> {
+        let sid = account.setting("account_sid");
+        let token = account.secret("auth_token");
+        if sid.is_empty() || token.is_empty() {
+            return Err(SendError::Permanent(
+                "The Twilio account SID or auth token is not configured.".into(),
+            ));
+        }
+        let service = account.setting("messaging_service_sid").trim().to_string();
+        let from = account.setting("phone_number").trim().to_string();
+        let mut query = vec![("To", msg.to.clone()), ("PageSize", "50".to_string())];
+        if service.is_empty() {
+            query.push(("From", from.clone()));
+        }
+        let url = format!(
+            "{}/2010-04-01/Accounts/{sid}/Messages.json?{}",
+            api_base(account),
+            form::encode(query.iter().map(|(k, v)| (*k, v.as_str())))
+        );
+        let resp = self
+            .client
+            .get(&url)
+            .basic_auth(&sid, Some(&token))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| SendError::Temporary(http_client::words(&e)))?;
+        let status = resp.status();
+        let body = http_client::read_limited(resp, http_client::MAX_API_BYTES)
+            .await
+            .map_err(|e| {
+                SendError::Temporary(format!("reading Twilio's answer: {}", limit_words(&e)))
+            })?;
+        if !status.is_success() {
+            return Err(match refusal(status.as_u16(), &body) {
+                SendError::Permanent(w) | SendError::OptedOut(w) => SendError::Permanent(w),
+                other => other,
+            });
+        }
+        let list: MessageList = serde_json::from_slice(&body).map_err(|e| {
+            SendError::Temporary(format!("Twilio's message list could not be read: {e}"))
+        })?;
+        Ok(find_sent(&list.messages, msg, &from, &service, since))
+    }
+}
+
+/// A page of Twilio's Message list.
+#[derive(Deserialize)]
+pub struct MessageList {
+    #[serde(default)]
+    pub messages: Vec<Listed>,
+}
+
+/// The fields of a listed message we compare.
+#[derive(Deserialize)]
+pub struct Listed {
+    pub sid: String,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub messaging_service_sid: Option<String>,
+    #[serde(default)]
+    pub direction: Option<String>,
+    #[serde(default)]
+    pub date_created: Option<String>,
+}
+
+/// How far apart our clock and Twilio's may be.
+const CLOCK_SKEW_MS: i64 = 60_000;
+
+/// The message of ours in `listed` that a request sent at `since` created, if any.
+pub fn find_sent(
+    listed: &[Listed],
+    msg: &Outbound,
+    from: &str,
+    service: &str,
+    since: i64,
+) -> Lookup {
+    let found = listed.iter().find(|m| {
+        let ours = if service.is_empty() {
+            m.from.as_deref() == Some(from)
+        } else {
+            m.messaging_service_sid.as_deref() == Some(service)
+        };
+        let created = m
+            .date_created
+            .as_deref()
+            .and_then(parse_rfc2822_ms)
+            .unwrap_or(i64::MAX);
+        ours && m.to.as_deref() == Some(msg.to.as_str())
+            && m.direction
+                .as_deref()
+                .is_none_or(|d| d.starts_with("outbound"))
+            && m.body.as_deref() == Some(msg.body_text.as_str())
+            && created >= since - CLOCK_SKEW_MS
+            && is_sid(&m.sid, &["SM", "MM"])
+    });
+    match found {
+        Some(m) => Lookup::Found(Sent {
+            provider_message_id: m.sid.clone(),
+            state: DeliveryState::Sent,
+            rfc_message_id: None,
+        }),
+        None => Lookup::NotFound,
+    }
+}
+
+/// `Thu, 24 Aug 2023 05:01:45 +0000` (Twilio's `date_created`) as unix ms.
+pub fn parse_rfc2822_ms(s: &str) -> Option<i64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let s = s.split_once(',').map_or(s, |(_, rest)| rest);
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    let [day, month, year, clock, zone] = parts.as_slice() else {
+        return None;
+    };
+    let d: i64 = day.parse().ok()?;
+    let m = MONTHS.iter().position(|x| x.eq_ignore_ascii_case(month))? as i64 + 1;
+    let y: i64 = year.parse().ok()?;
+    let mut hms = clock.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, mi, sec) = (
+        hms.next()??,
+        hms.next()??,
+        hms.next().flatten().unwrap_or(0),
+    );
+    let offset = match zone.as_bytes() {
+        [sign @ (b'+' | b'-'), ..] if zone.len() == 5 => {
+            let hh: i64 = zone[1..3].parse().ok()?;
+            let mm: i64 = zone[3..5].parse().ok()?;
+            let o = hh * 3600 + mm * 60;
+            if *sign == b'-' {
+                -o
+            } else {
+                o
+            }
+        }
+        _ if zone.eq_ignore_ascii_case("GMT") || zone.eq_ignore_ascii_case("UT") => 0,
+        _ => return None,
+    };
+    // Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + h * 3600 + mi * 60 + sec - offset) * 1000)
 }
 
 #[cfg(test)]
@@ -292,11 +456,80 @@ mod tests {
         );
         assert_eq!(
             refusal(502, b"<html>Bad gateway</html>"),
-            SendError::Temporary("Twilio answered HTTP 502: <html>Bad gateway</html>".into())
+            SendError::Temporary(
+                "Twilio answered HTTP 502: a web page saying “Bad gateway”".into()
+            )
         );
         assert_eq!(
             refusal(404, b""),
             SendError::Permanent("Twilio answered HTTP 404".into())
+        );
+    }
+
+    #[test]
+    fn twilio_dates_are_read() {
+        assert_eq!(
+            parse_rfc2822_ms("Thu, 24 Aug 2023 05:01:45 +0000"),
+            Some(1_692_853_305_000)
+        );
+        assert_eq!(
+            parse_rfc2822_ms("Tue, 29 Feb 2000 01:00:00 +0100"),
+            Some(951_782_400_000)
+        );
+        assert_eq!(parse_rfc2822_ms("yesterday"), None);
+    }
+
+    #[test]
+    fn a_lost_send_is_found_by_number_text_and_time() {
+        let listed = |sid: &str, body: &str, from: &str, date: &str| Listed {
+            sid: sid.into(),
+            body: Some(body.into()),
+            to: Some("+15005550006".into()),
+            from: Some(from.into()),
+            messaging_service_sid: None,
+            direction: Some("outbound-api".into()),
+            date_created: Some(date.into()),
+        };
+        let since = 1_692_853_305_000;
+        let ours = "SM0123456789abcdef0123456789abcdef";
+        let list = vec![
+            listed(
+                "SM1111111111abcdef0123456789abcdef",
+                "Other text",
+                "+15550100000",
+                "Thu, 24 Aug 2023 05:02:00 +0000",
+            ),
+            listed(
+                "SM2222222222abcdef0123456789abcdef",
+                "Hi",
+                "+15550100999",
+                "Thu, 24 Aug 2023 05:02:00 +0000",
+            ),
+            // Same text, sent the day before: an older message, not this one.
+            listed(
+                "SM3333333333abcdef0123456789abcdef",
+                "Hi",
+                "+15550100000",
+                "Wed, 23 Aug 2023 05:01:45 +0000",
+            ),
+            listed(
+                ours,
+                "Hi",
+                "+15550100000",
+                "Thu, 24 Aug 2023 05:01:46 +0000",
+            ),
+        ];
+        assert_eq!(
+            find_sent(&list, &outbound("Hi"), "+15550100000", "", since),
+            Lookup::Found(Sent {
+                provider_message_id: ours.into(),
+                state: DeliveryState::Sent,
+                rfc_message_id: None
+            })
+        );
+        assert_eq!(
+            find_sent(&list[..3], &outbound("Hi"), "+15550100000", "", since),
+            Lookup::NotFound
         );
     }
 
@@ -312,11 +545,11 @@ mod tests {
             })
         );
         assert!(
-            matches!(accepted(b"nope"), Err(SendError::Permanent(w)) if w.contains("may have been sent"))
+            matches!(accepted(b"nope"), Err(SendError::Unknown(w)) if w.contains("may have been sent"))
         );
         assert!(matches!(
             accepted(br#"{"sid": "x"}"#),
-            Err(SendError::Permanent(_))
+            Err(SendError::Unknown(_))
         ));
         let failed = br#"{"sid": "SM0123456789abcdef0123456789abcdef", "status": "failed", "error_code": 30007}"#;
         assert!(matches!(accepted(failed), Err(SendError::Permanent(w)) if w.contains("spam")));

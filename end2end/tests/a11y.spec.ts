@@ -1,0 +1,54 @@
+// WCAG 2.2 AA: axe-core finds no serious, critical or moderate violation on the login, inbox,
+// conversation, playground and admin pages, at desktop and phone widths.
+import AxeBuilder from '@axe-core/playwright';
+import { type Page } from '@playwright/test';
+import { test, expect, USERS, login, gotoApp, conversationList, timeline, screenshot } from './support';
+
+const WIDTHS = [
+  { width: 1400, height: 900 },
+  { width: 390, height: 844 },
+];
+const FAILING = new Set(['moderate', 'serious', 'critical']);
+
+async function expectNoViolations(page: Page, name: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => FAILING.has(v.impact ?? ''));
+  const report = bad
+    .map((v) => `${v.impact} ${v.id}: ${v.help}\n${v.nodes.map((n) => `    ${n.target.join(' ')}  ${n.failureSummary?.split('\n').slice(1).join(' ')}`).join('\n')}`)
+    .join('\n');
+  expect(bad, `${name}: axe violations\n${report}`).toEqual([]);
+  expect(results.passes.length, `${name}: axe ran its rules`).toBeGreaterThan(10);
+}
+
+for (const size of WIDTHS) {
+  test(`axe at ${size.width} px: login, inbox, conversation, playground, admin`, async ({ page }) => {
+    await page.setViewportSize(size);
+    await page.goto('/login');
+    await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+    await expectNoViolations(page, 'login');
+
+    await login(page, USERS.admin);
+    await expect(conversationList(page).getByRole('link').first()).toBeVisible();
+    await expectNoViolations(page, 'inbox');
+
+    await conversationList(page).getByRole('link', { name: /Ada Lovelace/ }).first().click();
+    await expect(timeline(page).locator('article').first()).toBeVisible();
+    await expectNoViolations(page, 'conversation');
+    await screenshot(page, `a11y-conversation-${size.width}`);
+
+    if (size.width < 800) {
+      await page.getByRole('link', { name: 'Customer details' }).click();
+      await expect(page.getByRole('complementary', { name: 'Customer' })).toBeVisible();
+      await expectNoViolations(page, 'customer panel');
+    }
+
+    await gotoApp(page, '/playground');
+    await expect(page.getByRole('heading', { name: 'Playground' })).toBeVisible();
+    await expectNoViolations(page, 'playground');
+
+    await gotoApp(page, '/admin');
+    await expect(page.getByRole('heading', { name: 'Channel accounts' })).toBeVisible();
+    await expectNoViolations(page, 'admin');
+    await screenshot(page, `a11y-admin-${size.width}`);
+  });
+}
