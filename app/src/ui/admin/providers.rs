@@ -147,7 +147,8 @@ type Refusal = Signal<Option<(Option<&'static str>, String)>>;
 fn field_error(refusal: Refusal, key: &'static str, id: &str) -> impl IntoView {
     let words = move || {
         refusal
-            .get()
+            .try_get()
+            .flatten()
             .filter(|(k, _)| *k == Some(key))
             .map(|(_, w)| w)
     };
@@ -164,7 +165,8 @@ fn field(f: &'static FieldSpec, value: String, saved: bool, refusal: Refusal) ->
     let key = f.key;
     let invalid = move || {
         refusal
-            .get()
+            .try_get()
+            .flatten()
             .is_some_and(|(k, _)| k == Some(key))
             .then_some("true")
     };
@@ -271,9 +273,11 @@ pub fn provider_form(p: ProviderFormView, a: ProviderActions) -> Option<impl Int
     // The last refusal of a save (else of a test), placed at the field its words are about.
     let refusal: Refusal = Signal::derive(move || {
         let failed = |r: Option<Result<_, ServerFnError>>| r.and_then(|r| r.err());
-        let e = failed(state.saved.get()).or_else(|| match state.tested.get() {
-            Some(Err(e)) => Some(e),
-            _ => None,
+        let e = failed(state.saved.try_get().flatten()).or_else(|| {
+            match state.tested.try_get().flatten() {
+                Some(Err(e)) => Some(e),
+                _ => None,
+            }
         })?;
         let words = crate::ui::err_text(&e);
         Some((spec.field_of_error(&words), words))
@@ -289,7 +293,8 @@ pub fn provider_form(p: ProviderFormView, a: ProviderActions) -> Option<impl Int
         .collect_view();
     let name_invalid = move || {
         refusal
-            .get()
+            .try_get()
+            .flatten()
             .is_some_and(|(k, _)| k == Some("name"))
             .then_some("true")
     };
