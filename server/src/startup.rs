@@ -46,13 +46,15 @@ pub fn build_state(
 /// Starts the background workers for `state`, with the outbox's default retries, never stopped.
 pub fn spawn_workers(state: &AppState, registry: Registry, sync: email::sync::SyncOptions) {
     let (_stop, rx) = tokio::sync::watch::channel(false);
-    let _ = spawn_workers_with(
+    // The outbox worker's handle is dropped: it runs detached (without a sender left, nothing
+    // asks it to stop).
+    drop(spawn_workers_with(
         state,
         registry,
         sync,
         workers::outbox::Config::default(),
         rx,
-    );
+    ));
 }
 
 /// Starts the background workers for `state`; returns the outbox worker, which ends after

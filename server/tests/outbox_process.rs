@@ -165,7 +165,7 @@ impl World {
     }
 
     async fn wait_for_post(&self, n: usize) {
-        let w = &*self;
+        let w = self;
         wait_for("the send to reach the stand-in", 60, || async move {
             (w.posts() >= 1).then_some(())
         })
