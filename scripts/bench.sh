@@ -8,7 +8,7 @@
 # Env: SERVER_BIN (default target/release/server); TOOLS_BIN (default target/release/tools);
 # SEED_ARGS (e.g. "--customers 2000 --messages 50000 --big 300"; default: the seed command's own
 # defaults); BENCH_ARGS (e.g.
-# "--concurrency 4 --seconds 10"); BENCH_PORT (default 3100); BENCH_TIMEOUT (seconds the bench
+# "--clients 1,4 --seconds 10"); BENCH_PORT (default 3100); BENCH_TIMEOUT (seconds the bench
 # client may take, default 900: a hung server then fails the run instead of blocking it).
 # Expects `cargo leptos build --release --split` and `cargo build --release -p tools` to have run (the
 # Makefile's bench targets do that).

@@ -51,8 +51,14 @@ enum Command {
         email: String,
         #[arg(long, default_value = "bench-password-1")]
         password: String,
-        #[arg(long, default_value_t = 4)]
-        concurrency: usize,
+        /// Client counts to measure at, one run each (comma-separated).
+        #[arg(
+            long,
+            alias = "concurrency",
+            value_delimiter = ',',
+            default_value = "1,4"
+        )]
+        clients: Vec<usize>,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
@@ -127,7 +133,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             base_url,
             email,
             password,
-            concurrency,
+            clients,
             seconds,
         } => {
             bench::run(&bench::BenchOptions {
@@ -135,7 +141,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 database_url,
                 email,
                 password,
-                concurrency,
+                clients,
                 seconds,
             })
             .await
