@@ -1,5 +1,6 @@
 //! One contract, two engines: every store function behaves the same on SQLite and PostgreSQL.
 
+mod plan;
 mod raw;
 
 use app::domain::cursor::{ListCursor, TimelineKey};

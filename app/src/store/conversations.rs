@@ -1,7 +1,7 @@
 //! Conversations (`conversations`, `conversation_reads`): one per customer. The list, the
 //! summary columns kept as messages arrive, and the agent actions' rows.
 
-use super::{now_ms, Db, Result, StoreError};
+use super::{now_ms, Backend, Db, Result, StoreError};
 use crate::domain::cursor::ListCursor;
 use crate::domain::reply_choice::Moved;
 use crate::domain::{ChannelKind, Direction, Status};
@@ -11,6 +11,51 @@ use sqlx::{AnyConnection, Row};
 /// Page size of the conversation list.
 pub const LIST_PAGE: i64 = 50;
 
+/// The list's SQL for one engine and filter (public so a test can check its query plan).
+///
+/// On SQLite the "all assignees" list names its index: with few distinct assignees (one agent
+/// in the statistics `ANALYZE` keeps) SQLite 3.46's planner prefers a skip-scan of the assignee
+/// index followed by a sort of every open conversation, 60 ms at 100,000 conversations, over
+/// walking the status index in list order, under 1 ms. The assignee filters use the assignee
+/// index, which is in list order for them.
+///
+/// The unverified writer of the last message is a subquery per listed row, not a join:
+/// PostgreSQL estimates almost no unverified identifiers and, given a join, scans the whole
+/// identifiers table once per page (25 ms at 165,000 identifiers) instead of 50 key lookups.
+pub fn list_sql(backend: Backend, assignee: AssigneeFilter) -> String {
+    let (condition, index) = match assignee {
+        AssigneeFilter::Mine => ("AND c.assignee_id = $1", "conversations_assignee_activity"),
+        AssigneeFilter::Unassigned => (
+            "AND c.assignee_id IS NULL",
+            "conversations_assignee_activity",
+        ),
+        AssigneeFilter::All => ("", "conversations_status_activity"),
+    };
+    let hint = match backend {
+        Backend::Sqlite => format!("INDEXED BY {index}"),
+        Backend::Postgres => String::new(),
+    };
+    format!(
+        "SELECT c.id, cu.name AS customer_name, c.status, u.name AS assignee_name, c.last_activity_at, \
+                c.last_preview, c.last_channel, c.last_direction, c.last_author_id, la.name AS last_author_name, \
+                CASE WHEN c.last_direction = 'in' THEN \
+                     (SELECT li.label FROM identifiers li WHERE li.id = c.last_identifier_id AND li.verified = 0) \
+                END AS last_unverified_sender, \
+                CASE WHEN c.last_inbound_at IS NOT NULL AND (r.read_at IS NULL OR r.read_at < c.last_inbound_at) \
+                     THEN 1 ELSE 0 END AS unread \
+         FROM conversations c {hint} \
+         JOIN customers cu ON cu.id = c.customer_id \
+         LEFT JOIN users u ON u.id = c.assignee_id \
+         LEFT JOIN users la ON la.id = c.last_author_id \
+         LEFT JOIN conversation_reads r ON r.conversation_id = c.id AND r.user_id = $1 \
+         WHERE c.status = $2 {condition} AND cu.merged_into_id IS NULL \
+           AND ($3 = 0 OR (c.channels_mask & $3) <> 0) \
+           AND (c.last_activity_at, c.id) < ($4, $5) \
+         ORDER BY c.last_activity_at DESC, c.id DESC \
+         LIMIT $6"
+    )
+}
+
 /// Lists conversations for `user_id`, newest activity first, keyset-paged.
 pub async fn list(
     db: &Db,
@@ -19,29 +64,7 @@ pub async fn list(
     after: Option<ListCursor>,
     limit: i64,
 ) -> Result<ConversationPage> {
-    let assignee = match filter.assignee {
-        AssigneeFilter::Mine => "AND c.assignee_id = $1",
-        AssigneeFilter::Unassigned => "AND c.assignee_id IS NULL",
-        AssigneeFilter::All => "",
-    };
-    let sql = format!(
-        "SELECT c.id, cu.name AS customer_name, c.status, u.name AS assignee_name, c.last_activity_at, \
-                c.last_preview, c.last_channel, c.last_direction, c.last_author_id, la.name AS last_author_name, \
-                li.label AS last_unverified_sender, \
-                CASE WHEN c.last_inbound_at IS NOT NULL AND (r.read_at IS NULL OR r.read_at < c.last_inbound_at) \
-                     THEN 1 ELSE 0 END AS unread \
-         FROM conversations c \
-         JOIN customers cu ON cu.id = c.customer_id \
-         LEFT JOIN users u ON u.id = c.assignee_id \
-         LEFT JOIN users la ON la.id = c.last_author_id \
-         LEFT JOIN identifiers li ON li.id = c.last_identifier_id AND li.verified = 0 AND c.last_direction = 'in' \
-         LEFT JOIN conversation_reads r ON r.conversation_id = c.id AND r.user_id = $1 \
-         WHERE c.status = $2 {assignee} AND cu.merged_into_id IS NULL \
-           AND ($3 = 0 OR (c.channels_mask & $3) <> 0) \
-           AND (c.last_activity_at, c.id) < ($4, $5) \
-         ORDER BY c.last_activity_at DESC, c.id DESC \
-         LIMIT $6"
-    );
+    let sql = list_sql(db.backend, filter.assignee);
     let cursor = after.unwrap_or(ListCursor {
         at: i64::MAX,
         id: i64::MAX,
