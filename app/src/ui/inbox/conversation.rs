@@ -94,9 +94,10 @@ pub fn ConversationView(id: i64) -> impl IntoView {
         )
     };
     let tab = use_context::<super::TabTitle>();
+    let leaving = tab.clone();
     on_cleanup(move || {
-        if let Some(t) = tab {
-            t.open.try_set(None);
+        if let Some(t) = leaving {
+            t.close(id);
         }
     });
 
@@ -109,6 +110,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
         <Transition fallback=|| view! { <header class="conversation-header"><p class="loading">"Loading…"</p></header> }>
             {move || {
                 let customer_actions = customer_actions.clone();
+                let tab = tab.clone();
                 Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! {
@@ -121,8 +123,8 @@ pub fn ConversationView(id: i64) -> impl IntoView {
                     }
                     .into_any(),
                     Ok(d) => {
-                        if let Some(t) = tab {
-                            t.open.set(Some(d.customer.name.clone()));
+                        if let Some(t) = &tab {
+                            t.open.set(Some((d.id, d.customer.name.clone())));
                         }
                         let header = d.customer.name.clone();
                         let panel = customer_panel(PanelParts {

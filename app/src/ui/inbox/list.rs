@@ -104,10 +104,12 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
             <nav aria-label="Channel filter" class="chips small">{channel_tabs}</nav>
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 <nav aria-label="Conversations" class="conversations">
-                    {move || Suspend::new(async move {
+                    {move || {
+                        let tab = tab.clone();
+                        Suspend::new(async move {
                         let (s, a, c, _) = filters.get_untracked();
                         let page = page.await;
-                        if let (Some(t), Ok(p)) = (tab, &page) {
+                        if let (Some(t), Ok(p)) = (&tab, &page) {
                             t.unread.set(p.items.iter().filter(|c| c.unread).map(|c| c.id).collect());
                         }
                         match page {
@@ -157,7 +159,8 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
                                     .into_any()
                             }
                         }
-                    })}
+                    })
+                    }}
                 </nav>
             </Transition>
         </section>

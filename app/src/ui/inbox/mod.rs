@@ -30,30 +30,8 @@ fn Inbox() -> impl IntoView {
     let selected = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
     // The tab title: "(3) Rita Alvarez · Convergence"; set by the list and the open conversation.
     let tab = TabTitle::default();
-    provide_context(tab);
-    // Read with `try_`: leaving the inbox (signing out to the lazy /login route) changes the
-    // route's params while this page's signals are being disposed, and the title is computed
-    // once more then; a plain `get` would panic and stop the app.
-    let title = move || {
-        let open = selected.try_get().flatten();
-        let unread = tab
-            .unread
-            .try_with(|u| u.iter().filter(|&&id| Some(id) != open).count())
-            .unwrap_or(0);
-        let name = open.and(tab.open.try_get().flatten());
-        let mut t = String::new();
-        if unread > 0 {
-            t.push_str(&format!("({unread}) "));
-        }
-        if let Some(n) = name {
-            t.push_str(&n);
-            t.push_str(" · ");
-        } else {
-            t.push_str("Inbox · ");
-        }
-        t.push_str("Convergence");
-        t
-    };
+    provide_context(tab.clone());
+    let title = move || tab.text();
     view! {
         <Title text=title/>
         // On a phone the list and the conversation are separate views (style/main.css).
@@ -75,12 +53,60 @@ fn Inbox() -> impl IntoView {
     }
 }
 
-/// What the tab title shows: unread conversations in the list, the open conversation's customer.
-#[derive(Clone, Copy, Default)]
+/// What the tab title shows: unread conversations in the list, the open conversation.
+///
+/// Arc-backed signals, read by the title without any arena-allocated signal or memo: the
+/// server reads the title once more after the page has rendered, outside the reactive arena,
+/// where reading an arena signal panics (under load that dropped about one page load in 500).
+/// The same holds in the browser while the page's signals are being disposed.
+#[derive(Clone)]
 pub(crate) struct TabTitle {
     /// The unread conversations of the list page shown (the open one is read by opening it).
-    pub unread: RwSignal<Vec<i64>>,
-    pub open: RwSignal<Option<String>>,
+    pub unread: ArcRwSignal<Vec<i64>>,
+    /// The open conversation: its id and its customer's name.
+    pub open: ArcRwSignal<Option<(i64, String)>>,
+}
+
+impl Default for TabTitle {
+    fn default() -> Self {
+        TabTitle {
+            unread: ArcRwSignal::new(Vec::new()),
+            open: ArcRwSignal::new(None),
+        }
+    }
+}
+
+impl TabTitle {
+    /// The title for what the signals hold now.
+    pub fn text(&self) -> String {
+        let open = self.open.try_get().flatten();
+        let open_id = open.as_ref().map(|(id, _)| *id);
+        let unread = self
+            .unread
+            .try_with(|u| u.iter().filter(|&&id| Some(id) != open_id).count())
+            .unwrap_or(0);
+        title_text(unread, open.as_ref().map(|(_, name)| name.as_str()))
+    }
+
+    /// Forgets conversation `id` if it is the open one (a newer one may already be open).
+    pub fn close(&self, id: i64) {
+        self.open.try_update(|o| {
+            if o.as_ref().is_some_and(|(open, _)| *open == id) {
+                *o = None;
+            }
+        });
+    }
+}
+
+/// "(3) Rita Alvarez · Convergence", "Inbox · Convergence".
+pub(crate) fn title_text(unread: usize, name: Option<&str>) -> String {
+    let mut t = String::new();
+    if unread > 0 {
+        t.push_str(&format!("({unread}) "));
+    }
+    t.push_str(name.unwrap_or("Inbox"));
+    t.push_str(" · Convergence");
+    t
 }
 
 /// The list filters of the current URL, to keep them when moving around.
@@ -91,4 +117,32 @@ pub(crate) fn filter_query(status: &str, assignee: &str, channel: &str) -> Strin
         q.push_str(channel);
     }
     q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_title_counts_unread_other_than_the_open_conversation() {
+        assert_eq!(title_text(0, None), "Inbox · Convergence");
+        assert_eq!(
+            title_text(3, Some("Rita Alvarez")),
+            "(3) Rita Alvarez · Convergence"
+        );
+        let owner = Owner::new();
+        owner.set();
+        let tab = TabTitle::default();
+        tab.unread.set(vec![1, 2, 3]);
+        tab.open.set(Some((2, "Rita".into())));
+        assert_eq!(tab.text(), "(2) Rita · Convergence");
+        tab.close(5);
+        assert_eq!(
+            tab.text(),
+            "(2) Rita · Convergence",
+            "another conversation's cleanup"
+        );
+        tab.close(2);
+        assert_eq!(tab.text(), "(3) Inbox · Convergence");
+    }
 }
