@@ -18,6 +18,7 @@ pub mod phone;
 pub mod providers;
 pub mod quote;
 pub mod reply_choice;
+pub mod reports;
 pub mod retry;
 pub mod role;
 pub mod sms;
