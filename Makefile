@@ -5,7 +5,8 @@
 #   make run          serve the app on SQLite with demo data at http://127.0.0.1:3000
 #   make test         everything: cargo test (SQLite + PostgreSQL) and the Playwright suite
 #   make e2e          debug build (server and provider stand-in) + Playwright (hydrate and no-JS)
-#   make bench        release build, seeded SQLite db, load benchmark on 127.0.0.1:3100
+#   make bench        release build, seeded SQLite db, the inbox and the longest conversation at
+#                     1 and 4 clients (p50/p90/p99/max against their targets) on 127.0.0.1:3100
 #   make bench-pg     same against a fresh PostgreSQL database convergence_bench
 #   make bench-email  import 10,000 varied emails from a local Dovecot into SQLite
 #   make bench-webhooks  inbound SMS webhooks at 4 connections for 30 s on SQLite (release)
@@ -86,7 +87,7 @@ e2e-only:
 # The only run that writes tracked files: the specs that take the README's screenshots, with
 # E2E_PUBLISH_SCREENSHOTS=1 (other runs keep screenshots in the ignored end2end/screenshots/).
 screenshots: setup-test
-	cargo leptos build
+	cargo leptos build $(LEPTOS_BUILD_FLAGS)
 	cargo build -p server -p standin
 	E2E_PUBLISH_SCREENSHOTS=1 $(MAKE) --no-print-directory e2e-only PLAYWRIGHT_ARGS='--project=hydrate tests/cross-channel.spec.ts'
 
