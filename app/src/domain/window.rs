@@ -19,13 +19,18 @@ pub enum ReplyWindow {
     Closed { reason: String },
 }
 
-/// The window for `channel` at `now` when the customer last wrote at `last_inbound_at`.
-pub fn reply_window(channel: ChannelKind, last_inbound_at: Option<i64>, now: i64) -> ReplyWindow {
-    let limited = matches!(
+/// Whether free-form replies on `channel` are limited to a 24-hour customer-service window
+/// after the customer's last message (Meta's channels: WhatsApp, Messenger, Instagram).
+pub fn has_service_window(channel: ChannelKind) -> bool {
+    matches!(
         channel,
         ChannelKind::Whatsapp | ChannelKind::Messenger | ChannelKind::Instagram
-    );
-    if !limited {
+    )
+}
+
+/// The window for `channel` at `now` when the customer last wrote at `last_inbound_at`.
+pub fn reply_window(channel: ChannelKind, last_inbound_at: Option<i64>, now: i64) -> ReplyWindow {
+    if !has_service_window(channel) {
         return ReplyWindow::Always;
     }
     let Some(last) = last_inbound_at else {

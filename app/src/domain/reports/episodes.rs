@@ -42,7 +42,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::window::{reply_window, ReplyWindow};
+use crate::domain::window::{has_service_window, DAY_MS};
 use crate::domain::ChannelKind;
 
 /// Default inactivity period: 7 days in seconds.
@@ -50,16 +50,9 @@ pub const DEFAULT_INACTIVITY_SECS: i64 = 7 * 86_400;
 
 /// Length of the WhatsApp / Messenger / Instagram customer-care messaging
 /// window, in seconds (24 hours).
-pub const MESSAGING_WINDOW_SECS: i64 = 86_400;
-
-/// Whether replies on `channel` are limited to a 24-hour customer-service window
-/// (WhatsApp, Messenger, Instagram). The set of channels is the one the composer enforces:
-/// [`reply_window`] answers [`ReplyWindow::Always`] for every other channel. Only the set is
-/// taken from there: the reports' own boundary is [`MESSAGING_WINDOW_SECS`], and a reply
-/// exactly 24 hours after the customer's message still counts as inside the window.
-fn has_messaging_window(channel: ChannelKind) -> bool {
-    !matches!(reply_window(channel, Some(0), 0), ReplyWindow::Always)
-}
+/// The channels are the composer's ([`has_service_window`]); a reply exactly 24 hours after
+/// the customer's message still counts as inside the window here.
+pub const MESSAGING_WINDOW_SECS: i64 = DAY_MS / 1000;
 
 /// Position of `channel` in [`ChannelKind::ALL`] (declaration order).
 fn channel_index(channel: ChannelKind) -> usize {
@@ -391,7 +384,7 @@ pub fn episodes(facts: &[Fact], config: &EpisodeConfig, now: i64) -> Vec<Episode
             }
             FactKind::AgentReply { channel, agent } => {
                 if let Some(cur) = active {
-                    let expired = has_messaging_window(channel)
+                    let expired = has_service_window(channel)
                         && last_inbound_on[channel_index(channel)]
                             .is_none_or(|t| at.saturating_sub(t) > MESSAGING_WINDOW_SECS);
                     cur.agent_reply(at, channel, agent, expired);

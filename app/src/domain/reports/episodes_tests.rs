@@ -54,7 +54,7 @@ fn channel_helpers_follow_channel_kind() {
     }
     let windowed: Vec<ChannelKind> = ChannelKind::ALL
         .into_iter()
-        .filter(|&channel| has_messaging_window(channel))
+        .filter(|&channel| has_service_window(channel))
         .collect();
     assert_eq!(windowed, vec![Whatsapp, Messenger, Instagram]);
     assert_eq!(ChannelKind::parse("fax"), None);

@@ -107,59 +107,59 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
                     {move || {
                         let tab = tab.clone();
                         Suspend::new(async move {
-                        let (s, a, c, _) = filters.get_untracked();
-                        let page = page.await;
-                        if let (Some(t), Ok(p)) = (&tab, &page) {
-                            t.unread.set(p.items.iter().filter(|c| c.unread).map(|c| c.id).collect());
-                        }
-                        match page {
-                            Err(e) => view! { <p class="error" role="alert">{err_text(&e)}</p> }.into_any(),
-                            Ok(p) if p.items.is_empty() => {
-                                view! { <p class="empty-list">"No conversations here."</p> }.into_any()
+                            let (s, a, c, _) = filters.get_untracked();
+                            let page = page.await;
+                            if let (Some(t), Ok(p)) = (&tab, &page) {
+                                t.unread.set(p.items.iter().filter(|c| c.unread).map(|c| c.id).collect());
                             }
-                            Ok(p) => {
-                                let q = filter_query(&s, &a, &c);
-                                let next = p.next.clone().map(|n| format!("/inbox{q}&after={n}"));
-                                let items = p
-                                    .items
-                                    .into_iter()
-                                    .map(|conv| {
-                                        let id = conv.id;
-                                        let href = format!("/inbox/{id}{q}");
-                                        let is_selected = move || selected.get() == Some(id);
-                                        let unread = conv.unread;
-                                        let writer = preview_writer(&conv, me);
-                                        let unverified = conv.last_unverified_sender.is_some();
-                                        view! {
-                                            <a
-                                                href=href
-                                                class="conversation"
-                                                class:unread=move || unread && !is_selected()
-                                                class:selected=is_selected
-                                                data-channel=conv.last_channel.map(|c| c.as_str())
-                                            >
-                                                <span class="line1">
-                                                    {conv.last_channel.map(|ch| view! { <ChannelIcon channel=ch/> })}
-                                                    <span class="customer">{conv.customer_name}</span>
-                                                    <Time ms=conv.last_activity_at/>
-                                                </span>
-                                                <span class="preview" class:unverified=unverified>
-                                                    {writer.map(|w| view! { <span class="writer">{w}</span> })}
-                                                    {conv.preview}
-                                                </span>
-                                                {conv.assignee_name.map(|n| view! { <span class="assignee">{n}</span> })}
-                                            </a>
-                                        }
-                                    })
-                                    .collect_view();
-                                view! {
-                                    {items}
-                                    {next.map(|href| view! { <a class="more" href=href>"Older conversations"</a> })}
+                            match page {
+                                Err(e) => view! { <p class="error" role="alert">{err_text(&e)}</p> }.into_any(),
+                                Ok(p) if p.items.is_empty() => {
+                                    view! { <p class="empty-list">"No conversations here."</p> }.into_any()
                                 }
-                                    .into_any()
+                                Ok(p) => {
+                                    let q = filter_query(&s, &a, &c);
+                                    let next = p.next.clone().map(|n| format!("/inbox{q}&after={n}"));
+                                    let items = p
+                                        .items
+                                        .into_iter()
+                                        .map(|conv| {
+                                            let id = conv.id;
+                                            let href = format!("/inbox/{id}{q}");
+                                            let is_selected = move || selected.get() == Some(id);
+                                            let unread = conv.unread;
+                                            let writer = preview_writer(&conv, me);
+                                            let unverified = conv.last_unverified_sender.is_some();
+                                            view! {
+                                                <a
+                                                    href=href
+                                                    class="conversation"
+                                                    class:unread=move || unread && !is_selected()
+                                                    class:selected=is_selected
+                                                    data-channel=conv.last_channel.map(|c| c.as_str())
+                                                >
+                                                    <span class="line1">
+                                                        {conv.last_channel.map(|ch| view! { <ChannelIcon channel=ch/> })}
+                                                        <span class="customer">{conv.customer_name}</span>
+                                                        <Time ms=conv.last_activity_at/>
+                                                    </span>
+                                                    <span class="preview" class:unverified=unverified>
+                                                        {writer.map(|w| view! { <span class="writer">{w}</span> })}
+                                                        {conv.preview}
+                                                    </span>
+                                                    {conv.assignee_name.map(|n| view! { <span class="assignee">{n}</span> })}
+                                                </a>
+                                            }
+                                        })
+                                        .collect_view();
+                                    view! {
+                                        {items}
+                                        {next.map(|href| view! { <a class="more" href=href>"Older conversations"</a> })}
+                                    }
+                                        .into_any()
+                                }
                             }
-                        }
-                    })
+                        })
                     }}
                 </nav>
             </Transition>

@@ -130,8 +130,6 @@ mod tests {
             title_text(3, Some("Rita Alvarez")),
             "(3) Rita Alvarez · Convergence"
         );
-        let owner = Owner::new();
-        owner.set();
         let tab = TabTitle::default();
         tab.unread.set(vec![1, 2, 3]);
         tab.open.set(Some((2, "Rita".into())));
