@@ -290,6 +290,8 @@ pub async fn load_if_empty(db: &Db) -> Result<bool, StoreError> {
             tx.commit().await?;
         }
     }
+    // The replies above are written directly with their past times: count them in the reports.
+    app::service::reports::rebuild(db).await?;
     Ok(true)
 }
 

@@ -20,6 +20,7 @@ async fn main() {
         Command::AddEmailAccount(args) => cli::accounts::add_email_account(&cli, args).await,
         Command::AddChannelAccount(args) => cli::accounts::add_channel_account(&cli, args).await,
         Command::ImportConsent(args) => cli::import_consent::run(&cli, args).await,
+        Command::ReportsRebuild(args) => cli::reports::run(&cli, args).await,
     };
     if let Err(e) = done {
         eprintln!("error: {e}");

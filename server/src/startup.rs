@@ -87,6 +87,7 @@ pub fn spawn_workers_with(
         stop,
     ));
     tokio::spawn(workers::snooze::run(state.db.clone(), state.hub.clone()));
+    tokio::spawn(workers::reports::run(state.db.clone()));
     tokio::spawn(email::sync::supervise(
         email::sync::SyncContext {
             db: state.db.clone(),

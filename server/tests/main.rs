@@ -25,6 +25,7 @@ mod meta_channels;
 mod move_conversation;
 mod outbox_process;
 mod outbox_ui;
+mod reports;
 mod security;
 mod shape;
 mod sms_twilio;

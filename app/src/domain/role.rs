@@ -30,10 +30,15 @@ pub enum Permission {
     /// Record a consent change for a customer's identifier (marketing consent; support
     /// consent also needs [`Permission::ManageConversations`]).
     ManageConsent,
+    /// Read the support reports: volume, response and resolution times, per agent.
+    ViewReports,
+    /// Read the marketing reports too: cross-channel behaviour, consent and reach, delivery,
+    /// identity.
+    ViewMarketingReports,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 10] = [
         Permission::ReadConversations,
         Permission::Reply,
         Permission::ManageConversations,
@@ -42,6 +47,8 @@ impl Permission {
         Permission::ManageUsers,
         Permission::ManageChannels,
         Permission::ManageConsent,
+        Permission::ViewReports,
+        Permission::ViewMarketingReports,
     ];
 }
 
@@ -84,8 +91,12 @@ impl Role {
                     | WriteNotes
                     | UsePlayground
                     | ManageConsent
+                    | ViewReports
             ),
-            Role::Marketing => matches!(p, ReadConversations | WriteNotes | ManageConsent),
+            Role::Marketing => matches!(
+                p,
+                ReadConversations | WriteNotes | ManageConsent | ViewReports | ViewMarketingReports
+            ),
         }
     }
 }
@@ -124,10 +135,23 @@ mod tests {
     }
 
     #[test]
+    fn support_sees_support_reports_and_marketing_sees_all_reports() {
+        for r in Role::ALL {
+            assert!(r.allows(Permission::ViewReports), "{r:?}");
+        }
+        assert!(Role::Marketing.allows(Permission::ViewMarketingReports));
+        assert!(!Role::Support.allows(Permission::ViewMarketingReports));
+    }
+
+    #[test]
     fn roles_by_privilege_only_add_permissions() {
         for w in Role::BY_PRIVILEGE.windows(2) {
             let (less, more) = (w[0], w[1]);
-            for p in Permission::ALL {
+            // The marketing reports are marketing's own: support sees the support reports only.
+            for p in Permission::ALL
+                .into_iter()
+                .filter(|p| *p != Permission::ViewMarketingReports)
+            {
                 assert!(
                     !less.allows(p) || more.allows(p),
                     "{less:?} {p:?} but not {more:?}"

@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod live;
 pub mod playground;
 pub mod providers;
+pub mod reports;
 pub mod users;
 
 pub use channels::*;
@@ -21,4 +22,5 @@ pub use inbox::*;
 pub use live::*;
 pub use playground::*;
 pub use providers::*;
+pub use reports::*;
 pub use users::*;

@@ -1,7 +1,7 @@
 //! A conversation as the page opens it (the detail), and the agent actions that change it
 //! with a timeline event: status, assignment, notes; and snoozes ending.
 
-use super::{customers, reply_options};
+use super::{customers, reply_options, reports};
 use crate::domain::{event, Role, Status};
 use crate::model::ConversationDetail;
 use crate::store::{self, conversations, events, now_ms, users, Db, Result, StoreError};
@@ -81,6 +81,7 @@ pub async fn set_status(
         )
     };
     events::add(&mut tx, id, kind, Some(actor), None, data).await?;
+    reports::mark(&mut tx, id, now_ms()).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! place that resolves the sender to a customer, finds or creates the conversation, and stores
 //! the message idempotently.
 
-use super::suggestions;
+use super::{reports, suggestions};
 use crate::domain::identifier::clean_label;
 use crate::domain::Direction;
 use crate::ports::InboundMessage;
@@ -266,6 +266,9 @@ async fn store_one(
         },
     )
     .await?;
+    if inserted.is_some() {
+        reports::count_message(tx, conversation_id, at, true, account.channel, None).await?;
+    }
     let Some(message_id) = inserted else {
         let (message_id, conversation_id, customer_id, stored_identifier) =
             messages::placed(tx, account.id, &msg.provider_message_id).await?;

@@ -10,6 +10,7 @@
 //! The survivor keeps what was its own and what happened on it meanwhile (notes, status
 //! changes). Both conversations' summaries are computed again from their messages.
 
+use super::reports;
 use crate::domain::event;
 use crate::domain::merge::{merged_sentence, unmerged_sentence, SOMEONE};
 use crate::store::{conversations, customers, events, identifiers, merges, messages, users};
@@ -106,6 +107,9 @@ pub async fn merge(db: &Db, survivor: i64, merged: i64, actor: i64) -> Result<Me
     merges::set_event(&mut tx, merge_id, event_id).await?;
     conversations::recompute_summary(&mut tx, sc).await?;
     conversations::recompute_summary(&mut tx, mc).await?;
+    // Both histories changed: their episodes are computed again from the start.
+    reports::mark(&mut tx, sc, 0).await?;
+    reports::mark(&mut tx, mc, 0).await?;
     tx.commit().await?;
     Ok(MergeOutcome {
         merge_id,
@@ -195,6 +199,8 @@ pub async fn unmerge(db: &Db, merged: i64, actor: i64) -> Result<MergeOutcome> {
         serde_json::json!({ "merge_id": merge_id, "merged_id": merged, "merged_name": m.name }),
     )
     .await?;
+    reports::mark(&mut tx, sc, 0).await?;
+    reports::mark(&mut tx, mc, 0).await?;
     tx.commit().await?;
     Ok(MergeOutcome {
         merge_id,

@@ -17,6 +17,9 @@ pub mod merge;
 pub mod provider_accounts;
 pub mod reply;
 pub mod reply_options;
+pub mod report_charts;
+pub mod report_view;
+pub mod reports;
 pub mod sending;
 pub mod suggestions;
 

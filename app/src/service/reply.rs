@@ -1,7 +1,7 @@
 //! Sending a reply: the outbound message, its files (or links to them), its outbox entry and
 //! the conversation's summary, in one transaction, after the same checks the composer showed.
 
-use super::sending;
+use super::{reports, sending};
 use crate::domain::{convert, ChannelKind, Direction, IdentifierKind};
 use crate::ports::NewAttachment;
 use crate::store::messages::{self, NewOutbound};
@@ -256,6 +256,9 @@ pub async fn queue_agent_reply(
         },
     )
     .await?;
+    if id.is_some() {
+        reports::count_message(&mut tx, conversation_id, now, false, channel, Some(author)).await?;
+    }
     let Some(id) = id else {
         // A double submit of the same draft won the race: answer with its message.
         tx.rollback().await?;
@@ -329,6 +332,7 @@ pub async fn queue_automatic(
     )
     .await?
     .ok_or_else(|| StoreError::Conflict("an automatic answer was not stored".into()))?;
+    reports::count_message(&mut tx, conversation_id, now, false, channel, None).await?;
     outbox::enqueue(&mut tx, id, now).await?;
     tx.commit().await?;
     Ok(id)

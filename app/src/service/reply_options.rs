@@ -2,7 +2,7 @@
 //! available one ready, each unavailable one with its reason in words, and the default choice.
 //! Also "Move conversation to…", which changes that default.
 
-use super::{customers, reply, sending};
+use super::{customers, reply, reports, sending};
 use crate::domain::consent::Latest;
 use crate::domain::gate::Gate;
 use crate::domain::reply_choice::{self, Candidate, Facts};
@@ -305,6 +305,7 @@ pub async fn move_conversation(
         }),
     )
     .await?;
+    reports::mark(&mut tx, conversation_id, now_ms()).await?;
     tx.commit().await?;
     Ok(MoveDone {
         handoff_message_id,

@@ -521,3 +521,13 @@ pub async fn recompute_summary(conn: &mut AnyConnection, conversation_id: i64) -
     .await?;
     Ok(())
 }
+
+/// The highest conversation id (0 when there is none).
+pub async fn max_id(conn: &mut AnyConnection) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM conversations")
+            .fetch_one(&mut *conn)
+            .await?
+            .unwrap_or(0),
+    )
+}

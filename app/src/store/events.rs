@@ -74,3 +74,49 @@ pub async fn move_to(conn: &mut AnyConnection, ids: &[i64], to: i64) -> Result<(
     .await?;
     Ok(())
 }
+
+/// A timeline event that matters to the reports (status changes and moves).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventFact {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub kind: String,
+    pub data: String,
+    pub actor: Option<i64>,
+    pub at: i64,
+}
+
+/// The status changes and moves of conversations `from_id..to_id` at or after `since`, by
+/// conversation and time.
+pub async fn facts(
+    conn: &mut AnyConnection,
+    from_id: i64,
+    to_id: i64,
+    since: i64,
+) -> Result<Vec<EventFact>> {
+    let rows = sqlx::query(
+        "SELECT id, conversation_id, kind, data, actor_user_id, created_at FROM events \
+         WHERE conversation_id >= $1 AND conversation_id < $2 AND created_at >= $3 \
+           AND kind IN ($4, $5) \
+         ORDER BY conversation_id, created_at, id",
+    )
+    .bind(from_id)
+    .bind(to_id)
+    .bind(since)
+    .bind(crate::domain::event::STATUS)
+    .bind(crate::domain::event::CHANNEL_SWITCH)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(EventFact {
+                id: r.try_get("id")?,
+                conversation_id: r.try_get("conversation_id")?,
+                kind: r.try_get("kind")?,
+                data: r.try_get("data")?,
+                actor: r.try_get("actor_user_id")?,
+                at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}

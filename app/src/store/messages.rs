@@ -389,3 +389,60 @@ pub async fn set_rfc_message_id(db: &Db, message_id: i64, rfc_message_id: &str) 
         .await?;
     Ok(())
 }
+
+/// A message as a report fact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MessageFact {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub inbound: bool,
+    pub channel: ChannelKind,
+    pub author: Option<i64>,
+    pub automatic: bool,
+    pub at: i64,
+}
+
+fn message_fact(r: &sqlx::any::AnyRow) -> Result<Option<MessageFact>> {
+    let channel: String = r.try_get("channel")?;
+    let direction: String = r.try_get("direction")?;
+    // A channel this build does not know (written by a newer one) is not counted.
+    let Some(channel) = ChannelKind::parse(&channel) else {
+        return Ok(None);
+    };
+    Ok(Some(MessageFact {
+        id: r.try_get("id")?,
+        conversation_id: r.try_get("conversation_id")?,
+        inbound: direction == "in",
+        channel,
+        author: r.try_get("author_user_id")?,
+        automatic: r.try_get::<i64, _>("automatic")? != 0,
+        at: r.try_get("created_at")?,
+    }))
+}
+
+/// The report facts of conversations `from_id..to_id` (or of one, with `to_id = from_id + 1`)
+/// written at or after `since`, by conversation and time.
+pub async fn facts(
+    conn: &mut AnyConnection,
+    from_id: i64,
+    to_id: i64,
+    since: i64,
+) -> Result<Vec<MessageFact>> {
+    let rows = sqlx::query(
+        "SELECT id, conversation_id, direction, channel, author_user_id, automatic, created_at \
+         FROM messages WHERE conversation_id >= $1 AND conversation_id < $2 AND created_at >= $3 \
+         ORDER BY conversation_id, created_at, id",
+    )
+    .bind(from_id)
+    .bind(to_id)
+    .bind(since)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        if let Some(f) = message_fact(r)? {
+            out.push(f);
+        }
+    }
+    Ok(out)
+}

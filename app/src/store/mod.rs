@@ -24,6 +24,7 @@ pub mod messages;
 pub mod outbox;
 pub mod raw_inbound;
 pub mod reports;
+pub mod rollups;
 pub mod sessions;
 pub mod suggestions;
 pub mod timeline;

@@ -4,6 +4,7 @@
 //! - `serve` (the default): the web server and workers; `migrate`; `create-admin`; `demo`.
 //! - `accounts`: `add-email-account` and `add-channel-account`.
 //! - `import_consent`: `import-consent --file F.csv`.
+//! - `reports`: `reports-rebuild`.
 //!
 //! Seeding and the benchmarks are the `tools` binary; the provider stand-in is `standin`.
 
@@ -12,6 +13,7 @@ pub mod create_admin;
 pub mod demo;
 pub mod import_consent;
 pub mod migrate;
+pub mod reports;
 pub mod serve;
 
 use clap::{Parser, Subcommand};
@@ -112,6 +114,9 @@ pub enum Command {
     /// marketing; granted yes or no; time YYYY-MM-DD[ HH:MM] UTC). Recorded with source
     /// "import"; errors are reported per line; importing the same file again adds nothing.
     ImportConsent(import_consent::ImportConsentArgs),
+    /// Compute the report episodes and daily rollups again from the messages and events; with
+    /// --time-zone or --inactivity-days, change those reporting settings first.
+    ReportsRebuild(reports::RebuildArgs),
 }
 
 pub const DEV_SECRET: &str = "convergence-development-secret-do-not-use-in-production";

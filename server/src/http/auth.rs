@@ -48,6 +48,8 @@ pub mod need {
         ManageUsers,
         ManageChannels,
         ManageConsent,
+        ViewReports,
+        ViewMarketingReports,
     );
 }
 

@@ -3,4 +3,5 @@
 
 pub mod inbound;
 pub mod outbox;
+pub mod reports;
 pub mod snooze;

@@ -174,6 +174,15 @@ pub async fn run(db: &Db, opts: &SeedOptions) -> Result<SeedReport, BoxError> {
             .await?;
         }
     }
+    eprintln!(
+        "seed: report episodes and rollups ({:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
+    let rebuilt = app::service::reports::rebuild(db).await?;
+    eprintln!(
+        "seed: {} episodes, {} daily rows",
+        rebuilt.episodes, rebuilt.rows
+    );
     eprintln!("seed: ANALYZE ({:.1} s)", started.elapsed().as_secs_f64());
     sqlx::raw_sql("ANALYZE").execute(&db.write).await?;
     if db.backend == Backend::Sqlite {

@@ -168,6 +168,8 @@ pub struct Episode {
     pub reply_spans: Vec<(i64, i64)>,
     /// Durations of `reply_spans`, in the same order.
     pub reply_secs: Vec<i64>,
+    /// The channel of each reply in `reply_spans`, in the same order.
+    pub reply_channels: Vec<ChannelKind>,
     /// Time of the final resolution (only when `end` is `Resolved`).
     pub resolved_at: Option<i64>,
     /// `resolved_at - started_at`.
@@ -181,6 +183,8 @@ pub struct Episode {
     /// the customer's last inbound on that channel (or with no inbound on
     /// that channel at all in the conversation so far).
     pub window_expired_replies: usize,
+    /// `window_expired_replies` per channel the reply was sent on.
+    pub window_expired_by_channel: BTreeMap<ChannelKind, usize>,
     /// Number of agent replies per channel.
     pub replies_by_channel: BTreeMap<ChannelKind, usize>,
     /// Agent of the first agent reply; if nobody replied, the agent who
@@ -249,11 +253,13 @@ impl Current {
                 first_response_secs: None,
                 reply_spans: Vec::new(),
                 reply_secs: Vec::new(),
+                reply_channels: Vec::new(),
                 resolved_at: None,
                 resolution_secs: None,
                 reopened: false,
                 repeated: false,
                 window_expired_replies: 0,
+                window_expired_by_channel: BTreeMap::new(),
                 replies_by_channel: BTreeMap::new(),
                 handled_by: None,
                 inbound: 0,
@@ -300,6 +306,7 @@ impl Current {
         *ep.replies_by_channel.entry(channel).or_insert(0) += 1;
         if window_expired {
             ep.window_expired_replies += 1;
+            *ep.window_expired_by_channel.entry(channel).or_insert(0) += 1;
         }
         if ep.first_response_at.is_none() {
             ep.first_response_at = Some(at);
@@ -307,6 +314,7 @@ impl Current {
         }
         if let Some(since) = self.unanswered_since.take() {
             ep.reply_spans.push((since, at));
+            ep.reply_channels.push(channel);
         }
         self.unanswered_channels.clear();
         self.last_agent_channel = Some(channel);

@@ -56,7 +56,7 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
         "Reopened episodes divided by episodes that were resolved at least once.",
     ),
     (
-        "ChannelKind switch rate",
+        "Channel switch rate",
         "Share of episodes in which the customer wrote on two or more channels.",
     ),
     (

@@ -21,6 +21,8 @@
 //!   first-contact → resolution channel matrix, per-agent figures, volume per day and
 //!   channel, the inbound heatmap, and the plain-English [`DEFINITIONS`] shown on the reports
 //!   page.
+//! * [`rollup`]: what a stored episode or a message adds to the daily rollup rows, the
+//!   changes between two versions of a conversation's episodes, and applying them.
 //!
 //! Pure rules, `std` only, no I/O: compiled for the server and for the browser. Times are
 //! `i64` unix seconds (UTC); channels are [`ChannelKind`](crate::domain::ChannelKind).
@@ -28,6 +30,7 @@
 pub mod episodes;
 pub mod hours;
 pub mod metrics;
+pub mod rollup;
 
 pub use episodes::{
     episodes, wall_secs, EndKind, Episode, EpisodeConfig, Fact, FactKind, DEFAULT_INACTIVITY_SECS,

@@ -1,0 +1,302 @@
+//! Reports (issue 13): the episodes and daily rollups kept current as conversations change
+//! equal a rebuild from the messages and events, after random histories with late messages,
+//! replies, resolutions, reopenings, moves' hand-offs, merges and undos; and the rows hold the
+//! known answers of a hand-built history. Every test runs on SQLite and on PostgreSQL.
+
+use crate::identity::{fx, Fx};
+use app::domain::reports::rollup::{self, RollupKey};
+use app::domain::{ChannelKind, Status};
+use app::service::{self, reports};
+use app::store::{now_ms, Db};
+
+const MIN: i64 = 60_000;
+const HOUR: i64 = 60 * MIN;
+const DAY: i64 = 24 * HOUR;
+
+/// A small deterministic generator (the history must be the same on both engines).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+struct Customer {
+    phone: String,
+    email: String,
+    customer_id: Option<i64>,
+    sms_ident: Option<i64>,
+    email_ident: Option<i64>,
+}
+
+/// The customer's conversation, if it still has one (an undone merge may delete it).
+async fn conversation(db: &Db, customer: i64) -> Option<i64> {
+    service::identifiers::conversation_of(db, customer)
+        .await
+        .unwrap()
+}
+
+async fn rollups_equal_a_rebuild(f: &Fx, seed: u64) {
+    let db = &f.db;
+    let mut rng = Rng(seed);
+    let start = now_ms() - 40 * DAY;
+    let mut customers: Vec<Customer> = (0..4)
+        .map(|i| Customer {
+            phone: format!("+1415555{:02}{i:02}", seed % 100),
+            email: format!("c{seed}-{i}@example.com"),
+            customer_id: None,
+            sms_ident: None,
+            email_ident: None,
+        })
+        .collect();
+    let mut merged: Vec<i64> = Vec::new();
+    let mut n = 0;
+    for step in 0..120 {
+        let k = rng.below(customers.len() as u64) as usize;
+        let c = &mut customers[k];
+        match rng.below(10) {
+            // A customer message at a random time of the last 40 days (often older than what
+            // the conversation already holds: a late fact).
+            0..=3 => {
+                n += 1;
+                let at = start + (rng.below(40 * 24) as i64) * HOUR + rng.below(HOUR as u64) as i64;
+                if rng.below(3) == 0 {
+                    let got = f
+                        .email_in(&c.email, "Cust", &format!("e{seed}-{n}"), "Hello", at, &[])
+                        .await;
+                    c.email_ident = Some(got.identifier_id);
+                    c.customer_id = Some(got.customer_id);
+                } else {
+                    let got = f
+                        .sms_in(&c.phone, "Cust", &format!("s{seed}-{n}"), "Hi", at)
+                        .await;
+                    c.sms_ident = Some(got.identifier_id);
+                    c.customer_id = Some(got.customer_id);
+                }
+            }
+            // An agent reply (now).
+            4 | 5 => {
+                let (account, ident) = if rng.below(2) == 0 {
+                    (&f.sms, c.sms_ident)
+                } else {
+                    (&f.email, c.email_ident)
+                };
+                if let (Some(cust), Some(ident)) = (c.customer_id, ident) {
+                    if let Some(conv) = conversation(db, cust).await {
+                        // Refused replies (the identifier went back with an undone merge)
+                        // change nothing.
+                        let _ =
+                            service::reply::queue_reply(db, conv, account.id, ident, f.agent, "ok")
+                                .await;
+                    }
+                }
+            }
+            // Resolve, reopen, pending.
+            6 | 7 => {
+                if let Some(conv) = match c.customer_id {
+                    Some(cust) => conversation(db, cust).await,
+                    None => None,
+                } {
+                    let status =
+                        [Status::Resolved, Status::Open, Status::Pending][rng.below(3) as usize];
+                    service::conversations::set_status(db, conv, status, None, f.agent)
+                        .await
+                        .unwrap();
+                }
+            }
+            // Merge two customers, or undo a merge.
+            8 => {
+                let other = &customers[(k + 1) % customers.len()];
+                if let (Some(a), Some(b)) = (customers[k].customer_id, other.customer_id) {
+                    if a != b && service::merge::merge(db, a, b, f.agent).await.is_ok() {
+                        merged.push(b);
+                    }
+                }
+            }
+            _ => {
+                if let Some(b) = merged.pop() {
+                    let _ = service::merge::unmerge(db, b, f.agent).await;
+                }
+            }
+        }
+        if step % 7 == 0 {
+            reports::refresh_pending(db).await.unwrap();
+        }
+    }
+    reports::refresh_pending(db).await.unwrap();
+    let kept = reports::snapshot(db).await.unwrap();
+    let rebuilt = reports::rebuild(db).await.unwrap();
+    let fresh = reports::snapshot(db).await.unwrap();
+    assert!(rebuilt.episodes > 0, "the history has episodes");
+    assert_eq!(
+        kept.0, fresh.0,
+        "episodes kept current = episodes rebuilt (seed {seed})"
+    );
+    assert_eq!(
+        kept.1, fresh.1,
+        "rollups kept current = rollups rebuilt (seed {seed})"
+    );
+    // The volume rows count every message.
+    let messages: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages")
+        .fetch_one(&db.read)
+        .await
+        .unwrap();
+    let counted: i64 = fresh
+        .1
+        .iter()
+        .filter(|(k, _)| k.metric == rollup::INBOUND || k.metric == rollup::OUTBOUND)
+        .map(|(_, f)| f.n)
+        .sum();
+    assert_eq!(counted, messages);
+    let sum = |hit: &dyn Fn(&str) -> bool| -> i64 {
+        fresh
+            .1
+            .iter()
+            .filter(|(k, _)| hit(&k.metric))
+            .map(|(_, f)| f.n)
+            .sum()
+    };
+    assert_eq!(
+        sum(&|m| m.starts_with(rollup::INBOUND_HOUR)),
+        sum(&|m| m == rollup::INBOUND),
+        "every inbound message is in the heatmap once"
+    );
+}
+
+async fn rollups_kept_current_equal_a_rebuild(db: Db) {
+    let f = fx(db).await;
+    for seed in [7, 1_234_567, 99] {
+        rollups_equal_a_rebuild(&f, seed).await;
+    }
+}
+
+/// A hand-built history with known answers: first response, resolution, reply times, a
+/// channel switch and the first-contact → resolution matrix.
+async fn a_known_history_gives_known_rows(db: Db) {
+    let f = fx(db.clone()).await;
+    // 20 minutes ago by SMS, 10 minutes ago by email: the customer switched channels and
+    // repeated themselves (the SMS was unanswered).
+    let t0 = now_ms() - 20 * MIN;
+    let a = f
+        .sms_in("+14155550123", "Ada", "k-1", "Where is my order?", t0)
+        .await;
+    f.email_in(
+        "ada@example.com",
+        "Ada",
+        "k-2",
+        "Order?",
+        t0 + 10 * MIN,
+        &[],
+    )
+    .await;
+    // The email joined another customer: merge it in, so the history is one conversation.
+    let email_customer: i64 =
+        sqlx::query_scalar("SELECT customer_id FROM identifiers WHERE value = 'ada@example.com'")
+            .fetch_one(&db.read)
+            .await
+            .unwrap();
+    service::merge::merge(&db, a.customer_id, email_customer, f.agent)
+        .await
+        .unwrap();
+    // The agent answers by email now and resolves.
+    let email_ident: i64 =
+        sqlx::query_scalar("SELECT id FROM identifiers WHERE value = 'ada@example.com'")
+            .fetch_one(&db.read)
+            .await
+            .unwrap();
+    service::reply::queue_reply(
+        &db,
+        a.conversation_id,
+        f.email.id,
+        email_ident,
+        f.agent,
+        "Shipped",
+    )
+    .await
+    .unwrap();
+    service::conversations::set_status(&db, a.conversation_id, Status::Resolved, None, f.agent)
+        .await
+        .unwrap();
+    reports::refresh_pending(&db).await.unwrap();
+
+    let (episodes, rows) = reports::snapshot(&db).await.unwrap();
+    assert_eq!(episodes.len(), 1, "{episodes:?}");
+    let ep = &episodes[0];
+    assert_eq!(ep.first_channel, ChannelKind::Sms);
+    assert_eq!(ep.resolution_channel, Some(ChannelKind::Email));
+    assert!(ep.switched && ep.repeated && !ep.reopened);
+    assert_eq!(ep.handled_by, Some(f.agent));
+    assert_eq!((ep.inbound, ep.outbound), (2, 1));
+    // About 20 minutes to the first response (t0 is whole seconds away from "now").
+    let fr = ep.first_response_secs.unwrap();
+    assert!(
+        (20 * 60..20 * 60 + 30).contains(&fr),
+        "first response {fr} s"
+    );
+    // One reply answering the oldest unanswered message (the SMS).
+    assert_eq!(ep.replies.len(), 1);
+    assert_eq!(ep.replies[0].0, ChannelKind::Email);
+    assert_eq!(ep.replies[0].1, fr);
+    let get = |metric: &str, channel: &str| {
+        rows.iter()
+            .find(|(k, _)| {
+                *k == RollupKey {
+                    day: ep.day,
+                    metric: metric.into(),
+                    channel: channel.into(),
+                    agent: f.agent,
+                }
+            })
+            .map(|(_, fig)| fig.clone())
+    };
+    assert_eq!(get(rollup::EPISODES, "sms").unwrap().n, 1);
+    assert_eq!(get("resolved_on:email", "sms").unwrap().n, 1);
+    assert_eq!(get(rollup::SWITCHED, "sms").unwrap().n, 1);
+    assert_eq!(get(rollup::FIRST_RESPONSE, "sms").unwrap().vals, vec![fr]);
+    assert_eq!(get(rollup::REPLY, "email").unwrap().vals, vec![fr]);
+    // The rebuild agrees.
+    reports::rebuild(&db).await.unwrap();
+    assert_eq!(reports::snapshot(&db).await.unwrap().1, rows);
+}
+
+/// Days are counted in the reporting time zone: a message at 23:30 UTC is the next day in
+/// Paris; changing the zone rebuilds the rows.
+async fn days_follow_the_reporting_time_zone(db: Db) {
+    let f = fx(db.clone()).await;
+    let midnight = (now_ms() / DAY - 3) * DAY;
+    f.sms_in("+14155550188", "Bo", "tz-1", "Late", midnight - 30 * MIN)
+        .await;
+    reports::refresh_pending(&db).await.unwrap();
+    let day_of = |rows: &[(RollupKey, rollup::Figures)]| {
+        rows.iter()
+            .find(|(k, _)| k.metric == rollup::INBOUND)
+            .map(|(k, _)| k.day)
+            .unwrap()
+    };
+    let utc = day_of(&reports::snapshot(&db).await.unwrap().1);
+    assert_eq!(utc, midnight / DAY - 1);
+    let settings = app::store::rollups::Settings {
+        time_zone: "Europe/Paris".into(),
+        inactivity_secs: 7 * 86_400,
+    };
+    reports::set_settings(&db, &settings).await.unwrap();
+    let (episodes, rows) = reports::snapshot(&db).await.unwrap();
+    assert_eq!(day_of(&rows), midnight / DAY);
+    assert_eq!(episodes[0].day, midnight / DAY);
+    let bad = app::store::rollups::Settings {
+        time_zone: "Mars/Olympus".into(),
+        inactivity_secs: 7 * 86_400,
+    };
+    let err = reports::set_settings(&db, &bad).await.unwrap_err();
+    assert!(err.to_string().contains("not a time zone"), "{err}");
+}
+
+both_engines!(
+    rollups_kept_current_equal_a_rebuild,
+    a_known_history_gives_known_rows,
+    days_follow_the_reporting_time_zone,
+);
