@@ -8,6 +8,8 @@
 #   make bench        release build, seeded SQLite db, the inbox and the longest conversation at
 #                     1 and 4 clients (p50/p90/p99/max against their targets) on 127.0.0.1:3100
 #   make bench-pg     same against a fresh PostgreSQL database convergence_bench
+#   make bench-reports   the 90-day reports (support and cross-channel) at 1 and 4 clients,
+#                     on SQLite and on PostgreSQL, same seed
 #   make bench-email  import 10,000 varied emails from a local Dovecot into SQLite
 #   make bench-webhooks  inbound SMS webhooks at 4 connections for 30 s on SQLite (release)
 #   make bundle-size  what an agent downloads to open the inbox (wasm + JS + CSS, brotli) vs 200 KiB,
@@ -36,7 +38,7 @@ LEPTOS_BUILD_FLAGS := --split
 # Running target/*/server directly needs LEPTOS_OUTPUT_NAME=convergence LEPTOS_SITE_ROOT=target/site
 # LEPTOS_SITE_PKG_DIR=pkg; scripts/lib.sh and scripts/e2e-server.sh export them.
 
-.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-email bench-webhooks bundle-size clean-e2e screenshots
+.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-reports bench-email bench-webhooks bundle-size clean-e2e screenshots
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -100,6 +102,14 @@ bench-pg: build-release
 	cargo build --release -p tools
 	scripts/setup.sh pg
 	scripts/bench.sh pg
+
+# The reports: the 90-day support overview and cross-channel page at 1 and 4 clients on the
+# same seed (p50 <= 50 ms and p99 <= 150 ms at 4 clients), on SQLite, then on PostgreSQL.
+bench-reports: build-release
+	cargo build --release -p tools
+	BENCH_ARGS="--reports $(BENCH_ARGS)" scripts/bench.sh sqlite
+	scripts/setup.sh pg
+	BENCH_ARGS="--reports $(BENCH_ARGS)" scripts/bench.sh pg
 
 # Inbound SMS webhooks: signed Twilio posts at 4 connections for 30 s on a fresh SQLite database.
 bench-webhooks:

@@ -49,16 +49,13 @@ CREATE TABLE report_episodes (
 CREATE INDEX report_episodes_conversation ON report_episodes (conversation_id, started_at);
 CREATE INDEX report_episodes_day ON report_episodes (day, first_channel);
 
--- Daily rollups: one row per (local day, metric, channel, agent); channel '' and agent 0 mean
--- none. n counts, total sums, vals holds every value of a duration metric (ascending, space
--- separated) so medians are exact. Metric names: app/src/domain/reports/rollup.rs.
+-- Daily rollups: one row per (local day, metric) holding an entry per (channel, agent) with a
+-- count, a sum and, for durations, every value (so medians are exact), packed as text so a
+-- 90-day report reads a few thousand rows. Metric names and the packing:
+-- app/src/domain/reports/rollup.rs.
 CREATE TABLE report_daily (
     day     BIGINT NOT NULL,
     metric  TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    agent   BIGINT NOT NULL,
-    n       BIGINT NOT NULL,
-    total   BIGINT NOT NULL,
-    vals    TEXT NOT NULL,
-    PRIMARY KEY (day, metric, channel, agent)
+    entries TEXT NOT NULL,
+    PRIMARY KEY (day, metric)
 );

@@ -232,6 +232,38 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
         ),
     ];
     eps.extend(identity_endpoints(app).await);
+    let report = |tab: &str| {
+        vec![
+            ("query[tab]", tab.to_string()),
+            ("query[range]", "30".to_string()),
+        ]
+    };
+    eps.extend([
+        ("/api/reports", report("overview"), Permission::ViewReports),
+        (
+            "/api/reports",
+            report("cross"),
+            Permission::ViewMarketingReports,
+        ),
+        (
+            "/api/reports/episodes",
+            [
+                report("overview"),
+                vec![("drill[metric]", "resolved".into())],
+            ]
+            .concat(),
+            Permission::ViewReports,
+        ),
+        (
+            "/api/reports/episodes",
+            [
+                report("overview"),
+                vec![("drill[metric]", "switched".into())],
+            ]
+            .concat(),
+            Permission::ViewMarketingReports,
+        ),
+    ]);
     eps
 }
 
@@ -451,6 +483,49 @@ async fn every_role_against_every_endpoint(engine: Engine) {
         }
         let ev = c.get(app.url("/api/events")).send().await.unwrap();
         assert_eq!(ev.status(), 200, "{role:?} /api/events");
+        // Report pages and CSV exports: the support tab for everyone, cross-channel for
+        // marketing and admins.
+        for (path, perm) in [
+            ("/reports", Permission::ViewReports),
+            ("/reports?tab=cross", Permission::ViewMarketingReports),
+            (
+                "/reports/export.csv?tab=overview&section=volume",
+                Permission::ViewReports,
+            ),
+            (
+                "/reports/export.csv?tab=cross&section=matrix",
+                Permission::ViewMarketingReports,
+            ),
+            (
+                "/reports/episodes.csv?metric=resolved",
+                Permission::ViewReports,
+            ),
+            (
+                "/reports/episodes.csv?metric=repeated",
+                Permission::ViewMarketingReports,
+            ),
+        ] {
+            let r = c
+                .get(app.url(path))
+                .header("Accept", "text/html")
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let body = r.text().await.unwrap();
+            if role.allows(perm) {
+                assert_eq!(status, 200, "{role:?} {path}: {body}");
+                assert!(!body.contains("class=\"error\""), "{role:?} {path}: {body}");
+            } else if path.ends_with("tab=cross") {
+                // The page renders and says why in words.
+                assert!(
+                    body.contains("marketing") || body.contains("permission"),
+                    "{body}"
+                );
+            } else {
+                assert_eq!(status, 403, "{role:?} {path}: {body}");
+            }
+        }
     }
     assert_eq!(
         anon.get(app.url("/api/events"))
@@ -460,6 +535,13 @@ async fn every_role_against_every_endpoint(engine: Engine) {
             .status(),
         401
     );
+    for path in [
+        "/reports/export.csv?section=volume",
+        "/reports/episodes.csv",
+    ] {
+        let r = anon.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 401, "anonymous {path}");
+    }
     let r = anon
         .get(app.url("/inbox"))
         .header("Accept", "text/html")

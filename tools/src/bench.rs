@@ -33,6 +33,21 @@ pub const INBOX_TARGETS: &[Target] = &[
         ms: 20.0,
     },
 ];
+/// The reports' targets (90 days on the 1,000,000-message seed): p50 <= 50 ms and p99 <= 150 ms
+/// at four clients.
+pub const REPORT_TARGETS: &[Target] = &[
+    Target {
+        p: 50,
+        clients: 4,
+        ms: 50.0,
+    },
+    Target {
+        p: 99,
+        clients: 4,
+        ms: 150.0,
+    },
+];
+
 /// The long conversation's target: p90 <= 15 ms at one client.
 pub const CONVERSATION_TARGETS: &[Target] = &[Target {
     clients: 1,
@@ -53,6 +68,8 @@ pub struct BenchOptions {
     /// One measurement per entry, at that many concurrent clients.
     pub clients: Vec<usize>,
     pub seconds: u64,
+    /// Measure the reports pages instead of the inbox.
+    pub reports: bool,
 }
 
 struct Scenario {
@@ -134,20 +151,37 @@ pub async fn run(opts: &BenchOptions) -> Result<(), BoxError> {
     login(&client, &base, &opts.email, &opts.password).await?;
     eprintln!("bench: logged in to {base} as {}", opts.email);
 
-    let scenarios = [
-        Scenario {
-            name: "GET /inbox (SSR)".into(),
-            url: format!("{base}/inbox"),
-            expect: "Bench Big History",
-            targets: INBOX_TARGETS,
-        },
-        Scenario {
-            name: format!("GET /inbox/{conversation_id} (big)"),
-            url: format!("{base}/inbox/{conversation_id}"),
-            expect: "Bench Big History",
-            targets: CONVERSATION_TARGETS,
-        },
-    ];
+    let scenarios = if opts.reports {
+        vec![
+            Scenario {
+                name: "GET /reports 90 days (support)".into(),
+                url: format!("{base}/reports?range=90"),
+                expect: "Median first response",
+                targets: REPORT_TARGETS,
+            },
+            Scenario {
+                name: "GET /reports 90 days (cross-channel)".into(),
+                url: format!("{base}/reports?tab=cross&range=90"),
+                expect: "First contact",
+                targets: REPORT_TARGETS,
+            },
+        ]
+    } else {
+        vec![
+            Scenario {
+                name: "GET /inbox (SSR)".into(),
+                url: format!("{base}/inbox"),
+                expect: "Bench Big History",
+                targets: INBOX_TARGETS,
+            },
+            Scenario {
+                name: format!("GET /inbox/{conversation_id} (big)"),
+                url: format!("{base}/inbox/{conversation_id}"),
+                expect: "Bench Big History",
+                targets: CONVERSATION_TARGETS,
+            },
+        ]
+    };
 
     let mut clients = opts.clients.clone();
     clients.retain(|&c| c > 0);

@@ -61,6 +61,10 @@ enum Command {
         clients: Vec<usize>,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Measure the reports instead: the 90-day support overview and cross-channel page (as
+        /// the seed's marketing user unless --email is given).
+        #[arg(long)]
+        reports: bool,
     },
     /// Fill an IMAP mailbox with varied messages and measure importing them into conversations
     /// (uses CONVERGENCE_DATABASE_URL, which should be a fresh database).
@@ -135,7 +139,13 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             password,
             clients,
             seconds,
+            reports,
         } => {
+            let email = if reports && email == seed::BENCH_EMAIL {
+                seed::BENCH_MARKETING_EMAIL.to_string()
+            } else {
+                email
+            };
             bench::run(&bench::BenchOptions {
                 base_url,
                 database_url,
@@ -143,6 +153,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 password,
                 clients,
                 seconds,
+                reports,
             })
             .await
         }

@@ -15,4 +15,5 @@ pub mod failed;
 pub mod inbox;
 pub mod playground;
 pub mod providers;
+pub mod reports;
 pub mod zone;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Every field is text as typed in the URL; the server checks it and answers with the query it
 /// used ([`ReportPage::query`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ReportQuery {
     /// `overview` (support metrics), `cross` (cross-channel) or `reach` (consent, delivery,
     /// identity).
@@ -62,6 +63,46 @@ fn encode(v: &str) -> String {
             }
         })
         .collect()
+}
+
+/// What a drill-down lists (`/reports/episodes?...&metric=resolved&first=sms`), besides the
+/// report's own range and filters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DrillQuery {
+    /// `episodes`, `resolved`, `reopened`, `switched`, `moved`, `repeated`, `first_response`,
+    /// `resolution` or `window_expired`.
+    pub metric: String,
+    /// The channel the episodes started on.
+    pub first: String,
+    /// The channel they were resolved on.
+    pub resolved_on: String,
+    /// A channel they had replies on.
+    pub reply_channel: String,
+    /// The agent who handled them (`0`: nobody).
+    pub handled_by: String,
+}
+
+impl DrillQuery {
+    /// The query string of this drill-down (appended to a report's).
+    pub fn to_query_string(&self) -> String {
+        let mut q = String::new();
+        for (k, v) in [
+            ("metric", &self.metric),
+            ("first", &self.first),
+            ("resolved_on", &self.resolved_on),
+            ("reply_channel", &self.reply_channel),
+            ("handled_by", &self.handled_by),
+        ] {
+            if !v.is_empty() {
+                q.push('&');
+                q.push_str(k);
+                q.push('=');
+                q.push_str(&encode(v));
+            }
+        }
+        q
+    }
 }
 
 /// A headline number with the previous period's and the change.

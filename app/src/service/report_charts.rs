@@ -8,7 +8,7 @@ use crate::domain::text::escape_html;
 const W: f64 = 640.0;
 const H: f64 = 220.0;
 const LEFT: f64 = 48.0;
-const RIGHT: f64 = 12.0;
+const RIGHT: f64 = 36.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 40.0;
 
@@ -46,7 +46,7 @@ fn fmt_tick(v: f64, percent: bool) -> String {
 fn open(label: &str, out: &mut String) {
     out.push_str(&format!(
         "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\" \
-         xmlns=\"http://www.w3.org/2000/svg\" preserveAspectRatio=\"none\">",
+         xmlns=\"http://www.w3.org/2000/svg\">",
         escape_html(label)
     ));
 }

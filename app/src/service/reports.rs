@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 use crate::domain::event;
 use crate::domain::reports::rollup::{
     apply, diff, from_episodes, hour_key, local_day, local_hour, message_fact, message_key,
-    move_fact, status_fact, EpisodeRow, Figures, RollupKey,
+    move_fact, status_fact, Delta, Entries, EpisodeRow, Figures, RollupKey,
 };
 use crate::domain::reports::{episodes, EpisodeConfig, Fact};
 use crate::domain::ChannelKind;
@@ -134,16 +134,29 @@ async fn refresh(
         .into_iter()
         .filter(|r| r.started_at >= from)
         .collect();
+    // One read and one write per (day, metric) row the changes touch.
+    let mut by_row: BTreeMap<(i64, String), Vec<((String, i64), Delta)>> = BTreeMap::new();
     for (key, delta) in diff(&old, &new) {
-        let current = rollups::rollup(conn, &key).await?;
-        let next = apply(current, &delta).map_err(|e| {
-            StoreError::Invalid(format!(
-                "the report rollups disagree with conversation {id}'s episodes ({}); \
-                 run `server reports-rebuild`",
-                e.0
-            ))
-        })?;
-        rollups::put_rollup(conn, &key, next.as_ref()).await?;
+        by_row
+            .entry((key.day, key.metric))
+            .or_default()
+            .push(((key.channel, key.agent), delta));
+    }
+    for ((day, metric), deltas) in by_row {
+        let mut entries = rollups::entries_of(conn, day, &metric, true).await?;
+        for (slot, delta) in deltas {
+            let next = apply(entries.remove(&slot), &delta).map_err(|e| {
+                StoreError::Invalid(format!(
+                    "the report rollups disagree with conversation {id}'s episodes ({}); \
+                     run `server reports-rebuild`",
+                    e.0
+                ))
+            })?;
+            if let Some(f) = next {
+                entries.insert(slot, f);
+            }
+        }
+        rollups::put_entries(conn, day, &metric, &entries).await?;
     }
     rollups::delete_episodes_from(conn, id, from).await?;
     rollups::insert_episodes(conn, &new).await
@@ -312,8 +325,15 @@ async fn rebuild_in(tx: &mut AnyConnection, backend: Backend) -> Result<Rebuilt>
         );
     }
     out.rows = rows.len();
-    for (key, f) in &rows {
-        rollups::put_rollup(&mut *tx, key, Some(f)).await?;
+    let mut packed: BTreeMap<(i64, String), Entries> = BTreeMap::new();
+    for (key, f) in rows {
+        packed
+            .entry((key.day, key.metric))
+            .or_default()
+            .insert((key.channel, key.agent), f);
+    }
+    for ((day, metric), entries) in &packed {
+        rollups::put_entries(&mut *tx, *day, metric, entries).await?;
     }
     Ok(out)
 }

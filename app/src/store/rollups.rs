@@ -4,7 +4,7 @@
 
 use super::{Result, StoreError};
 use crate::domain::reports::rollup::{
-    decode_channels, decode_pairs, decode_vals, encode_channels, encode_pairs, encode_vals,
+    decode_channels, decode_pairs, encode_channels, encode_pairs, pack, unpack, Entries,
     EpisodeRow, Figures, RollupKey,
 };
 use crate::domain::ChannelKind;
@@ -256,108 +256,114 @@ pub async fn insert_episodes(conn: &mut AnyConnection, rows: &[EpisodeRow]) -> R
     Ok(())
 }
 
-fn figures(r: &AnyRow) -> Result<Figures> {
-    let vals: String = r.try_get("vals")?;
-    Ok(Figures {
-        n: r.try_get("n")?,
-        total: r.try_get("total")?,
-        vals: decode_vals(&vals)
-            .ok_or_else(|| StoreError::Invalid(format!("report_daily.vals holds {vals:?}")))?,
+fn entries(r: &AnyRow) -> Result<Entries> {
+    let text: String = r.try_get("entries")?;
+    unpack(&text).ok_or_else(|| {
+        StoreError::Invalid(format!(
+            "report_daily.entries holds {:?}",
+            text.chars().take(80).collect::<String>()
+        ))
     })
 }
 
-/// One rollup row.
-pub async fn rollup(conn: &mut AnyConnection, key: &RollupKey) -> Result<Option<Figures>> {
-    let r = sqlx::query(
-        "SELECT n, total, vals FROM report_daily \
-         WHERE day = $1 AND metric = $2 AND channel = $3 AND agent = $4",
-    )
-    .bind(key.day)
-    .bind(&key.metric)
-    .bind(&key.channel)
-    .bind(key.agent)
-    .fetch_optional(&mut *conn)
-    .await?;
-    r.as_ref().map(figures).transpose()
+/// The entries of one (day, metric) row (empty when there is none). On PostgreSQL the row is
+/// locked for the caller's transaction (`lock`), so a read-modify-write cannot lose an update.
+pub async fn entries_of(
+    conn: &mut AnyConnection,
+    day: i64,
+    metric: &str,
+    lock: bool,
+) -> Result<Entries> {
+    let lock = lock && conn.backend_name() == "PostgreSQL";
+    if lock {
+        // The row must exist to be locked.
+        sqlx::query(
+            "INSERT INTO report_daily (day, metric, entries) VALUES ($1, $2, '') \
+             ON CONFLICT (day, metric) DO NOTHING",
+        )
+        .bind(day)
+        .bind(metric)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let sql = if lock {
+        "SELECT entries FROM report_daily WHERE day = $1 AND metric = $2 FOR UPDATE"
+    } else {
+        "SELECT entries FROM report_daily WHERE day = $1 AND metric = $2"
+    };
+    let r = sqlx::query(sql)
+        .bind(day)
+        .bind(metric)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match r {
+        Some(r) => entries(&r)?,
+        None => Entries::new(),
+    })
 }
 
-/// Writes one rollup row (`None`: deletes it).
-pub async fn put_rollup(
+/// Writes one (day, metric) row (deleted when it has no entry).
+pub async fn put_entries(
     conn: &mut AnyConnection,
-    key: &RollupKey,
-    f: Option<&Figures>,
+    day: i64,
+    metric: &str,
+    e: &Entries,
 ) -> Result<()> {
-    match f {
-        None => {
-            sqlx::query(
-                "DELETE FROM report_daily WHERE day = $1 AND metric = $2 AND channel = $3 AND agent = $4",
-            )
-            .bind(key.day)
-            .bind(&key.metric)
-            .bind(&key.channel)
-            .bind(key.agent)
+    if e.is_empty() {
+        sqlx::query("DELETE FROM report_daily WHERE day = $1 AND metric = $2")
+            .bind(day)
+            .bind(metric)
             .execute(&mut *conn)
             .await?;
-        }
-        Some(f) => {
-            sqlx::query(
-                "INSERT INTO report_daily (day, metric, channel, agent, n, total, vals) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (day, metric, channel, agent) DO UPDATE SET \
-                   n = excluded.n, total = excluded.total, vals = excluded.vals",
-            )
-            .bind(key.day)
-            .bind(&key.metric)
-            .bind(&key.channel)
-            .bind(key.agent)
-            .bind(f.n)
-            .bind(f.total)
-            .bind(encode_vals(&f.vals))
-            .execute(&mut *conn)
-            .await?;
-        }
+    } else {
+        sqlx::query(
+            "INSERT INTO report_daily (day, metric, entries) VALUES ($1, $2, $3) \
+             ON CONFLICT (day, metric) DO UPDATE SET entries = excluded.entries",
+        )
+        .bind(day)
+        .bind(metric)
+        .bind(pack(e))
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
 
-/// Adds `n` to a counting row (message volume), inside the caller's transaction.
+/// Adds `n` to a counting entry (message volume), inside the caller's transaction.
 pub async fn add_count(conn: &mut AnyConnection, key: &RollupKey, n: i64) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO report_daily (day, metric, channel, agent, n, total, vals) \
-         VALUES ($1, $2, $3, $4, $5, 0, '') \
-         ON CONFLICT (day, metric, channel, agent) DO UPDATE SET n = report_daily.n + excluded.n",
-    )
-    .bind(key.day)
-    .bind(&key.metric)
-    .bind(&key.channel)
-    .bind(key.agent)
-    .bind(n)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    let mut e = entries_of(conn, key.day, &key.metric, true).await?;
+    e.entry((key.channel.clone(), key.agent)).or_default().n += n;
+    put_entries(conn, key.day, &key.metric, &e).await
 }
 
-/// Every rollup row, in key order (rebuild checks and tests).
-pub async fn all_rollups(conn: &mut AnyConnection) -> Result<Vec<(RollupKey, Figures)>> {
-    let rows = sqlx::query(
-        "SELECT day, metric, channel, agent, n, total, vals FROM report_daily \
-         ORDER BY day, metric, channel, agent",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
+fn flatten(rows: &[AnyRow]) -> Result<Vec<(RollupKey, Figures)>> {
+    let mut out = Vec::new();
+    for r in rows {
+        let day: i64 = r.try_get("day")?;
+        let metric: String = r.try_get("metric")?;
+        for ((channel, agent), f) in entries(r)? {
+            out.push((
                 RollupKey {
-                    day: r.try_get("day")?,
-                    metric: r.try_get("metric")?,
-                    channel: r.try_get("channel")?,
-                    agent: r.try_get("agent")?,
+                    day,
+                    metric: metric.clone(),
+                    channel,
+                    agent,
                 },
-                figures(r)?,
-            ))
-        })
-        .collect()
+                f,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Every rollup entry, in key order (rebuild checks and tests).
+pub async fn all_rollups(conn: &mut AnyConnection) -> Result<Vec<(RollupKey, Figures)>> {
+    let rows = sqlx::query("SELECT day, metric, entries FROM report_daily")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = flatten(&rows)?;
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
 }
 
 /// Empties the derived tables and the marks (a rebuild computes everything again).
@@ -370,33 +376,19 @@ pub async fn clear_all(conn: &mut AnyConnection) -> Result<()> {
     Ok(())
 }
 
-/// The rollup rows of local days `from..=to`.
+/// The rollup entries of local days `from..=to`.
 pub async fn rollups_between(
     conn: &mut AnyConnection,
     from: i64,
     to: i64,
 ) -> Result<Vec<(RollupKey, Figures)>> {
-    let rows = sqlx::query(
-        "SELECT day, metric, channel, agent, n, total, vals FROM report_daily \
-         WHERE day >= $1 AND day <= $2",
-    )
-    .bind(from)
-    .bind(to)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                RollupKey {
-                    day: r.try_get("day")?,
-                    metric: r.try_get("metric")?,
-                    channel: r.try_get("channel")?,
-                    agent: r.try_get("agent")?,
-                },
-                figures(r)?,
-            ))
-        })
-        .collect()
+    let rows =
+        sqlx::query("SELECT day, metric, entries FROM report_daily WHERE day >= $1 AND day <= $2")
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut *conn)
+            .await?;
+    flatten(&rows)
 }
 
 /// Which episodes a drill-down lists.

@@ -5,6 +5,7 @@ pub mod inbox;
 pub mod live;
 pub mod login;
 pub mod playground;
+pub mod reports;
 pub mod widgets;
 
 use crate::api::auth::{me, Login, Logout};
@@ -80,6 +81,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/inbox/:id") view=inbox::InboxPage ssr=SsrMode::Async/>
                 <Route path=path!("/playground") view={Lazy::<playground::PlaygroundRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view={Lazy::<admin::AdminRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/reports") view={Lazy::<reports::ReportsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/reports/episodes") view={Lazy::<reports::EpisodesRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }
@@ -166,6 +169,7 @@ fn TopBar(user: UserView) -> impl IntoView {
             <a class="brand" href="/inbox">"Convergence"</a>
             <nav aria-label="Main">
                 <a href="/inbox">"Inbox"</a>
+                {user.role.allows(Permission::ViewReports).then(|| view! { <a href="/reports">"Reports"</a> })}
                 {user.role.allows(Permission::UsePlayground).then(|| view! { <a href="/playground">"Playground"</a> })}
                 {(user.role == Role::Admin).then(|| view! { <a href="/admin">"Admin"</a> })}
             </nav>

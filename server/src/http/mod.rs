@@ -17,6 +17,7 @@ pub mod events;
 pub mod files;
 pub mod health;
 pub mod message_frame;
+pub mod reports;
 pub mod unsubscribe;
 pub mod uploads;
 pub mod webhooks;
@@ -93,6 +94,8 @@ pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
             get(message_frame::message_body_handler),
         )
         .route("/attachments/{id}", get(attachments::attachment_handler))
+        .route("/reports/export.csv", get(reports::export_handler))
+        .route("/reports/episodes.csv", get(reports::episodes_handler))
         .route(
             "/conversations/{id}/reply-with-files",
             post(uploads::reply_with_files_handler).layer(axum::extract::DefaultBodyLimit::max(

@@ -12,6 +12,7 @@
 //! - [`plan`]: the in-memory plan (customers, identifiers, message timing, summaries);
 //! - [`threads`]: message threads over a customer's history;
 //! - [`big`]: the big conversation (its customer, history and timeline events);
+//! - [`statuses`]: resolutions and reopenings at the end of threads, by four agents;
 //! - [`identifiers`]: identifier values (unique emails, phone numbers, handles);
 //! - [`tables`]: the per-table bulk writers (customers, identifiers, conversations, messages);
 //! - [`sql`]: rendering of multi-row INSERT statements and SQL literals;
@@ -26,6 +27,7 @@ mod model;
 mod plan;
 mod rng;
 mod sql;
+mod statuses;
 mod tables;
 mod text;
 mod threads;
@@ -48,6 +50,14 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub const BENCH_EMAIL: &str = "bench@convergence.test";
 pub const BENCH_PASSWORD: &str = "bench-password-1";
 pub const BENCH_USER_NAME: &str = "Bench User";
+/// The marketing account the reports benchmark logs in with (same password).
+pub const BENCH_MARKETING_EMAIL: &str = "bench-marketing@convergence.test";
+/// The other agents whose replies and resolutions the seed writes.
+const SEED_AGENTS: [(&str, &str); 3] = [
+    ("ana.agent@convergence.test", "Ana Agent"),
+    ("ben.agent@convergence.test", "Ben Agent"),
+    ("chloe.agent@convergence.test", "Chloe Agent"),
+];
 /// The customer whose conversation has the long history.
 pub const BIG_NAME: &str = "Bench Big History";
 
@@ -113,6 +123,29 @@ pub async fn run(db: &Db, opts: &SeedOptions) -> Result<SeedReport, BoxError> {
         }
     };
 
+    if users::find_by_email(db, BENCH_MARKETING_EMAIL)
+        .await?
+        .is_none()
+    {
+        users::create_user(
+            db,
+            BENCH_MARKETING_EMAIL,
+            "Bench Marketing",
+            Role::Marketing,
+            BENCH_PASSWORD,
+        )
+        .await?;
+    }
+    // Three more agents share the replies and resolutions (the reports show each).
+    let mut agents = vec![bench_user];
+    for (email, name) in SEED_AGENTS {
+        let id = match users::find_by_email(db, email).await? {
+            Some(u) => u.id,
+            None => users::create_user(db, email, name, Role::Support, BENCH_PASSWORD).await?,
+        };
+        agents.push(id);
+    }
+
     let bases = Bases {
         customer: max_id(db, "customers").await? + 1,
         identifier: max_id(db, "identifiers").await? + 1,
@@ -135,6 +168,7 @@ pub async fn run(db: &Db, opts: &SeedOptions) -> Result<SeedReport, BoxError> {
         run: ((now / 1000) % 1_000_000) as u64,
         accounts,
         bench_user,
+        agents,
         bases,
         existing,
         customers: opts.customers.max(1) as usize,
@@ -229,6 +263,8 @@ fn produce(mut ctx: Ctx, tx: mpsc::Sender<Batch>) -> Result<Produced, Stopped> {
     tables::write_conversations(&tx, &ctx, &plan, &mut rng)?;
     tables::write_messages(&tx, &ctx, &plan, &ident_start)?;
     big::write_events(&tx, &ctx, &plan)?;
+    // The big conversation's events come first (fewer than 100 ids).
+    statuses::write_status_events(&tx, &ctx, &plan, ctx.bases.event + 100)?;
 
     Ok(Produced {
         customers: ctx.customers as i64,

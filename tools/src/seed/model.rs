@@ -21,6 +21,8 @@ pub(super) struct Ctx {
     pub(super) run: u64,
     pub(super) accounts: [i64; 6],
     pub(super) bench_user: i64,
+    /// Agents who write the replies and resolve (the bench user first).
+    pub(super) agents: Vec<i64>,
     pub(super) bases: Bases,
     pub(super) existing: HashSet<String>,
     pub(super) customers: usize,

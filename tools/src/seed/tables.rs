@@ -6,6 +6,7 @@ use super::load::Batch;
 use super::model::{Ctx, Plan, FIRST, OUT};
 use super::rng::{mix, Rng};
 use super::sql::{lit, opt_lit, opt_num, Stopped, Writer};
+use super::statuses;
 use super::text::body_text;
 use super::vocabulary::SUBJECTS;
 use super::DAY;
@@ -187,7 +188,7 @@ pub(super) fn write_messages(
             ctx.accounts[ch as usize],
             ident_start[ci] + m.slot as i64
         );
-        opt_num(r, out.then_some(ctx.bench_user));
+        opt_num(r, out.then(|| statuses::agent_of(ctx, m.thread)));
         r.push(',');
         if ch == ChannelKind::Email {
             let subject = SUBJECTS[(m.thread as usize) % SUBJECTS.len()];

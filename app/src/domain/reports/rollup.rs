@@ -52,8 +52,9 @@ pub const WINDOW_EXPIRED: &str = "window_expired";
 pub const INBOUND: &str = "inbound";
 /// Outbound messages (volume); agent 0 is the system (hand-offs are sent by agents).
 pub const OUTBOUND: &str = "outbound";
-/// Inbound messages by local hour of the day: `inbound_hour:07` (all channels, no agent).
-pub const INBOUND_HOUR: &str = "inbound_hour:";
+/// Inbound messages by local hour of the day; the entry's channel slot holds the hour (`07`),
+/// all channels together, no agent.
+pub const INBOUND_HOUR: &str = "inbound_hour";
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -71,7 +72,12 @@ pub fn local_hour(ms: i64, offset_secs: i64) -> u32 {
 
 /// The heatmap row an inbound message counts in.
 pub fn hour_key(day: i64, hour: u32) -> RollupKey {
-    RollupKey::new(day, &format!("{INBOUND_HOUR}{hour:02}"), None, None)
+    RollupKey {
+        day,
+        metric: INBOUND_HOUR.to_string(),
+        channel: format!("{hour:02}"),
+        agent: 0,
+    }
 }
 
 /// One stored episode (`report_episodes`), in storage units (unix ms, seconds for durations).
@@ -406,6 +412,41 @@ pub fn move_fact(
             agent: actor,
         },
     }
+}
+
+/// The entries of one stored (day, metric) row: figures by (channel, agent).
+pub type Entries = BTreeMap<(String, i64), Figures>;
+
+/// Packs a row's entries as stored: `channel|agent|n|total|vals` joined by `;` (in key order;
+/// channels and metric names never hold `|` or `;`).
+pub fn pack(entries: &Entries) -> String {
+    let mut s = String::new();
+    for (i, ((channel, agent), f)) in entries.iter().enumerate() {
+        if i > 0 {
+            s.push(';');
+        }
+        s.push_str(&format!("{channel}|{agent}|{}|{}|", f.n, f.total));
+        s.push_str(&encode_vals(&f.vals));
+    }
+    s
+}
+
+/// The stored entries back; `None` if the text is not a packing.
+pub fn unpack(s: &str) -> Option<Entries> {
+    let mut out = Entries::new();
+    if s.is_empty() {
+        return Some(out);
+    }
+    for e in s.split(';') {
+        let mut it = e.splitn(5, '|');
+        let channel = it.next()?.to_string();
+        let agent = it.next()?.parse().ok()?;
+        let n = it.next()?.parse().ok()?;
+        let total = it.next()?.parse().ok()?;
+        let vals = decode_vals(it.next()?)?;
+        out.insert((channel, agent), Figures { n, total, vals });
+    }
+    Some(out)
 }
 
 /// `vals` as stored: ascending integers separated by spaces.

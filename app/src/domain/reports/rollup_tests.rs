@@ -53,7 +53,13 @@ fn local_days_follow_the_offset() {
     assert_eq!(local_hour(t, 0), 23);
     assert_eq!(local_hour(t, 2 * H), 1);
     assert_eq!(local_hour(t, -5 * H), 18);
-    assert_eq!(hour_key(3, 7).metric, "inbound_hour:07");
+    assert_eq!(
+        (
+            hour_key(3, 7).metric.as_str(),
+            hour_key(3, 7).channel.as_str()
+        ),
+        ("inbound_hour", "07")
+    );
     // Before 1970.
     assert_eq!(local_day(-1, 0), -1);
     assert_eq!(local_day(30 * 60_000, -H), -1);
@@ -132,6 +138,36 @@ fn stored_text_round_trips() {
     assert_eq!(decode_pairs("fax:1"), None);
     let ch = vec![ChannelKind::Telegram, ChannelKind::Instagram];
     assert_eq!(decode_channels(&encode_channels(&ch)), Some(ch));
+    let mut entries = Entries::new();
+    entries.insert(
+        ("sms".into(), 3),
+        Figures {
+            n: 2,
+            total: 70,
+            vals: vec![10, 60],
+        },
+    );
+    entries.insert(
+        ("".into(), 0),
+        Figures {
+            n: 5,
+            total: 0,
+            vals: vec![],
+        },
+    );
+    entries.insert(
+        ("07".into(), 0),
+        Figures {
+            n: 1,
+            total: 0,
+            vals: vec![],
+        },
+    );
+    assert_eq!(unpack(&pack(&entries)), Some(entries));
+    assert_eq!(unpack(""), Some(Entries::new()));
+    for bad in ["sms|3|2", "sms|x|1|0|", "a|1|1|1|1 q"] {
+        assert_eq!(unpack(bad), None, "{bad}");
+    }
 }
 
 #[test]

@@ -1,0 +1,54 @@
+//! Reports: the page of a tab and the episodes behind a number. Support staff see the support
+//! tab; the cross-channel tab and its drill-downs need the marketing reports permission.
+
+use crate::model::{DrillQuery, EpisodeList, ReportPage, ReportQuery};
+use leptos::prelude::*;
+
+/// Whether a query asks for a marketing-only tab or measure.
+#[cfg(feature = "ssr")]
+fn needs_marketing(query: &ReportQuery, drill: Option<&DrillQuery>) -> bool {
+    query.tab == "cross"
+        || drill.is_some_and(|d| {
+            matches!(
+                d.metric.as_str(),
+                "switched" | "moved" | "repeated" | "window_expired"
+            )
+        })
+}
+
+/// The caller, allowed to see what `query` asks; whether they may see the marketing reports.
+#[cfg(feature = "ssr")]
+async fn authorize(query: &ReportQuery, drill: Option<&DrillQuery>) -> Result<bool, ServerFnError> {
+    use crate::domain::Permission;
+    use crate::ssr::auth;
+    if needs_marketing(query, drill) {
+        auth::require(Permission::ViewMarketingReports).await?;
+        return Ok(true);
+    }
+    let u = auth::require(Permission::ViewReports).await?;
+    Ok(u.role.allows(Permission::ViewMarketingReports))
+}
+
+#[server(endpoint = "reports", output = crate::api::codec::JsonText)]
+pub async fn get_report(query: ReportQuery) -> Result<ReportPage, ServerFnError> {
+    use crate::ssr::{auth, errors};
+    let st = auth::state()?;
+    let marketing = authorize(&query, None).await?;
+    crate::service::report_view::page(&st.db, &query, marketing)
+        .await
+        .map_err(errors::store)
+}
+
+#[server(endpoint = "reports/episodes", output = crate::api::codec::JsonText)]
+pub async fn get_report_episodes(
+    query: ReportQuery,
+    drill: DrillQuery,
+) -> Result<EpisodeList, ServerFnError> {
+    use crate::ssr::{auth, errors};
+    let st = auth::state()?;
+    let marketing = authorize(&query, Some(&drill)).await?;
+    let zone = crate::api::zone::request_zone();
+    crate::service::report_view::episodes(&st.db, &query, &drill, marketing, &zone)
+        .await
+        .map_err(errors::store)
+}
