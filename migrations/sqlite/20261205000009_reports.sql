@@ -47,7 +47,8 @@ CREATE TABLE report_episodes (
     outbound            BIGINT NOT NULL
 );
 CREATE INDEX report_episodes_conversation ON report_episodes (conversation_id, started_at);
-CREATE INDEX report_episodes_day ON report_episodes (day, first_channel);
+-- Covers counting distinct customers over a range.
+CREATE INDEX report_episodes_day ON report_episodes (day, first_channel, conversation_id);
 
 -- Daily rollups: one row per (local day, metric) holding an entry per (channel, agent) with a
 -- count, a sum and, for durations, every value (so medians are exact), packed as text so a

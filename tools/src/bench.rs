@@ -34,8 +34,13 @@ pub const INBOX_TARGETS: &[Target] = &[
     },
 ];
 /// The reports' targets (90 days on the 1,000,000-message seed): p50 <= 50 ms and p99 <= 150 ms
-/// at four clients.
+/// at four clients (and the median at one; the common 15 ms median does not apply).
 pub const REPORT_TARGETS: &[Target] = &[
+    Target {
+        p: 50,
+        clients: 1,
+        ms: 50.0,
+    },
     Target {
         p: 50,
         clients: 4,
@@ -122,18 +127,22 @@ impl Stats {
         }
     }
 
-    /// The targets this run is held to (the median always; the page's own at this client
-    /// count), each with whether it was met. No successful request meets nothing.
+    /// The targets this run is held to (the common median unless the page has its own; the
+    /// page's own at this client count), each with whether it was met. No successful request
+    /// meets nothing.
     pub fn verdicts(&self, clients: usize, targets: &[Target]) -> Vec<(Target, bool)> {
         let answered = self.requests > self.errors;
-        std::iter::once(Target {
-            clients,
-            p: 50,
-            ms: TARGET_P50_MS,
-        })
-        .chain(targets.iter().copied().filter(|t| t.clients == clients))
-        .map(|t| (t, answered && self.at(t.p) <= t.ms))
-        .collect()
+        let own_median = targets.iter().any(|t| t.p == 50);
+        (!own_median)
+            .then_some(Target {
+                clients,
+                p: 50,
+                ms: TARGET_P50_MS,
+            })
+            .into_iter()
+            .chain(targets.iter().copied().filter(|t| t.clients == clients))
+            .map(|t| (t, answered && self.at(t.p) <= t.ms))
+            .collect()
     }
 }
 
@@ -562,5 +571,17 @@ mod tests {
         );
         assert_eq!(form_encode("a b&c=d"), "a+b%26c%3Dd");
         assert_eq!(form_encode("bench-password-1"), "bench-password-1");
+    }
+
+    #[test]
+    fn reports_are_held_to_their_own_median_not_the_common_one() {
+        let s = Stats::from_latencies(vec![30.0; 100], 0, Duration::from_secs(1));
+        let v = s.verdicts(4, REPORT_TARGETS);
+        assert_eq!(v.len(), 2, "p50 and p99 at four clients");
+        assert!(
+            v.iter().all(|(_, ok)| *ok),
+            "a 30 ms median meets the 50 ms target"
+        );
+        assert_eq!(s.verdicts(1, REPORT_TARGETS).len(), 1);
     }
 }

@@ -22,7 +22,14 @@ async fn authorize(query: &ReportQuery, drill: Option<&DrillQuery>) -> Result<bo
     use crate::domain::Permission;
     use crate::ssr::auth;
     if needs_marketing(query, drill) {
-        auth::require(Permission::ViewMarketingReports).await?;
+        let u = auth::require(Permission::ViewReports).await?;
+        if !u.role.allows(Permission::ViewMarketingReports) {
+            return Err(crate::ssr::errors::fail(
+                http::StatusCode::FORBIDDEN,
+                "You do not have permission to see the cross-channel reports: they are for \
+                 marketing staff and admins.",
+            ));
+        }
         return Ok(true);
     }
     let u = auth::require(Permission::ViewReports).await?;

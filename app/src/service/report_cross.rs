@@ -25,11 +25,13 @@ pub fn cross(x: &Ctx, cards: &mut Vec<Card>, sections: &mut Vec<Section>) {
         rollup::EPISODES,
         true,
     ));
+    // Of the agents' messages on the channels with a 24-hour window.
     let window_replies = |r: &Rows| {
-        r.of(rollup::REPLY)
+        r.of(rollup::OUTBOUND)
             .filter(|(k, _)| {
-                ChannelKind::parse(&k.channel)
-                    .is_some_and(crate::domain::window::has_service_window)
+                k.agent != 0
+                    && ChannelKind::parse(&k.channel)
+                        .is_some_and(crate::domain::window::has_service_window)
             })
             .map(|(_, f)| f.n)
             .sum::<i64>()
@@ -49,12 +51,7 @@ pub fn cross(x: &Ctx, cards: &mut Vec<Card>, sections: &mut Vec<Section>) {
     // The matrix: first contact → resolution.
     let mut cols: Vec<ChannelKind> = Vec::new();
     let mut cells: BTreeMap<(ChannelKind, ChannelKind), i64> = BTreeMap::new();
-    for (k, f) in x
-        .cur
-        .rows
-        .iter()
-        .filter(|(k, _)| k.metric.starts_with(rollup::RESOLVED_ON))
-    {
+    for (k, f) in x.cur.prefixed(rollup::RESOLVED_ON) {
         let (Some(first), Some(res)) = (
             ChannelKind::parse(&k.channel),
             ChannelKind::parse(&k.metric[rollup::RESOLVED_ON.len()..]),
@@ -151,7 +148,7 @@ pub fn cross(x: &Ctx, cards: &mut Vec<Card>, sections: &mut Vec<Section>) {
     let mut rows = Vec::new();
     for ch in ChannelKind::ALL {
         let on = x.cur.on(|k| k.channel == ch.as_str());
-        let s = stats(&on.vals(rollup::REPLY));
+        let s = stats(on.vals(rollup::REPLY));
         let expired = on.n(rollup::WINDOW_EXPIRED);
         if s.count == 0 && expired == 0 {
             continue;

@@ -2,88 +2,116 @@
 //! period, and sections (a chart drawn on the server and the table of its numbers, with
 //! drill-down links).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::report_charts;
 use super::report_query::{buckets, change, count, date, duration, percent, Checked};
 use crate::domain::reports::rollup::{self, Figures, RollupKey};
-use crate::domain::reports::{percentile, weekday_of_day};
+use crate::domain::reports::weekday_of_day;
 use crate::domain::ChannelKind;
 use crate::model::{Card, Cell, Section, Table};
 
-/// The rollup rows of a period, filtered, with the sums the page needs.
+/// The rollup entries of a period, filtered and grouped by metric (a 90-day page holds tens of
+/// thousands of entries; every figure reads only its metric's).
 pub struct Rows<'a> {
-    pub(super) rows: Vec<&'a (RollupKey, Figures)>,
+    by_metric: BTreeMap<&'a str, Vec<&'a (RollupKey, Figures)>>,
 }
 
 impl<'a> Rows<'a> {
     pub fn new(all: &'a [(RollupKey, Figures)], from: i64, to: i64, c: &Checked) -> Rows<'a> {
         let channel = c.channel.map(|c| c.as_str());
-        Rows {
-            rows: all
-                .iter()
-                .filter(|(k, _)| k.day >= from && k.day <= to)
-                .filter(|(k, _)| {
-                    // The heatmap rows are not per channel; inbound messages have no agent.
-                    let hourly = k.metric == rollup::INBOUND_HOUR;
-                    (hourly || channel.is_none_or(|ch| k.channel == ch))
-                        && (hourly
-                            || k.metric == rollup::INBOUND
-                            || c.agent.is_none_or(|a| k.agent == a))
-                })
-                .collect(),
+        let mut by_metric: BTreeMap<&'a str, Vec<&'a (RollupKey, Figures)>> = BTreeMap::new();
+        for e in all {
+            let k = &e.0;
+            if k.day < from || k.day > to {
+                continue;
+            }
+            // The heatmap is not per channel; inbound messages and customers have no agent.
+            let hourly = k.metric == rollup::INBOUND_HOUR;
+            let wide = hourly || k.metric == rollup::CUSTOMERS;
+            let keep = (wide || channel.is_none_or(|ch| k.channel == ch))
+                && (wide || k.metric == rollup::INBOUND || c.agent.is_none_or(|a| k.agent == a));
+            if keep {
+                match by_metric.get_mut(k.metric.as_str()) {
+                    Some(v) => v.push(e),
+                    None => {
+                        by_metric.insert(k.metric.as_str(), vec![e]);
+                    }
+                }
+            }
         }
+        Rows { by_metric }
     }
 
     pub(super) fn of<'b>(
         &'b self,
-        metric: &'b str,
-    ) -> impl Iterator<Item = &'b (RollupKey, Figures)> + 'b {
-        self.rows
+        metric: &str,
+    ) -> impl Iterator<Item = &'a (RollupKey, Figures)> + 'b {
+        self.by_metric
+            .get(metric)
+            .into_iter()
+            .flat_map(|v| v.iter().copied())
+    }
+
+    /// The entries of every metric starting with `prefix`.
+    pub(super) fn prefixed<'b>(
+        &'b self,
+        prefix: &'b str,
+    ) -> impl Iterator<Item = &'a (RollupKey, Figures)> + 'b {
+        self.by_metric
             .iter()
-            .copied()
-            .filter(move |(k, _)| k.metric == metric)
+            .filter(move |(m, _)| m.starts_with(prefix))
+            .flat_map(|(_, v)| v.iter().copied())
     }
 
     pub(super) fn n(&self, metric: &str) -> i64 {
         self.of(metric).map(|(_, f)| f.n).sum()
     }
 
-    pub(super) fn vals(&self, metric: &str) -> Vec<i64> {
-        let mut v: Vec<i64> = self
-            .of(metric)
-            .flat_map(|(_, f)| f.vals.iter().copied())
-            .collect();
-        v.sort_unstable();
-        v
+    /// The count of `metric` on days `from..=to`.
+    pub(super) fn n_within(&self, metric: &str, from: i64, to: i64) -> i64 {
+        self.of(metric)
+            .filter(|(k, _)| k.day >= from && k.day <= to)
+            .map(|(_, f)| f.n)
+            .sum()
     }
 
-    pub(super) fn distinct(&self, metric: &str) -> i64 {
+    /// Every value of `metric`, in no particular order.
+    pub(super) fn vals(&self, metric: &str) -> Vec<i64> {
         self.of(metric)
             .flat_map(|(_, f)| f.vals.iter().copied())
-            .collect::<BTreeSet<i64>>()
-            .len() as i64
-    }
-
-    pub(super) fn within(&self, from: i64, to: i64) -> Rows<'a> {
-        Rows {
-            rows: self
-                .rows
-                .iter()
-                .copied()
-                .filter(|(k, _)| k.day >= from && k.day <= to)
-                .collect(),
-        }
+            .collect()
     }
 
     pub(super) fn on(&self, f: impl Fn(&RollupKey) -> bool) -> Rows<'a> {
         Rows {
-            rows: self.rows.iter().copied().filter(|(k, _)| f(k)).collect(),
+            by_metric: self
+                .by_metric
+                .iter()
+                .map(|(m, v)| (*m, v.iter().copied().filter(|(k, _)| f(k)).collect()))
+                .collect(),
         }
     }
 }
 
-/// Median, 90th percentile and average of ascending values.
+/// Nearest-rank percentile `p` of `v` (any order; reordered), in linear time.
+pub(super) fn pct(v: &mut [i64], p: u32) -> Option<i64> {
+    if v.is_empty() {
+        return None;
+    }
+    let rank = (u128::from(p.min(100)) * v.len() as u128)
+        .div_ceil(100)
+        .max(1);
+    let i = (rank - 1) as usize;
+    Some(*v.select_nth_unstable(i).1)
+}
+
+/// The median of `v` (any order).
+pub(super) fn median(mut v: Vec<i64>) -> Option<i64> {
+    pct(&mut v, 50)
+}
+
+/// Median, 90th percentile and average of values in any order.
 pub(super) struct Stats {
     pub median: Option<i64>,
     pub p90: Option<i64>,
@@ -91,13 +119,13 @@ pub(super) struct Stats {
     pub count: i64,
 }
 
-pub(super) fn stats(sorted: &[i64]) -> Stats {
-    let sum: i128 = sorted.iter().map(|&v| v as i128).sum();
+pub(super) fn stats(mut v: Vec<i64>) -> Stats {
+    let sum: i128 = v.iter().map(|&x| x as i128).sum();
     Stats {
-        median: percentile(sorted, 50),
-        p90: percentile(sorted, 90),
-        average: (!sorted.is_empty()).then(|| (sum / sorted.len() as i128) as i64),
-        count: sorted.len() as i64,
+        median: pct(&mut v, 50),
+        p90: pct(&mut v, 90),
+        average: (!v.is_empty()).then(|| (sum / v.len() as i128) as i64),
+        count: v.len() as i64,
     }
 }
 
@@ -120,6 +148,8 @@ pub struct Ctx<'a> {
     pub prev_from: i64,
     pub prev_to: i64,
     pub agents: &'a [(i64, String)],
+    /// Distinct customers with an episode started: this period, the previous one.
+    pub customers: (i64, i64),
 }
 
 impl Ctx<'_> {
@@ -155,7 +185,7 @@ impl Ctx<'_> {
     }
 
     fn median_card(&self, label: &str, metric: &str) -> Card {
-        let m = |r: &Rows| percentile(&r.vals(metric), 50);
+        let m = |r: &Rows| median(r.vals(metric));
         let (cur, prev) = (m(&self.cur), m(&self.prev));
         self.card(
             label,
@@ -212,7 +242,7 @@ pub(super) fn channel_series<'a>(
                 ch,
                 buckets
                     .iter()
-                    .map(|(f, t, _)| on.within(*f, *t).n(metric))
+                    .map(|(f, t, _)| on.n_within(metric, *f, *t))
                     .collect::<Vec<i64>>(),
             )
         })
@@ -223,10 +253,7 @@ pub(super) fn channel_series<'a>(
 pub fn overview(x: &Ctx, cards: &mut Vec<Card>, sections: &mut Vec<Section>) {
     let c = x.c;
     cards.push(x.count_card("Episodes", rollup::EPISODES, Some(rollup::EPISODES)));
-    let customers = (
-        x.cur.distinct(rollup::CUSTOMERS),
-        x.prev.distinct(rollup::CUSTOMERS),
-    );
+    let customers = x.customers;
     cards.push(x.card(
         "Customers",
         (count(customers.0), Some(customers.0 as f64)),
@@ -246,7 +273,7 @@ pub fn overview(x: &Ctx, cards: &mut Vec<Card>, sections: &mut Vec<Section>) {
     let labels: Vec<String> = b.iter().map(|(_, _, l)| l.clone()).collect();
     let per = |metric: &str| -> Vec<i64> {
         b.iter()
-            .map(|(f, t, _)| x.cur.within(*f, *t).n(metric))
+            .map(|(f, t, _)| x.cur.n_within(metric, *f, *t))
             .collect()
     };
     let (eps, inb, outb) = (
@@ -294,8 +321,8 @@ pub fn overview(x: &Ctx, cards: &mut Vec<Card>, sections: &mut Vec<Section>) {
         ("Reply", rollup::REPLY),
         ("Resolution", rollup::RESOLUTION),
     ] {
-        let s = stats(&x.cur.vals(metric));
-        let p = stats(&x.prev.vals(metric));
+        let s = stats(x.cur.vals(metric));
+        let p = stats(x.prev.vals(metric));
         rows.push(vec![
             Cell::text(label),
             Cell::text(duration(s.median)),
@@ -346,8 +373,8 @@ pub fn overview(x: &Ctx, cards: &mut Vec<Card>, sections: &mut Vec<Section>) {
                 count(episodes),
                 drill(c, rollup::EPISODES, c.from, c.to, &extra),
             ),
-            Cell::text(duration(percentile(&on.vals(rollup::FIRST_RESPONSE), 50))),
-            Cell::text(duration(percentile(&on.vals(rollup::RESOLUTION), 50))),
+            Cell::text(duration(median(on.vals(rollup::FIRST_RESPONSE)))),
+            Cell::text(duration(median(on.vals(rollup::RESOLUTION)))),
             link(
                 count(on.n(rollup::RESOLVED)),
                 drill(c, rollup::RESOLVED, c.from, c.to, &extra),
@@ -402,8 +429,8 @@ pub fn overview(x: &Ctx, cards: &mut Vec<Card>, sections: &mut Vec<Section>) {
                     count(on.n(rollup::EPISODES)),
                     drill(c, rollup::EPISODES, c.from, c.to, &extra),
                 ),
-                Cell::text(duration(percentile(&on.vals(rollup::FIRST_RESPONSE), 50))),
-                Cell::text(duration(percentile(&on.vals(rollup::RESOLUTION), 50))),
+                Cell::text(duration(median(on.vals(rollup::FIRST_RESPONSE)))),
+                Cell::text(duration(median(on.vals(rollup::RESOLUTION)))),
                 Cell::text(count(on.n(rollup::RESOLVED))),
             ]
         })
@@ -443,12 +470,7 @@ pub fn overview(x: &Ctx, cards: &mut Vec<Card>, sections: &mut Vec<Section>) {
 
     // When customers write: weekday × hour of inbound messages.
     let mut grid = [[0i64; 24]; 7];
-    for (k, f) in x
-        .cur
-        .rows
-        .iter()
-        .filter(|(k, _)| k.metric == rollup::INBOUND_HOUR)
-    {
+    for (k, f) in x.cur.of(rollup::INBOUND_HOUR) {
         if let Ok(h) = k.channel.parse::<usize>() {
             if h < 24 {
                 grid[weekday_of_day(k.day)][h] += f.n;

@@ -39,7 +39,80 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
     }
     let len = c.to - c.from + 1;
     let (prev_from, prev_to) = (c.from - len, c.from - 1);
-    let all = rollups::rollups_between(&mut conn, prev_from, c.to).await?;
+    // Only the metrics the tab shows; of the previous period, only what its cards compare.
+    use rollup::*;
+    let (now_metrics, then_metrics): (&[&str], &[&str]) = match c.tab {
+        Tab::Overview => (
+            &[
+                EPISODES,
+                CUSTOMERS,
+                INBOUND,
+                OUTBOUND,
+                FIRST_RESPONSE,
+                RESOLUTION,
+                RESOLVED,
+                RESOLVED_ONCE,
+                REOPENED,
+                REPLY,
+                INBOUND_HOUR,
+            ],
+            &[
+                EPISODES,
+                CUSTOMERS,
+                INBOUND,
+                OUTBOUND,
+                FIRST_RESPONSE,
+                RESOLUTION,
+                RESOLVED,
+                RESOLVED_ONCE,
+                REOPENED,
+                REPLY,
+            ],
+        ),
+        Tab::Cross => (
+            &[
+                EPISODES,
+                SWITCHED,
+                MOVED,
+                REPEATED,
+                REPLY,
+                WINDOW_EXPIRED,
+                INBOUND,
+                OUTBOUND,
+            ],
+            &[
+                EPISODES,
+                SWITCHED,
+                MOVED,
+                REPEATED,
+                WINDOW_EXPIRED,
+                OUTBOUND,
+            ],
+        ),
+    };
+    let matrix = c.tab == Tab::Cross;
+    let mut all = rollups::rollups_between(&mut conn, c.from, c.to, now_metrics, matrix).await?;
+    all.extend(rollups::rollups_between(&mut conn, prev_from, prev_to, then_metrics, false).await?);
+    // Distinct customers: from the day rows' ids when nothing is filtered (each day keeps the
+    // ids of all channels and agents together), else counted from the episodes.
+    let customers = if c.channel.is_none() && c.agent.is_none() {
+        let distinct = |from: i64, to: i64| {
+            let mut ids: Vec<i64> = all
+                .iter()
+                .filter(|(k, _)| k.metric == CUSTOMERS && k.day >= from && k.day <= to)
+                .flat_map(|(_, f)| f.vals.iter().copied())
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids.len() as i64
+        };
+        (distinct(c.from, c.to), distinct(prev_from, prev_to))
+    } else {
+        (
+            rollups::customers_between(&mut conn, c.from, c.to, c.channel, c.agent).await?,
+            rollups::customers_between(&mut conn, prev_from, prev_to, c.channel, c.agent).await?,
+        )
+    };
     drop(conn);
     let agents: Vec<(i64, String)> = users::list(db)
         .await?
@@ -53,6 +126,7 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
         prev_from,
         prev_to,
         agents: &agents,
+        customers,
     };
     let mut cards = Vec::new();
     let mut sections = Vec::new();

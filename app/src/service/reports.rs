@@ -135,7 +135,8 @@ async fn refresh(
         .filter(|r| r.started_at >= from)
         .collect();
     // One read and one write per (day, metric) row the changes touch.
-    let mut by_row: BTreeMap<(i64, String), Vec<((String, i64), Delta)>> = BTreeMap::new();
+    type Slot = (String, i64);
+    let mut by_row: BTreeMap<(i64, String), Vec<(Slot, Delta)>> = BTreeMap::new();
     for (key, delta) in diff(&old, &new) {
         by_row
             .entry((key.day, key.metric))

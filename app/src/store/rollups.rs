@@ -376,19 +376,59 @@ pub async fn clear_all(conn: &mut AnyConnection) -> Result<()> {
     Ok(())
 }
 
-/// The rollup entries of local days `from..=to`.
+/// The rollup entries of `metrics` (and, with `resolved_on`, of every `resolved_on:` metric)
+/// on local days `from..=to`.
 pub async fn rollups_between(
     conn: &mut AnyConnection,
     from: i64,
     to: i64,
+    metrics: &[&str],
+    resolved_on: bool,
 ) -> Result<Vec<(RollupKey, Figures)>> {
-    let rows =
-        sqlx::query("SELECT day, metric, entries FROM report_daily WHERE day >= $1 AND day <= $2")
-            .bind(from)
-            .bind(to)
-            .fetch_all(&mut *conn)
-            .await?;
+    let list = (0..metrics.len())
+        .map(|i| format!("${}", i + 3))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut cond = format!("metric IN ({list})");
+    if resolved_on {
+        cond = format!("({cond} OR metric LIKE 'resolved_on:%')");
+    }
+    let sql = format!(
+        "SELECT day, metric, entries FROM report_daily WHERE day >= $1 AND day <= $2 AND {cond}"
+    );
+    let mut q = sqlx::query(&sql).bind(from).bind(to);
+    for m in metrics {
+        q = q.bind(*m);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
     flatten(&rows)
+}
+
+/// Distinct conversations (one per customer) with an episode started on days `from..=to`,
+/// optionally on a first channel and handled by an agent (0: nobody).
+pub async fn customers_between(
+    conn: &mut AnyConnection,
+    from: i64,
+    to: i64,
+    first_channel: Option<ChannelKind>,
+    handled_by: Option<i64>,
+) -> Result<i64> {
+    let mut sql = String::from(
+        "SELECT COUNT(DISTINCT conversation_id) FROM report_episodes WHERE day >= $1 AND day <= $2",
+    );
+    if first_channel.is_some() {
+        sql.push_str(" AND first_channel = $3");
+    }
+    match handled_by {
+        Some(0) => sql.push_str(" AND handled_by IS NULL"),
+        Some(a) => sql.push_str(&format!(" AND handled_by = {a}")),
+        None => {}
+    }
+    let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(from).bind(to);
+    if let Some(c) = first_channel {
+        q = q.bind(c.as_str());
+    }
+    Ok(q.fetch_one(&mut *conn).await?)
 }
 
 /// Which episodes a drill-down lists.

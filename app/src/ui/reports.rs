@@ -211,9 +211,7 @@ fn cell(c: &Cell, header: bool) -> AnyView {
     let style = c
         .shade
         .map(|s| format!("--shade: {:.2}", f64::from(s) / 100.0));
-    let class = c
-        .shade
-        .map(|s| if s >= 55 { "shade dark" } else { "shade" });
+    let class = c.shade.map(|_| "shade");
     let inner = match &c.href {
         Some(h) => view! { <a href=h.clone()>{c.text.clone()}</a> }.into_any(),
         None => c.text.clone().into_any(),
@@ -258,7 +256,7 @@ fn section(s: &Section, qs: &str) -> impl IntoView {
                 view! { <p class="empty">"Nothing in this range."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-wrap" tabindex="0" role="region" aria-label=s.table.caption.clone()>
+                    <div class="table-wrap" tabindex="0" role="region" aria-label=format!("Table: {}", s.table.caption)>
                         <table>
                             <caption>{s.table.caption.clone()}</caption>
                             <thead><tr>{head}</tr></thead>
@@ -350,7 +348,7 @@ fn episodes(l: EpisodeList, q: &ReportQuery, d: &DrillQuery) -> impl IntoView {
                 format!("{} episodes.", l.total)
             }}
         </p>
-        <div class="table-wrap" tabindex="0" role="region" aria-label="Episodes">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Table: episodes">
             <table>
                 <caption>"Episodes, newest first"</caption>
                 <thead>

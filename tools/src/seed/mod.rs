@@ -12,7 +12,7 @@
 //! - [`plan`]: the in-memory plan (customers, identifiers, message timing, summaries);
 //! - [`threads`]: message threads over a customer's history;
 //! - [`big`]: the big conversation (its customer, history and timeline events);
-//! - [`statuses`]: resolutions and reopenings at the end of threads, by four agents;
+//! - [`statuses`]: resolutions, reopenings and moves at the end of threads, by four agents;
 //! - [`identifiers`]: identifier values (unique emails, phone numbers, handles);
 //! - [`tables`]: the per-table bulk writers (customers, identifiers, conversations, messages);
 //! - [`sql`]: rendering of multi-row INSERT statements and SQL literals;

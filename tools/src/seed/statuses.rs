@@ -1,10 +1,12 @@
-//! Resolutions and reopenings: most threads end with an agent resolving the conversation a
-//! little after the last message, and a few are reopened (and mostly resolved again), so the
-//! reports have resolution times, reopen rates and per-agent figures to show.
+//! Resolutions, reopenings and moves: most threads end with an agent resolving the conversation
+//! a little after the last message, a few are reopened (and mostly resolved again), and a few
+//! are moved to another of the customer's channels, so the reports have resolution times,
+//! reopen rates, moves and per-agent figures to show.
 
+use super::identifiers::channel_of;
 use super::model::{Ctx, Plan};
 use super::rng::mix;
-use super::sql::{Stopped, Writer};
+use super::sql::{lit, Stopped, Writer};
 use super::{load::Batch, HOUR, MINUTE};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -15,19 +17,49 @@ pub(super) fn agent_of(ctx: &Ctx, thread: u32) -> i64 {
     ctx.agents[mix(u64::from(thread) ^ 0xa9e7) as usize % ctx.agents.len()]
 }
 
-/// (time, status, agent, conversation index) of every status change to write, in time order.
-fn plan_events(ctx: &Ctx, plan: &Plan) -> Vec<(i64, &'static str, i64, usize)> {
-    let mut last: HashMap<(u32, u32), i64> = HashMap::new();
+/// (time, kind, data, agent, conversation index) of every event to write, in time order.
+type Planned = (i64, &'static str, String, i64, usize);
+
+fn status(at: i64, st: &str, agent: i64, ci: usize) -> Planned {
+    (at, "status", format!("{{\"status\":\"{st}\"}}"), agent, ci)
+}
+
+fn plan_events(ctx: &Ctx, plan: &Plan) -> Vec<Planned> {
+    let mut last: HashMap<(u32, u32), (i64, u8)> = HashMap::new();
     for m in &plan.msgs {
         if m.cust as usize != plan.big {
-            last.insert((m.cust, m.thread), m.at);
+            last.insert((m.cust, m.thread), (m.at, m.slot));
         }
     }
-    let mut ends: Vec<((u32, u32), i64)> = last.into_iter().collect();
+    let mut ends: Vec<((u32, u32), (i64, u8))> = last.into_iter().collect();
     ends.sort_unstable();
     let mut out = Vec::new();
-    for ((cust, thread), at) in ends {
+    for ((cust, thread), (at, slot)) in ends {
         let h = mix((u64::from(cust) << 32) | u64::from(thread));
+        // 3% of threads are moved by their agent to another of the customer's channels.
+        let idents = &plan.custs[cust as usize].idents;
+        let from = channel_of(idents[slot as usize].kind);
+        if (h >> 56) % 100 < 3 {
+            if let Some(to) = idents
+                .iter()
+                .map(|i| channel_of(i.kind))
+                .find(|c| *c != from)
+            {
+                let moved = at - MINUTE;
+                out.push((
+                    moved,
+                    "channel_switch",
+                    format!(
+                        "{{\"from\":\"{} · seed\",\"to\":\"{} · seed\",\"channel\":\"{}\"}}",
+                        from.label(),
+                        to.label(),
+                        to.as_str()
+                    ),
+                    agent_of(ctx, thread),
+                    cust as usize,
+                ));
+            }
+        }
         // A quarter of the threads are left unresolved.
         if h % 100 >= 75 {
             continue;
@@ -37,20 +69,20 @@ fn plan_events(ctx: &Ctx, plan: &Plan) -> Vec<(i64, &'static str, i64, usize)> {
         if resolved >= ctx.now {
             continue;
         }
-        out.push((resolved, "resolved", agent, cust as usize));
+        out.push(status(resolved, "resolved", agent, cust as usize));
         // 6% are reopened by an agent within hours; most of those are resolved again.
         if (h >> 24) % 100 < 6 {
             let reopened = resolved + 10 * MINUTE + ((h >> 32) % (6 * HOUR) as u64) as i64;
             if reopened < ctx.now {
-                out.push((reopened, "open", agent, cust as usize));
+                out.push(status(reopened, "open", agent, cust as usize));
                 let again = reopened + 5 * MINUTE + ((h >> 40) % HOUR as u64) as i64;
-                if (h >> 48) % 4 != 0 && again < ctx.now {
-                    out.push((again, "resolved", agent, cust as usize));
+                if !(h >> 48).is_multiple_of(4) && again < ctx.now {
+                    out.push(status(again, "resolved", agent, cust as usize));
                 }
             }
         }
     }
-    out.sort_unstable_by_key(|e| (e.0, e.3));
+    out.sort_by_key(|e| (e.0, e.4));
     out
 }
 
@@ -68,14 +100,16 @@ pub(super) fn write_status_events(
         events.len(),
         "INSERT INTO events (id, conversation_id, kind, actor_user_id, body, data, created_at) VALUES ",
     );
-    for (j, (at, status, agent, ci)) in events.iter().enumerate() {
+    for (j, (at, kind, data, agent, ci)) in events.iter().enumerate() {
         let r = w.row();
         let _ = write!(
             r,
-            "({},{},'status',{agent},NULL,'{{\"status\":\"{status}\"}}',{at})",
+            "({},{},'{kind}',{agent},NULL,",
             first_id + j as i64,
             ctx.bases.conversation + *ci as i64,
         );
+        lit(r, data);
+        let _ = write!(r, ",{at})");
         w.end_row()?;
     }
     w.flush()

@@ -24,7 +24,8 @@ use crate::domain::ChannelKind;
 
 /// Episodes started (one per episode).
 pub const EPISODES: &str = "episodes";
-/// Conversations with an episode started (`vals`: their ids; distinct over a range).
+/// Conversations (one per customer) with an episode started; `vals`: their ids, so a range
+/// counts each once. Kept for all channels and agents together (one entry a day).
 pub const CUSTOMERS: &str = "customers";
 /// Episodes resolved.
 pub const RESOLVED: &str = "resolved";
@@ -196,7 +197,12 @@ fn episode_parts(row: &EpisodeRow, out: &mut Vec<(RollupKey, i64, i64, Option<i6
     let key =
         |metric: &str| RollupKey::new(row.day, metric, Some(row.first_channel), row.handled_by);
     out.push((key(EPISODES), 1, 0, None));
-    out.push((key(CUSTOMERS), 1, 0, Some(row.conversation_id)));
+    out.push((
+        RollupKey::new(row.day, CUSTOMERS, None, None),
+        1,
+        0,
+        Some(row.conversation_id),
+    ));
     if row.resolved_at.is_some() || row.reopened {
         out.push((key(RESOLVED_ONCE), 1, 0, None));
     }
