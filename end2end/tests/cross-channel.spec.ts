@@ -25,13 +25,10 @@ import {
   escapeRegExp,
   SUPPORT_MAILBOX,
   ORIGIN,
+  publish,
   type DemoUser,
 } from './support';
 import type { Page } from '@playwright/test';
-import * as fs from 'fs';
-import * as path from 'path';
-
-const DOCS_SCREENSHOTS = path.resolve(__dirname, '../../docs/screenshots');
 
 /** A plain-text email from the customer to the support mailbox. */
 function plainEmail(o: { fromName: string; from: string; subject: string; id: string; body: string; inReplyTo?: string }): string {
@@ -53,14 +50,6 @@ function consentSection(page: Page) {
 /** The timeline's messages (articles that are not private notes) on `channel`. */
 function messagesOn(page: Page, channel: string) {
   return timeline(page).locator(`article[data-channel="${channel}"]`);
-}
-
-/** Copies a screenshot into docs/screenshots/ under `name`, only when asked with
- * E2E_PUBLISH_SCREENSHOTS=1: running the tests must not change tracked files. */
-function publish(file: string, name: string) {
-  if (process.env.E2E_PUBLISH_SCREENSHOTS !== '1') return;
-  fs.mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
-  fs.copyFileSync(file, path.join(DOCS_SCREENSHOTS, name));
 }
 
 /** A screenshot with a taller window, so the customer panel shows whole. */

@@ -1,7 +1,7 @@
 // The reports as marketing staff and support staff use them; shared by the hydrated and the
 // no-JavaScript projects (the filters are a GET form and every number a link, so both work).
 import { type Page } from '@playwright/test';
-import { expect, USERS, login, gotoApp, screenshot, jsEnabled, waitForHydration } from './support';
+import { expect, USERS, login, gotoApp, screenshot, publish, jsEnabled, waitForHydration } from './support';
 
 /** Parses a CSV body (RFC 4180: quoted fields, doubled quotes). */
 export function parseCsv(text: string): string[][] {
@@ -92,12 +92,12 @@ export async function marketingReviewsReports(page: Page): Promise<void> {
   await expect(page.getByRole('table', { name: /channel of first contact by channel of resolution/ })).toBeVisible();
   await expect(page.locator('#mix svg[role="img"]')).toBeVisible();
   await expect(page.getByRole('region', { name: /Reply time by the channel/ })).toBeVisible();
-  await screenshot(page, 'reports-cross-1400');
+  publish(await screenshot(page, 'reports-cross-1400'), 'reports-cross-channel.png');
 
   // Drill down from the episodes card: the list holds what the number counts.
   await page.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Support' }).click();
   await expect(page.getByRole('heading', { name: 'Response and resolution times' })).toBeVisible();
-  await screenshot(page, 'reports-support-1400');
+  publish(await screenshot(page, 'reports-support-1400'), 'reports-support.png');
   const count = num((await cards.getByRole('link').filter({ hasText: 'Episodes' }).first().locator('.card-value').innerText()).trim());
   await cards.getByRole('link').filter({ hasText: 'Episodes' }).first().click();
   await expect(page).toHaveURL(/\/reports\/episodes\?/);

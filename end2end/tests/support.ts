@@ -138,6 +138,17 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
+const DOCS_SCREENSHOTS = path.resolve(__dirname, '../../docs/screenshots');
+
+/** Copies a screenshot into docs/screenshots/ under `name`, only when asked with
+ * E2E_PUBLISH_SCREENSHOTS=1 (`make screenshots`): running the tests must not change tracked
+ * files. */
+export function publish(file: string, name: string): void {
+  if (process.env.E2E_PUBLISH_SCREENSHOTS !== '1') return;
+  fs.mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
+  fs.copyFileSync(file, path.join(DOCS_SCREENSHOTS, name));
+}
+
 /** A short random suffix for names and texts that must be unique in this run. */
 export function uniqueSuffix(): string {
   return `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;

@@ -41,34 +41,22 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
     let (prev_from, prev_to) = (c.from - len, c.from - 1);
     // Only the metrics the tab shows; of the previous period, only what its cards compare.
     use rollup::*;
+    // The overview compares every metric it reads but the heatmap (the last).
+    const OVERVIEW: [&str; 11] = [
+        EPISODES,
+        CUSTOMERS,
+        INBOUND,
+        OUTBOUND,
+        FIRST_RESPONSE,
+        RESOLUTION,
+        RESOLVED,
+        RESOLVED_ONCE,
+        REOPENED,
+        REPLY,
+        INBOUND_HOUR,
+    ];
     let (now_metrics, then_metrics): (&[&str], &[&str]) = match c.tab {
-        Tab::Overview => (
-            &[
-                EPISODES,
-                CUSTOMERS,
-                INBOUND,
-                OUTBOUND,
-                FIRST_RESPONSE,
-                RESOLUTION,
-                RESOLVED,
-                RESOLVED_ONCE,
-                REOPENED,
-                REPLY,
-                INBOUND_HOUR,
-            ],
-            &[
-                EPISODES,
-                CUSTOMERS,
-                INBOUND,
-                OUTBOUND,
-                FIRST_RESPONSE,
-                RESOLUTION,
-                RESOLVED,
-                RESOLVED_ONCE,
-                REOPENED,
-                REPLY,
-            ],
-        ),
+        Tab::Overview => (&OVERVIEW, &OVERVIEW[..OVERVIEW.len() - 1]),
         Tab::Cross => (
             &[
                 EPISODES,
