@@ -94,6 +94,14 @@ export async function marketingReviewsReports(page: Page): Promise<void> {
   await expect(page.getByRole('region', { name: /Reply time by the channel/ })).toBeVisible();
   publish(await screenshot(page, 'reports-cross-1400'), 'reports-cross-channel.png');
 
+  // Consent and reach: consent changes, delivery, identity.
+  await page.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Consent and reach' }).click();
+  await expect(page).toHaveURL(/tab=reach/);
+  await expect(page.getByRole('heading', { name: 'Consent changes' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Delivery' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Identity' })).toBeVisible();
+  await expect(cards.getByText('Marketing opt-outs')).toBeVisible();
+
   // Drill down from the episodes card: the list holds what the number counts.
   await page.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Support' }).click();
   await expect(page.getByRole('heading', { name: 'Response and resolution times' })).toBeVisible();
@@ -130,6 +138,7 @@ export async function supportSeesSupportReports(page: Page): Promise<void> {
   await login(page, USERS.support);
   await openReports(page);
   await expect(page.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Cross-channel' })).toHaveCount(0);
+  await expect(page.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Consent and reach' })).toHaveCount(0);
   await gotoApp(page, '/reports?tab=cross');
   await expect(page.getByRole('alert')).toContainText('marketing staff and admins');
   const csv = await page.request.get('/reports/export.csv?tab=cross&section=matrix');

@@ -60,3 +60,7 @@ CREATE TABLE report_daily (
     entries TEXT NOT NULL,
     PRIMARY KEY (day, metric)
 );
+
+-- The reach tab's ranges: consent changes and failed deliveries by time.
+CREATE INDEX consent_events_time ON consent_events (created_at);
+CREATE INDEX messages_failed_time ON messages (created_at) WHERE delivery_state = 'failed';

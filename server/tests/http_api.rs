@@ -488,6 +488,11 @@ async fn every_role_against_every_endpoint(engine: Engine) {
         for (path, perm) in [
             ("/reports", Permission::ViewReports),
             ("/reports?tab=cross", Permission::ViewMarketingReports),
+            ("/reports?tab=reach", Permission::ViewMarketingReports),
+            (
+                "/reports/export.csv?tab=reach&section=consent",
+                Permission::ViewMarketingReports,
+            ),
             (
                 "/reports/export.csv?tab=overview&section=volume",
                 Permission::ViewReports,
@@ -516,7 +521,7 @@ async fn every_role_against_every_endpoint(engine: Engine) {
             if role.allows(perm) {
                 assert_eq!(status, 200, "{role:?} {path}: {body}");
                 assert!(!body.contains("class=\"error\""), "{role:?} {path}: {body}");
-            } else if path.ends_with("tab=cross") {
+            } else if path.ends_with("tab=cross") || path.ends_with("tab=reach") {
                 // The page renders and says why in words.
                 assert!(
                     body.contains("marketing") || body.contains("permission"),

@@ -295,7 +295,83 @@ async fn days_follow_the_reporting_time_zone(db: Db) {
     assert!(err.to_string().contains("not a time zone"), "{err}");
 }
 
+/// The consent and reach tab: consent changes by channel, purpose and source, marketing
+/// opt-ins and opt-outs, merges and their undos, as recorded today.
+async fn the_reach_tab_counts_consent_and_merges(db: Db) {
+    use app::domain::consent::Purpose;
+    use app::model::ReportQuery;
+    use app::service::consent::{record_by_agent, AgentChange};
+    let f = fx(db.clone()).await;
+    let a = f
+        .sms_in("+14155550177", "Cy", "r-1", "Hi", now_ms() - MIN)
+        .await;
+    let b = f
+        .email_in("cy@example.com", "Cy", "r-2", "Hello", now_ms() - MIN, &[])
+        .await;
+    for (granted, reason) in [(true, "asked at the counter"), (false, "asked to stop")] {
+        record_by_agent(
+            &db,
+            &AgentChange {
+                identifier_id: a.identifier_id,
+                purpose: Purpose::Marketing,
+                granted,
+                reason: reason.into(),
+                all_channels: false,
+            },
+            f.agent,
+            "Sam Agent",
+        )
+        .await
+        .unwrap();
+    }
+    service::merge::merge(&db, a.customer_id, b.customer_id, f.agent)
+        .await
+        .unwrap();
+    service::merge::unmerge(&db, b.customer_id, f.agent)
+        .await
+        .unwrap();
+    let q = ReportQuery {
+        tab: "reach".into(),
+        range: "7".into(),
+        ..Default::default()
+    };
+    let page = service::report_view::page(&db, &q, true).await.unwrap();
+    let card = |label: &str| {
+        page.cards
+            .iter()
+            .find(|c| c.label == label)
+            .unwrap_or_else(|| panic!("no card {label}"))
+            .value
+            .clone()
+    };
+    assert_eq!(card("Marketing opt-ins"), "1");
+    assert_eq!(card("Marketing opt-outs"), "1");
+    assert_eq!(card("Opt-out share"), "50.0%");
+    assert_eq!(card("Customers merged"), "1");
+    assert_eq!(card("Merges undone"), "1");
+    let consent = page.sections.iter().find(|s| s.id == "consent").unwrap();
+    let texts: Vec<Vec<String>> = consent
+        .table
+        .rows
+        .iter()
+        .map(|r| r.iter().map(|c| c.text.clone()).collect())
+        .collect();
+    assert!(
+        texts.contains(&vec![
+            "Phone".to_string(),
+            "Marketing".into(),
+            "Agent".into(),
+            "withdrawn".into(),
+            "1".into()
+        ]),
+        "{texts:?}"
+    );
+    // Support staff may not open it.
+    assert!(service::report_view::page(&db, &q, false).await.is_err());
+}
+
 both_engines!(
+    the_reach_tab_counts_consent_and_merges,
     rollups_kept_current_equal_a_rebuild,
     a_known_history_gives_known_rows,
     days_follow_the_reporting_time_zone,

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 /// Whether a query asks for a marketing-only tab or measure.
 #[cfg(feature = "ssr")]
 fn needs_marketing(query: &ReportQuery, drill: Option<&DrillQuery>) -> bool {
-    query.tab == "cross"
+    matches!(query.tab.as_str(), "cross" | "reach")
         || drill.is_some_and(|d| {
             matches!(
                 d.metric.as_str(),

@@ -7,9 +7,9 @@
 //! `sending`; `reply` → `sending`; `customers` → `suggestions`; `ingest` → `suggestions`;
 //! `channel_accounts` → `provider_accounts`; every module that writes a message, a status
 //! change, a move or a merge → `reports` (which keeps the report rollups); the reports page:
-//! `report_view` → `report_cross`, `report_tabs`, `report_query`, `reports`; `report_cross` →
-//! `report_tabs`; both → `report_query`, `report_charts`. The others call no other service
-//! module.
+//! `report_view` → `report_cross`, `report_reach`, `report_tabs`, `report_query`, `reports`;
+//! `report_cross` and `report_reach` → `report_tabs`, `report_query`; `report_cross` and
+//! `report_tabs` → `report_charts`. The others call no other service module.
 
 pub mod channel_accounts;
 pub mod consent;
@@ -24,6 +24,7 @@ pub mod reply_options;
 pub mod report_charts;
 pub mod report_cross;
 pub mod report_query;
+pub mod report_reach;
 pub mod report_tabs;
 pub mod report_view;
 pub mod reports;
@@ -164,9 +165,16 @@ mod layering {
                 &["report_charts", "report_query", "report_tabs"],
             ),
             ("report_tabs", &["report_charts", "report_query"]),
+            ("report_reach", &["report_query", "report_tabs"]),
             (
                 "report_view",
-                &["report_cross", "report_query", "report_tabs", "reports"],
+                &[
+                    "report_cross",
+                    "report_query",
+                    "report_reach",
+                    "report_tabs",
+                    "reports",
+                ],
             ),
         ]
         .into_iter()

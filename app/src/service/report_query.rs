@@ -27,12 +27,21 @@ pub struct Checked {
 pub enum Tab {
     Overview,
     Cross,
+    Reach,
 }
 
 impl Tab {
     /// Whether the tab needs the marketing reports permission.
     pub fn marketing(self) -> bool {
-        self == Tab::Cross
+        self != Tab::Overview
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Tab::Overview => "overview",
+            Tab::Cross => "cross",
+            Tab::Reach => "reach",
+        }
     }
 }
 
@@ -102,6 +111,7 @@ pub fn check(q: &ReportQuery, today: i64) -> std::result::Result<Checked, String
     let tab = match q.tab.as_str() {
         "" | "overview" => Tab::Overview,
         "cross" => Tab::Cross,
+        "reach" => Tab::Reach,
         other => return Err(format!("there is no report tab {other:?}")),
     };
     let (range, from, to) = match q.range.as_str() {
@@ -153,12 +163,7 @@ pub fn check(q: &ReportQuery, today: i64) -> std::result::Result<Checked, String
         ),
     };
     let query = ReportQuery {
-        tab: if tab == Tab::Cross {
-            "cross"
-        } else {
-            "overview"
-        }
-        .into(),
+        tab: tab.id().into(),
         range: range.into(),
         from: date(from),
         to: date(to),

@@ -4,6 +4,7 @@
 
 use super::report_cross::cross;
 use super::report_query::{check, date, duration, period_label, push_csv_row, Checked, Tab};
+use super::report_reach::{reach, ReachFacts};
 use super::report_tabs::{overview, Ctx, Rows};
 use super::reports;
 use crate::domain::reports::rollup;
@@ -77,6 +78,7 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
                 OUTBOUND,
             ],
         ),
+        Tab::Reach => (&[OUTBOUND], &[OUTBOUND]),
     };
     let matrix = c.tab == Tab::Cross;
     let mut all = rollups::rollups_between(&mut conn, c.from, c.to, now_metrics, matrix).await?;
@@ -101,6 +103,11 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
             rollups::customers_between(&mut conn, prev_from, prev_to, c.channel, c.agent).await?,
         )
     };
+    let reach_facts = if c.tab == Tab::Reach {
+        Some(reach_facts(&mut conn, &tz, &c, prev_from).await?)
+    } else {
+        None
+    };
     drop(conn);
     let agents: Vec<(i64, String)> = users::list(db)
         .await?
@@ -121,6 +128,11 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
     match c.tab {
         Tab::Overview => overview(&x, &mut cards, &mut sections),
         Tab::Cross => cross(&x, &mut cards, &mut sections),
+        Tab::Reach => {
+            if let Some(f) = &reach_facts {
+                reach(&x, f, &mut cards, &mut sections);
+            }
+        }
     }
     let mut tabs = vec![ReportTab {
         id: "overview".into(),
@@ -130,6 +142,10 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
         tabs.push(ReportTab {
             id: "cross".into(),
             label: "Cross-channel".into(),
+        });
+        tabs.push(ReportTab {
+            id: "reach".into(),
+            label: "Consent and reach".into(),
         });
     }
     let mut definitions: Vec<(String, String)> = DEFINITIONS
@@ -159,6 +175,50 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
         cards,
         sections,
         definitions,
+    })
+}
+
+/// What the reach tab reads from consent, delivery and identity for the range and the one
+/// before (`prev_from..c.from`).
+async fn reach_facts(
+    conn: &mut sqlx::AnyConnection,
+    tz: &jiff::tz::TimeZone,
+    c: &Checked,
+    prev_from: i64,
+) -> Result<ReachFacts> {
+    use crate::store::{consent, identifiers, merges, messages, suggestions};
+    let (start, end) = (
+        reports::day_start_ms(tz, c.from),
+        reports::day_start_ms(tz, c.to + 1),
+    );
+    let prev_start = reports::day_start_ms(tz, prev_from);
+    let marketing = |changes: &[(String, String, String, bool, i64)], granted: bool| {
+        changes
+            .iter()
+            .filter(|(_, p, _, g, _)| p == "marketing" && *g == granted)
+            .map(|(.., n)| n)
+            .sum::<i64>()
+    };
+    let now = consent::changes_between(conn, start, end).await?;
+    let then = consent::changes_between(conn, prev_start, start).await?;
+    let failures = messages::failures_between(conn, start, end).await?;
+    let failed_then: i64 = messages::failures_between(conn, prev_start, start)
+        .await?
+        .iter()
+        .map(|(.., n)| n)
+        .sum();
+    let (merged, undone) = merges::counts_between(conn, start, end).await?;
+    let (merged_then, undone_then) = merges::counts_between(conn, prev_start, start).await?;
+    Ok(ReachFacts {
+        marketing_in: (marketing(&now, true), marketing(&then, true)),
+        marketing_out: (marketing(&now, false), marketing(&then, false)),
+        failed: (failures.iter().map(|(.., n)| n).sum(), failed_then),
+        consent: now,
+        failures,
+        merges: (merged, merged_then),
+        undos: (undone, undone_then),
+        several: identifiers::customers_with_several(conn).await?,
+        suggestions: suggestions::pending_count(conn).await?,
     })
 }
 
@@ -291,13 +351,7 @@ pub async fn episodes(
             .join(", "),
         })
         .collect();
-    let mut back = c.query.clone();
-    back.tab = if c.tab == Tab::Cross {
-        "cross"
-    } else {
-        "overview"
-    }
-    .into();
+    let back = c.query.clone();
     Ok(EpisodeList {
         title: format!("{title}, {}", period_label(c.from, c.to)),
         total,

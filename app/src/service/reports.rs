@@ -43,6 +43,16 @@ pub fn offset_secs(tz: &jiff::tz::TimeZone, ms: i64) -> i64 {
         .unwrap_or(0)
 }
 
+/// The first instant (unix ms) of local day `day` in `tz`.
+pub fn day_start_ms(tz: &jiff::tz::TimeZone, day: i64) -> i64 {
+    let (y, m, d) = crate::domain::text::civil_from_days(day);
+    jiff::civil::Date::new(y as i16, m as i8, d as i8)
+        .ok()
+        .and_then(|date| date.to_zoned(tz.clone()).ok())
+        .map(|z| z.timestamp().as_millisecond())
+        .unwrap_or(day * DAY_MS)
+}
+
 /// The local day of `ms` in `tz`.
 pub fn day_of(tz: &jiff::tz::TimeZone, ms: i64) -> i64 {
     local_day(ms, offset_secs(tz, ms))

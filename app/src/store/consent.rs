@@ -260,3 +260,33 @@ pub async fn customer_consent_from(
         truncated,
     })
 }
+
+/// Consent changes recorded at `from..to` (unix ms) by identifier kind, purpose, source and
+/// whether given: `(kind, purpose, source, granted, count)`.
+pub async fn changes_between(
+    conn: &mut AnyConnection,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, String, String, bool, i64)>> {
+    let rows = sqlx::query(
+        "SELECT i.kind, ce.purpose, ce.source, ce.granted, COUNT(*) AS n \
+         FROM consent_events ce JOIN identifiers i ON i.id = ce.identifier_id \
+         WHERE ce.created_at >= $1 AND ce.created_at < $2 \
+         GROUP BY i.kind, ce.purpose, ce.source, ce.granted",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("kind")?,
+                r.try_get("purpose")?,
+                r.try_get("source")?,
+                r.try_get::<i64, _>("granted")? != 0,
+                r.try_get("n")?,
+            ))
+        })
+        .collect()
+}

@@ -389,3 +389,13 @@ pub async fn same_value_elsewhere(
     }
     Ok(out)
 }
+
+/// Customers with more than one identifier, now.
+pub async fn customers_with_several(conn: &mut sqlx::AnyConnection) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT customer_id FROM identifiers \
+         GROUP BY customer_id HAVING COUNT(*) > 1) several",
+    )
+    .fetch_one(&mut *conn)
+    .await?)
+}

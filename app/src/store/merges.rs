@@ -229,3 +229,17 @@ pub async fn merged_here(db: &Db, customer_id: i64) -> Result<Vec<MergeView>> {
         })
         .collect()
 }
+
+/// Merges made at `from..to` (unix ms) and, of all merges, those undone then: `(merges, undos)`.
+pub async fn counts_between(conn: &mut AnyConnection, from: i64, to: i64) -> Result<(i64, i64)> {
+    let r = sqlx::query(
+        "SELECT \
+           (SELECT COUNT(*) FROM merges WHERE created_at >= $1 AND created_at < $2) AS merged, \
+           (SELECT COUNT(*) FROM merges WHERE undone_at >= $1 AND undone_at < $2) AS undone",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((r.try_get("merged")?, r.try_get("undone")?))
+}

@@ -446,3 +446,24 @@ pub async fn facts(
     }
     Ok(out)
 }
+
+/// Failed outbound messages written at `from..to` (unix ms) by channel and reason:
+/// `(channel, reason, count)`, most first.
+pub async fn failures_between(
+    conn: &mut AnyConnection,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT channel, COALESCE(failure_reason, '') AS reason, COUNT(*) AS n FROM messages \
+         WHERE delivery_state = 'failed' AND created_at >= $1 AND created_at < $2 \
+         GROUP BY channel, COALESCE(failure_reason, '') ORDER BY n DESC",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("channel")?, r.try_get("reason")?, r.try_get("n")?)))
+        .collect()
+}

@@ -144,3 +144,10 @@ pub async fn unmerged_refs(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<
     }
     Ok(out)
 }
+
+/// Merge suggestions waiting for an agent.
+pub async fn pending_count(conn: &mut AnyConnection) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM merge_suggestions")
+        .fetch_one(&mut *conn)
+        .await?)
+}

@@ -65,7 +65,7 @@ pub async fn export_handler(
     Query(p): Query<SectionParam>,
 ) -> Response {
     let marketing = staff.user.role.allows(Permission::ViewMarketingReports);
-    if query.tab == "cross" && !marketing {
+    if matches!(query.tab.as_str(), "cross" | "reach") && !marketing {
         return forbidden();
     }
     let page = match report_view::page(&state.db, &query, marketing).await {
@@ -95,7 +95,10 @@ pub async fn episodes_handler(
     Query(drill): Query<DrillQuery>,
 ) -> Response {
     let marketing = staff.user.role.allows(Permission::ViewMarketingReports);
-    if (query.tab == "cross" || MARKETING_MEASURES.contains(&drill.metric.as_str())) && !marketing {
+    if (matches!(query.tab.as_str(), "cross" | "reach")
+        || MARKETING_MEASURES.contains(&drill.metric.as_str()))
+        && !marketing
+    {
         return forbidden();
     }
     match report_view::episodes_csv(&state.db, &query, &drill).await {
