@@ -4,24 +4,12 @@
 use crate::model::{DrillQuery, EpisodeList, ReportPage, ReportQuery};
 use leptos::prelude::*;
 
-/// Whether a query asks for a marketing-only tab or measure.
-#[cfg(feature = "ssr")]
-fn needs_marketing(query: &ReportQuery, drill: Option<&DrillQuery>) -> bool {
-    matches!(query.tab.as_str(), "cross" | "reach")
-        || drill.is_some_and(|d| {
-            matches!(
-                d.metric.as_str(),
-                "switched" | "moved" | "repeated" | "window_expired"
-            )
-        })
-}
-
 /// The caller, allowed to see what `query` asks; whether they may see the marketing reports.
 #[cfg(feature = "ssr")]
 async fn authorize(query: &ReportQuery, drill: Option<&DrillQuery>) -> Result<bool, ServerFnError> {
     use crate::domain::Permission;
     use crate::ssr::auth;
-    if needs_marketing(query, drill) {
+    if query.marketing_only(drill) {
         let u = auth::require(Permission::ViewReports).await?;
         if !u.role.allows(Permission::ViewMarketingReports) {
             return Err(crate::ssr::errors::fail(

@@ -27,6 +27,16 @@ pub struct ReportQuery {
 }
 
 impl ReportQuery {
+    /// Whether this query, or a drill-down of it, asks for the marketing reports: the
+    /// cross-channel and reach tabs and the cross-channel measures.
+    pub fn marketing_only(&self, drill: Option<&DrillQuery>) -> bool {
+        use crate::domain::reports::rollup::{MOVED, REPEATED, SWITCHED, WINDOW_EXPIRED};
+        matches!(self.tab.as_str(), "cross" | "reach")
+            || drill.is_some_and(|d| {
+                [SWITCHED, MOVED, REPEATED, WINDOW_EXPIRED].contains(&d.metric.as_str())
+            })
+    }
+
     /// The query string of this query (for links), with `tab` replaced when given.
     pub fn to_query_string(&self, tab: Option<&str>) -> String {
         let mut q = format!(

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use super::report_charts;
 use super::report_query::{buckets, count, duration, percent};
-use super::report_tabs::{channel_series, drill, head, link, stats, Ctx, Rows};
+use super::report_tabs::{average, channel_series, drill, head, link, Ctx, Rows};
 use crate::domain::reports::rollup;
+use crate::domain::reports::Summary;
 use crate::domain::ChannelKind;
 use crate::model::{Card, Cell, Section, Table};
 
@@ -147,18 +148,18 @@ pub fn cross(x: &Ctx, cards: &mut Vec<Card>, sections: &mut Vec<Section>) {
     // Reply time by the reply's channel, and replies after the window.
     let mut rows = Vec::new();
     for ch in ChannelKind::ALL {
-        let on = x.cur.on(|k| k.channel == ch.as_str());
-        let s = stats(on.vals(rollup::REPLY));
+        let on = x.cur.on_channel(ch);
+        let s = Summary::of(&on.vals(rollup::REPLY));
         let expired = on.n(rollup::WINDOW_EXPIRED);
         if s.count == 0 && expired == 0 {
             continue;
         }
         rows.push(vec![
             Cell::text(ch.label()),
-            Cell::text(count(s.count)),
+            Cell::text(count(s.count as i64)),
             Cell::text(duration(s.median)),
             Cell::text(duration(s.p90)),
-            Cell::text(duration(s.average)),
+            Cell::text(duration(average(&s))),
             if crate::domain::window::has_service_window(ch) {
                 let extra = format!("&reply_channel={}", ch.as_str());
                 link(
@@ -195,12 +196,7 @@ pub fn cross(x: &Ctx, cards: &mut Vec<Card>, sections: &mut Vec<Section>) {
     });
 
     let mut rows = Vec::new();
-    for ch in ChannelKind::ALL {
-        let on = x.cur.on(|k| k.channel == ch.as_str());
-        let eps = on.n(rollup::EPISODES);
-        if eps == 0 {
-            continue;
-        }
+    for (ch, on, eps) in x.cur.first_channels() {
         let extra = format!("&first={}", ch.as_str());
         let cell = |metric: &str| {
             let n = on.n(metric);

@@ -31,11 +31,6 @@ pub enum Tab {
 }
 
 impl Tab {
-    /// Whether the tab needs the marketing reports permission.
-    pub fn marketing(self) -> bool {
-        self != Tab::Overview
-    }
-
     pub fn id(self) -> &'static str {
         match self {
             Tab::Overview => "overview",

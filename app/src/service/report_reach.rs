@@ -118,7 +118,7 @@ pub fn reach(x: &Ctx, f: &ReachFacts, cards: &mut Vec<Card>, sections: &mut Vec<
 
     let mut rows = Vec::new();
     for ch in ChannelKind::ALL {
-        let sent = x.cur.on(|k| k.channel == ch.as_str()).n(rollup::OUTBOUND);
+        let sent = x.cur.on_channel(ch).n(rollup::OUTBOUND);
         let failed: i64 = f
             .failures
             .iter()

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::report_charts;
 use super::report_query::{buckets, change, count, date, duration, percent, Checked};
 use crate::domain::reports::rollup::{self, Figures, RollupKey};
-use crate::domain::reports::weekday_of_day;
+use crate::domain::reports::{nearest_rank, weekday_of_day, Summary};
 use crate::domain::ChannelKind;
 use crate::model::{Card, Cell, Section, Table};
 
@@ -83,6 +83,24 @@ impl<'a> Rows<'a> {
             .collect()
     }
 
+    /// The entries of one channel.
+    pub(super) fn on_channel(&self, ch: ChannelKind) -> Rows<'a> {
+        self.on(|k| k.channel == ch.as_str())
+    }
+
+    /// The channels episodes started on, each with its entries and its episodes.
+    pub(super) fn first_channels(&self) -> Vec<(ChannelKind, Rows<'a>, i64)> {
+        ChannelKind::ALL
+            .into_iter()
+            .map(|ch| {
+                let on = self.on_channel(ch);
+                let episodes = on.n(rollup::EPISODES);
+                (ch, on, episodes)
+            })
+            .filter(|(_, _, episodes)| *episodes > 0)
+            .collect()
+    }
+
     pub(super) fn on(&self, f: impl Fn(&RollupKey) -> bool) -> Rows<'a> {
         Rows {
             by_metric: self
@@ -94,39 +112,14 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// Nearest-rank percentile `p` of `v` (any order; reordered), in linear time.
-pub(super) fn pct(v: &mut [i64], p: u32) -> Option<i64> {
-    if v.is_empty() {
-        return None;
-    }
-    let rank = (u128::from(p.min(100)) * v.len() as u128)
-        .div_ceil(100)
-        .max(1);
-    let i = (rank - 1) as usize;
-    Some(*v.select_nth_unstable(i).1)
-}
-
 /// The median of `v` (any order).
 pub(super) fn median(mut v: Vec<i64>) -> Option<i64> {
-    pct(&mut v, 50)
+    nearest_rank(&mut v, 50)
 }
 
-/// Median, 90th percentile and average of values in any order.
-pub(super) struct Stats {
-    pub median: Option<i64>,
-    pub p90: Option<i64>,
-    pub average: Option<i64>,
-    pub count: i64,
-}
-
-pub(super) fn stats(mut v: Vec<i64>) -> Stats {
-    let sum: i128 = v.iter().map(|&x| x as i128).sum();
-    Stats {
-        median: pct(&mut v, 50),
-        p90: pct(&mut v, 90),
-        average: (!v.is_empty()).then(|| (sum / v.len() as i128) as i64),
-        count: v.len() as i64,
-    }
+/// A summary's average in whole seconds.
+pub(super) fn average(s: &Summary) -> Option<i64> {
+    s.average.map(|a| a as i64)
 }
 
 /// Where a number drills down to.
@@ -237,7 +230,7 @@ pub(super) fn channel_series<'a>(
     ChannelKind::ALL
         .into_iter()
         .map(|ch| {
-            let on = rows.on(|k| k.channel == ch.as_str());
+            let on = rows.on_channel(ch);
             (
                 ch,
                 buckets
@@ -321,17 +314,17 @@ pub fn overview(x: &Ctx, cards: &mut Vec<Card>, sections: &mut Vec<Section>) {
         ("Reply", rollup::REPLY),
         ("Resolution", rollup::RESOLUTION),
     ] {
-        let s = stats(x.cur.vals(metric));
-        let p = stats(x.prev.vals(metric));
+        let s = Summary::of(&x.cur.vals(metric));
+        let p = Summary::of(&x.prev.vals(metric));
         rows.push(vec![
             Cell::text(label),
             Cell::text(duration(s.median)),
             Cell::text(duration(s.p90)),
-            Cell::text(duration(s.average)),
+            Cell::text(duration(average(&s))),
             if metric == rollup::REPLY {
-                Cell::text(count(s.count))
+                Cell::text(count(s.count as i64))
             } else {
-                link(count(s.count), drill(c, metric, c.from, c.to, ""))
+                link(count(s.count as i64), drill(c, metric, c.from, c.to, ""))
             },
             Cell::text(duration(p.median)),
         ]);
@@ -360,12 +353,7 @@ pub fn overview(x: &Ctx, cards: &mut Vec<Card>, sections: &mut Vec<Section>) {
     });
 
     let mut rows = Vec::new();
-    for ch in ChannelKind::ALL {
-        let on = x.cur.on(|k| k.channel == ch.as_str());
-        let episodes = on.n(rollup::EPISODES);
-        if episodes == 0 {
-            continue;
-        }
+    for (ch, on, episodes) in x.cur.first_channels() {
         let extra = format!("&first={}", ch.as_str());
         rows.push(vec![
             Cell::text(ch.label()),

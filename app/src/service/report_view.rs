@@ -11,8 +11,11 @@ use crate::domain::reports::rollup;
 use crate::domain::reports::DEFINITIONS;
 use crate::domain::ChannelKind;
 use crate::model::{DrillQuery, EpisodeLine, EpisodeList, ReportPage, ReportQuery, ReportTab};
+use crate::store::rollups::Settings;
 use crate::store::rollups::{self, EpisodeFilter};
 use crate::store::{now_ms, users, Db, Result, StoreError};
+use sqlx::pool::PoolConnection;
+use sqlx::Any;
 
 /// Refreshes what changed since the last refresh, when anything did.
 async fn fresh(db: &Db) -> Result<()> {
@@ -25,19 +28,31 @@ async fn fresh(db: &Db) -> Result<()> {
     Ok(())
 }
 
-/// The reports page for `q`; `marketing`: the user may see the marketing tabs.
-pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPage> {
-    fresh(db).await?;
-    let mut conn = db.read.acquire().await?;
-    let settings = rollups::settings(&mut conn).await?;
-    let tz = reports::zone(&settings.time_zone);
-    let today = reports::day_of(&tz, now_ms());
-    let c = check(q, today).map_err(StoreError::Invalid)?;
-    if c.tab.marketing() && !marketing {
+/// What every report read starts with: the rollups brought up to date, a connection, the
+/// reporting settings and zone, and the query checked against today; refused when it asks for
+/// the marketing reports and `marketing` (the user may see them) is false.
+async fn open(
+    db: &Db,
+    q: &ReportQuery,
+    drill: Option<&DrillQuery>,
+    marketing: bool,
+) -> Result<(PoolConnection<Any>, Settings, jiff::tz::TimeZone, Checked)> {
+    if q.marketing_only(drill) && !marketing {
         return Err(StoreError::Invalid(
             "the cross-channel reports are for marketing staff and admins".into(),
         ));
     }
+    fresh(db).await?;
+    let mut conn = db.read.acquire().await?;
+    let settings = rollups::settings(&mut conn).await?;
+    let tz = reports::zone(&settings.time_zone);
+    let c = check(q, reports::day_of(&tz, now_ms())).map_err(StoreError::Invalid)?;
+    Ok((conn, settings, tz, c))
+}
+
+/// The reports page for `q`; `marketing`: the user may see the marketing tabs.
+pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPage> {
+    let (mut conn, settings, tz, c) = open(db, q, None, marketing).await?;
     let len = c.to - c.from + 1;
     let (prev_from, prev_to) = (c.from - len, c.from - 1);
     // Only the metrics the tab shows; of the previous period, only what its cards compare.
@@ -308,21 +323,7 @@ pub async fn episodes(
     marketing: bool,
     zone: &crate::domain::localtime::Zone,
 ) -> Result<EpisodeList> {
-    fresh(db).await?;
-    let mut conn = db.read.acquire().await?;
-    let settings = rollups::settings(&mut conn).await?;
-    let tz = reports::zone(&settings.time_zone);
-    let c = check(q, reports::day_of(&tz, now_ms())).map_err(StoreError::Invalid)?;
-    if !marketing
-        && matches!(
-            d.metric.as_str(),
-            rollup::SWITCHED | rollup::MOVED | rollup::REPEATED | rollup::WINDOW_EXPIRED
-        )
-    {
-        return Err(StoreError::Invalid(
-            "the cross-channel reports are for marketing staff and admins".into(),
-        ));
-    }
+    let (mut conn, _, _, c) = open(db, q, Some(d), marketing).await?;
     let (filter, title) = drill_filter(&c, d).map_err(StoreError::Invalid)?;
     let (total, rows) = rollups::episode_lines(&mut conn, &filter, 200).await?;
     let lines = rows
@@ -361,12 +362,13 @@ pub async fn episodes(
 }
 
 /// Every episode of the range as CSV, one row each (`/reports/episodes.csv`).
-pub async fn episodes_csv(db: &Db, q: &ReportQuery, d: &DrillQuery) -> Result<String> {
-    fresh(db).await?;
-    let mut conn = db.read.acquire().await?;
-    let settings = rollups::settings(&mut conn).await?;
-    let tz = reports::zone(&settings.time_zone);
-    let c = check(q, reports::day_of(&tz, now_ms())).map_err(StoreError::Invalid)?;
+pub async fn episodes_csv(
+    db: &Db,
+    q: &ReportQuery,
+    d: &DrillQuery,
+    marketing: bool,
+) -> Result<String> {
+    let (mut conn, _, _, c) = open(db, q, Some(d), marketing).await?;
     let (filter, _) = drill_filter(&c, d).map_err(StoreError::Invalid)?;
     let (_, rows) = rollups::episode_lines(&mut conn, &filter, i64::MAX).await?;
     let mut out = String::new();

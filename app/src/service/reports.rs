@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::domain::event;
 use crate::domain::reports::rollup::{
-    apply, diff, from_episodes, hour_key, local_day, local_hour, message_fact, message_key,
-    move_fact, status_fact, Delta, Entries, EpisodeRow, Figures, RollupKey,
+    apply, diff, from_episodes, local_day, message_fact, message_keys, move_fact, status_fact,
+    Delta, Entries, EpisodeRow, Figures, RollupKey,
 };
 use crate::domain::reports::{episodes, EpisodeConfig, Fact};
 use crate::domain::ChannelKind;
@@ -75,12 +75,9 @@ pub async fn count_message(
     author: Option<i64>,
 ) -> Result<()> {
     let settings = rollups::settings(conn).await?;
-    let tz = zone(&settings.time_zone);
-    let offset = offset_secs(&tz, at);
-    let day = local_day(at, offset);
-    rollups::add_count(conn, &message_key(day, inbound, channel, author), 1).await?;
-    if inbound {
-        rollups::add_count(conn, &hour_key(day, local_hour(at, offset)), 1).await?;
+    let offset = offset_secs(&zone(&settings.time_zone), at);
+    for key in message_keys(at, offset, inbound, channel, author) {
+        rollups::add_count(conn, &key, 1).await?;
     }
     mark(conn, conversation_id, at).await
 }
@@ -175,17 +172,34 @@ async fn refresh(
 
 /// One conversation's facts in time order (messages before events at the same instant).
 fn facts(msgs: &[MessageFact], evs: &[EventFact]) -> Vec<Fact> {
-    let handoffs: HashSet<i64> = evs
-        .iter()
-        .filter(|e| e.kind == event::CHANNEL_SWITCH)
-        .filter_map(|e| {
-            serde_json::from_str::<serde_json::Value>(&e.data)
-                .ok()?
-                .get("handoff_message_id")?
-                .as_i64()
-        })
-        .collect();
     let mut keyed: Vec<((i64, u8, i64), Fact)> = Vec::with_capacity(msgs.len() + evs.len());
+    // Events first: a move names the hand-off message it sent, which is no agent reply.
+    let mut handoffs: HashSet<i64> = HashSet::new();
+    for e in evs {
+        let data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_default();
+        let s = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let f = match e.kind.as_str() {
+            event::STATUS => s("status").and_then(|st| status_fact(e.at, &st, e.actor)),
+            event::CHANNEL_SWITCH => {
+                if let Some(id) = data.get("handoff_message_id").and_then(|v| v.as_i64()) {
+                    handoffs.insert(id);
+                }
+                s("channel").and_then(|to| {
+                    let to = ChannelKind::parse(&to)?;
+                    // `from` is the label shown ("SMS · +1 555…"); its channel is before the dot.
+                    let from = s("from").and_then(|l| {
+                        let name = l.split(" · ").next()?.to_string();
+                        ChannelKind::ALL.into_iter().find(|c| c.label() == name)
+                    });
+                    Some(move_fact(e.at, from, to, e.actor))
+                })
+            }
+            _ => None,
+        };
+        if let Some(f) = f {
+            keyed.push(((e.at, 1, e.id), f));
+        }
+    }
     for m in msgs {
         if m.inbound && m.automatic {
             continue; // auto-replies and bounces from the customer's side start nothing
@@ -198,26 +212,6 @@ fn facts(msgs: &[MessageFact], evs: &[EventFact]) -> Vec<Fact> {
             handoffs.contains(&m.id),
         );
         keyed.push(((m.at, 0, m.id), f));
-    }
-    for e in evs {
-        let data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_default();
-        let s = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        let f = match e.kind.as_str() {
-            event::STATUS => s("status").and_then(|st| status_fact(e.at, &st, e.actor)),
-            event::CHANNEL_SWITCH => s("channel").and_then(|to| {
-                let to = ChannelKind::parse(&to)?;
-                // `from` is the label shown ("SMS · +1 555…"); its channel is before the dot.
-                let from = s("from").and_then(|l| {
-                    let name = l.split(" · ").next()?.to_string();
-                    ChannelKind::ALL.into_iter().find(|c| c.label() == name)
-                });
-                Some(move_fact(e.at, from, to, e.actor))
-            }),
-            _ => None,
-        };
-        if let Some(f) = f {
-            keyed.push(((e.at, 1, e.id), f));
-        }
     }
     keyed.sort_by_key(|(k, _)| *k);
     keyed.into_iter().map(|(_, f)| f).collect()
@@ -282,14 +276,8 @@ async fn rebuild_in(tx: &mut AnyConnection, backend: Backend) -> Result<Rebuilt>
         let evs = events::facts(&mut *tx, start, end, i64::MIN).await?;
         for m in &msgs {
             let offset = offset_secs(&tz, m.at);
-            let day = local_day(m.at, offset);
-            *volume
-                .entry(message_key(day, m.inbound, m.channel, m.author))
-                .or_default() += 1;
-            if m.inbound {
-                *volume
-                    .entry(hour_key(day, local_hour(m.at, offset)))
-                    .or_default() += 1;
+            for key in message_keys(m.at, offset, m.inbound, m.channel, m.author) {
+                *volume.entry(key).or_default() += 1;
             }
         }
         out.messages += msgs.len();

@@ -35,8 +35,8 @@ pub fn download_response(
     resp
 }
 
-/// Types a browser may show inline in the message frame; everything else is a download of
-/// `application/octet-stream`.
+/// Types served as themselves (images, PDF and plain text a browser may show inline in the
+/// message frame; CSV, the report exports); everything else is `application/octet-stream`.
 pub fn served_type(content_type: &str) -> &'static str {
     match content_type {
         "image/png" => "image/png",
@@ -45,6 +45,7 @@ pub fn served_type(content_type: &str) -> &'static str {
         "image/webp" => "image/webp",
         "application/pdf" => "application/pdf",
         "text/plain" => "text/plain; charset=utf-8",
+        "text/csv" => "text/csv; charset=utf-8",
         _ => "application/octet-stream",
     }
 }

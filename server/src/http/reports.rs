@@ -4,14 +4,14 @@
 //! permission, as on the page.
 
 use super::auth::{need, Authorized};
-use super::download::content_disposition;
+use super::download::download_response;
 use app::domain::Permission;
 use app::model::{DrillQuery, ReportQuery};
 use app::service::report_view;
 use app::ssr::AppState;
 use app::store::StoreError;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -21,18 +21,9 @@ pub struct SectionParam {
     section: String,
 }
 
+/// A CSV download (the headers of every file we serve, not kept by caches).
 fn csv(body: String, filename: &str) -> Response {
-    let mut resp = body.into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&content_disposition(filename)) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
+    download_response(body.into_bytes(), "text/csv", filename, "no-store")
 }
 
 fn error(e: StoreError) -> Response {
@@ -56,8 +47,6 @@ fn forbidden() -> Response {
         .into_response()
 }
 
-const MARKETING_MEASURES: [&str; 4] = ["switched", "moved", "repeated", "window_expired"];
-
 pub async fn export_handler(
     staff: Authorized<need::ViewReports>,
     State(state): State<AppState>,
@@ -65,7 +54,7 @@ pub async fn export_handler(
     Query(p): Query<SectionParam>,
 ) -> Response {
     let marketing = staff.user.role.allows(Permission::ViewMarketingReports);
-    if matches!(query.tab.as_str(), "cross" | "reach") && !marketing {
+    if query.marketing_only(None) && !marketing {
         return forbidden();
     }
     let page = match report_view::page(&state.db, &query, marketing).await {
@@ -95,13 +84,10 @@ pub async fn episodes_handler(
     Query(drill): Query<DrillQuery>,
 ) -> Response {
     let marketing = staff.user.role.allows(Permission::ViewMarketingReports);
-    if (matches!(query.tab.as_str(), "cross" | "reach")
-        || MARKETING_MEASURES.contains(&drill.metric.as_str()))
-        && !marketing
-    {
+    if query.marketing_only(Some(&drill)) && !marketing {
         return forbidden();
     }
-    match report_view::episodes_csv(&state.db, &query, &drill).await {
+    match report_view::episodes_csv(&state.db, &query, &drill, marketing).await {
         Ok(body) => csv(body, "convergence-episodes.csv"),
         Err(e) => error(e),
     }

@@ -139,31 +139,41 @@ pub struct Summary {
 
 impl Summary {
     /// Summarizes `values` (any order). Empty input gives count 0 and `None`s.
+    /// In linear time (a report summarises hundreds of thousands of values).
     pub fn of(values: &[i64]) -> Summary {
         if values.is_empty() {
             return Summary::default();
         }
-        let mut sorted = values.to_vec();
-        sorted.sort_unstable();
-        let sum: i128 = sorted.iter().map(|&v| i128::from(v)).sum();
+        let mut v = values.to_vec();
+        let sum: i128 = v.iter().map(|&x| i128::from(x)).sum();
         Summary {
-            count: sorted.len(),
-            median: percentile(&sorted, 50),
-            p90: percentile(&sorted, 90),
-            average: Some(sum as f64 / sorted.len() as f64),
+            count: v.len(),
+            median: nearest_rank(&mut v, 50),
+            p90: nearest_rank(&mut v, 90),
+            average: Some(sum as f64 / v.len() as f64),
         }
     }
+}
+
+/// Index of the nearest-rank `percent` percentile among `len` ascending values.
+fn rank_index(len: usize, percent: u32) -> Option<usize> {
+    // u128 cannot overflow: at most 100 * usize::MAX.
+    let scaled = u128::from(percent.min(100)) * len as u128;
+    let rank = scaled.div_ceil(100).max(1);
+    usize::try_from(rank - 1).ok().filter(|&i| i < len)
 }
 
 /// Nearest-rank percentile of ascending `sorted` values: the smallest value
 /// such that at least `percent`% of the values are `<=` it. `percent` above
 /// 100 is treated as 100; `None` for an empty slice.
 pub fn percentile(sorted: &[i64], percent: u32) -> Option<i64> {
-    // u128 cannot overflow: at most 100 * usize::MAX.
-    let scaled = u128::from(percent.min(100)) * sorted.len() as u128;
-    let rank = scaled.div_ceil(100).max(1);
-    let index = usize::try_from(rank - 1).ok()?;
-    sorted.get(index).copied()
+    sorted.get(rank_index(sorted.len(), percent)?).copied()
+}
+
+/// [`percentile`] of `values` in any order, in linear time (reorders them).
+pub fn nearest_rank(values: &mut [i64], percent: u32) -> Option<i64> {
+    let i = rank_index(values.len(), percent)?;
+    Some(*values.select_nth_unstable(i).1)
 }
 
 /// A duration metric of an episode.

@@ -41,7 +41,7 @@ pub use hours::{
     MAX_INSTANT, MAX_UTC_OFFSET_SECS, MINUTES_PER_DAY, MIN_INSTANT,
 };
 pub use metrics::{
-    channel_matrix, durations, inbound_heatmap, moved_rate, per_agent, percentile, reopen_rate,
-    repeated_rate, report, switch_rate, volume_per_day, AgentStats, ConversationRef,
+    channel_matrix, durations, inbound_heatmap, moved_rate, nearest_rank, per_agent, percentile,
+    reopen_rate, repeated_rate, report, switch_rate, volume_per_day, AgentStats, ConversationRef,
     DayChannelVolume, DurationMetric, Heatmap, Rate, Report, Summary, Volume, DEFINITIONS,
 };

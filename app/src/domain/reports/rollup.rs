@@ -368,6 +368,23 @@ pub fn message_key(
     }
 }
 
+/// Every count a message adds one to, for a message written at `at_ms` where the reporting
+/// time zone is `offset_secs` from UTC: its volume row and, inbound, its hour of the heatmap.
+pub fn message_keys(
+    at_ms: i64,
+    offset_secs: i64,
+    inbound: bool,
+    channel: ChannelKind,
+    author: Option<i64>,
+) -> Vec<RollupKey> {
+    let day = local_day(at_ms, offset_secs);
+    let mut keys = vec![message_key(day, inbound, channel, author)];
+    if inbound {
+        keys.push(hour_key(day, local_hour(at_ms, offset_secs)));
+    }
+    keys
+}
+
 /// The episode fact of a stored message. Messages an agent wrote are agent replies, except a
 /// hand-off sent when moving the conversation (`handoff`); those and system messages are
 /// automatic.
