@@ -1,10 +1,14 @@
-//! The reach tab (marketing): consent given and withdrawn per channel, purpose and source;
-//! failed deliveries with their reasons; identity (merges, undos, customers known by several
-//! identifiers, suggestions waiting). Read from their own tables over the range (they are small,
-//! or indexed by time), except the messages sent, which come from the daily rollups.
+//! The reach tab (marketing): who marketing can reach now on each channel; consent given and
+//! withdrawn per channel, purpose and source; each customer's channel of choice and how it
+//! changed; delivery per channel and provider with the failure reasons; identity (merges,
+//! undos, customers known by several identifiers, suggestions waiting). Read from their own
+//! tables (small, or indexed by time) and the episode rows; the messages sent of the cards come
+//! from the daily rollups.
 
 use super::report_query::{count, percent};
 use super::report_tabs::{head, Ctx};
+use crate::domain::providers;
+use crate::domain::reports::reach::{Choices, ReachLine};
 use crate::domain::reports::rollup;
 use crate::domain::{ChannelKind, IdentifierKind};
 use crate::model::{Card, Cell, Section, Table};
@@ -16,9 +20,17 @@ pub struct ReachFacts {
     /// Marketing opt-ins and opt-outs: this period, the previous one.
     pub marketing_in: (i64, i64),
     pub marketing_out: (i64, i64),
-    /// `(channel, reason, count)` in the range, most first.
-    pub failures: Vec<(String, String, i64)>,
+    /// `(channel, provider, reason, count)` in the range, most first.
+    pub failures: Vec<(String, String, String, i64)>,
     pub failed: (i64, i64),
+    /// `(channel, provider, delivery state, count)` of the messages sent in the range.
+    pub delivery: Vec<(String, String, String, i64)>,
+    /// Who marketing can reach now, per channel and on any.
+    pub reach: Vec<ReachLine>,
+    /// Channels of choice in the range and the one before.
+    pub choices: Choices,
+    /// Customers by the channel they prefer now (`None`: none set).
+    pub preferred: Vec<(Option<ChannelKind>, i64)>,
     /// Merges and undos: this period, the previous one.
     pub merges: (i64, i64),
     pub undos: (i64, i64),
@@ -36,6 +48,21 @@ fn source_label(s: &str) -> &str {
         "import" => "Import",
         other => other,
     }
+}
+
+fn provider_label(p: &str) -> String {
+    match providers::by_id(p) {
+        Some(spec) => spec.label.to_string(),
+        None if p == providers::PLAYGROUND => "Playground".into(),
+        None if p == "imap" || p == "email" => "Email (IMAP and SMTP)".into(),
+        None => p.to_string(),
+    }
+}
+
+fn channel_label(c: &str) -> String {
+    ChannelKind::parse(c)
+        .map(|c| c.label().to_string())
+        .unwrap_or_else(|| c.to_string())
 }
 
 fn kind_label(k: &str) -> String {
@@ -82,6 +109,18 @@ pub fn reach(x: &Ctx, f: &ReachFacts, cards: &mut Vec<Card>, sections: &mut Vec<
     let (a, b) = num(f.undos);
     cards.push(x.card("Merges undone", a, b, true, None));
 
+    if let Some(any) = f.reach.iter().find(|l| l.channel.is_none()) {
+        cards.push(x.card(
+            "Reachable for marketing now",
+            (count(any.marketing), None),
+            (String::new(), None),
+            false,
+            None,
+        ));
+    }
+    sections.push(reach_now(&f.reach));
+    sections.extend(choices(&f.choices, &f.preferred));
+
     let rows = f
         .consent
         .iter()
@@ -116,56 +155,9 @@ pub fn reach(x: &Ctx, f: &ReachFacts, cards: &mut Vec<Card>, sections: &mut Vec<
         },
     });
 
-    let mut rows = Vec::new();
-    for ch in ChannelKind::ALL {
-        let sent = x.cur.on_channel(ch).n(rollup::OUTBOUND);
-        let failed: i64 = f
-            .failures
-            .iter()
-            .filter(|(c, _, _)| c == ch.as_str())
-            .map(|(_, _, n)| n)
-            .sum();
-        if sent == 0 && failed == 0 {
-            continue;
-        }
-        let top = f
-            .failures
-            .iter()
-            .find(|(c, _, _)| c == ch.as_str())
-            .map(|(_, r, _)| {
-                if r.is_empty() {
-                    "no reason given"
-                } else {
-                    r.as_str()
-                }
-            })
-            .unwrap_or("–");
-        rows.push(vec![
-            Cell::text(ch.label()),
-            Cell::text(count(sent)),
-            Cell::text(count(failed)),
-            Cell::text(percent(failed, sent)),
-            Cell::text(top),
-        ]);
-    }
-    sections.push(Section {
-        id: "delivery".into(),
-        title: "Delivery".into(),
-        note: Some(
-            "Messages sent in the range and those the provider or the outbox gave up on, with \
-             the most frequent reason."
-                .into(),
-        ),
-        svg: None,
-        table: Table {
-            caption: "Messages sent and failed by channel".into(),
-            head: head(&["Channel", "Sent", "Failed", "Failed share", "Top reason"]),
-            rows,
-        },
-    });
-
+    sections.push(delivery(f));
     let mut reasons: Vec<(String, i64)> = Vec::new();
-    for (_, r, n) in &f.failures {
+    for (.., r, n) in &f.failures {
         let r = if r.is_empty() { "no reason given" } else { r };
         match reasons.iter_mut().find(|(x, _)| x == r) {
             Some(e) => e.1 += n,
@@ -214,4 +206,218 @@ pub fn reach(x: &Ctx, f: &ReachFacts, cards: &mut Vec<Card>, sections: &mut Vec<
             ],
         },
     });
+}
+
+fn reach_now(lines: &[ReachLine]) -> Section {
+    let rows = lines
+        .iter()
+        .map(|l| {
+            vec![
+                Cell::text(l.channel.map_or("Any channel", |c| c.label())),
+                Cell::text(count(l.known)),
+                Cell::text(count(l.marketing)),
+                Cell::text(count(l.opted_out)),
+                Cell::text(count(l.not_asked())),
+                Cell::text(count(l.stopped)),
+                Cell::text(percent(l.marketing, l.known)),
+            ]
+        })
+        .collect();
+    Section {
+        id: "reach-now".into(),
+        title: "Who marketing can reach now".into(),
+        note: Some(
+            "Customers known on each channel as of now, whatever the range: those whose newest \
+             marketing consent on the channel is given, those who opted out (and gave it on no \
+             identifier of the channel), those never asked (nothing recorded: marketing may not \
+             write), and those who stopped every message, such as an SMS STOP. A customer counts \
+             once per channel, and once on the last line."
+                .into(),
+        ),
+        svg: None,
+        table: Table {
+            caption: "Customers marketing may write to now, by channel".into(),
+            head: head(&[
+                "Channel",
+                "Customers",
+                "Marketing allowed",
+                "Opted out",
+                "Never asked",
+                "Stopped all messages",
+                "Allowed share",
+            ]),
+            rows,
+        },
+    }
+}
+
+fn choices(c: &Choices, preferred: &[(Option<ChannelKind>, i64)]) -> Vec<Section> {
+    let now_total: i64 = c.now.values().sum();
+    let before_total: i64 = c.before.values().sum();
+    let get =
+        |m: &std::collections::BTreeMap<ChannelKind, i64>, ch| m.get(&ch).copied().unwrap_or(0);
+    let mut rows = Vec::new();
+    for ch in ChannelKind::ALL {
+        let (now, before) = (get(&c.now, ch), get(&c.before, ch));
+        let stated = preferred
+            .iter()
+            .find(|(p, _)| *p == Some(ch))
+            .map_or(0, |(_, n)| *n);
+        if now == 0 && before == 0 && stated == 0 {
+            continue;
+        }
+        rows.push(vec![
+            Cell::text(ch.label()),
+            Cell::text(count(now)),
+            Cell::text(percent(now, now_total)),
+            Cell::text(count(before)),
+            Cell::text(percent(before, before_total)),
+            Cell::text(count(stated)),
+        ]);
+    }
+    let unset = preferred
+        .iter()
+        .find(|(p, _)| p.is_none())
+        .map_or(0, |(_, n)| *n);
+    rows.push(vec![
+        Cell::text("None set"),
+        Cell::text("–"),
+        Cell::text("–"),
+        Cell::text("–"),
+        Cell::text("–"),
+        Cell::text(count(unset)),
+    ]);
+    let share = Section {
+        id: "choice".into(),
+        title: "Channel of choice".into(),
+        note: Some(
+            "Each customer who opened an episode in the period counts once, on the channel they \
+             opened most of their episodes on (a tie goes to the latest). The last column is the \
+             preference agents recorded on the customer, as it stands now."
+                .into(),
+        ),
+        svg: None,
+        table: Table {
+            caption: "Customers by channel of choice, this period and the previous one".into(),
+            head: head(&[
+                "Channel",
+                "Customers",
+                "Share",
+                "Previous period",
+                "Previous share",
+                "Stated preference now",
+            ]),
+            rows,
+        },
+    };
+    let used: Vec<ChannelKind> = ChannelKind::ALL
+        .into_iter()
+        .filter(|ch| c.moves.keys().any(|(a, b)| a == ch || b == ch))
+        .collect();
+    let max = c.moves.values().copied().max().unwrap_or(0).max(1);
+    let rows = used
+        .iter()
+        .map(|from| {
+            let mut row = vec![Cell::text(from.label())];
+            for to in &used {
+                let n = c.moves.get(&(*from, *to)).copied().unwrap_or(0);
+                row.push(Cell {
+                    text: count(n),
+                    href: None,
+                    shade: Some((n * 100 / max) as u8),
+                });
+            }
+            row
+        })
+        .collect();
+    let mut columns = vec!["Previous period → this period".to_string()];
+    columns.extend(used.iter().map(|c| c.label().to_string()));
+    let moves = Section {
+        id: "choice-moves".into(),
+        title: "How channels of choice changed".into(),
+        note: Some(format!(
+            "Customers who opened episodes in both periods: {} of them, {} on another channel \
+             than before ({}). Rows: the channel of choice in the previous period; columns: in \
+             this one.",
+            count(c.returning()),
+            count(c.changed()),
+            percent(c.changed(), c.returning())
+        )),
+        svg: None,
+        table: Table {
+            caption: "Channel of choice, previous period to this period".into(),
+            head: columns,
+            rows,
+        },
+    };
+    vec![share, moves]
+}
+
+fn delivery(f: &ReachFacts) -> Section {
+    use std::collections::BTreeMap;
+    // (channel, provider) -> (sent, delivered, failed, waiting)
+    let mut by: BTreeMap<(String, String), [i64; 4]> = BTreeMap::new();
+    for (ch, provider, state, n) in &f.delivery {
+        let e = by.entry((ch.clone(), provider.clone())).or_default();
+        e[0] += n;
+        match state.as_str() {
+            "delivered" | "read" => e[1] += n,
+            "failed" => e[2] += n,
+            _ => e[3] += n,
+        }
+    }
+    let rows = by
+        .iter()
+        .map(|((ch, provider), [sent, delivered, failed, waiting])| {
+            let top = f
+                .failures
+                .iter()
+                .find(|(c, p, ..)| c == ch && p == provider)
+                .map(|(_, _, r, _)| {
+                    if r.is_empty() {
+                        "no reason given"
+                    } else {
+                        r.as_str()
+                    }
+                })
+                .unwrap_or("–");
+            vec![
+                Cell::text(channel_label(ch)),
+                Cell::text(provider_label(provider)),
+                Cell::text(count(*sent)),
+                Cell::text(count(*delivered)),
+                Cell::text(count(*waiting)),
+                Cell::text(count(*failed)),
+                Cell::text(percent(*delivered, *sent)),
+                Cell::text(percent(*failed, *sent)),
+                Cell::text(top),
+            ]
+        })
+        .collect();
+    Section {
+        id: "delivery".into(),
+        title: "Delivery".into(),
+        note: Some(
+            "Messages sent in the range by channel and provider: delivered (or read) as the \
+             provider reported, still waiting for a report (queued, sending or sent), and failed \
+             (the provider or the outbox gave up), with the most frequent reason."
+                .into(),
+        ),
+        svg: None,
+        table: Table {
+            caption: "Messages sent, delivered and failed by channel and provider".into(),
+            head: head(&[
+                "Channel",
+                "Provider",
+                "Sent",
+                "Delivered",
+                "Waiting",
+                "Failed",
+                "Delivered share",
+                "Failed share",
+                "Top reason",
+            ]),
+            rows,
+        },
+    }
 }

@@ -10,6 +10,7 @@ use crate::domain::reports::rollup::{self, Figures, RollupKey};
 use crate::domain::reports::{nearest_rank, weekday_of_day, Summary};
 use crate::domain::ChannelKind;
 use crate::model::{Card, Cell, Section, Table};
+use crate::store::rollups::RowEntries;
 
 /// The rollup entries of a period, filtered and grouped by metric (a 90-day page holds tens of
 /// thousands of entries; every figure reads only its metric's).
@@ -18,10 +19,10 @@ pub struct Rows<'a> {
 }
 
 impl<'a> Rows<'a> {
-    pub fn new(all: &'a [(RollupKey, Figures)], from: i64, to: i64, c: &Checked) -> Rows<'a> {
+    pub fn new(all: &'a [RowEntries], from: i64, to: i64, c: &Checked) -> Rows<'a> {
         let channel = c.channel.map(|c| c.as_str());
         let mut by_metric: BTreeMap<&'a str, Vec<&'a (RollupKey, Figures)>> = BTreeMap::new();
-        for e in all {
+        for e in all.iter().flat_map(|row| row.iter()) {
             let k = &e.0;
             if k.day < from || k.day > to {
                 continue;

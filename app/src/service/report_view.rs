@@ -104,6 +104,7 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
         let distinct = |from: i64, to: i64| {
             let mut ids: Vec<i64> = all
                 .iter()
+                .flat_map(|row| row.iter())
                 .filter(|(k, _)| k.metric == CUSTOMERS && k.day >= from && k.day <= to)
                 .flat_map(|(_, f)| f.vals.iter().copied())
                 .collect();
@@ -201,7 +202,14 @@ async fn reach_facts(
     c: &Checked,
     prev_from: i64,
 ) -> Result<ReachFacts> {
-    use crate::store::{consent, identifiers, merges, messages, suggestions};
+    use crate::domain::consent::Purpose;
+    use crate::domain::reports::reach::{self, Newest};
+    use crate::store::{consent, customers, identifiers, merges, messages, suggestions};
+    let channel_of_kind = |kind: &str| {
+        ChannelKind::ALL
+            .into_iter()
+            .find(|ch| ch.identifier_kind().as_str() == kind)
+    };
     let (start, end) = (
         reports::day_start_ms(tz, c.from),
         reports::day_start_ms(tz, c.to + 1),
@@ -224,12 +232,50 @@ async fn reach_facts(
         .sum();
     let (merged, undone) = merges::counts_between(conn, start, end).await?;
     let (merged_then, undone_then) = merges::counts_between(conn, prev_start, start).await?;
+    let known: Vec<(Option<ChannelKind>, i64)> = identifiers::customers_by_kind(conn)
+        .await?
+        .into_iter()
+        .filter_map(|(kind, n)| match kind.as_str() {
+            "" => Some((None, n)),
+            k => channel_of_kind(k).map(|ch| (Some(ch), n)),
+        })
+        .collect();
+    let newest: Vec<Newest> = consent::newest_all(conn)
+        .await?
+        .into_iter()
+        .filter_map(|(kind, customer, purpose, granted)| {
+            Some(Newest {
+                channel: channel_of_kind(&kind)?,
+                customer,
+                purpose: Purpose::parse(&purpose)?,
+                granted,
+            })
+        })
+        .collect();
+    let choice = |rows: Vec<(i64, String, i64, i64)>| {
+        let rows: Vec<(i64, ChannelKind, i64, i64)> = rows
+            .into_iter()
+            .filter_map(|(conv, ch, n, latest)| Some((conv, ChannelKind::parse(&ch)?, n, latest)))
+            .collect();
+        reach::channel_of_choice(&rows)
+    };
+    let now_choice = choice(rollups::first_channels_between(conn, c.from, c.to).await?);
+    let then_choice = choice(rollups::first_channels_between(conn, prev_from, c.from - 1).await?);
+    let preferred = customers::preferred_counts(conn)
+        .await?
+        .into_iter()
+        .map(|(ch, n)| (ch.as_deref().and_then(ChannelKind::parse), n))
+        .collect();
     Ok(ReachFacts {
         marketing_in: (marketing(&now, true), marketing(&then, true)),
         marketing_out: (marketing(&now, false), marketing(&then, false)),
         failed: (failures.iter().map(|(.., n)| n).sum(), failed_then),
         consent: now,
         failures,
+        delivery: messages::delivery_between(conn, start, end).await?,
+        reach: reach::reach(&known, &newest),
+        choices: reach::Choices::of(&now_choice, &then_choice),
+        preferred,
         merges: (merged, merged_then),
         undos: (undone, undone_then),
         several: identifiers::customers_with_several(conn).await?,

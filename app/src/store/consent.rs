@@ -290,3 +290,26 @@ pub async fn changes_between(
         })
         .collect()
 }
+
+/// The newest change of every (identifier, purpose) that has one, with the identifier's kind
+/// and customer: `(kind, customer_id, purpose, granted)` (who may be reached now).
+pub async fn newest_all(conn: &mut AnyConnection) -> Result<Vec<(String, i64, String, bool)>> {
+    let rows = sqlx::query(
+        "SELECT i.kind, i.customer_id, ce.purpose, ce.granted \
+         FROM consent_events ce JOIN identifiers i ON i.id = ce.identifier_id \
+         WHERE NOT EXISTS (SELECT 1 FROM consent_events n WHERE n.identifier_id = ce.identifier_id \
+                           AND n.purpose = ce.purpose AND n.id > ce.id)",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("kind")?,
+                r.try_get("customer_id")?,
+                r.try_get("purpose")?,
+                r.try_get::<i64, _>("granted")? != 0,
+            ))
+        })
+        .collect()
+}

@@ -177,3 +177,16 @@ pub async fn panel(db: &Db, id: i64) -> Result<PanelRow> {
         channels_mask: c.try_get::<Option<i64>, _>("channels_mask")?.unwrap_or(0),
     })
 }
+
+/// Customers (not merged into another) by the channel they prefer (`None`: none set).
+pub async fn preferred_counts(conn: &mut AnyConnection) -> Result<Vec<(Option<String>, i64)>> {
+    let rows = sqlx::query(
+        "SELECT preferred_channel, COUNT(*) AS n FROM customers WHERE merged_into_id IS NULL \
+         GROUP BY preferred_channel",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("preferred_channel")?, r.try_get("n")?)))
+        .collect()
+}

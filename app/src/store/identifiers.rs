@@ -399,3 +399,17 @@ pub async fn customers_with_several(conn: &mut sqlx::AnyConnection) -> Result<i6
     .fetch_one(&mut *conn)
     .await?)
 }
+
+/// Customers known by at least one identifier of each kind: `(kind, customers)`, and (kind
+/// `""`) by any identifier.
+pub async fn customers_by_kind(conn: &mut AnyConnection) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT kind, COUNT(DISTINCT customer_id) AS n FROM identifiers GROUP BY kind \
+         UNION ALL SELECT '' AS kind, COUNT(DISTINCT customer_id) AS n FROM identifiers",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("kind")?, r.try_get("n")?)))
+        .collect()
+}

@@ -447,23 +447,60 @@ pub async fn facts(
     Ok(out)
 }
 
-/// Failed outbound messages written at `from..to` (unix ms) by channel and reason:
-/// `(channel, reason, count)`, most first.
+/// Failed outbound messages written at `from..to` (unix ms) by channel, provider and reason:
+/// `(channel, provider, reason, count)`, most first.
 pub async fn failures_between(
     conn: &mut AnyConnection,
     from: i64,
     to: i64,
-) -> Result<Vec<(String, String, i64)>> {
+) -> Result<Vec<(String, String, String, i64)>> {
     let rows = sqlx::query(
-        "SELECT channel, COALESCE(failure_reason, '') AS reason, COUNT(*) AS n FROM messages \
-         WHERE delivery_state = 'failed' AND created_at >= $1 AND created_at < $2 \
-         GROUP BY channel, COALESCE(failure_reason, '') ORDER BY n DESC",
+        "SELECT m.channel, a.provider, COALESCE(m.failure_reason, '') AS reason, COUNT(*) AS n \
+         FROM messages m JOIN channel_accounts a ON a.id = m.channel_account_id \
+         WHERE m.delivery_state = 'failed' AND m.created_at >= $1 AND m.created_at < $2 \
+         GROUP BY m.channel, a.provider, COALESCE(m.failure_reason, '') ORDER BY n DESC",
     )
     .bind(from)
     .bind(to)
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("channel")?, r.try_get("reason")?, r.try_get("n")?)))
+        .map(|r| {
+            Ok((
+                r.try_get("channel")?,
+                r.try_get("provider")?,
+                r.try_get("reason")?,
+                r.try_get("n")?,
+            ))
+        })
+        .collect()
+}
+
+/// Messages sent (outbound, by agents and the system) at `from..to` (unix ms) by channel,
+/// provider and delivery state: `(channel, provider, state, count)`.
+pub async fn delivery_between(
+    conn: &mut AnyConnection,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, String, String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT m.channel, a.provider, m.delivery_state, COUNT(*) AS n FROM messages m \
+         JOIN channel_accounts a ON a.id = m.channel_account_id \
+         WHERE m.direction = 'out' AND m.created_at >= $1 AND m.created_at < $2 \
+         GROUP BY m.channel, a.provider, m.delivery_state",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("channel")?,
+                r.try_get("provider")?,
+                r.try_get("delivery_state")?,
+                r.try_get("n")?,
+            ))
+        })
         .collect()
 }

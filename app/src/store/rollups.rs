@@ -10,6 +10,7 @@ use crate::domain::reports::rollup::{
 use crate::domain::ChannelKind;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use std::sync::Arc;
 
 /// The reporting settings: the time zone days are counted in and the inactivity period.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -302,7 +303,12 @@ pub async fn entries_of(
     })
 }
 
-/// Writes one (day, metric) row (deleted when it has no entry).
+/// A fresh row version: random, positive, never 0 (see [`rollups_between`]).
+fn new_version() -> i64 {
+    (rand::random::<u64>() >> 1).max(1) as i64
+}
+
+/// Writes one (day, metric) row (deleted when it has no entry) with a new version.
 pub async fn put_entries(
     conn: &mut AnyConnection,
     day: i64,
@@ -317,12 +323,14 @@ pub async fn put_entries(
             .await?;
     } else {
         sqlx::query(
-            "INSERT INTO report_daily (day, metric, entries) VALUES ($1, $2, $3) \
-             ON CONFLICT (day, metric) DO UPDATE SET entries = excluded.entries",
+            "INSERT INTO report_daily (day, metric, entries, version) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (day, metric) DO UPDATE \
+             SET entries = excluded.entries, version = excluded.version",
         )
         .bind(day)
         .bind(metric)
         .bind(pack(e))
+        .bind(new_version())
         .execute(&mut *conn)
         .await?;
     }
@@ -376,15 +384,82 @@ pub async fn clear_all(conn: &mut AnyConnection) -> Result<()> {
     Ok(())
 }
 
+/// One stored (day, metric) row's entries, flattened; shared by every report that reads the row
+/// at the same version.
+pub type RowEntries = Arc<Vec<(RollupKey, Figures)>>;
+
+/// Parsed rows kept by this process, by (day, metric), with the version they were read at.
+/// Each write gives a row a new random 63-bit version ([`put_entries`]), so a version read from
+/// the table says whether the parsed copy still holds (in any process, on either engine); rows of
+/// version 0 (placeholders in a writer's transaction) are never kept. Bounded: when the values
+/// kept would pass [`CACHE_VALUES`], everything is dropped and read again as needed.
+mod cache {
+    use super::RowEntries;
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+
+    /// At most this many values (and entries) are kept: 4M, about 40 MB.
+    pub const CACHE_VALUES: usize = 4_000_000;
+
+    #[derive(Default)]
+    struct Cache {
+        rows: HashMap<(i64, String), (i64, RowEntries, usize)>,
+        size: usize,
+    }
+
+    fn cache() -> &'static Mutex<Cache> {
+        static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+        CACHE.get_or_init(Default::default)
+    }
+
+    fn size_of(rows: &RowEntries) -> usize {
+        rows.iter().map(|(_, f)| 1 + f.vals.len()).sum()
+    }
+
+    pub fn get(day: i64, metric: &str, version: i64) -> Option<RowEntries> {
+        if version == 0 {
+            return None;
+        }
+        let c = cache().lock().unwrap_or_else(|e| e.into_inner());
+        c.rows
+            .get(&(day, metric.to_string()))
+            .filter(|(v, ..)| *v == version)
+            .map(|(_, rows, _)| rows.clone())
+    }
+
+    pub fn put(day: i64, metric: &str, version: i64, rows: &RowEntries) {
+        if version == 0 {
+            return;
+        }
+        let size = size_of(rows);
+        if size > CACHE_VALUES / 4 {
+            return;
+        }
+        let mut c = cache().lock().unwrap_or_else(|e| e.into_inner());
+        if c.size + size > CACHE_VALUES {
+            c.rows.clear();
+            c.size = 0;
+        }
+        if let Some((.., old)) = c
+            .rows
+            .insert((day, metric.to_string()), (version, rows.clone(), size))
+        {
+            c.size -= old;
+        }
+        c.size += size;
+    }
+}
+
 /// The rollup entries of `metrics` (and, with `resolved_on`, of every `resolved_on:` metric)
-/// on local days `from..=to`.
+/// on local days `from..=to`, one [`RowEntries`] per stored row. Reads the rows' versions first
+/// and only the entries of rows this process has not parsed at that version.
 pub async fn rollups_between(
     conn: &mut AnyConnection,
     from: i64,
     to: i64,
     metrics: &[&str],
     resolved_on: bool,
-) -> Result<Vec<(RollupKey, Figures)>> {
+) -> Result<Vec<RowEntries>> {
     let list = (0..metrics.len())
         .map(|i| format!("${}", i + 3))
         .collect::<Vec<_>>()
@@ -393,15 +468,63 @@ pub async fn rollups_between(
     if resolved_on {
         cond = format!("({cond} OR metric LIKE 'resolved_on:%')");
     }
-    let sql = format!(
-        "SELECT day, metric, entries FROM report_daily WHERE day >= $1 AND day <= $2 AND {cond}"
+    let versions_sql = format!(
+        "SELECT day, metric, version FROM report_daily WHERE day >= $1 AND day <= $2 AND {cond}"
     );
-    let mut q = sqlx::query(&sql).bind(from).bind(to);
+    let mut q = sqlx::query(&versions_sql).bind(from).bind(to);
     for m in metrics {
         q = q.bind(*m);
     }
-    let rows = q.fetch_all(&mut *conn).await?;
-    flatten(&rows)
+    let mut out = Vec::new();
+    let mut missing: Vec<(i64, String)> = Vec::new();
+    for r in q.fetch_all(&mut *conn).await? {
+        let day: i64 = r.try_get("day")?;
+        let metric: String = r.try_get("metric")?;
+        let version: i64 = r.try_get("version")?;
+        match cache::get(day, &metric, version) {
+            Some(rows) => out.push(rows),
+            None => missing.push((day, metric)),
+        }
+    }
+    // A few rows (today's, those a refresh changed) one by one; many (a first read) at once.
+    let rows = if missing.len() <= 32 {
+        let mut rows = Vec::with_capacity(missing.len());
+        for (day, metric) in &missing {
+            let r = sqlx::query(
+                "SELECT day, metric, version, entries FROM report_daily \
+                 WHERE day = $1 AND metric = $2",
+            )
+            .bind(day)
+            .bind(metric)
+            .fetch_optional(&mut *conn)
+            .await?;
+            rows.extend(r);
+        }
+        rows
+    } else {
+        let sql = format!(
+            "SELECT day, metric, version, entries FROM report_daily \
+             WHERE day >= $1 AND day <= $2 AND {cond}"
+        );
+        let mut q = sqlx::query(&sql).bind(from).bind(to);
+        for m in metrics {
+            q = q.bind(*m);
+        }
+        q.fetch_all(&mut *conn).await?
+    };
+    let missing: std::collections::HashSet<(i64, String)> = missing.into_iter().collect();
+    for r in rows {
+        let day: i64 = r.try_get("day")?;
+        let metric: String = r.try_get("metric")?;
+        if !missing.contains(&(day, metric.clone())) {
+            continue;
+        }
+        let version: i64 = r.try_get("version")?;
+        let parsed: RowEntries = Arc::new(flatten(std::slice::from_ref(&r))?);
+        cache::put(day, &metric, version, &parsed);
+        out.push(parsed);
+    }
+    Ok(out)
 }
 
 /// Distinct conversations (one per customer) with an episode started on days `from..=to`,
@@ -519,4 +642,32 @@ pub async fn episode_lines(
         out.push((episode_row(r)?, r.try_get("customer_name")?));
     }
     Ok((total, out))
+}
+
+/// For each conversation with episodes started on days `from..=to`, the channels its episodes
+/// started on: `(conversation_id, first_channel, episodes, latest start)`.
+pub async fn first_channels_between(
+    conn: &mut AnyConnection,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(i64, String, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT conversation_id, first_channel, COUNT(*) AS n, MAX(started_at) AS latest \
+         FROM report_episodes WHERE day >= $1 AND day <= $2 \
+         GROUP BY conversation_id, first_channel",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("conversation_id")?,
+                r.try_get("first_channel")?,
+                r.try_get("n")?,
+                r.try_get("latest")?,
+            ))
+        })
+        .collect()
 }

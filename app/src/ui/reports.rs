@@ -126,7 +126,9 @@ fn report(p: ReportPage) -> impl IntoView {
                 <span class="card-label">{c.label.clone()}</span>
                 <strong class="card-value">{c.value.clone()}</strong>
                 <span class=change_class>{c.change.clone()}</span>
-                <span class="card-previous">"Before: "{c.previous.clone()}</span>
+                {(!c.previous.is_empty()).then(|| view! {
+                    <span class="card-previous">"Before: "{c.previous.clone()}</span>
+                })}
             };
             match &c.href {
                 Some(h) => view! { <li><a class="card" href=h.clone()>{body}</a></li> }.into_any(),

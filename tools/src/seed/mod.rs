@@ -21,6 +21,7 @@
 //! - [`rng`]: the deterministic PRNG.
 
 mod big;
+mod consent;
 mod identifiers;
 mod load;
 mod model;
@@ -163,6 +164,7 @@ pub async fn run(db: &Db, opts: &SeedOptions) -> Result<SeedReport, BoxError> {
         existing.insert(identifiers::ident_key(&kind, &value));
     }
 
+    let bases_identifier = bases.identifier;
     let ctx = Ctx {
         now,
         run: ((now / 1000) % 1_000_000) as u64,
@@ -193,6 +195,8 @@ pub async fn run(db: &Db, opts: &SeedOptions) -> Result<SeedReport, BoxError> {
     loaded?;
     let produced = produced.map_err(|e| format!("the seed generator stopped: {e}"))?;
 
+    let consented = consent::write(db, bases_identifier, bench_user, now).await?;
+    eprintln!("seed: {consented} consent changes");
     if db.backend == Backend::Postgres {
         for table in [
             "customers",

@@ -215,12 +215,9 @@ pub(super) fn write_messages(
             let sent_at = m.at + 500 + (h % 2500) as i64;
             match h % 100 {
                 0..=1 => {
-                    let _ = write!(
-                        r,
-                        ",NULL,'failed','The provider rejected the message (seeded failure)',{},NULL,NULL,{})",
-                        m.at,
-                        m.at + 5_000
-                    );
+                    r.push_str(",NULL,'failed',");
+                    lit(r, failure_reason(ch, h >> 8));
+                    let _ = write!(r, ",{},NULL,NULL,{})", m.at, m.at + 5_000);
                 }
                 2..=11 => {
                     let _ = write!(
@@ -242,4 +239,32 @@ pub(super) fn write_messages(
         w.end_row()?;
     }
     w.flush()
+}
+
+/// What a provider said when it gave up on a seeded message: two reasons per channel, as the
+/// real providers word them.
+fn failure_reason(ch: ChannelKind, h: u64) -> &'static str {
+    let pair = match ch {
+        ChannelKind::Email => [
+            "550 5.1.1 The email account that you tried to reach does not exist",
+            "552 5.2.2 Mailbox full",
+        ],
+        ChannelKind::Sms => [
+            "Twilio 30003: Unreachable destination handset",
+            "Twilio 30006: Landline or unreachable carrier",
+        ],
+        ChannelKind::Whatsapp => [
+            "131047: Re-engagement message (more than 24 hours since the customer last wrote)",
+            "131026: Message undeliverable",
+        ],
+        ChannelKind::Messenger | ChannelKind::Instagram => [
+            "(#10) This message is sent outside of allowed window",
+            "(#551) This person isn't available right now",
+        ],
+        ChannelKind::Telegram => [
+            "403: Forbidden: bot was blocked by the user",
+            "400: Bad Request: chat not found",
+        ],
+    };
+    pair[(h % 3).min(1) as usize]
 }

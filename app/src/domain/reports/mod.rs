@@ -21,6 +21,8 @@
 //!   first-contact → resolution channel matrix, per-agent figures, volume per day and
 //!   channel, the inbound heatmap, and the plain-English [`DEFINITIONS`] shown on the reports
 //!   page.
+//! * [`reach`]: who marketing can reach now on each channel, and each customer's channel of
+//!   choice in a period and how it changed.
 //! * [`rollup`]: what a stored episode or a message adds to the daily rollup rows, the
 //!   changes between two versions of a conversation's episodes, and applying them.
 //!
@@ -30,6 +32,7 @@
 pub mod episodes;
 pub mod hours;
 pub mod metrics;
+pub mod reach;
 pub mod rollup;
 
 pub use episodes::{
