@@ -6,3 +6,11 @@ UPDATE report_daily SET version = floor(random() * 9000000000000000000)::bigint 
 -- The reach tab's delivery table: messages sent in a range by channel, account and state.
 CREATE INDEX messages_out_time ON messages (created_at, channel, channel_account_id, delivery_state)
     WHERE direction = 'out';
+
+-- Business hours (a weekly schedule in the reporting time zone, '' for none): every duration
+-- is also counted inside them. A change of settings asks the reports worker for a rebuild.
+ALTER TABLE report_settings ADD COLUMN business_hours TEXT NOT NULL DEFAULT '';
+ALTER TABLE report_settings ADD COLUMN rebuild_requested_at BIGINT;
+ALTER TABLE report_episodes ADD COLUMN first_response_bh BIGINT;
+ALTER TABLE report_episodes ADD COLUMN resolution_bh BIGINT;
+ALTER TABLE report_episodes ADD COLUMN replies_bh TEXT NOT NULL DEFAULT '';

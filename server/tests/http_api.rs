@@ -263,6 +263,20 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
             .concat(),
             Permission::ViewMarketingReports,
         ),
+        (
+            "/api/reports/settings",
+            vec![],
+            Permission::ManageReportSettings,
+        ),
+        (
+            "/api/reports/settings/save",
+            vec![
+                ("time_zone", "UTC".into()),
+                ("inactivity_days", "7".into()),
+                ("business_hours", "Mon-Fri 09:00-17:00".into()),
+            ],
+            Permission::ManageReportSettings,
+        ),
     ]);
     eps
 }
@@ -509,6 +523,7 @@ async fn every_role_against_every_endpoint(engine: Engine) {
                 "/reports/episodes.csv?metric=repeated",
                 Permission::ViewMarketingReports,
             ),
+            ("/reports/settings", Permission::ManageReportSettings),
         ] {
             let r = c
                 .get(app.url(path))

@@ -282,6 +282,8 @@ async fn days_follow_the_reporting_time_zone(db: Db) {
     let settings = app::store::rollups::Settings {
         time_zone: "Europe/Paris".into(),
         inactivity_secs: 7 * 86_400,
+        business_hours: String::new(),
+        rebuild_requested: None,
     };
     reports::set_settings(&db, &settings).await.unwrap();
     let (episodes, rows) = reports::snapshot(&db).await.unwrap();
@@ -290,6 +292,8 @@ async fn days_follow_the_reporting_time_zone(db: Db) {
     let bad = app::store::rollups::Settings {
         time_zone: "Mars/Olympus".into(),
         inactivity_secs: 7 * 86_400,
+        business_hours: String::new(),
+        rebuild_requested: None,
     };
     let err = reports::set_settings(&db, &bad).await.unwrap_err();
     assert!(err.to_string().contains("not a time zone"), "{err}");
@@ -487,7 +491,114 @@ async fn the_page_shows_every_write(db: Db) {
     assert_eq!(episodes(&page), "3");
 }
 
+/// Business hours: saving them asks for a rebuild (the page says so until it ran); then each
+/// duration is also counted inside them. A Friday 16:00 message answered on Monday at 10:00
+/// and resolved at 11:00 (UTC, Mon-Fri 09:00-17:00) waited 2 h of business time and took 3 h.
+async fn business_hours_count_only_opening_time(db: Db) {
+    use app::model::ReportQuery;
+    let f = fx(db.clone()).await;
+    // A Friday one to two weeks ago, 16:00 UTC.
+    let today = now_ms().div_euclid(DAY);
+    let weekday = (today + 3).rem_euclid(7); // 0: Monday
+    let friday = (today - (weekday - 4).rem_euclid(7) - 7) * DAY + 16 * HOUR;
+    let monday = friday + 66 * HOUR;
+    let a = f
+        .sms_in("+14155550300", "Flo", "bh-1", "Hello?", friday)
+        .await;
+    let reply = service::reply::queue_reply(
+        &db,
+        a.conversation_id,
+        f.sms.id,
+        a.identifier_id,
+        f.agent,
+        "Hi Flo",
+    )
+    .await
+    .unwrap();
+    service::conversations::set_status(&db, a.conversation_id, Status::Resolved, None, f.agent)
+        .await
+        .unwrap();
+    // Put the reply and the resolution on Monday (the services write them now).
+    sqlx::query("UPDATE messages SET created_at = $1 WHERE id = $2")
+        .bind(monday)
+        .bind(reply)
+        .execute(&db.write)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE events SET created_at = $1 WHERE conversation_id = $2 AND kind = 'status'")
+        .bind(monday + HOUR)
+        .bind(a.conversation_id)
+        .execute(&db.write)
+        .await
+        .unwrap();
+    let bad = reports::save_settings(
+        &db,
+        &app::store::rollups::Settings {
+            time_zone: "UTC".into(),
+            inactivity_secs: 7 * 86_400,
+            business_hours: "Mon-Fri 17:00-09:00".into(),
+            rebuild_requested: None,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(bad.to_string().contains("closing time"), "{bad}");
+    let (saved, changed) = reports::save_settings(
+        &db,
+        &app::store::rollups::Settings {
+            time_zone: "UTC".into(),
+            inactivity_secs: 7 * 86_400,
+            business_hours: "mon - fri 9:00-17:00".into(),
+            rebuild_requested: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(changed);
+    assert_eq!(saved.business_hours, "Mon-Fri 09:00-17:00");
+    let q = ReportQuery {
+        range: "30".into(),
+        ..Default::default()
+    };
+    let page = service::report_view::page(&db, &q, false).await.unwrap();
+    assert!(page.notice.is_some(), "a rebuild is pending");
+    assert!(reports::rebuild_if_requested(&db).await.unwrap().is_some());
+    assert!(reports::rebuild_if_requested(&db).await.unwrap().is_none());
+    let (episodes, _) = reports::snapshot(&db).await.unwrap();
+    let ep = episodes
+        .iter()
+        .find(|e| e.conversation_id == a.conversation_id)
+        .expect("Flo's episode");
+    assert_eq!(ep.first_response_secs, Some(66 * 3_600));
+    assert_eq!(ep.first_response_bh, Some(2 * 3_600));
+    assert_eq!(ep.resolution_bh, Some(3 * 3_600));
+    let page = service::report_view::page(&db, &q, false).await.unwrap();
+    assert_eq!(page.notice, None);
+    let times = page.sections.iter().find(|s| s.id == "times").unwrap();
+    let row = |label: &str| -> Vec<String> {
+        times
+            .table
+            .rows
+            .iter()
+            .find(|r| r[0].text == label)
+            .unwrap_or_else(|| panic!("no {label} row"))
+            .iter()
+            .map(|c| c.text.clone())
+            .collect()
+    };
+    assert_eq!(row("First response")[1], "2 d 18 h");
+    assert_eq!(
+        row("First response, business hours")[1..5],
+        ["2 h 00 min", "2 h 00 min", "2 h 00 min", "1"]
+    );
+    assert_eq!(row("Resolution, business hours")[1], "3 h 00 min");
+    // Saving the same settings again asks for nothing.
+    let (_, changed) = reports::save_settings(&db, &saved).await.unwrap();
+    assert!(!changed);
+}
+
 both_engines!(
+    business_hours_count_only_opening_time,
     the_page_shows_every_write,
     the_reach_tab_counts_consent_and_merges,
     rollups_kept_current_equal_a_rebuild,

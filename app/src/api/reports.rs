@@ -1,7 +1,7 @@
 //! Reports: the page of a tab and the episodes behind a number. Support staff see the support
 //! tab; the cross-channel tab and its drill-downs need the marketing reports permission.
 
-use crate::model::{DrillQuery, EpisodeList, ReportPage, ReportQuery};
+use crate::model::{DrillQuery, EpisodeList, ReportPage, ReportQuery, ReportSettings};
 use leptos::prelude::*;
 
 /// The caller, allowed to see what `query` asks; whether they may see the marketing reports.
@@ -44,6 +44,36 @@ pub async fn get_report_episodes(
     let marketing = authorize(&query, Some(&drill)).await?;
     let zone = crate::api::zone::request_zone();
     crate::service::report_view::episodes(&st.db, &query, &drill, marketing, &zone)
+        .await
+        .map_err(errors::store)
+}
+
+#[server(endpoint = "reports/settings", output = crate::api::codec::JsonText)]
+pub async fn get_report_settings() -> Result<ReportSettings, ServerFnError> {
+    use crate::domain::Permission;
+    use crate::ssr::{auth, errors};
+    let st = auth::state()?;
+    auth::require(Permission::ManageReportSettings).await?;
+    crate::service::reports::settings_view(&st.db)
+        .await
+        .map_err(errors::store)
+}
+
+/// Saves the reporting settings; answers in words what happens next.
+#[server(endpoint = "reports/settings/save")]
+pub async fn save_report_settings(
+    time_zone: String,
+    inactivity_days: String,
+    business_hours: String,
+) -> Result<String, ServerFnError> {
+    use crate::domain::Permission;
+    use crate::ssr::{auth, errors};
+    let st = auth::state()?;
+    auth::require(Permission::ManageReportSettings).await?;
+    let days: i64 = inactivity_days.trim().parse().map_err(|_| {
+        errors::bad_request("the inactivity period must be a whole number of days, from 1 to 90")
+    })?;
+    crate::service::reports::save_from_form(&st.db, &time_zone, days, &business_hours)
         .await
         .map_err(errors::store)
 }

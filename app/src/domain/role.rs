@@ -35,10 +35,12 @@ pub enum Permission {
     /// Read the marketing reports too: cross-channel behaviour, consent and reach, delivery,
     /// identity.
     ViewMarketingReports,
+    /// Change the reporting settings: time zone, inactivity period, business hours.
+    ManageReportSettings,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::ReadConversations,
         Permission::Reply,
         Permission::ManageConversations,
@@ -49,6 +51,7 @@ impl Permission {
         Permission::ManageConsent,
         Permission::ViewReports,
         Permission::ViewMarketingReports,
+        Permission::ManageReportSettings,
     ];
 }
 
@@ -115,6 +118,7 @@ mod tests {
         for r in [Role::Support, Role::Marketing] {
             assert!(!r.allows(Permission::ManageUsers));
             assert!(!r.allows(Permission::ManageChannels));
+            assert!(!r.allows(Permission::ManageReportSettings));
         }
     }
 

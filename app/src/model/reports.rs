@@ -191,6 +191,8 @@ pub struct ReportPage {
     pub sections: Vec<Section>,
     /// "How is this measured?": (name, definition).
     pub definitions: Vec<(String, String)>,
+    /// Said above the figures: they still follow earlier settings while a rebuild runs.
+    pub notice: Option<String>,
 }
 
 /// One episode in a drill-down list.
@@ -217,4 +219,17 @@ pub struct EpisodeList {
     pub lines: Vec<EpisodeLine>,
     /// Back to the report with the same filters.
     pub back: String,
+}
+
+/// The reporting settings as the settings page shows them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportSettings {
+    /// An IANA time zone name: days are counted in it.
+    pub time_zone: String,
+    /// An episode ends after this many days without a message.
+    pub inactivity_days: i64,
+    /// As `Mon-Fri 09:00-17:00` (empty: none).
+    pub business_hours: String,
+    /// A rebuild for changed settings has not finished yet.
+    pub recomputing: bool,
 }

@@ -149,7 +149,7 @@ pub fn cross(x: &Ctx, cards: &mut Vec<Card>, sections: &mut Vec<Section>) {
     let mut rows = Vec::new();
     for ch in ChannelKind::ALL {
         let on = x.cur.on_channel(ch);
-        let s = Summary::of(&on.vals(rollup::REPLY));
+        let s = Summary::of_vec(on.vals(rollup::REPLY));
         let expired = on.n(rollup::WINDOW_EXPIRED);
         if s.count == 0 && expired == 0 {
             continue;

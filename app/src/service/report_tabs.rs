@@ -22,24 +22,27 @@ impl<'a> Rows<'a> {
     pub fn new(all: &'a [RowEntries], from: i64, to: i64, c: &Checked) -> Rows<'a> {
         let channel = c.channel.map(|c| c.as_str());
         let mut by_metric: BTreeMap<&'a str, Vec<&'a (RollupKey, Figures)>> = BTreeMap::new();
-        for e in all.iter().flat_map(|row| row.iter()) {
-            let k = &e.0;
+        // A stored row is one (day, metric): both are checked once per row.
+        for row in all {
+            let Some((k, _)) = row.first() else {
+                continue;
+            };
             if k.day < from || k.day > to {
                 continue;
             }
+            let metric = k.metric.as_str();
             // The heatmap is not per channel; inbound messages and customers have no agent.
-            let hourly = k.metric == rollup::INBOUND_HOUR;
-            let wide = hourly || k.metric == rollup::CUSTOMERS;
-            let keep = (wide || channel.is_none_or(|ch| k.channel == ch))
-                && (wide || k.metric == rollup::INBOUND || c.agent.is_none_or(|a| k.agent == a));
-            if keep {
-                match by_metric.get_mut(k.metric.as_str()) {
-                    Some(v) => v.push(e),
-                    None => {
-                        by_metric.insert(k.metric.as_str(), vec![e]);
-                    }
-                }
+            let wide = metric == rollup::INBOUND_HOUR || metric == rollup::CUSTOMERS;
+            let any_agent = wide || metric == rollup::INBOUND || c.agent.is_none();
+            let v = by_metric.entry(metric).or_default();
+            if wide || (channel.is_none() && any_agent) {
+                v.extend(row.iter());
+                continue;
             }
+            v.extend(row.iter().filter(|(k, _)| {
+                channel.is_none_or(|ch| k.channel == ch)
+                    && (any_agent || c.agent.is_none_or(|a| k.agent == a))
+            }));
         }
         Rows { by_metric }
     }
@@ -79,9 +82,12 @@ impl<'a> Rows<'a> {
 
     /// Every value of `metric`, in no particular order.
     pub(super) fn vals(&self, metric: &str) -> Vec<i64> {
-        self.of(metric)
-            .flat_map(|(_, f)| f.vals.iter().copied())
-            .collect()
+        let len = self.of(metric).map(|(_, f)| f.vals.len()).sum();
+        let mut out = Vec::with_capacity(len);
+        for (_, f) in self.of(metric) {
+            out.extend_from_slice(&f.vals);
+        }
+        out
     }
 
     /// The entries of one channel.
@@ -144,6 +150,8 @@ pub struct Ctx<'a> {
     pub agents: &'a [(i64, String)],
     /// Distinct customers with an episode started: this period, the previous one.
     pub customers: (i64, i64),
+    /// The business hours, when set (`Mon-Fri 09:00-17:00`).
+    pub hours: Option<&'a str>,
 }
 
 impl Ctx<'_> {
@@ -310,19 +318,27 @@ pub fn overview(x: &Ctx, cards: &mut Vec<Card>, sections: &mut Vec<Section>) {
 
     // Times, overall and by the channel an episode started on.
     let mut rows = Vec::new();
-    for (label, metric) in [
+    let mut measures = vec![
         ("First response", rollup::FIRST_RESPONSE),
         ("Reply", rollup::REPLY),
         ("Resolution", rollup::RESOLUTION),
-    ] {
-        let s = Summary::of(&x.cur.vals(metric));
-        let p = Summary::of(&x.prev.vals(metric));
+    ];
+    if x.hours.is_some() {
+        measures.extend([
+            ("First response, business hours", rollup::FIRST_RESPONSE_BH),
+            ("Reply, business hours", rollup::REPLY_BH),
+            ("Resolution, business hours", rollup::RESOLUTION_BH),
+        ]);
+    }
+    for (label, metric) in measures {
+        let s = Summary::of_vec(x.cur.vals(metric));
+        let p = Summary::of_vec(x.prev.vals(metric));
         rows.push(vec![
             Cell::text(label),
             Cell::text(duration(s.median)),
             Cell::text(duration(s.p90)),
             Cell::text(duration(average(&s))),
-            if metric == rollup::REPLY {
+            if metric == rollup::REPLY || metric.ends_with("_bh") {
                 Cell::text(count(s.count as i64))
             } else {
                 link(count(s.count as i64), drill(c, metric, c.from, c.to, ""))
@@ -333,11 +349,16 @@ pub fn overview(x: &Ctx, cards: &mut Vec<Card>, sections: &mut Vec<Section>) {
     sections.push(Section {
         id: "times".into(),
         title: "Response and resolution times".into(),
-        note: Some(
-            "Wall-clock time. Reply times are keyed by the channel of the reply; the others by \
-             the channel the episode started on."
+        note: Some(match x.hours {
+            None => "Wall-clock time. Reply times are keyed by the channel of the reply; the \
+                     others by the channel the episode started on."
                 .into(),
-        ),
+            Some(h) => format!(
+                "Wall-clock time, then the same counted only inside business hours ({h}). Reply \
+                 times are keyed by the channel of the reply; the others by the channel the \
+                 episode started on."
+            ),
+        }),
         svg: None,
         table: Table {
             caption: "Response and resolution times".into(),

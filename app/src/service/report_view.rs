@@ -57,7 +57,7 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
     let (prev_from, prev_to) = (c.from - len, c.from - 1);
     // Only the metrics the tab shows; of the previous period, only what its cards compare.
     use rollup::*;
-    // The overview compares every metric it reads but the heatmap (the last).
+    // The overview compares every metric it reads but the heatmap.
     const OVERVIEW: [&str; 11] = [
         EPISODES,
         CUSTOMERS,
@@ -71,8 +71,21 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
         REPLY,
         INBOUND_HOUR,
     ];
-    let (now_metrics, then_metrics): (&[&str], &[&str]) = match c.tab {
-        Tab::Overview => (&OVERVIEW, &OVERVIEW[..OVERVIEW.len() - 1]),
+    // With business hours, the overview reads the same durations counted in them too.
+    let hours = !settings.business_hours.is_empty();
+    let mut overview_metrics = OVERVIEW.to_vec();
+    if hours {
+        overview_metrics.extend([FIRST_RESPONSE_BH, REPLY_BH, RESOLUTION_BH]);
+    }
+    let (now_metrics, then_metrics): (&[&str], Vec<&str>) = match c.tab {
+        Tab::Overview => (
+            &overview_metrics,
+            overview_metrics
+                .iter()
+                .copied()
+                .filter(|m| *m != INBOUND_HOUR)
+                .collect(),
+        ),
         Tab::Cross => (
             &[
                 EPISODES,
@@ -84,7 +97,7 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
                 INBOUND,
                 OUTBOUND,
             ],
-            &[
+            vec![
                 EPISODES,
                 SWITCHED,
                 MOVED,
@@ -93,24 +106,23 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
                 OUTBOUND,
             ],
         ),
-        Tab::Reach => (&[OUTBOUND], &[OUTBOUND]),
+        Tab::Reach => (&[OUTBOUND], vec![OUTBOUND]),
     };
     let matrix = c.tab == Tab::Cross;
     let mut all = rollups::rollups_between(&mut conn, c.from, c.to, now_metrics, matrix).await?;
-    all.extend(rollups::rollups_between(&mut conn, prev_from, prev_to, then_metrics, false).await?);
+    all.extend(
+        rollups::rollups_between(&mut conn, prev_from, prev_to, &then_metrics, false).await?,
+    );
     // Distinct customers: from the day rows' ids when nothing is filtered (each day keeps the
     // ids of all channels and agents together), else counted from the episodes.
     let customers = if c.channel.is_none() && c.agent.is_none() {
         let distinct = |from: i64, to: i64| {
-            let mut ids: Vec<i64> = all
-                .iter()
-                .flat_map(|row| row.iter())
-                .filter(|(k, _)| k.metric == CUSTOMERS && k.day >= from && k.day <= to)
-                .flat_map(|(_, f)| f.vals.iter().copied())
-                .collect();
-            ids.sort_unstable();
-            ids.dedup();
-            ids.len() as i64
+            distinct_count(
+                all.iter()
+                    .filter_map(|row| row.first())
+                    .filter(|(k, _)| k.metric == CUSTOMERS && k.day >= from && k.day <= to)
+                    .map(|(_, f)| f.vals.as_slice()),
+            )
         };
         (distinct(c.from, c.to), distinct(prev_from, prev_to))
     } else {
@@ -138,6 +150,7 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
         prev_to,
         agents: &agents,
         customers,
+        hours: (!settings.business_hours.is_empty()).then_some(settings.business_hours.as_str()),
     };
     let mut cards = Vec::new();
     let mut sections = Vec::new();
@@ -177,6 +190,16 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
             settings.inactivity_secs / 86_400
         ),
     ));
+    if !settings.business_hours.is_empty() {
+        definitions.push((
+            "Business hours".into(),
+            format!(
+                "{} in {}. A time in business hours counts only the seconds inside them (a \
+                 message on Friday evening answered on Monday at 10:00 waited one hour).",
+                settings.business_hours, settings.time_zone
+            ),
+        ));
+    }
     definitions.push((
         "Previous period".into(),
         "The same number of days just before the chosen range; changes compare with it.".into(),
@@ -191,7 +214,40 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
         cards,
         sections,
         definitions,
+        notice: settings.rebuild_requested.map(|_| {
+            "The reports are being recomputed for new reporting settings; until that is done, \
+             some figures follow the previous ones."
+                .to_string()
+        }),
     })
+}
+
+/// How many distinct values the lists hold (conversation ids: a bit per id up to the largest,
+/// sorting only when ids are too sparse for that).
+fn distinct_count<'a>(lists: impl Iterator<Item = &'a [i64]> + Clone) -> i64 {
+    let (mut max, mut total) = (0i64, 0usize);
+    for l in lists.clone() {
+        total += l.len();
+        max = max.max(l.iter().copied().max().unwrap_or(0));
+    }
+    if max < 0 || max as u64 > 64 * (total as u64 + 1_000_000) {
+        let mut ids: Vec<i64> = lists.flatten().copied().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        return ids.len() as i64;
+    }
+    let mut bits = vec![0u64; max as usize / 64 + 1];
+    let mut negative: Vec<i64> = Vec::new();
+    for &id in lists.flatten() {
+        if id < 0 {
+            negative.push(id);
+        } else {
+            bits[id as usize / 64] |= 1 << (id as u64 % 64);
+        }
+    }
+    negative.sort_unstable();
+    negative.dedup();
+    bits.iter().map(|w| w.count_ones() as i64).sum::<i64>() + negative.len() as i64
 }
 
 /// What the reach tab reads from consent, delivery and identity for the range and the one
@@ -471,4 +527,21 @@ pub async fn episodes_csv(
         push_csv_row(&mut out, fields.iter().map(String::as_str));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::distinct_count;
+
+    #[test]
+    fn distinct_ids_are_counted_once_dense_sparse_or_negative() {
+        let a = [1i64, 5, 9, 64, 65];
+        let b = [5i64, 64, 200];
+        assert_eq!(distinct_count([&a[..], &b[..]].into_iter()), 6);
+        let sparse = [3i64, i64::MAX / 2, i64::MAX / 2];
+        assert_eq!(distinct_count([&sparse[..], &a[..]].into_iter()), 7);
+        let negative = [-4i64, -4, 0, 7];
+        assert_eq!(distinct_count([&negative[..], &a[..]].into_iter()), 8);
+        assert_eq!(distinct_count(std::iter::empty()), 0);
+    }
 }

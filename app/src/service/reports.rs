@@ -15,7 +15,7 @@ use crate::domain::reports::rollup::{
     apply, diff, from_episodes, local_day, message_fact, message_keys, move_fact, status_fact,
     Delta, Entries, EpisodeRow, Figures, RollupKey,
 };
-use crate::domain::reports::{episodes, EpisodeConfig, Fact};
+use crate::domain::reports::{episodes, EpisodeConfig, Fact, Schedule};
 use crate::domain::ChannelKind;
 use crate::store::events::{self, EventFact};
 use crate::store::messages::{self, MessageFact};
@@ -229,9 +229,11 @@ fn episode_rows(
     let config = EpisodeConfig {
         inactivity_secs: settings.inactivity_secs,
     };
+    // Stored settings were checked when saved; an unreadable schedule counts as none.
+    let hours = Schedule::parse(&settings.business_hours).ok().flatten();
     episodes(&facts(msgs, evs), &config, now.div_euclid(1000))
         .iter()
-        .map(|ep| EpisodeRow::new(id, ep, |ms| offset_secs(tz, ms)))
+        .map(|ep| EpisodeRow::new(id, ep, |ms| offset_secs(tz, ms), hours.as_ref()))
         .collect()
 }
 
@@ -334,6 +336,10 @@ async fn rebuild_in(tx: &mut AnyConnection, backend: Backend) -> Result<Rebuilt>
     for ((day, metric), entries) in &packed {
         rollups::put_entries(&mut *tx, *day, metric, entries).await?;
     }
+    // Whatever asked for a rebuild with these settings has had it.
+    if let Some(requested) = settings.rebuild_requested {
+        rollups::rebuilt(&mut *tx, requested).await?;
+    }
     Ok(out)
 }
 
@@ -349,8 +355,9 @@ fn merge(into: &mut BTreeMap<RollupKey, Figures>, from: BTreeMap<RollupKey, Figu
     }
 }
 
-/// Changes the reporting settings and rebuilds the rollups for them.
-pub async fn set_settings(db: &Db, settings: &Settings) -> Result<Rebuilt> {
+/// `settings` checked, with the business hours written the one way the page shows them; refused
+/// in words.
+pub fn checked(settings: &Settings) -> Result<Settings> {
     if jiff::tz::TimeZone::get(&settings.time_zone).is_err() {
         return Err(StoreError::Invalid(format!(
             "{:?} is not a time zone name (for example Europe/Paris or America/New_York)",
@@ -362,12 +369,109 @@ pub async fn set_settings(db: &Db, settings: &Settings) -> Result<Rebuilt> {
             "the inactivity period must be between one hour and 90 days".into(),
         ));
     }
+    let hours = Schedule::parse(&settings.business_hours)
+        .map_err(|e| StoreError::Invalid(format!("Business hours: {e}")))?;
+    Ok(Settings {
+        business_hours: hours.map(|h| h.describe()).unwrap_or_default(),
+        ..settings.clone()
+    })
+}
+
+/// Changes the reporting settings and rebuilds the rollups for them, in one transaction (the
+/// `reports-rebuild` command).
+pub async fn set_settings(db: &Db, settings: &Settings) -> Result<Rebuilt> {
+    let settings = checked(settings)?;
     let mut tx = db.write.begin().await?;
     lock(&mut tx, db.backend).await?;
-    rollups::set_settings(&mut tx, settings, now_ms()).await?;
+    rollups::set_settings(&mut tx, &settings, now_ms()).await?;
     let out = rebuild_in(&mut tx, db.backend).await?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// Saves the reporting settings and, when one the rollups depend on changed, asks the reports
+/// worker for a rebuild (a large database takes a while; the page says so meanwhile). Returns
+/// the saved settings and whether a rebuild was asked for.
+pub async fn save_settings(db: &Db, settings: &Settings) -> Result<(Settings, bool)> {
+    let mut settings = checked(settings)?;
+    let mut tx = db.write.begin().await?;
+    lock(&mut tx, db.backend).await?;
+    let old = rollups::settings(&mut tx).await?;
+    let changed = old.time_zone != settings.time_zone
+        || old.inactivity_secs != settings.inactivity_secs
+        || old.business_hours != settings.business_hours;
+    settings.rebuild_requested = if changed {
+        Some(now_ms())
+    } else {
+        old.rebuild_requested
+    };
+    rollups::set_settings(&mut tx, &settings, now_ms()).await?;
+    tx.commit().await?;
+    Ok((settings, changed))
+}
+
+/// The settings as the settings page shows them.
+pub async fn settings_view(db: &Db) -> Result<crate::model::ReportSettings> {
+    let mut conn = db.read.acquire().await?;
+    let s = rollups::settings(&mut conn).await?;
+    Ok(crate::model::ReportSettings {
+        time_zone: s.time_zone,
+        inactivity_days: s.inactivity_secs / 86_400,
+        business_hours: s.business_hours,
+        recomputing: s.rebuild_requested.is_some(),
+    })
+}
+
+/// Saves the settings page's form (`inactivity_days` whole days); answers in words.
+pub async fn save_from_form(
+    db: &Db,
+    time_zone: &str,
+    inactivity_days: i64,
+    business_hours: &str,
+) -> Result<String> {
+    if !(1..=90).contains(&inactivity_days) {
+        return Err(StoreError::Invalid(
+            "the inactivity period must be a whole number of days, from 1 to 90".into(),
+        ));
+    }
+    let (saved, changed) = save_settings(
+        db,
+        &Settings {
+            time_zone: time_zone.trim().to_string(),
+            inactivity_secs: inactivity_days * 86_400,
+            business_hours: business_hours.to_string(),
+            rebuild_requested: None,
+        },
+    )
+    .await?;
+    let hours = if saved.business_hours.is_empty() {
+        "no business hours".to_string()
+    } else {
+        format!("business hours {}", saved.business_hours)
+    };
+    Ok(if changed {
+        format!(
+            "Saved: days in {}, episodes end after {} quiet days, {hours}. The reports are \
+             being recomputed with them in the background; until that is done they show the \
+             previous settings.",
+            saved.time_zone,
+            saved.inactivity_secs / 86_400
+        )
+    } else {
+        "Saved. Nothing changed.".to_string()
+    })
+}
+
+/// Rebuilds the rollups when saved settings asked for it (the reports worker); `None` when
+/// nothing was asked.
+pub async fn rebuild_if_requested(db: &Db) -> Result<Option<Rebuilt>> {
+    let mut conn = db.read.acquire().await?;
+    let requested = rollups::settings(&mut conn).await?.rebuild_requested;
+    drop(conn);
+    match requested {
+        Some(_) => rebuild(db).await.map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Every stored episode and rollup row, in key order (to compare with a rebuild's).

@@ -12,30 +12,55 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::sync::Arc;
 
-/// The reporting settings: the time zone days are counted in and the inactivity period.
+/// The reporting settings: the time zone days are counted in, the inactivity period, the
+/// business hours (`""`: none, else as `Schedule::describe` writes them), and whether the rollups
+/// still follow earlier settings (`rebuild_requested`: when a change asked for a rebuild that
+/// has not run yet).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     pub time_zone: String,
     pub inactivity_secs: i64,
+    pub business_hours: String,
+    pub rebuild_requested: Option<i64>,
 }
 
 pub async fn settings(conn: &mut AnyConnection) -> Result<Settings> {
-    let r = sqlx::query("SELECT time_zone, inactivity_secs FROM report_settings WHERE id = 1")
-        .fetch_one(&mut *conn)
-        .await?;
+    let r = sqlx::query(
+        "SELECT time_zone, inactivity_secs, business_hours, rebuild_requested_at \
+         FROM report_settings WHERE id = 1",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     Ok(Settings {
         time_zone: r.try_get("time_zone")?,
         inactivity_secs: r.try_get("inactivity_secs")?,
+        business_hours: r.try_get("business_hours")?,
+        rebuild_requested: r.try_get("rebuild_requested_at")?,
     })
 }
 
 pub async fn set_settings(conn: &mut AnyConnection, s: &Settings, now: i64) -> Result<()> {
     sqlx::query(
-        "UPDATE report_settings SET time_zone = $1, inactivity_secs = $2, updated_at = $3 WHERE id = 1",
+        "UPDATE report_settings SET time_zone = $1, inactivity_secs = $2, business_hours = $3, \
+         rebuild_requested_at = $4, updated_at = $5 WHERE id = 1",
     )
     .bind(&s.time_zone)
     .bind(s.inactivity_secs)
+    .bind(&s.business_hours)
+    .bind(s.rebuild_requested)
     .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Clears the rebuild request if it is still `requested` (a newer request stays).
+pub async fn rebuilt(conn: &mut AnyConnection, requested: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE report_settings SET rebuild_requested_at = NULL \
+         WHERE id = 1 AND rebuild_requested_at = $1",
+    )
+    .bind(requested)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -129,7 +154,8 @@ pub async fn episode_start_before(
 
 const EPISODE_COLUMNS: &str = "conversation_id, day, started_at, last_message_at, resolved_at, \
     first_channel, resolution_channel, channels, switched, moved, reopened, repeated, \
-    first_response_secs, resolution_secs, replies, window_expired, handled_by, inbound, outbound";
+    first_response_secs, resolution_secs, replies, window_expired, handled_by, inbound, outbound, \
+    first_response_bh, resolution_bh, replies_bh";
 
 fn channel(r: &AnyRow, col: &str) -> Result<ChannelKind> {
     let s: String = r.try_get(col)?;
@@ -147,6 +173,7 @@ fn episode_row(r: &AnyRow) -> Result<EpisodeRow> {
     let channels = text("channels")?;
     let replies = text("replies")?;
     let expired = text("window_expired")?;
+    let replies_bh = text("replies_bh")?;
     Ok(EpisodeRow {
         conversation_id: r.try_get("conversation_id")?,
         day: r.try_get("day")?,
@@ -170,6 +197,9 @@ fn episode_row(r: &AnyRow) -> Result<EpisodeRow> {
         handled_by: r.try_get("handled_by")?,
         inbound: r.try_get("inbound")?,
         outbound: r.try_get("outbound")?,
+        first_response_bh: r.try_get("first_response_bh")?,
+        resolution_bh: r.try_get("resolution_bh")?,
+        replies_bh: decode_pairs(&replies_bh).ok_or_else(|| bad("replies_bh", &replies_bh))?,
     })
 }
 
@@ -216,7 +246,7 @@ pub async fn delete_episodes_from(
 
 /// Stores episodes (100 to a statement).
 pub async fn insert_episodes(conn: &mut AnyConnection, rows: &[EpisodeRow]) -> Result<()> {
-    const COLS: usize = 19;
+    const COLS: usize = 22;
     for chunk in rows.chunks(100) {
         let mut sql = format!("INSERT INTO report_episodes ({EPISODE_COLUMNS}) VALUES ");
         for i in 0..chunk.len() {
@@ -250,7 +280,10 @@ pub async fn insert_episodes(conn: &mut AnyConnection, rows: &[EpisodeRow]) -> R
                 .bind(encode_pairs(&e.window_expired))
                 .bind(e.handled_by)
                 .bind(e.inbound)
-                .bind(e.outbound);
+                .bind(e.outbound)
+                .bind(e.first_response_bh)
+                .bind(e.resolution_bh)
+                .bind(encode_pairs(&e.replies_bh));
         }
         q.execute(&mut *conn).await?;
     }

@@ -5,6 +5,7 @@ pub mod inbox;
 pub mod live;
 pub mod login;
 pub mod playground;
+pub mod report_settings;
 pub mod reports;
 pub mod widgets;
 
@@ -83,6 +84,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin") view={Lazy::<admin::AdminRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/reports") view={Lazy::<reports::ReportsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/reports/episodes") view={Lazy::<reports::EpisodesRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/reports/settings") view={Lazy::<report_settings::ReportSettingsRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -99,6 +99,7 @@ fn Reports() -> impl IntoView {
 }
 
 fn report(p: ReportPage) -> impl IntoView {
+    let can_configure = expect_context::<CurrentUser>().can(Permission::ManageReportSettings);
     let q = p.query.clone();
     let qs = q.to_query_string(None);
     let tabs = p
@@ -150,7 +151,9 @@ fn report(p: ReportPage) -> impl IntoView {
         <p class="report-period">
             <strong>{p.period.clone()}</strong>
             " compared with "{p.previous_period.clone()}". Days in "{p.time_zone.clone()}"."
+            {can_configure.then(|| view! { " " <a href="/reports/settings">"Report settings"</a> })}
         </p>
+        {p.notice.clone().map(|n| view! { <p class="report-notice" role="status">{n}</p> })}
         <ul class="report-cards" aria-label="Headline figures">{cards}</ul>
         {sections}
         <p class="report-export">

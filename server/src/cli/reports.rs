@@ -1,6 +1,7 @@
-//! `server reports-rebuild [--time-zone Z] [--inactivity-days N]`: computes every report
-//! episode and daily rollup again from the messages and events (after an upgrade, a restore, or
-//! to change the reporting time zone or inactivity period, which the rollups depend on).
+//! `server reports-rebuild [--time-zone Z] [--inactivity-days N] [--business-hours H]`:
+//! computes every report episode and daily rollup again from the messages and events (after an
+//! upgrade, a restore, or to change the reporting time zone, inactivity period or business
+//! hours, which the rollups depend on).
 
 use super::{Cli, CommandResult};
 use app::service::reports;
@@ -14,12 +15,19 @@ pub struct RebuildArgs {
     /// A quiet conversation's episode ends after this many days without a message.
     #[arg(long)]
     pub inactivity_days: Option<i64>,
+    /// Count every duration in these business hours too, e.g. "Mon-Fri 09:00-17:00, Sat
+    /// 10:00-14:00" (in the reporting time zone; "" for none).
+    #[arg(long)]
+    pub business_hours: Option<String>,
 }
 
 pub async fn run(cli: &Cli, args: RebuildArgs) -> CommandResult {
     let db = crate::startup::open_db(&cli.database_url).await?;
     let started = std::time::Instant::now();
-    let done = if args.time_zone.is_some() || args.inactivity_days.is_some() {
+    let done = if args.time_zone.is_some()
+        || args.inactivity_days.is_some()
+        || args.business_hours.is_some()
+    {
         let mut conn = db.read.acquire().await?;
         let mut s = rollups::settings(&mut conn).await?;
         drop(conn);
@@ -28,6 +36,9 @@ pub async fn run(cli: &Cli, args: RebuildArgs) -> CommandResult {
         }
         if let Some(days) = args.inactivity_days {
             s.inactivity_secs = days.saturating_mul(86_400);
+        }
+        if let Some(hours) = args.business_hours {
+            s.business_hours = hours;
         }
         reports::set_settings(&db, &s).await?
     } else {

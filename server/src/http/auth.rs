@@ -50,6 +50,7 @@ pub mod need {
         ManageConsent,
         ViewReports,
         ViewMarketingReports,
+        ManageReportSettings,
     );
 }
 

@@ -190,6 +190,155 @@ impl Clock<'_> {
     }
 }
 
+/// Weekday names as written in a schedule, Monday first.
+const DAY_NAMES: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// The weekday (0 = Monday) a word names: its first three letters or more, any case.
+fn weekday_named(word: &str) -> Option<usize> {
+    let w = word.trim().to_ascii_lowercase();
+    if w.len() < 3 {
+        return None;
+    }
+    DAY_NAMES
+        .iter()
+        .position(|d| d.to_ascii_lowercase().starts_with(&w))
+}
+
+/// `HH:MM` (or `H`, `HH`, `HHMM`) as minutes of the day; 24:00 is the end of the day.
+fn minute_of(word: &str) -> Option<u16> {
+    let w = word.trim();
+    let (h, m) = match w.split_once(':') {
+        Some((h, m)) => (h, m),
+        None if w.len() == 4 => w.split_at(2),
+        None => (w, "0"),
+    };
+    if h.is_empty() || h.len() > 2 || m.is_empty() || m.len() > 2 {
+        return None;
+    }
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
+}
+
+fn clock(minute: u16) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+impl Schedule {
+    /// Reads opening hours written as `Mon-Fri 09:00-17:30, Sat 10:00-14:00`: parts separated
+    /// by commas, semicolons or new lines, each a day or a range of days and a time range
+    /// (24-hour clock; `24:00` closes at midnight). Days not named are closed. An empty text is
+    /// no schedule (`None`). Refused in words: an unknown day, a time that is not one, a day
+    /// named twice, hours that close before they open (split hours across midnight over two
+    /// days).
+    pub fn parse(text: &str) -> Result<Option<Schedule>, String> {
+        let mut days: [Option<(u16, u16)>; 7] = [None; 7];
+        let mut any = false;
+        for part in text.split([',', ';', '\n']) {
+            // "Mon - Fri 9:00 - 17:00" reads as "Mon-Fri 9:00-17:00".
+            let part = part
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace(" -", "-")
+                .replace("- ", "-")
+                .replace(" –", "–")
+                .replace("– ", "–");
+            let part = part.as_str();
+            if part.is_empty() {
+                continue;
+            }
+            let (day_words, hours) = part.rsplit_once(char::is_whitespace).ok_or_else(|| {
+                format!("“{part}”: write the days, then the hours, as in Mon-Fri 09:00-17:00.")
+            })?;
+            let (open, close) = hours.split_once(['-', '–']).ok_or_else(|| {
+                format!(
+                    "“{part}”: the hours need an opening and a closing time, as in 09:00-17:00."
+                )
+            })?;
+            let (open, close) = match (minute_of(open), minute_of(close)) {
+                (Some(o), Some(c)) => (o, c),
+                _ => {
+                    return Err(format!(
+                        "“{part}”: “{hours}” is not a time range on a 24-hour clock, as in 09:00-17:00."
+                    ))
+                }
+            };
+            if open >= close {
+                return Err(format!(
+                    "“{part}”: the closing time must come after the opening time (hours past \
+                     midnight go on the next day)."
+                ));
+            }
+            let day_words = day_words.trim();
+            let (first, last) = match day_words.split_once(['-', '–']) {
+                Some((a, b)) => (a, b),
+                None => (day_words, day_words),
+            };
+            let (first, last) = match (weekday_named(first), weekday_named(last)) {
+                (Some(a), Some(b)) => (a, b),
+                _ => {
+                    return Err(format!(
+                        "“{part}”: “{day_words}” is not a day or a range of days (Mon, Tue, Wed, \
+                         Thu, Fri, Sat, Sun)."
+                    ))
+                }
+            };
+            // A range may wrap over the weekend: Sat-Mon.
+            let mut d = first;
+            loop {
+                if days[d].is_some() {
+                    return Err(format!("{} is given twice.", DAY_NAMES[d]));
+                }
+                days[d] = Some((open, close));
+                any = true;
+                if d == last {
+                    break;
+                }
+                d = (d + 1) % 7;
+            }
+        }
+        if !any {
+            return Ok(None);
+        }
+        Schedule::new(days, 0)
+            .map(Some)
+            .map_err(|_| "Those opening hours are not valid.".to_string())
+    }
+
+    /// The schedule as [`Schedule::parse`] reads it, days with the same hours joined:
+    /// `Mon-Fri 09:00-17:00, Sat 10:00-14:00`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        let mut d = 0;
+        while d < 7 {
+            let Some(hours) = self.days[d] else {
+                d += 1;
+                continue;
+            };
+            let mut end = d;
+            while end + 1 < 7 && self.days[end + 1] == Some(hours) {
+                end += 1;
+            }
+            let days = if end == d {
+                DAY_NAMES[d][..3].to_string()
+            } else {
+                format!("{}-{}", &DAY_NAMES[d][..3], &DAY_NAMES[end][..3])
+            };
+            parts.push(format!("{days} {}-{}", clock(hours.0), clock(hours.1)));
+            d = end + 1;
+        }
+        parts.join(", ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,5 +480,45 @@ mod tests {
         let wild = |at: i64| if at % 2 == 0 { i32::MAX } else { i32::MIN };
         let secs = business_secs_zoned(&s, &wild, 0, 10 * DAY_SECS);
         assert!((0..=10 * DAY_SECS).contains(&secs));
+    }
+    #[test]
+    fn schedules_are_read_from_words_and_written_back() {
+        let s = Schedule::parse("Mon-Fri 09:00-17:30, sat 10-14")
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.open_hours(0), Some((540, 1050)));
+        assert_eq!(s.open_hours(4), Some((540, 1050)));
+        assert_eq!(s.open_hours(5), Some((600, 840)));
+        assert_eq!(s.open_hours(6), None);
+        assert_eq!(s.describe(), "Mon-Fri 09:00-17:30, Sat 10:00-14:00");
+        assert_eq!(Schedule::parse(&s.describe()).unwrap(), Some(s));
+        // Full names, new lines, a range over the weekend, midnight as 24:00.
+        let s = Schedule::parse("Saturday-Monday 0800-24:00\nWednesday 9:00-12:00")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            s.describe(),
+            "Mon 08:00-24:00, Wed 09:00-12:00, Sat-Sun 08:00-24:00"
+        );
+        assert_eq!(Schedule::parse("  ").unwrap(), None);
+    }
+
+    #[test]
+    fn bad_schedules_are_refused_in_words() {
+        for (text, words) in [
+            ("Mon-Fri 17:00-09:00", "closing time must come after"),
+            ("Mon-Fri 09:00-25:00", "not a time range"),
+            ("Mon-Fri 9-17:75", "not a time range"),
+            ("Funday 09:00-17:00", "not a day"),
+            ("Mon 09:00-12:00, Mon 13:00-17:00", "Monday is given twice"),
+            ("Mon-Fri", "the days, then the hours"),
+            ("Mon 0900", "an opening and a closing time"),
+            ("Mon - Fri 09:00 - 17:00, Sun 10:00-12:00", ""),
+        ] {
+            match Schedule::parse(text) {
+                Err(err) => assert!(!words.is_empty() && err.contains(words), "{text}: {err}"),
+                Ok(s) => assert!(words.is_empty() && s.is_some(), "{text} was read"),
+            }
+        }
     }
 }

@@ -141,15 +141,25 @@ impl Summary {
     /// Summarizes `values` (any order). Empty input gives count 0 and `None`s.
     /// In linear time (a report summarises hundreds of thousands of values).
     pub fn of(values: &[i64]) -> Summary {
-        if values.is_empty() {
+        Summary::of_vec(values.to_vec())
+    }
+
+    /// [`Summary::of`] values the caller no longer needs (reorders them, copies nothing).
+    pub fn of_vec(mut v: Vec<i64>) -> Summary {
+        if v.is_empty() {
             return Summary::default();
         }
-        let mut v = values.to_vec();
         let sum: i128 = v.iter().map(|&x| i128::from(x)).sum();
+        let (Some(m), Some(n)) = (rank_index(v.len(), 50), rank_index(v.len(), 90)) else {
+            return Summary::default();
+        };
+        let median = *v.select_nth_unstable(m).1;
+        // Everything after the median is at least the median: the 90th is among them.
+        let p90 = *v[m..].select_nth_unstable(n - m).1;
         Summary {
             count: v.len(),
-            median: nearest_rank(&mut v, 50),
-            p90: nearest_rank(&mut v, 90),
+            median: Some(median),
+            p90: Some(p90),
             average: Some(sum as f64 / v.len() as f64),
         }
     }

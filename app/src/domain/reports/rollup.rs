@@ -20,6 +20,7 @@
 use std::collections::BTreeMap;
 
 use super::episodes::{Episode, Fact, FactKind};
+use super::hours::{business_secs_zoned, Schedule};
 use crate::domain::ChannelKind;
 
 /// Episodes started (one per episode).
@@ -47,6 +48,10 @@ pub const FIRST_RESPONSE: &str = "first_response";
 pub const RESOLUTION: &str = "resolution";
 /// Reply times, in seconds, keyed by the reply's channel.
 pub const REPLY: &str = "reply";
+/// The same three durations counted in business hours (only with a schedule in the settings).
+pub const FIRST_RESPONSE_BH: &str = "first_response_bh";
+pub const RESOLUTION_BH: &str = "resolution_bh";
+pub const REPLY_BH: &str = "reply_bh";
 /// Replies sent after the 24-hour messaging window closed, keyed by the reply's channel.
 pub const WINDOW_EXPIRED: &str = "window_expired";
 /// Inbound messages (volume).
@@ -104,6 +109,10 @@ pub struct EpisodeRow {
     pub replies: Vec<(ChannelKind, i64)>,
     /// Replies sent after the messaging window closed, per channel.
     pub window_expired: Vec<(ChannelKind, i64)>,
+    /// First response, resolution and reply times in business hours (with a schedule).
+    pub first_response_bh: Option<i64>,
+    pub resolution_bh: Option<i64>,
+    pub replies_bh: Vec<(ChannelKind, i64)>,
     pub handled_by: Option<i64>,
     pub inbound: i64,
     pub outbound: i64,
@@ -111,9 +120,32 @@ pub struct EpisodeRow {
 
 impl EpisodeRow {
     /// The row for `ep` of conversation `conversation_id`; `offset_secs(ms)` is the report time
-    /// zone's UTC offset at an instant.
-    pub fn new(conversation_id: i64, ep: &Episode, offset_secs: impl Fn(i64) -> i64) -> Self {
+    /// zone's UTC offset at an instant; `hours`: the business hours, if set (counted in that
+    /// zone).
+    pub fn new(
+        conversation_id: i64,
+        ep: &Episode,
+        offset_secs: impl Fn(i64) -> i64,
+        hours: Option<&Schedule>,
+    ) -> Self {
         let started_at = ep.started_at.saturating_mul(1000);
+        let offset_at = |secs: i64| offset_secs(secs.saturating_mul(1000)) as i32;
+        let business = |from: i64, to: i64| match hours {
+            Some(h) => business_secs_zoned(h, &offset_at, from, to),
+            None => 0,
+        };
+        let (first_response_bh, resolution_bh, replies_bh) = match hours {
+            Some(_) => (
+                ep.first_response_with(business),
+                ep.resolution_with(business),
+                ep.reply_channels
+                    .iter()
+                    .copied()
+                    .zip(ep.reply_secs_with(business))
+                    .collect(),
+            ),
+            None => (None, None, Vec::new()),
+        };
         EpisodeRow {
             conversation_id,
             day: local_day(started_at, offset_secs(started_at)),
@@ -140,6 +172,9 @@ impl EpisodeRow {
                 .iter()
                 .map(|(&c, &n)| (c, n as i64))
                 .collect(),
+            first_response_bh,
+            resolution_bh,
+            replies_bh,
             handled_by: ep.handled_by,
             inbound: ep.inbound as i64,
             outbound: ep.outbound as i64,
@@ -230,6 +265,16 @@ fn episode_parts(row: &EpisodeRow, out: &mut Vec<(RollupKey, i64, i64, Option<i6
     }
     for &(channel, secs) in &row.replies {
         let k = RollupKey::new(row.day, REPLY, Some(channel), row.handled_by);
+        out.push((k, 1, secs, Some(secs)));
+    }
+    if let Some(s) = row.first_response_bh {
+        out.push((key(FIRST_RESPONSE_BH), 1, s, Some(s)));
+    }
+    if let Some(s) = row.resolution_bh {
+        out.push((key(RESOLUTION_BH), 1, s, Some(s)));
+    }
+    for &(channel, secs) in &row.replies_bh {
+        let k = RollupKey::new(row.day, REPLY_BH, Some(channel), row.handled_by);
         out.push((k, 1, secs, Some(secs)));
     }
     for &(channel, n) in &row.window_expired {

@@ -22,6 +22,9 @@ fn row(conversation_id: i64, day: i64, first: ChannelKind) -> EpisodeRow {
         resolution_secs: None,
         replies: Vec::new(),
         window_expired: Vec::new(),
+        first_response_bh: None,
+        resolution_bh: None,
+        replies_bh: Vec::new(),
         handled_by: None,
         inbound: 1,
         outbound: 0,
@@ -98,6 +101,53 @@ fn an_episode_counts_in_its_start_day_channel_and_agent() {
     assert_eq!(get(REPLY, "email").unwrap().vals, vec![60]);
     assert_eq!(get(REPLY, "sms").unwrap().vals, vec![30]);
     assert_eq!(get(WINDOW_EXPIRED, "whatsapp").unwrap().n, 2);
+}
+
+/// A customer writes on Friday at 16:00 (Paris, UTC+1 in January); the agent answers on Monday
+/// at 10:00 and resolves at 11:00. Wall clock: 66 h and 67 h. Business hours Mon-Fri 9-17:
+/// one hour on Friday and one (two) on Monday.
+#[test]
+fn business_hours_rows_count_only_opening_hours() {
+    // 2024-01-05 was a Friday; 15:00 UTC is 16:00 in Paris.
+    let friday = 1_704_466_800;
+    let monday = friday + 66 * H;
+    let sms = ChannelKind::Sms;
+    let facts = vec![
+        Fact {
+            at: friday,
+            kind: FactKind::Inbound { channel: sms },
+        },
+        Fact {
+            at: monday,
+            kind: FactKind::AgentReply {
+                channel: sms,
+                agent: 4,
+            },
+        },
+        Fact {
+            at: monday + H,
+            kind: FactKind::Resolved { agent: Some(4) },
+        },
+    ];
+    let hours = super::super::Schedule::parse("Mon-Fri 09:00-17:00")
+        .unwrap()
+        .unwrap();
+    let eps = episodes(&facts, &EpisodeConfig::default(), monday + 2 * H);
+    let row = EpisodeRow::new(1, &eps[0], |_| H, Some(&hours));
+    assert_eq!(row.first_response_secs, Some(66 * H));
+    assert_eq!(row.first_response_bh, Some(2 * H));
+    assert_eq!(row.resolution_bh, Some(3 * H));
+    assert_eq!(row.replies_bh, vec![(sms, 2 * H)]);
+    let rows = from_episodes([&row]);
+    let day = local_day(friday * 1000, H);
+    let bh = &rows[&RollupKey::new(day, FIRST_RESPONSE_BH, Some(sms), Some(4))];
+    assert_eq!((bh.n, bh.total, bh.vals.clone()), (1, 2 * H, vec![2 * H]));
+    // Without a schedule, no business-hours rows.
+    let plain = EpisodeRow::new(1, &eps[0], |_| H, None);
+    assert_eq!(plain.first_response_bh, None);
+    assert!(from_episodes([&plain])
+        .keys()
+        .all(|k| !k.metric.ends_with("_bh")));
 }
 
 #[test]
@@ -233,13 +283,15 @@ proptest! {
     fn incremental_diffs_equal_a_recomputation(
         steps in proptest::collection::vec(arb_fact(), 1..60),
         offset in -12i64..14,
+        with_hours in any::<bool>(),
     ) {
         let facts = facts_of(&steps);
         let cfg = EpisodeConfig::default();
+        let hours = with_hours.then(|| super::super::Schedule::weekdays(540, 1020, 0).unwrap());
         let rows_of = |fs: &[Fact]| -> Vec<EpisodeRow> {
             episodes(fs, &cfg, i64::MAX / 4)
                 .iter()
-                .map(|ep| EpisodeRow::new(9, ep, |_| offset * H))
+                .map(|ep| EpisodeRow::new(9, ep, |_| offset * H, hours.as_ref()))
                 .collect()
         };
         let mut rollups = BTreeMap::new();
