@@ -61,8 +61,9 @@ enum Command {
         clients: Vec<usize>,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
-        /// Measure the reports instead: the 90-day support overview and cross-channel page (as
-        /// the seed's marketing user unless --email is given).
+        /// Measure the reports instead: the 90-day support overview and cross-channel page, and
+        /// the consent and reach tab without a target (as the seed's marketing user unless
+        /// --email is given).
         #[arg(long)]
         reports: bool,
     },

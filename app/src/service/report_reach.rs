@@ -6,9 +6,9 @@
 //! from the daily rollups.
 
 use super::report_query::{count, percent};
-use super::report_tabs::{head, Ctx};
+use super::report_tabs::{head, Ctx, Rows};
 use crate::domain::providers;
-use crate::domain::reports::reach::{Choices, ReachLine};
+use crate::domain::reports::reach::{channel_of_choice, Choices, ReachLine};
 use crate::domain::reports::rollup;
 use crate::domain::{ChannelKind, IdentifierKind};
 use crate::model::{Card, Cell, Section, Table};
@@ -27,8 +27,6 @@ pub struct ReachFacts {
     pub delivery: Vec<(String, String, String, i64)>,
     /// Who marketing can reach now, per channel and on any.
     pub reach: Vec<ReachLine>,
-    /// Channels of choice in the range and the one before.
-    pub choices: Choices,
     /// Customers by the channel they prefer now (`None`: none set).
     pub preferred: Vec<(Option<ChannelKind>, i64)>,
     /// Merges and undos: this period, the previous one.
@@ -119,7 +117,8 @@ pub fn reach(x: &Ctx, f: &ReachFacts, cards: &mut Vec<Card>, sections: &mut Vec<
         ));
     }
     sections.push(reach_now(&f.reach));
-    sections.extend(choices(&f.choices, &f.preferred));
+    let choices = Choices::of(&choice_of(&x.cur), &choice_of(&x.prev));
+    sections.extend(self::choices(&choices, &f.preferred));
 
     let rows = f
         .consent
@@ -208,6 +207,28 @@ pub fn reach(x: &Ctx, f: &ReachFacts, cards: &mut Vec<Card>, sections: &mut Vec<
     });
 }
 
+/// Each customer's channel of choice in a period, from the episodes they opened (the
+/// `opened_by` rows: conversation ids by first channel and day).
+fn choice_of(rows: &Rows) -> std::collections::BTreeMap<i64, ChannelKind> {
+    use std::collections::HashMap;
+    let mut seen: HashMap<(i64, ChannelKind), (i64, i64)> = HashMap::new();
+    for (k, f) in rows.of(rollup::OPENED_BY) {
+        let Some(ch) = ChannelKind::parse(&k.channel) else {
+            continue;
+        };
+        for &id in &f.vals {
+            let e = seen.entry((id, ch)).or_insert((0, k.day));
+            e.0 += 1;
+            e.1 = e.1.max(k.day);
+        }
+    }
+    let flat: Vec<(i64, ChannelKind, i64, i64)> = seen
+        .into_iter()
+        .map(|((id, ch), (n, day))| (id, ch, n, day))
+        .collect();
+    channel_of_choice(&flat)
+}
+
 fn reach_now(lines: &[ReachLine]) -> Section {
     let rows = lines
         .iter()
@@ -292,8 +313,8 @@ fn choices(c: &Choices, preferred: &[(Option<ChannelKind>, i64)]) -> Vec<Section
         title: "Channel of choice".into(),
         note: Some(
             "Each customer who opened an episode in the period counts once, on the channel they \
-             opened most of their episodes on (a tie goes to the latest). The last column is the \
-             preference agents recorded on the customer, as it stands now."
+             opened most of their episodes on (a tie goes to the latest day). The last column is \
+             the preference agents recorded on the customer, as it stands now."
                 .into(),
         ),
         svg: None,

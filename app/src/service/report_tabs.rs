@@ -31,8 +31,12 @@ impl<'a> Rows<'a> {
                 continue;
             }
             let metric = k.metric.as_str();
-            // The heatmap is not per channel; inbound messages and customers have no agent.
-            let wide = metric == rollup::INBOUND_HOUR || metric == rollup::CUSTOMERS;
+            // The heatmap and the customer ids are not filtered (they are for all channels, or
+            // count customers whatever channel they chose); inbound messages have no agent.
+            let wide = matches!(
+                metric,
+                rollup::INBOUND_HOUR | rollup::CUSTOMERS | rollup::OPENED_BY
+            );
             let any_agent = wide || metric == rollup::INBOUND || c.agent.is_none();
             let v = by_metric.entry(metric).or_default();
             if wide || (channel.is_none() && any_agent) {

@@ -106,7 +106,7 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
                 OUTBOUND,
             ],
         ),
-        Tab::Reach => (&[OUTBOUND], vec![OUTBOUND]),
+        Tab::Reach => (&[OUTBOUND, OPENED_BY], vec![OUTBOUND, OPENED_BY]),
     };
     let matrix = c.tab == Tab::Cross;
     let mut all = rollups::rollups_between(&mut conn, c.from, c.to, now_metrics, matrix).await?;
@@ -308,15 +308,6 @@ async fn reach_facts(
             })
         })
         .collect();
-    let choice = |rows: Vec<(i64, String, i64, i64)>| {
-        let rows: Vec<(i64, ChannelKind, i64, i64)> = rows
-            .into_iter()
-            .filter_map(|(conv, ch, n, latest)| Some((conv, ChannelKind::parse(&ch)?, n, latest)))
-            .collect();
-        reach::channel_of_choice(&rows)
-    };
-    let now_choice = choice(rollups::first_channels_between(conn, c.from, c.to).await?);
-    let then_choice = choice(rollups::first_channels_between(conn, prev_from, c.from - 1).await?);
     let preferred = customers::preferred_counts(conn)
         .await?
         .into_iter()
@@ -330,7 +321,6 @@ async fn reach_facts(
         failures,
         delivery: messages::delivery_between(conn, start, end).await?,
         reach: reach::reach(&known, &newest),
-        choices: reach::Choices::of(&now_choice, &then_choice),
         preferred,
         merges: (merged, merged_then),
         undos: (undone, undone_then),

@@ -676,31 +676,3 @@ pub async fn episode_lines(
     }
     Ok((total, out))
 }
-
-/// For each conversation with episodes started on days `from..=to`, the channels its episodes
-/// started on: `(conversation_id, first_channel, episodes, latest start)`.
-pub async fn first_channels_between(
-    conn: &mut AnyConnection,
-    from: i64,
-    to: i64,
-) -> Result<Vec<(i64, String, i64, i64)>> {
-    let rows = sqlx::query(
-        "SELECT conversation_id, first_channel, COUNT(*) AS n, MAX(started_at) AS latest \
-         FROM report_episodes WHERE day >= $1 AND day <= $2 \
-         GROUP BY conversation_id, first_channel",
-    )
-    .bind(from)
-    .bind(to)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("conversation_id")?,
-                r.try_get("first_channel")?,
-                r.try_get("n")?,
-                r.try_get("latest")?,
-            ))
-        })
-        .collect()
-}

@@ -7,8 +7,8 @@
 //!   support change is an opt-out, as an SMS STOP records). The "Any channel" line counts a
 //!   customer once: reachable on at least one channel, opted out with no channel granted.
 //! * Channel of choice: in a period, the channel a customer opened most of their episodes on
-//!   (a tie goes to the channel of the latest of them). Comparing two periods shows who moved
-//!   where.
+//!   (a tie goes to the channel of the latest day, then to the channel listed first). Comparing
+//!   two periods shows who moved where.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -97,13 +97,15 @@ pub fn reach(known: &[(Option<ChannelKind>, i64)], newest: &[Newest]) -> Vec<Rea
     out
 }
 
-/// Each customer's channel of choice from `(customer, channel, episodes, latest start)` rows:
-/// the channel with the most episodes, a tie going to the latest.
+/// Each customer's channel of choice from `(customer, channel, episodes, latest day)` rows, in
+/// any order: the channel with the most episodes, a tie going to the latest day, then to the
+/// channel listed first ([`ChannelKind::ALL`]).
 pub fn channel_of_choice(rows: &[(i64, ChannelKind, i64, i64)]) -> BTreeMap<i64, ChannelKind> {
+    use std::cmp::Reverse;
     let mut best: BTreeMap<i64, (i64, i64, ChannelKind)> = BTreeMap::new();
     for &(customer, ch, n, latest) in rows {
         let e = best.entry(customer).or_insert((n, latest, ch));
-        if (n, latest) > (e.0, e.1) {
+        if (n, latest, Reverse(ch)) > (e.0, e.1, Reverse(e.2)) {
             *e = (n, latest, ch);
         }
     }
@@ -219,6 +221,15 @@ mod tests {
             (3, Telegram, 1, 50),
         ];
         let choice = channel_of_choice(&rows);
+        // The same answer whatever the order; a full tie goes to the channel listed first.
+        let mut reversed = rows.to_vec();
+        reversed.reverse();
+        reversed.push((4, Telegram, 1, 7));
+        reversed.push((4, Sms, 1, 7));
+        let other = channel_of_choice(&reversed);
+        assert_eq!(other[&4], Sms);
+        assert_eq!(other.get(&1), choice.get(&1));
+        assert_eq!(other.get(&2), choice.get(&2));
         assert_eq!(choice[&1], Email);
         assert_eq!(choice[&2], Whatsapp);
         assert_eq!(choice[&3], Telegram);

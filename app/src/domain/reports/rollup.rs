@@ -28,6 +28,9 @@ pub const EPISODES: &str = "episodes";
 /// Conversations (one per customer) with an episode started; `vals`: their ids, so a range
 /// counts each once. Kept for all channels and agents together (one entry a day).
 pub const CUSTOMERS: &str = "customers";
+/// Conversations that opened an episode, by the episode's first channel; `vals`: the
+/// conversation id once per episode (each customer's channel of choice), no agent.
+pub const OPENED_BY: &str = "opened_by";
 /// Episodes resolved.
 pub const RESOLVED: &str = "resolved";
 /// Resolved episodes by the channel they were resolved on: `resolved_on:<channel>`.
@@ -234,6 +237,12 @@ fn episode_parts(row: &EpisodeRow, out: &mut Vec<(RollupKey, i64, i64, Option<i6
     out.push((key(EPISODES), 1, 0, None));
     out.push((
         RollupKey::new(row.day, CUSTOMERS, None, None),
+        1,
+        0,
+        Some(row.conversation_id),
+    ));
+    out.push((
+        RollupKey::new(row.day, OPENED_BY, Some(row.first_channel), None),
         1,
         0,
         Some(row.conversation_id),
