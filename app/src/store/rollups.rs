@@ -434,9 +434,10 @@ mod cache {
     /// At most this many values (and entries) are kept: 4M, about 40 MB.
     pub const CACHE_VALUES: usize = 4_000_000;
 
+    /// Rows by metric, then day (looked up by `&str`, no allocation).
     #[derive(Default)]
     struct Cache {
-        rows: HashMap<(i64, String), (i64, RowEntries, usize)>,
+        rows: HashMap<String, HashMap<i64, (i64, RowEntries, usize)>>,
         size: usize,
     }
 
@@ -449,15 +450,22 @@ mod cache {
         rows.iter().map(|(_, f)| 1 + f.vals.len()).sum()
     }
 
-    pub fn get(day: i64, metric: &str, version: i64) -> Option<RowEntries> {
-        if version == 0 {
-            return None;
-        }
+    /// The parsed rows of `keys` (day, metric, version) this process holds at that version,
+    /// `None` for the others, in the same order; one lock for all.
+    pub fn get_all(keys: &[(i64, String, i64)]) -> Vec<Option<RowEntries>> {
         let c = cache().lock().unwrap_or_else(|e| e.into_inner());
-        c.rows
-            .get(&(day, metric.to_string()))
-            .filter(|(v, ..)| *v == version)
-            .map(|(_, rows, _)| rows.clone())
+        keys.iter()
+            .map(|(day, metric, version)| {
+                if *version == 0 {
+                    return None;
+                }
+                c.rows
+                    .get(metric.as_str())?
+                    .get(day)
+                    .filter(|(v, ..)| v == version)
+                    .map(|(_, rows, _)| rows.clone())
+            })
+            .collect()
     }
 
     pub fn put(day: i64, metric: &str, version: i64, rows: &RowEntries) {
@@ -473,10 +481,12 @@ mod cache {
             c.rows.clear();
             c.size = 0;
         }
-        if let Some((.., old)) = c
+        let old = c
             .rows
-            .insert((day, metric.to_string()), (version, rows.clone(), size))
-        {
+            .entry(metric.to_string())
+            .or_default()
+            .insert(day, (version, rows.clone(), size));
+        if let Some((.., old)) = old {
             c.size -= old;
         }
         c.size += size;
@@ -501,22 +511,44 @@ pub async fn rollups_between(
     if resolved_on {
         cond = format!("({cond} OR metric LIKE 'resolved_on:%')");
     }
-    let versions_sql = format!(
-        "SELECT day, metric, version FROM report_daily WHERE day >= $1 AND day <= $2 AND {cond}"
-    );
+    // Every version in one text value: one row crosses from the database, not thousands.
+    let agg = if conn.backend_name() == "PostgreSQL" {
+        "string_agg(day || ' ' || version || ' ' || metric, ';')"
+    } else {
+        "group_concat(day || ' ' || version || ' ' || metric, ';')"
+    };
+    let versions_sql =
+        format!("SELECT {agg} AS v FROM report_daily WHERE day >= $1 AND day <= $2 AND {cond}");
     let mut q = sqlx::query(&versions_sql).bind(from).bind(to);
     for m in metrics {
         q = q.bind(*m);
     }
-    let mut out = Vec::new();
+    let text: Option<String> = q.fetch_one(&mut *conn).await?.try_get("v")?;
+    let mut keys: Vec<(i64, String, i64)> = Vec::new();
+    for item in text
+        .as_deref()
+        .unwrap_or("")
+        .split(';')
+        .filter(|s| !s.is_empty())
+    {
+        let mut it = item.splitn(3, ' ');
+        let parsed = (|| {
+            let day = it.next()?.parse().ok()?;
+            let version = it.next()?.parse().ok()?;
+            Some((day, it.next()?.to_string(), version))
+        })();
+        keys.push(
+            parsed.ok_or_else(|| {
+                StoreError::Invalid(format!("report_daily versions hold {item:?}"))
+            })?,
+        );
+    }
+    let mut out = Vec::with_capacity(keys.len());
     let mut missing: Vec<(i64, String)> = Vec::new();
-    for r in q.fetch_all(&mut *conn).await? {
-        let day: i64 = r.try_get("day")?;
-        let metric: String = r.try_get("metric")?;
-        let version: i64 = r.try_get("version")?;
-        match cache::get(day, &metric, version) {
+    for ((day, metric, _), hit) in keys.iter().zip(cache::get_all(&keys)) {
+        match hit {
             Some(rows) => out.push(rows),
-            None => missing.push((day, metric)),
+            None => missing.push((*day, metric.clone())),
         }
     }
     // A few rows (today's, those a refresh changed) one by one; many (a first read) at once.
