@@ -292,24 +292,36 @@ pub async fn changes_between(
 }
 
 /// The newest change of every (identifier, purpose) that has one, with the identifier's kind
-/// and customer: `(kind, customer_id, purpose, granted)` (who may be reached now).
+/// and customer: `(kind, customer_id, purpose, granted)` (who may be reached now). Tens of
+/// thousands of them cross from the database as one text value (on SQLite each row is a hand-off
+/// between threads).
 pub async fn newest_all(conn: &mut AnyConnection) -> Result<Vec<(String, i64, String, bool)>> {
-    let rows = sqlx::query(
-        "SELECT i.kind, i.customer_id, ce.purpose, ce.granted \
+    let agg = if conn.backend_name() == "PostgreSQL" {
+        "string_agg"
+    } else {
+        "group_concat"
+    };
+    let text: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT {agg}(i.kind || ' ' || i.customer_id || ' ' || ce.purpose || ' ' || ce.granted, ';') \
          FROM consent_events ce JOIN identifiers i ON i.id = ce.identifier_id \
          WHERE NOT EXISTS (SELECT 1 FROM consent_events n WHERE n.identifier_id = ce.identifier_id \
-                           AND n.purpose = ce.purpose AND n.id > ce.id)",
-    )
-    .fetch_all(&mut *conn)
+                           AND n.purpose = ce.purpose AND n.id > ce.id)"
+    ))
+    .fetch_one(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("kind")?,
-                r.try_get("customer_id")?,
-                r.try_get("purpose")?,
-                r.try_get::<i64, _>("granted")? != 0,
-            ))
+    let text = text.unwrap_or_default();
+    text.split(';')
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            let mut it = item.split(' ');
+            let parsed = (|| {
+                let kind = it.next()?.to_string();
+                let customer = it.next()?.parse().ok()?;
+                let purpose = it.next()?.to_string();
+                let granted: i64 = it.next()?.parse().ok()?;
+                Some((kind, customer, purpose, granted != 0))
+            })();
+            parsed.ok_or_else(|| StoreError::Invalid(format!("consent rows hold {item:?}")))
         })
         .collect()
 }
