@@ -101,6 +101,13 @@ export async function marketingReviewsReports(page: Page): Promise<void> {
   await expect(page.getByRole('heading', { name: 'Delivery' })).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Identity' })).toBeVisible();
   await expect(cards.getByText('Marketing opt-outs')).toBeVisible();
+  // Who marketing can reach now, channels of choice, delivery per provider.
+  await expect(cards.getByText('Reachable for marketing now')).toBeVisible();
+  const reach = page.getByRole('table', { name: 'Customers marketing may write to now, by channel' });
+  await expect(reach.getByRole('rowheader', { name: 'Any channel' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Channel of choice' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'How channels of choice changed' })).toBeVisible();
+  await expect(page.getByRole('table', { name: /by channel and provider/ }).getByRole('columnheader', { name: 'Provider' })).toBeVisible();
   await screenshot(page, 'reports-reach-1400');
 
   // Drill down from the episodes card: the list holds what the number counts.
@@ -145,4 +152,36 @@ export async function supportSeesSupportReports(page: Page): Promise<void> {
   await expect(page.getByRole('alert')).toContainText('marketing staff and admins');
   const csv = await page.request.get('/reports/export.csv?tab=cross&section=matrix');
   expect(csv.status()).toBe(403);
+}
+
+/** An admin sets business hours on the report settings page: a schedule that is not one is
+ * refused in words; a good one is saved, the reports are recomputed in the background, and the
+ * support tab then shows each time counted in business hours too. */
+export async function adminSetsBusinessHours(page: Page): Promise<void> {
+  await login(page, USERS.admin);
+  await openReports(page);
+  await page.getByRole('link', { name: 'Report settings' }).click();
+  await expect(page.getByRole('heading', { name: 'Report settings', level: 1 })).toBeVisible();
+  if (jsEnabled()) await waitForHydration(page);
+  await expect(page.getByLabel('Time zone')).not.toHaveValue('');
+  const hours = page.getByLabel('Business hours');
+  await hours.fill('Mon-Fri 17:00-09:00');
+  await page.getByRole('button', { name: 'Save and recompute' }).click();
+  await expect(page.getByRole('alert')).toContainText('closing time must come after the opening time');
+  if (jsEnabled()) await waitForHydration(page);
+  await page.getByLabel('Business hours').fill('mon - fri 9:00-17:30');
+  await page.getByRole('button', { name: 'Save and recompute' }).click();
+  if (jsEnabled()) {
+    await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  }
+  // Written back the one way the page shows it.
+  await gotoApp(page, '/reports/settings');
+  await expect(page.getByLabel('Business hours')).toHaveValue('Mon-Fri 09:00-17:30');
+  await screenshot(page, 'report-settings-1400');
+  // The worker rebuilds within seconds; the support tab then has the business-hours rows.
+  await expect(async () => {
+    await gotoApp(page, '/reports?range=30');
+    await expect(page.getByRole('rowheader', { name: 'First response, business hours' })).toBeVisible({ timeout: 1000 });
+    await expect(page.getByText('being recomputed')).toHaveCount(0);
+  }).toPass({ timeout: 30_000 });
 }

@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { test, expect, USERS, login, gotoApp, screenshot } from './support';
-import { marketingReviewsReports, reportsFitAPhone, supportSeesSupportReports } from './reports.flow';
+import { adminSetsBusinessHours, marketingReviewsReports, reportsFitAPhone, supportSeesSupportReports } from './reports.flow';
 
 test.use({ timezoneId: 'Europe/Paris' });
 
@@ -10,6 +10,10 @@ test('marketing: reports, range, charts, switch matrix, drill-down and a CSV tha
 
 test('reports fit a phone', async ({ page }) => {
   await reportsFitAPhone(page);
+});
+
+test('admin sets business hours; the reports count in them', async ({ page }) => {
+  await adminSetsBusinessHours(page);
 });
 
 test('support sees the support reports only', async ({ page }) => {
@@ -23,9 +27,11 @@ for (const size of [
   test(`axe at ${size.width} px: the report tabs and a drill-down`, async ({ page }) => {
     await page.setViewportSize(size);
     await login(page, USERS.admin);
-    for (const url of ['/reports', '/reports?tab=cross', '/reports?tab=reach', '/reports/episodes?range=30&metric=episodes']) {
+    for (const url of ['/reports', '/reports?tab=cross', '/reports?tab=reach', '/reports/settings', '/reports/episodes?range=30&metric=episodes']) {
       await gotoApp(page, url);
       await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(width, `${url} is no wider than the screen`).toBeLessThanOrEqual(size.width);
       const results = await new AxeBuilder({ page }).analyze();
       const bad = results.violations.filter((v) => ['moderate', 'serious', 'critical'].includes(v.impact ?? ''));
       const report = bad.map((v) => `${v.impact} ${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('\n');

@@ -66,14 +66,16 @@ pub async fn save_report_settings(
     inactivity_days: String,
     business_hours: String,
 ) -> Result<String, ServerFnError> {
+    use crate::api::channels::edge;
     use crate::domain::Permission;
-    use crate::ssr::{auth, errors};
+    use crate::ssr::auth;
     let st = auth::state()?;
     auth::require(Permission::ManageReportSettings).await?;
+    // Refusals keep a plain form post's redirect back to the page, which shows them.
     let days: i64 = inactivity_days.trim().parse().map_err(|_| {
-        errors::bad_request("the inactivity period must be a whole number of days, from 1 to 90")
+        edge::refuse("the inactivity period must be a whole number of days, from 1 to 90")
     })?;
     crate::service::reports::save_from_form(&st.db, &time_zone, days, &business_hours)
         .await
-        .map_err(errors::store)
+        .map_err(edge::store)
 }
