@@ -24,6 +24,7 @@ mod big;
 mod consent;
 mod identifiers;
 mod load;
+mod merges;
 mod model;
 mod plan;
 mod rng;
@@ -164,7 +165,8 @@ pub async fn run(db: &Db, opts: &SeedOptions) -> Result<SeedReport, BoxError> {
         existing.insert(identifiers::ident_key(&kind, &value));
     }
 
-    let bases_identifier = bases.identifier;
+    let (bases_identifier, bases_customer, bases_conversation) =
+        (bases.identifier, bases.customer, bases.conversation);
     let ctx = Ctx {
         now,
         run: ((now / 1000) % 1_000_000) as u64,
@@ -212,6 +214,16 @@ pub async fn run(db: &Db, opts: &SeedOptions) -> Result<SeedReport, BoxError> {
             .await?;
         }
     }
+    let big_customer = bases_customer + (produced.big_conversation_id - bases_conversation);
+    let (merged, undone) = merges::write(
+        db,
+        bases_customer,
+        produced.customers.max(0) as usize,
+        big_customer,
+        bench_user,
+    )
+    .await?;
+    eprintln!("seed: {merged} merges, {undone} undone");
     eprintln!(
         "seed: report episodes and rollups ({:.1} s)",
         started.elapsed().as_secs_f64()
