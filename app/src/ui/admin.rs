@@ -39,17 +39,7 @@ pub fn AdminPage() -> impl IntoView {
 fn Admin() -> impl IntoView {
     let user = expect_context::<CurrentUser>();
     if !user.can(Permission::ManageUsers) {
-        #[cfg(feature = "ssr")]
-        if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-            r.set_status(http::StatusCode::FORBIDDEN);
-        }
-        return view! {
-            <main class="notice" id="main">
-                <h1>"Administration"</h1>
-                <p role="alert">"You do not have access to this page."</p>
-            </main>
-        }
-        .into_any();
+        return super::no_access("Administration");
     }
     let create = ServerAction::<CreateUser>::new();
     let disable = ServerAction::<SetUserDisabled>::new();

@@ -90,6 +90,22 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The page for someone whose role does not allow `title`'s page: 403, as its server
+/// functions answer (one copy for every page; only lazy routes use it).
+pub fn no_access(title: &'static str) -> AnyView {
+    #[cfg(feature = "ssr")]
+    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+        r.set_status(http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <main class="notice" id="main">
+            <h1>{title}</h1>
+            <p role="alert">"You do not have access to this page."</p>
+        </main>
+    }
+    .into_any()
+}
+
 /// An action's error is about the input that was sent: once the agent changes any field of
 /// its form it is stale, and goes. Put this on the form as `on:input` and `on:change` (both
 /// bubble from every field).

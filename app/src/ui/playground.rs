@@ -42,24 +42,10 @@ fn hint(channel: &str) -> &'static str {
     }
 }
 
-/// The page for someone without [`Permission::UsePlayground`]: 403, as its server functions.
-fn no_access() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-        r.set_status(http::StatusCode::FORBIDDEN);
-    }
-    view! {
-        <main class="notice">
-            <h1>"Playground"</h1>
-            <p role="alert">"You do not have access to this page."</p>
-        </main>
-    }
-}
-
 #[component]
 fn Playground() -> impl IntoView {
     if !expect_context::<CurrentUser>().can(Permission::UsePlayground) {
-        return no_access().into_any();
+        return super::no_access("Playground");
     }
     let q = use_query_map().get_untracked();
     let channel = RwSignal::new(

@@ -3,7 +3,7 @@
 //! server for a rebuild of the report rollups, which runs in the background; the page says so
 //! until it is done. Works without JavaScript (the form posts, errors come back in words).
 
-use super::{err_text, forget_error, Authed, CurrentUser};
+use super::{err_text, forget_error, no_access, Authed, CurrentUser};
 use crate::api::reports::{get_report_settings, SaveReportSettings};
 use crate::domain::Permission;
 use crate::model::ReportSettings;
@@ -27,17 +27,7 @@ impl LazyRoute for ReportSettingsRoute {
 #[component]
 fn Settings() -> impl IntoView {
     if !expect_context::<CurrentUser>().can(Permission::ManageReportSettings) {
-        #[cfg(feature = "ssr")]
-        if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-            r.set_status(http::StatusCode::FORBIDDEN);
-        }
-        return view! {
-            <main class="notice" id="main">
-                <h1>"Report settings"</h1>
-                <p role="alert">"You do not have access to this page."</p>
-            </main>
-        }
-        .into_any();
+        return no_access("Report settings");
     }
     let save = ServerAction::<SaveReportSettings>::new();
     let current = Resource::new(move || save.version().get(), |_| get_report_settings());

@@ -3,7 +3,7 @@
 //! this code only places it; the filters are a plain GET form and every number a link, so the
 //! page works the same without JavaScript.
 
-use super::{err_text, Authed, CurrentUser};
+use super::{err_text, no_access, Authed, CurrentUser};
 use crate::api::reports::{get_report, get_report_episodes};
 use crate::domain::{ChannelKind, Permission};
 use crate::model::{Cell, DrillQuery, EpisodeList, ReportPage, ReportQuery, Section};
@@ -38,20 +38,6 @@ impl LazyRoute for EpisodesRoute {
     }
 }
 
-fn no_access() -> AnyView {
-    #[cfg(feature = "ssr")]
-    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-        r.set_status(http::StatusCode::FORBIDDEN);
-    }
-    view! {
-        <main class="notice" id="main">
-            <h1>"Reports"</h1>
-            <p role="alert">"You do not have access to this page."</p>
-        </main>
-    }
-    .into_any()
-}
-
 /// The report query of the current URL.
 fn url_query() -> Memo<ReportQuery> {
     let q = use_query_map();
@@ -73,7 +59,7 @@ fn url_query() -> Memo<ReportQuery> {
 #[component]
 fn Reports() -> impl IntoView {
     if !expect_context::<CurrentUser>().can(Permission::ViewReports) {
-        return no_access();
+        return no_access("Reports");
     }
     let query = url_query();
     let page = Resource::new(move || query.get(), get_report);
@@ -279,7 +265,7 @@ fn section(s: &Section, qs: &str) -> impl IntoView {
 #[component]
 fn Episodes() -> impl IntoView {
     if !expect_context::<CurrentUser>().can(Permission::ViewReports) {
-        return no_access();
+        return no_access("Reports");
     }
     let query = url_query();
     let q = use_query_map();
