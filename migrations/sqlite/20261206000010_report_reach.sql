@@ -1,7 +1,8 @@
 -- Each report_daily row carries a version that changes with every write (a random 63-bit
 -- number), so a process may keep the row's parsed entries and reuse them until it changes.
+-- Rows written before have version 0, which is never kept; the rebuild asked for below
+-- writes them all again.
 ALTER TABLE report_daily ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
-UPDATE report_daily SET version = abs(random() % 9000000000000000000) + 1;
 
 -- The reach tab's delivery table: messages sent in a range by channel, account and state.
 CREATE INDEX messages_out_time ON messages (created_at, channel, channel_account_id, delivery_state, direction)

@@ -89,7 +89,23 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     (
         "Business hours",
         "Durations can be counted only within the account's opening hours in its time zone; nights \
-         and closed days do not count.",
+         and closed days do not count. Set them on the report settings page.",
+    ),
+    (
+        "Reachable for marketing",
+        "A customer marketing may write to on a channel now: the newest marketing consent change \
+         of one of their identifiers on that channel gave consent. Nothing recorded means not \
+         asked, and marketing may not write.",
+    ),
+    (
+        "Channel of choice",
+        "The channel a customer opened most of their episodes on in the period; a tie goes to the \
+         latest day. Comparing two periods shows who moved to another channel.",
+    ),
+    (
+        "Delivered",
+        "A message the provider reported delivered or read; waiting means sent with no report \
+         yet, failed means the provider or the outbox gave up.",
     ),
     (
         "Median",
