@@ -358,10 +358,10 @@ fn merge(into: &mut BTreeMap<RollupKey, Figures>, from: BTreeMap<RollupKey, Figu
 /// `settings` checked, with the business hours written the one way the page shows them; refused
 /// in words.
 pub fn checked(settings: &Settings) -> Result<Settings> {
-    if jiff::tz::TimeZone::get(&settings.time_zone).is_err() {
+    if settings.time_zone.len() > 64 || jiff::tz::TimeZone::get(&settings.time_zone).is_err() {
+        let shown: String = settings.time_zone.chars().take(64).collect();
         return Err(StoreError::Invalid(format!(
-            "{:?} is not a time zone name (for example Europe/Paris or America/New_York)",
-            settings.time_zone
+            "{shown:?} is not a time zone name (for example Europe/Paris or America/New_York)"
         )));
     }
     if !(3_600..=90 * 86_400).contains(&settings.inactivity_secs) {

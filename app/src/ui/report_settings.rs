@@ -64,7 +64,7 @@ fn form(save: ServerAction<SaveReportSettings>, s: ReportSettings) -> impl IntoV
         })}
         <ActionForm action=save attr:class="settings-form" on:input=forget on:change=forget>
             <label for="rs-zone">"Time zone"</label>
-            <input id="rs-zone" name="time_zone" value=s.time_zone required autocomplete="off"
+            <input id="rs-zone" name="time_zone" value=s.time_zone required autocomplete="off" maxlength="64"
                 spellcheck="false" aria-describedby="rs-zone-hint"/>
             <p id="rs-zone-hint" class="hint">
                 "Days and hours are counted in it: a name such as Europe/Paris, America/New_York \
@@ -77,7 +77,7 @@ fn form(save: ServerAction<SaveReportSettings>, s: ReportSettings) -> impl IntoV
                 "A customer message after that long, or after a resolution, starts a new episode."
             </p>
             <label for="rs-hours">"Business hours"</label>
-            <input id="rs-hours" name="business_hours" value=s.business_hours autocomplete="off"
+            <input id="rs-hours" name="business_hours" value=s.business_hours autocomplete="off" maxlength="300"
                 placeholder="Mon-Fri 09:00-17:00" aria-describedby="rs-hours-hint"/>
             <p id="rs-hours-hint" class="hint">
                 "Days and opening hours on a 24-hour clock, separated by commas, for example \

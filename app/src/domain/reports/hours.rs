@@ -190,6 +190,9 @@ impl Clock<'_> {
     }
 }
 
+/// The longest schedule text read: seven days written out in full fit in far less.
+pub const MAX_SCHEDULE_TEXT: usize = 300;
+
 /// Weekday names as written in a schedule, Monday first.
 const DAY_NAMES: [&str; 7] = [
     "Monday",
@@ -239,6 +242,13 @@ impl Schedule {
     /// named twice, hours that close before they open (split hours across midnight over two
     /// days).
     pub fn parse(text: &str) -> Result<Option<Schedule>, String> {
+        if text.len() > MAX_SCHEDULE_TEXT {
+            return Err(format!(
+                "the opening hours are {} characters long; write them in at most {MAX_SCHEDULE_TEXT}, \
+                 as in Mon-Fri 09:00-17:00, Sat 10:00-14:00.",
+                text.len()
+            ));
+        }
         let mut days: [Option<(u16, u16)>; 7] = [None; 7];
         let mut any = false;
         for part in text.split([',', ';', '\n']) {
@@ -513,6 +523,7 @@ mod tests {
             ("Mon 09:00-12:00, Mon 13:00-17:00", "Monday is given twice"),
             ("Mon-Fri", "the days, then the hours"),
             ("Mon 0900", "an opening and a closing time"),
+            (&"Mon 09:00-17:00, ".repeat(100), "at most 300"),
             ("Mon - Fri 09:00 - 17:00, Sun 10:00-12:00", ""),
         ] {
             match Schedule::parse(text) {
