@@ -597,7 +597,63 @@ async fn business_hours_count_only_opening_time(db: Db) {
     assert!(!changed);
 }
 
+/// Rollups that no longer match the episodes (here a row deleted by hand) do not break the
+/// reports: the refresh that finds it asks for a rebuild, the page opens and says so, and the
+/// rebuild repairs them.
+async fn drifted_rollups_are_rebuilt_and_reports_still_open(db: Db) {
+    use app::model::ReportQuery;
+    let f = fx(db.clone()).await;
+    let a = f
+        .sms_in("+14155550400", "Gus", "drift-1", "Hi", now_ms() - HOUR)
+        .await;
+    let b = f
+        .email_in(
+            "gus@example.com",
+            "Gus",
+            "drift-2",
+            "Hello",
+            now_ms() - MIN,
+            &[],
+        )
+        .await;
+    reports::refresh_pending(&db).await.unwrap();
+    sqlx::query("DELETE FROM report_daily WHERE metric = 'episodes'")
+        .execute(&db.write)
+        .await
+        .unwrap();
+    // The merge takes B's episode away from a count that is no longer there.
+    service::merge::merge(&db, a.customer_id, b.customer_id, f.agent)
+        .await
+        .unwrap();
+    let q = ReportQuery {
+        range: "7".into(),
+        ..Default::default()
+    };
+    let page = service::report_view::page(&db, &q, false)
+        .await
+        .expect("the page opens despite the drift");
+    assert!(
+        page.notice.is_some(),
+        "the page says the reports are being rebuilt"
+    );
+    assert!(reports::rebuild_if_requested(&db).await.unwrap().is_some());
+    let page = service::report_view::page(&db, &q, false).await.unwrap();
+    assert_eq!(page.notice, None);
+    let episodes = page
+        .cards
+        .iter()
+        .find(|c| c.label == "Episodes")
+        .unwrap()
+        .value
+        .clone();
+    assert_eq!(episodes, "1", "one customer, one episode after the merge");
+    let repaired = reports::snapshot(&db).await.unwrap();
+    reports::rebuild(&db).await.unwrap();
+    assert_eq!(repaired, reports::snapshot(&db).await.unwrap());
+}
+
 both_engines!(
+    drifted_rollups_are_rebuilt_and_reports_still_open,
     business_hours_count_only_opening_time,
     the_page_shows_every_write,
     the_reach_tab_counts_consent_and_merges,

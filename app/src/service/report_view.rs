@@ -215,8 +215,8 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
         sections,
         definitions,
         notice: settings.rebuild_requested.map(|_| {
-            "The reports are being recomputed for new reporting settings; until that is done, \
-             some figures follow the previous ones."
+            "The reports are being recomputed (new reporting settings, or rows that had to be \
+             repaired); until that is done, some figures may be out of date."
                 .to_string()
         }),
     })

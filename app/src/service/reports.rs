@@ -92,23 +92,44 @@ async fn lock(conn: &mut AnyConnection, backend: Backend) -> Result<()> {
     Ok(())
 }
 
-/// Refreshes every marked conversation; returns how many were refreshed.
+/// How a refresh says the stored rollups no longer match the episodes (a restore of one table,
+/// a hand edit): the refresh is rolled back and a rebuild asked for.
+const DRIFT: &str = "the report rollups disagree";
+
+/// Refreshes every marked conversation; returns how many were refreshed. While a rebuild is
+/// asked for, nothing is refreshed (the rebuild recomputes everything and clears the marks);
+/// rollups that no longer match the episodes ask for one instead of failing every report.
 pub async fn refresh_pending(db: &Db) -> Result<usize> {
     let mut done = 0;
     loop {
         let mut tx = db.write.begin().await?;
         lock(&mut tx, db.backend).await?;
+        let settings = rollups::settings(&mut tx).await?;
+        if settings.rebuild_requested.is_some() {
+            tx.commit().await?;
+            return Ok(done);
+        }
         let marks = rollups::dirty(&mut tx, REFRESH_BATCH).await?;
         if marks.is_empty() {
             tx.commit().await?;
             return Ok(done);
         }
-        let settings = rollups::settings(&mut tx).await?;
         let tz = zone(&settings.time_zone);
         let now = now_ms();
         for m in &marks {
-            refresh(&mut tx, &settings, &tz, m.conversation_id, m.since_at, now).await?;
-            rollups::clear(&mut tx, m).await?;
+            match refresh(&mut tx, &settings, &tz, m.conversation_id, m.since_at, now).await {
+                Ok(()) => rollups::clear(&mut tx, m).await?,
+                Err(StoreError::Invalid(words)) if words.starts_with(DRIFT) => {
+                    drop(tx);
+                    tracing::warn!(%words, "report rollups drifted: rebuilding them");
+                    let mut tx = db.write.begin().await?;
+                    lock(&mut tx, db.backend).await?;
+                    rollups::request_rebuild(&mut tx, now).await?;
+                    tx.commit().await?;
+                    return Ok(done);
+                }
+                Err(e) => return Err(e),
+            }
         }
         tx.commit().await?;
         done += marks.len();
@@ -155,8 +176,7 @@ async fn refresh(
         for (slot, delta) in deltas {
             let next = apply(entries.remove(&slot), &delta).map_err(|e| {
                 StoreError::Invalid(format!(
-                    "the report rollups disagree with conversation {id}'s episodes ({}); \
-                     run `server reports-rebuild`",
+                    "{DRIFT} with conversation {id}'s episodes ({}); they are being rebuilt",
                     e.0
                 ))
             })?;

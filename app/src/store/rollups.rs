@@ -54,6 +54,18 @@ pub async fn set_settings(conn: &mut AnyConnection, s: &Settings, now: i64) -> R
     Ok(())
 }
 
+/// Asks for a rebuild at `now` unless one is asked for already.
+pub async fn request_rebuild(conn: &mut AnyConnection, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE report_settings SET rebuild_requested_at = $1 \
+         WHERE id = 1 AND rebuild_requested_at IS NULL",
+    )
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Clears the rebuild request if it is still `requested` (a newer request stays).
 pub async fn rebuilt(conn: &mut AnyConnection, requested: i64) -> Result<()> {
     sqlx::query(
