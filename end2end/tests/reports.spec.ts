@@ -36,6 +36,8 @@ for (const size of [
       const bad = results.violations.filter((v) => ['moderate', 'serious', 'critical'].includes(v.impact ?? ''));
       const report = bad.map((v) => `${v.impact} ${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('\n');
       expect(bad, `${url}: axe violations\n${report}`).toEqual([]);
+      const slug = url.replace(/^\/reports\/?/, '').replace(/\?.*tab=(\w+).*/, '$1').replace(/\?.*/, '') || 'support';
+      await screenshot(page, `axe-reports-${slug}-${size.width}`);
     }
     await screenshot(page, `reports-episodes-${size.width}`);
   });

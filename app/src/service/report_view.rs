@@ -72,9 +72,9 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
         INBOUND_HOUR,
     ];
     // With business hours, the overview reads the same durations counted in them too.
-    let hours = !settings.business_hours.is_empty();
+    let hours = (!settings.business_hours.is_empty()).then_some(settings.business_hours.as_str());
     let mut overview_metrics = OVERVIEW.to_vec();
-    if hours {
+    if hours.is_some() {
         overview_metrics.extend([FIRST_RESPONSE_BH, REPLY_BH, RESOLUTION_BH]);
     }
     let (now_metrics, then_metrics): (&[&str], Vec<&str>) = match c.tab {
@@ -150,7 +150,7 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
         prev_to,
         agents: &agents,
         customers,
-        hours: (!settings.business_hours.is_empty()).then_some(settings.business_hours.as_str()),
+        hours,
     };
     let mut cards = Vec::new();
     let mut sections = Vec::new();
@@ -190,13 +190,13 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
             settings.inactivity_secs / 86_400
         ),
     ));
-    if !settings.business_hours.is_empty() {
+    if let Some(h) = hours {
         definitions.push((
             "Business hours".into(),
             format!(
-                "{} in {}. A time in business hours counts only the seconds inside them (a \
+                "{h} in {}. A time in business hours counts only the seconds inside them (a \
                  message on Friday evening answered on Monday at 10:00 waited one hour).",
-                settings.business_hours, settings.time_zone
+                settings.time_zone
             ),
         ));
     }
@@ -222,32 +222,23 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
     })
 }
 
-/// How many distinct values the lists hold (conversation ids: a bit per id up to the largest,
-/// sorting only when ids are too sparse for that).
+/// How many distinct values the lists hold (conversation ids: a bit per id up to the largest;
+/// sorted instead when ids are negative or too sparse for that).
 fn distinct_count<'a>(lists: impl Iterator<Item = &'a [i64]> + Clone) -> i64 {
-    let (mut max, mut total) = (0i64, 0usize);
-    for l in lists.clone() {
-        total += l.len();
-        max = max.max(l.iter().copied().max().unwrap_or(0));
-    }
-    if max < 0 || max as u64 > 64 * (total as u64 + 1_000_000) {
-        let mut ids: Vec<i64> = lists.flatten().copied().collect();
-        ids.sort_unstable();
-        ids.dedup();
-        return ids.len() as i64;
+    let ids = || lists.clone().flatten().copied();
+    let (min, max) = ids().fold((0, 0), |(lo, hi), id| (id.min(lo), id.max(hi)));
+    let total = lists.clone().map(<[i64]>::len).sum::<usize>() as u64;
+    if min < 0 || max as u64 > 64 * (total + 1_000_000) {
+        let mut all: Vec<i64> = ids().collect();
+        all.sort_unstable();
+        all.dedup();
+        return all.len() as i64;
     }
     let mut bits = vec![0u64; max as usize / 64 + 1];
-    let mut negative: Vec<i64> = Vec::new();
-    for &id in lists.flatten() {
-        if id < 0 {
-            negative.push(id);
-        } else {
-            bits[id as usize / 64] |= 1 << (id as u64 % 64);
-        }
+    for id in ids() {
+        bits[id as usize / 64] |= 1 << (id % 64);
     }
-    negative.sort_unstable();
-    negative.dedup();
-    bits.iter().map(|w| w.count_ones() as i64).sum::<i64>() + negative.len() as i64
+    bits.iter().map(|w| w.count_ones() as i64).sum()
 }
 
 /// What the reach tab reads from consent, delivery and identity for the range and the one
@@ -262,9 +253,8 @@ async fn reach_facts(
     use crate::domain::reports::reach::{self, Newest};
     use crate::store::{consent, customers, identifiers, merges, messages, suggestions};
     let channel_of_kind = |kind: &str| {
-        ChannelKind::ALL
-            .into_iter()
-            .find(|ch| ch.identifier_kind().as_str() == kind)
+        let kind = crate::domain::IdentifierKind::parse(kind).ok()?;
+        ChannelKind::for_identifier(kind).first().copied()
     };
     let (start, end) = (
         reports::day_start_ms(tz, c.from),

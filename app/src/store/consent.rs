@@ -293,17 +293,14 @@ pub async fn changes_between(
 
 /// The newest change of every (identifier, purpose) that has one, with the identifier's kind
 /// and customer: `(kind, customer_id, purpose, granted)` (who may be reached now). Tens of
-/// thousands of them cross from the database as one text value (on SQLite each row is a hand-off
-/// between threads).
+/// thousands of them cross from the database as one text value ([`super::joined`]).
 pub async fn newest_all(conn: &mut AnyConnection) -> Result<Vec<(String, i64, String, bool)>> {
-    let agg = if conn.backend_name() == "PostgreSQL" {
-        "string_agg"
-    } else {
-        "group_concat"
-    };
+    let all = super::joined(
+        conn,
+        "i.kind || ' ' || i.customer_id || ' ' || ce.purpose || ' ' || ce.granted",
+    );
     let text: Option<String> = sqlx::query_scalar(&format!(
-        "SELECT {agg}(i.kind || ' ' || i.customer_id || ' ' || ce.purpose || ' ' || ce.granted, ';') \
-         FROM consent_events ce JOIN identifiers i ON i.id = ce.identifier_id \
+        "SELECT {all} FROM consent_events ce JOIN identifiers i ON i.id = ce.identifier_id \
          WHERE NOT EXISTS (SELECT 1 FROM consent_events n WHERE n.identifier_id = ce.identifier_id \
                            AND n.purpose = ce.purpose AND n.id > ce.id)"
     ))

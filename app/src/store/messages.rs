@@ -454,26 +454,14 @@ pub async fn failures_between(
     from: i64,
     to: i64,
 ) -> Result<Vec<(String, String, String, i64)>> {
-    let rows = sqlx::query(
-        "SELECT m.channel, a.provider, COALESCE(m.failure_reason, '') AS reason, COUNT(*) AS n \
-         FROM messages m JOIN channel_accounts a ON a.id = m.channel_account_id \
-         WHERE m.delivery_state = 'failed' AND m.created_at >= $1 AND m.created_at < $2 \
-         GROUP BY m.channel, a.provider, COALESCE(m.failure_reason, '') ORDER BY n DESC",
+    sent_counts(
+        conn,
+        "COALESCE(m.failure_reason, '')",
+        "m.delivery_state = 'failed'",
+        from,
+        to,
     )
-    .bind(from)
-    .bind(to)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("channel")?,
-                r.try_get("provider")?,
-                r.try_get("reason")?,
-                r.try_get("n")?,
-            ))
-        })
-        .collect()
+    .await
 }
 
 /// Messages sent (outbound, by agents and the system) at `from..to` (unix ms) by channel,
@@ -483,12 +471,24 @@ pub async fn delivery_between(
     from: i64,
     to: i64,
 ) -> Result<Vec<(String, String, String, i64)>> {
-    let rows = sqlx::query(
-        "SELECT m.channel, a.provider, m.delivery_state, COUNT(*) AS n FROM messages m \
+    sent_counts(conn, "m.delivery_state", "m.direction = 'out'", from, to).await
+}
+
+/// Messages matching `filter` written at `from..to`, counted by channel, provider and the text
+/// expression `by`: `(channel, provider, by, count)`, most first.
+async fn sent_counts(
+    conn: &mut AnyConnection,
+    by: &str,
+    filter: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, String, String, i64)>> {
+    let rows = sqlx::query(&format!(
+        "SELECT m.channel, a.provider, {by} AS k, COUNT(*) AS n FROM messages m \
          JOIN channel_accounts a ON a.id = m.channel_account_id \
-         WHERE m.direction = 'out' AND m.created_at >= $1 AND m.created_at < $2 \
-         GROUP BY m.channel, a.provider, m.delivery_state",
-    )
+         WHERE {filter} AND m.created_at >= $1 AND m.created_at < $2 \
+         GROUP BY m.channel, a.provider, {by} ORDER BY n DESC"
+    ))
     .bind(from)
     .bind(to)
     .fetch_all(&mut *conn)
@@ -498,7 +498,7 @@ pub async fn delivery_between(
             Ok((
                 r.try_get("channel")?,
                 r.try_get("provider")?,
-                r.try_get("delivery_state")?,
+                r.try_get("k")?,
                 r.try_get("n")?,
             ))
         })

@@ -201,6 +201,23 @@ fn sqlite_path(url: &str) -> Option<String> {
 }
 
 /// Turns a unique-constraint violation into `Conflict`, leaving other errors as they are.
+/// Whether `conn` talks to PostgreSQL (for the little SQL that differs by engine).
+pub(crate) fn is_postgres(conn: &sqlx::AnyConnection) -> bool {
+    conn.backend_name() == "PostgreSQL"
+}
+
+/// SQL joining the text expression `item` of every row into one value, items separated by `;`
+/// (`string_agg` on PostgreSQL, `group_concat` on SQLite). Many small rows cost more to cross
+/// from the database than one value holding them all (on SQLite each row is a hand-off between
+/// threads).
+pub(crate) fn joined(conn: &sqlx::AnyConnection, item: &str) -> String {
+    if is_postgres(conn) {
+        format!("string_agg({item}, ';')")
+    } else {
+        format!("group_concat({item}, ';')")
+    }
+}
+
 pub(crate) fn conflict(e: sqlx::Error, what: &str) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {

@@ -320,7 +320,7 @@ pub async fn entries_of(
     metric: &str,
     lock: bool,
 ) -> Result<Entries> {
-    let lock = lock && conn.backend_name() == "PostgreSQL";
+    let lock = lock && super::is_postgres(conn);
     if lock {
         // The row must exist to be locked.
         sqlx::query(
@@ -454,13 +454,9 @@ pub async fn rollups_between(
         cond = format!("({cond} OR metric LIKE 'resolved_on:%')");
     }
     // Every version in one text value: one row crosses from the database, not thousands.
-    let agg = if conn.backend_name() == "PostgreSQL" {
-        "string_agg(day || ' ' || version || ' ' || metric, ';')"
-    } else {
-        "group_concat(day || ' ' || version || ' ' || metric, ';')"
-    };
+    let all = super::joined(conn, "day || ' ' || version || ' ' || metric");
     let versions_sql =
-        format!("SELECT {agg} AS v FROM report_daily WHERE day >= $1 AND day <= $2 AND {cond}");
+        format!("SELECT {all} AS v FROM report_daily WHERE day >= $1 AND day <= $2 AND {cond}");
     let mut q = sqlx::query(&versions_sql).bind(from).bind(to);
     for m in metrics {
         q = q.bind(*m);

@@ -266,25 +266,22 @@ fn episode_parts(row: &EpisodeRow, out: &mut Vec<(RollupKey, i64, i64, Option<i6
             out.push((key(metric), 1, 0, None));
         }
     }
-    if let Some(s) = row.first_response_secs {
-        out.push((key(FIRST_RESPONSE), 1, s, Some(s)));
+    // Durations on the wall clock, then (with a schedule) in business hours.
+    for (metric, secs) in [
+        (FIRST_RESPONSE, row.first_response_secs),
+        (RESOLUTION, row.resolution_secs),
+        (FIRST_RESPONSE_BH, row.first_response_bh),
+        (RESOLUTION_BH, row.resolution_bh),
+    ] {
+        if let Some(s) = secs {
+            out.push((key(metric), 1, s, Some(s)));
+        }
     }
-    if let Some(s) = row.resolution_secs {
-        out.push((key(RESOLUTION), 1, s, Some(s)));
-    }
-    for &(channel, secs) in &row.replies {
-        let k = RollupKey::new(row.day, REPLY, Some(channel), row.handled_by);
-        out.push((k, 1, secs, Some(secs)));
-    }
-    if let Some(s) = row.first_response_bh {
-        out.push((key(FIRST_RESPONSE_BH), 1, s, Some(s)));
-    }
-    if let Some(s) = row.resolution_bh {
-        out.push((key(RESOLUTION_BH), 1, s, Some(s)));
-    }
-    for &(channel, secs) in &row.replies_bh {
-        let k = RollupKey::new(row.day, REPLY_BH, Some(channel), row.handled_by);
-        out.push((k, 1, secs, Some(secs)));
+    for (metric, replies) in [(REPLY, &row.replies), (REPLY_BH, &row.replies_bh)] {
+        for &(channel, secs) in replies {
+            let k = RollupKey::new(row.day, metric, Some(channel), row.handled_by);
+            out.push((k, 1, secs, Some(secs)));
+        }
     }
     for &(channel, n) in &row.window_expired {
         let k = RollupKey::new(row.day, WINDOW_EXPIRED, Some(channel), row.handled_by);
