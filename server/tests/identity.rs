@@ -165,6 +165,7 @@ pub async fn listed(db: &Db, user: i64, conversation: i64) -> Option<Conversatio
             status,
             assignee: AssigneeFilter::All,
             channel: None,
+            label: None,
         };
         let page = conversations::list(db, user, &filter, None, 500)
             .await

@@ -26,6 +26,7 @@ mod move_conversation;
 mod outbox_process;
 mod outbox_ui;
 mod reports;
+mod search;
 mod security;
 mod shape;
 mod sms_twilio;

@@ -72,6 +72,7 @@ fn all_open() -> ListFilter {
         status: Status::Open,
         assignee: AssigneeFilter::All,
         channel: None,
+        label: None,
     }
 }
 

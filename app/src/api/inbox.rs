@@ -8,6 +8,7 @@ pub async fn list_conversations(
     status: String,
     assignee: String,
     channel: String,
+    label: Option<i64>,
     after: Option<String>,
 ) -> Result<ConversationPage, ServerFnError> {
     use crate::domain::{cursor::ListCursor, ChannelKind, Permission, Status};
@@ -22,12 +23,17 @@ pub async fn list_conversations(
         status: Status::parse(&status).unwrap_or(Status::Open),
         assignee: AssigneeFilter::parse(&assignee).unwrap_or(AssigneeFilter::All),
         channel: ChannelKind::parse(&channel),
+        label,
     };
     let after = match after.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(ListCursor::decode(s).ok_or_else(|| errors::bad_request("bad cursor"))?),
         None => None,
     };
-    conversations::list(&st.db, user.id, &filter, after, conversations::LIST_PAGE)
+    let mut page = conversations::list(&st.db, user.id, &filter, after, conversations::LIST_PAGE)
         .await
-        .map_err(errors::store)
+        .map_err(errors::store)?;
+    crate::service::labels::fill(&st.db, &mut page.items)
+        .await
+        .map_err(errors::store)?;
+    Ok(page)
 }

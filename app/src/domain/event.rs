@@ -18,6 +18,10 @@ pub const MERGE: &str = "merge";
 pub const UNMERGE: &str = "unmerge";
 /// A snoozed conversation reopened by itself when its time came.
 pub const REOPEN: &str = "reopen";
+/// A label put on the conversation; `data.label` names it.
+pub const LABEL_ADDED: &str = "label_added";
+/// A label taken off; `data.label` names it.
+pub const LABEL_REMOVED: &str = "label_removed";
 
 /// One line describing an event, in words, for the timeline.
 pub fn summarize(kind: &str, data: &str, actor: Option<&str>) -> String {
@@ -64,6 +68,14 @@ pub fn summarize(kind: &str, data: &str, actor: Option<&str>) -> String {
             format!("{who} undid the merge of {name}")
         }
         REOPEN => "Reopened when the snooze ended".to_string(),
+        LABEL_ADDED => format!(
+            "{who} added the label {}",
+            s("label").unwrap_or_else(|| "?".into())
+        ),
+        LABEL_REMOVED => format!(
+            "{who} removed the label {}",
+            s("label").unwrap_or_else(|| "?".into())
+        ),
         other => format!("{who}: {other}"),
     }
 }

@@ -11,6 +11,7 @@ pub mod gate;
 pub mod html_text;
 pub mod identifier;
 pub mod keywords;
+pub mod labels;
 pub mod localtime;
 pub mod merge;
 #[cfg(feature = "ssr")]
@@ -21,6 +22,7 @@ pub mod reply_choice;
 pub mod reports;
 pub mod retry;
 pub mod role;
+pub mod search;
 pub mod sms;
 pub mod sms_fix;
 pub mod text;

@@ -37,10 +37,14 @@ pub enum Permission {
     ViewMarketingReports,
     /// Change the reporting settings: time zone, inactivity period, business hours.
     ManageReportSettings,
+    /// Put labels on conversations and take them off.
+    LabelConversations,
+    /// Keep the list of labels: create, rename, recolour, delete.
+    ManageLabels,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ReadConversations,
         Permission::Reply,
         Permission::ManageConversations,
@@ -52,6 +56,8 @@ impl Permission {
         Permission::ViewReports,
         Permission::ViewMarketingReports,
         Permission::ManageReportSettings,
+        Permission::LabelConversations,
+        Permission::ManageLabels,
     ];
 }
 
@@ -95,10 +101,16 @@ impl Role {
                     | UsePlayground
                     | ManageConsent
                     | ViewReports
+                    | LabelConversations
             ),
             Role::Marketing => matches!(
                 p,
-                ReadConversations | WriteNotes | ManageConsent | ViewReports | ViewMarketingReports
+                ReadConversations
+                    | WriteNotes
+                    | ManageConsent
+                    | ViewReports
+                    | ViewMarketingReports
+                    | LabelConversations
             ),
         }
     }
@@ -119,6 +131,8 @@ mod tests {
             assert!(!r.allows(Permission::ManageUsers));
             assert!(!r.allows(Permission::ManageChannels));
             assert!(!r.allows(Permission::ManageReportSettings));
+            assert!(!r.allows(Permission::ManageLabels));
+            assert!(r.allows(Permission::LabelConversations));
         }
     }
 

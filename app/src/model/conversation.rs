@@ -137,4 +137,9 @@ pub struct ConversationDetail {
     pub consent: CustomerConsent,
     /// Reply accounts whose provider is failing now: (account id, what the composer says).
     pub failing_accounts: Vec<(i64, String)>,
+    /// The conversation's labels, and every label there is (to add one).
+    #[serde(default)]
+    pub labels: Vec<crate::model::Label>,
+    #[serde(default)]
+    pub all_labels: Vec<crate::model::Label>,
 }

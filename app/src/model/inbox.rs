@@ -34,6 +34,9 @@ pub struct ListFilter {
     pub status: Status,
     pub assignee: AssigneeFilter,
     pub channel: Option<ChannelKind>,
+    /// Only conversations with this label.
+    #[serde(default)]
+    pub label: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -53,6 +56,9 @@ pub struct ConversationSummary {
     /// joined by threading): the preview is theirs, not the customer's.
     pub last_unverified_sender: Option<String>,
     pub unread: bool,
+    /// The conversation's labels, by name.
+    #[serde(default)]
+    pub labels: Vec<crate::model::Label>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -38,7 +38,15 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
             )
         })
         .collect();
+    let labels = store::labels::of_conversations(db, &[conversation_id])
+        .await?
+        .into_iter()
+        .map(|(_, l)| l)
+        .collect();
+    let all_labels = store::labels::all(db).await?;
     Ok(ConversationDetail {
+        labels,
+        all_labels,
         failing_accounts,
         id: conversation_id,
         status: c.status,

@@ -13,7 +13,9 @@
 use super::reports;
 use crate::domain::event;
 use crate::domain::merge::{merged_sentence, unmerged_sentence, SOMEONE};
-use crate::store::{conversations, customers, events, identifiers, merges, messages, users};
+use crate::store::{
+    conversations, customers, events, identifiers, labels, merges, messages, users,
+};
 use crate::store::{now_ms, Db, Result, StoreError};
 use sqlx::AnyConnection;
 
@@ -92,6 +94,7 @@ pub async fn merge(db: &Db, survivor: i64, merged: i64, actor: i64) -> Result<Me
     identifiers::move_all(&mut tx, merged, survivor).await?;
     messages::move_all(&mut tx, mc, sc, survivor).await?;
     events::move_all(&mut tx, mc, sc).await?;
+    labels::copy_all(&mut tx, mc, sc).await?;
     customers::set_merged_into(&mut tx, merged, Some(survivor)).await?;
     let who = user_name(&mut tx, actor).await?;
     let body = merged_sentence(&who, &m.name, &labels, &s.name);

@@ -17,6 +17,7 @@ pub mod conversations;
 pub mod customers;
 pub mod identifiers;
 pub mod ingest;
+pub mod labels;
 pub mod merge;
 pub mod provider_accounts;
 pub mod reply;
@@ -28,6 +29,7 @@ pub mod report_reach;
 pub mod report_tabs;
 pub mod report_view;
 pub mod reports;
+pub mod search;
 pub mod sending;
 pub mod suggestions;
 

@@ -22,7 +22,7 @@ pub const LIST_PAGE: i64 = 50;
 /// The unverified writer of the last message is a subquery per listed row, not a join:
 /// PostgreSQL estimates almost no unverified identifiers and, given a join, scans the whole
 /// identifiers table once per page (25 ms at 165,000 identifiers) instead of 50 key lookups.
-pub fn list_sql(backend: Backend, assignee: AssigneeFilter) -> String {
+pub fn list_sql(backend: Backend, assignee: AssigneeFilter, label: Option<i64>) -> String {
     let (condition, index) = match assignee {
         AssigneeFilter::Mine => ("AND c.assignee_id = $1", "conversations_assignee_activity"),
         AssigneeFilter::Unassigned => (
@@ -35,25 +35,72 @@ pub fn list_sql(backend: Backend, assignee: AssigneeFilter) -> String {
         Backend::Sqlite => format!("INDEXED BY {index}"),
         Backend::Postgres => String::new(),
     };
+    let label = label
+        .map(|l| {
+            format!(
+                "AND EXISTS (SELECT 1 FROM conversation_labels cl \
+                 WHERE cl.conversation_id = c.id AND cl.label_id = {l})"
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "SELECT c.id, cu.name AS customer_name, c.status, u.name AS assignee_name, c.last_activity_at, \
-                c.last_preview, c.last_channel, c.last_direction, c.last_author_id, la.name AS last_author_name, \
-                CASE WHEN c.last_direction = 'in' THEN \
-                     (SELECT li.label FROM identifiers li WHERE li.id = c.last_identifier_id AND li.verified = 0) \
-                END AS last_unverified_sender, \
-                CASE WHEN c.last_inbound_at IS NOT NULL AND (r.read_at IS NULL OR r.read_at < c.last_inbound_at) \
-                     THEN 1 ELSE 0 END AS unread \
-         FROM conversations c {hint} \
-         JOIN customers cu ON cu.id = c.customer_id \
-         LEFT JOIN users u ON u.id = c.assignee_id \
-         LEFT JOIN users la ON la.id = c.last_author_id \
-         LEFT JOIN conversation_reads r ON r.conversation_id = c.id AND r.user_id = $1 \
-         WHERE c.status = $2 {condition} AND cu.merged_into_id IS NULL \
+        "{SUMMARY_COLUMNS} \
+         FROM conversations c {hint} {SUMMARY_JOINS} \
+         WHERE c.status = $2 {condition} {label} AND cu.merged_into_id IS NULL \
            AND ($3 = 0 OR (c.channels_mask & $3) <> 0) \
            AND (c.last_activity_at, c.id) < ($4, $5) \
          ORDER BY c.last_activity_at DESC, c.id DESC \
          LIMIT $6"
     )
+}
+
+/// What a list row shows (`$1` is the reader, for the unread mark).
+const SUMMARY_COLUMNS: &str = "SELECT c.id, cu.name AS customer_name, c.status, u.name AS assignee_name, c.last_activity_at, \
+        c.last_preview, c.last_channel, c.last_direction, c.last_author_id, la.name AS last_author_name, \
+        CASE WHEN c.last_direction = 'in' THEN \
+             (SELECT li.label FROM identifiers li WHERE li.id = c.last_identifier_id AND li.verified = 0) \
+        END AS last_unverified_sender, \
+        CASE WHEN c.last_inbound_at IS NOT NULL AND (r.read_at IS NULL OR r.read_at < c.last_inbound_at) \
+             THEN 1 ELSE 0 END AS unread";
+const SUMMARY_JOINS: &str = "JOIN customers cu ON cu.id = c.customer_id \
+        LEFT JOIN users u ON u.id = c.assignee_id \
+        LEFT JOIN users la ON la.id = c.last_author_id \
+        LEFT JOIN conversation_reads r ON r.conversation_id = c.id AND r.user_id = $1";
+
+fn summary_of(r: &sqlx::any::AnyRow) -> Result<ConversationSummary> {
+    let status: String = r.try_get("status")?;
+    let ch: Option<String> = r.try_get("last_channel")?;
+    let dir: Option<String> = r.try_get("last_direction")?;
+    Ok(ConversationSummary {
+        id: r.try_get("id")?,
+        customer_name: r.try_get("customer_name")?,
+        status: Status::parse(&status).unwrap_or(Status::Open),
+        assignee_name: r.try_get("assignee_name")?,
+        last_activity_at: r.try_get("last_activity_at")?,
+        preview: r.try_get("last_preview")?,
+        last_channel: ch.as_deref().and_then(ChannelKind::parse),
+        last_direction: dir.as_deref().and_then(Direction::parse),
+        last_author_id: r.try_get("last_author_id")?,
+        last_author_name: r.try_get("last_author_name")?,
+        last_unverified_sender: r.try_get("last_unverified_sender")?,
+        unread: r.try_get::<i64, _>("unread")? != 0,
+        labels: Vec::new(),
+    })
+}
+
+/// The list rows of conversations `ids` as `user_id` sees them (any order; missing ones
+/// and merged customers' are left out).
+pub async fn summaries(db: &Db, user_id: i64, ids: &[i64]) -> Result<Vec<ConversationSummary>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!(
+        "{SUMMARY_COLUMNS} FROM conversations c {SUMMARY_JOINS} \
+         WHERE c.id IN ({list}) AND cu.merged_into_id IS NULL"
+    );
+    let rows = sqlx::query(&sql).bind(user_id).fetch_all(&db.read).await?;
+    rows.iter().map(summary_of).collect()
 }
 
 /// Lists conversations for `user_id`, newest activity first, keyset-paged.
@@ -64,7 +111,7 @@ pub async fn list(
     after: Option<ListCursor>,
     limit: i64,
 ) -> Result<ConversationPage> {
-    let sql = list_sql(db.backend, filter.assignee);
+    let sql = list_sql(db.backend, filter.assignee, filter.label);
     let cursor = after.unwrap_or(ListCursor {
         at: i64::MAX,
         id: i64::MAX,
@@ -78,26 +125,11 @@ pub async fn list(
         .bind(limit + 1)
         .fetch_all(&db.read)
         .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for r in rows.iter().take(limit as usize) {
-        let status: String = r.try_get("status")?;
-        let ch: Option<String> = r.try_get("last_channel")?;
-        let dir: Option<String> = r.try_get("last_direction")?;
-        items.push(ConversationSummary {
-            id: r.try_get("id")?,
-            customer_name: r.try_get("customer_name")?,
-            status: Status::parse(&status).unwrap_or(Status::Open),
-            assignee_name: r.try_get("assignee_name")?,
-            last_activity_at: r.try_get("last_activity_at")?,
-            preview: r.try_get("last_preview")?,
-            last_channel: ch.as_deref().and_then(ChannelKind::parse),
-            last_direction: dir.as_deref().and_then(Direction::parse),
-            last_author_id: r.try_get("last_author_id")?,
-            last_author_name: r.try_get("last_author_name")?,
-            last_unverified_sender: r.try_get("last_unverified_sender")?,
-            unread: r.try_get::<i64, _>("unread")? != 0,
-        });
-    }
+    let items = rows
+        .iter()
+        .take(limit as usize)
+        .map(summary_of)
+        .collect::<Result<Vec<_>>>()?;
     let next = if rows.len() as i64 > limit {
         items.last().map(|c| {
             ListCursor {

@@ -174,3 +174,14 @@ pub async fn set_disabled(db: &Db, id: i64, disabled: bool) -> Result<()> {
     tx.commit().await?;
     Ok(())
 }
+
+/// The active user whose name or email is `text` (any case): the first by id.
+pub async fn find_by_name_or_email(db: &Db, text: &str) -> Result<Option<i64>> {
+    let row = sqlx::query(
+        "SELECT id FROM users WHERE disabled = 0 AND (LOWER(name) = $1 OR LOWER(email) = $1) ORDER BY id LIMIT 1",
+    )
+    .bind(text.trim().to_lowercase())
+    .fetch_optional(&db.read)
+    .await?;
+    Ok(row.map(|r| r.try_get("id")).transpose()?)
+}

@@ -9,6 +9,7 @@ use leptos_router::{lazy_route, LazyRoute};
 mod channels;
 mod failed;
 mod form;
+mod labels;
 mod providers;
 
 /// The `/admin` route, a separate wasm chunk (with the channel and provider forms) loaded
@@ -122,6 +123,7 @@ fn Admin() -> impl IntoView {
             </section>
             <channels::Channels/>
             <failed::FailedEvents/>
+            <labels::Labels/>
         </main>
     }
     .into_any()

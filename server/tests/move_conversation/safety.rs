@@ -97,6 +97,7 @@ async fn an_unverified_identifier_is_never_the_default_and_needs_confirming(engi
         status: app::domain::Status::Open,
         assignee: AssigneeFilter::All,
         channel: None,
+        label: None,
     };
     let page = conversations::list(db, me, &filter, None, 50)
         .await
@@ -283,6 +284,7 @@ async fn one_message_per_draft_whatever_the_clicks(engine: Engine) {
         status: app::domain::Status::Open,
         assignee: AssigneeFilter::All,
         channel: None,
+        label: None,
     };
     let page = conversations::list(db, me, &filter, None, 50)
         .await

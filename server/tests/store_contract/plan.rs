@@ -75,14 +75,15 @@ async fn inbox_list_reads_in_index_order_with_seed_statistics() {
         .await
         .unwrap();
 
-    let unhinted = conversations::list_sql(app::store::Backend::Postgres, AssigneeFilter::All);
+    let unhinted =
+        conversations::list_sql(app::store::Backend::Postgres, AssigneeFilter::All, None);
     let before = plan(&mut conn, &unhinted).await;
     for assignee in [
         AssigneeFilter::All,
         AssigneeFilter::Mine,
         AssigneeFilter::Unassigned,
     ] {
-        let sql = conversations::list_sql(app::store::Backend::Sqlite, assignee);
+        let sql = conversations::list_sql(app::store::Backend::Sqlite, assignee, None);
         let p = plan(&mut conn, &sql).await;
         assert!(
             !p.contains("TEMP B-TREE"),
@@ -92,7 +93,7 @@ async fn inbox_list_reads_in_index_order_with_seed_statistics() {
     }
     let all = plan(
         &mut conn,
-        &conversations::list_sql(app::store::Backend::Sqlite, AssigneeFilter::All),
+        &conversations::list_sql(app::store::Backend::Sqlite, AssigneeFilter::All, None),
     )
     .await;
     assert!(all.contains("conversations_status_activity"), "{all}");

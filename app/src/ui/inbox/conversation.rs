@@ -8,6 +8,7 @@ use crate::api::conversation::{
     get_conversation, mark_read, AddNote, Assign, ConfirmIdentifier, MoveConversation, SendReply,
     SetStatus,
 };
+use crate::api::labels::SetLabel;
 use crate::domain::Permission;
 use crate::ui::live::Live;
 use crate::ui::{err_text, CurrentUser};
@@ -31,6 +32,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
     let move_to = ServerAction::<MoveConversation>::new();
     let customer_actions = ActionsSlot::new();
     let record_consent = ServerAction::<RecordConsent>::new();
+    let set_label = ServerAction::<SetLabel>::new();
     let draft = Draft::new();
 
     // Drafts are cleared here, once per result, not in the forms: those are redrawn on every
@@ -68,6 +70,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
             + confirm.version().get()
             + move_to.version().get()
             + record_consent.version().get()
+            + set_label.version().get()
             + remote.get()
     });
     let detail = Resource::new(move || (id, version.get()), |(id, _)| get_conversation(id));
@@ -81,18 +84,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
 
     // "Back" to the list keeps the list's filters.
     let query = leptos_router::hooks::use_query_map();
-    let back = move || {
-        let q = query.read();
-        let get = |k: &str, d: &str| q.get(k).unwrap_or_else(|| d.to_string());
-        format!(
-            "/inbox{}",
-            super::filter_query(
-                &get("status", "open"),
-                &get("assignee", "all"),
-                &get("channel", "")
-            )
-        )
-    };
+    let back = move || format!("/inbox{}", super::list_query(&query.read()));
     let tab = use_context::<super::TabTitle>();
     let leaving = tab.clone();
     on_cleanup(move || {
@@ -104,6 +96,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
     let can_reply = user.can(Permission::Reply);
     let can_manage = user.can(Permission::ManageConversations);
     let can_note = user.can(Permission::WriteNotes);
+    let can_label = user.can(Permission::LabelConversations);
 
     view! {
         <Timeline id version/>
@@ -145,6 +138,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
                             <h1>{header}</h1>
                             <span class="status" data-status=d.status.as_str()>{d.status.label()}</span>
                             {can_manage.then(|| view! { <ConversationActions detail=d.clone() set_status assign/> })}
+                            <super::labels::LabelEditor id=d.id labels=d.labels.clone() all=d.all_labels.clone() action=set_label editable=can_label/>
                         </header>
                         <div class="composers">
                             {can_reply.then(|| view! { <MoveDialog detail=d.clone() action=move_to draft/> })}

@@ -1,5 +1,7 @@
 use super::filter_query;
+use super::search::{SearchBox, SearchResults};
 use crate::api::inbox::list_conversations;
+use crate::api::labels::list_labels;
 use crate::domain::Direction;
 use crate::domain::{ChannelKind, Status};
 use crate::model::AssigneeFilter;
@@ -45,49 +47,63 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
             q.get("channel")
                 .filter(|s| ChannelKind::parse(s).is_some())
                 .unwrap_or_default(),
+            q.get("label")
+                .filter(|s| s.parse::<i64>().is_ok())
+                .unwrap_or_default(),
             q.get("after"),
         )
     });
+    let search_q = Signal::derive(move || query.read().get("q").unwrap_or_default());
+    let searching = Memo::new(move |_| !search_q.get().trim().is_empty());
+    let search_after = Signal::derive(move || query.read().get("after"));
     let page = Resource::new(
-        move || (filters.get(), live.tick.get()),
-        |((status, assignee, channel, after), _)| {
-            list_conversations(status, assignee, channel, after)
+        move || (filters.get(), live.tick.get(), searching.get()),
+        |((status, assignee, channel, label, after), _, searching)| async move {
+            if searching {
+                // The results take the list's place; the list is not read meanwhile.
+                return Ok(crate::model::ConversationPage {
+                    items: Vec::new(),
+                    next: None,
+                });
+            }
+            list_conversations(status, assignee, channel, label.parse().ok(), after).await
         },
     );
+    let labels = Resource::new(|| (), |_| list_labels());
 
     let status_tabs = move || {
-        let (s, a, c, _) = filters.get();
+        let (s, a, c, l, _) = filters.get();
         Status::ALL
             .into_iter()
             .map(|st| {
-                let href = format!("/inbox{}", filter_query(st.as_str(), &a, &c));
+                let href = format!("/inbox{}", filter_query(st.as_str(), &a, &c, &l));
                 let current = s == st.as_str();
                 view! { <a href=href class:active=current aria-current=current.then_some("page")>{st.label()}</a> }
             })
             .collect_view()
     };
     let assignee_tabs = move || {
-        let (s, a, c, _) = filters.get();
+        let (s, a, c, l, _) = filters.get();
         [("mine", "Mine"), ("unassigned", "Unassigned"), ("all", "All")]
             .into_iter()
             .map(|(key, label)| {
-                let href = format!("/inbox{}", filter_query(&s, key, &c));
+                let href = format!("/inbox{}", filter_query(&s, key, &c, &l));
                 let current = a == key;
                 view! { <a href=href class:active=current aria-current=current.then_some("page")>{label}</a> }
             })
             .collect_view()
     };
     let channel_tabs = move || {
-        let (s, a, c, _) = filters.get();
+        let (s, a, c, l, _) = filters.get();
         let all = view! {
-            <a href=format!("/inbox{}", filter_query(&s, &a, "")) class:active=c.is_empty()>"All channels"</a>
+            <a href=format!("/inbox{}", filter_query(&s, &a, "", &l)) class:active=c.is_empty()>"All channels"</a>
         };
         let each = ChannelKind::ALL
             .into_iter()
             .map(|ch| {
                 let current = c == ch.as_str();
                 view! {
-                    <a href=format!("/inbox{}", filter_query(&s, &a, ch.as_str())) class:active=current>
+                    <a href=format!("/inbox{}", filter_query(&s, &a, ch.as_str(), &l)) class:active=current>
                         {ch.label()}
                     </a>
                 }
@@ -95,19 +111,57 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
             .collect_view();
         (all, each)
     };
+    let label_tabs = move || {
+        let (s, a, c, l, _) = filters.get();
+        Suspend::new(async move {
+            let list = labels.await.unwrap_or_default();
+            if list.is_empty() {
+                return ().into_any();
+            }
+            let all = view! {
+                <a href=format!("/inbox{}", filter_query(&s, &a, &c, "")) class:active=l.is_empty()>"All labels"</a>
+            };
+            let each = list
+                .into_iter()
+                .map(|label| {
+                    let id = label.id.to_string();
+                    let current = l == id;
+                    view! {
+                        <a
+                            href=format!("/inbox{}", filter_query(&s, &a, &c, &id))
+                            class:active=current
+                            aria-current=current.then_some("page")
+                            class="label-link"
+                            data-colour=label.colour
+                        >
+                            {label.name}
+                        </a>
+                    }
+                })
+                .collect_view();
+            view! { <nav aria-label="Label filter" class="chips small">{all}{each}</nav> }
+                .into_any()
+        })
+    };
 
     view! {
         <section class="list-pane" aria-labelledby="list-heading">
             <h2 id="list-heading" class="visually-hidden">"Conversations"</h2>
+            <SearchBox q=search_q/>
+            <Show when=move || searching.get()>
+                <SearchResults q=search_q after=search_after selected/>
+            </Show>
+            <div class="list-body" hidden=move || searching.get()>
             <nav aria-label="Status" class="tabs">{status_tabs}</nav>
             <nav aria-label="Assignee" class="chips">{assignee_tabs}</nav>
             <nav aria-label="Channel filter" class="chips small">{channel_tabs}</nav>
+            <Transition fallback=|| ()>{label_tabs}</Transition>
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 <nav aria-label="Conversations" class="conversations">
                     {move || {
                         let tab = tab.clone();
                         Suspend::new(async move {
-                            let (s, a, c, _) = filters.get_untracked();
+                            let (s, a, c, l, _) = filters.get_untracked();
                             let page = page.await;
                             if let (Some(t), Ok(p)) = (&tab, &page) {
                                 t.unread.set(p.items.iter().filter(|c| c.unread).map(|c| c.id).collect());
@@ -118,7 +172,7 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
                                     view! { <p class="empty-list">"No conversations here."</p> }.into_any()
                                 }
                                 Ok(p) => {
-                                    let q = filter_query(&s, &a, &c);
+                                    let q = filter_query(&s, &a, &c, &l);
                                     let next = p.next.clone().map(|n| format!("/inbox{q}&after={n}"));
                                     let items = p
                                         .items
@@ -148,6 +202,13 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
                                                         {conv.preview}
                                                     </span>
                                                     {conv.assignee_name.map(|n| view! { <span class="assignee">{n}</span> })}
+                                                    {(!conv.labels.is_empty()).then(|| view! {
+                                                        <span class="labels">
+                                                            {conv.labels.into_iter().map(|l| view! {
+                                                                <span class="label-chip" data-colour=l.colour>{l.name}</span>
+                                                            }).collect_view()}
+                                                        </span>
+                                                    })}
                                                 </a>
                                             }
                                         })
@@ -163,6 +224,7 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
                     }}
                 </nav>
             </Transition>
+            </div>
         </section>
     }
 }

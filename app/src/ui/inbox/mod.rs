@@ -7,7 +7,9 @@ pub mod consent;
 mod conversation;
 pub(crate) mod customer;
 mod draft;
+mod labels;
 mod list;
+mod search;
 mod timeline;
 
 use super::Authed;
@@ -110,13 +112,31 @@ pub(crate) fn title_text(unread: usize, name: Option<&str>) -> String {
 }
 
 /// The list filters of the current URL, to keep them when moving around.
-pub(crate) fn filter_query(status: &str, assignee: &str, channel: &str) -> String {
+pub(crate) fn filter_query(status: &str, assignee: &str, channel: &str, label: &str) -> String {
     let mut q = format!("?status={status}&assignee={assignee}");
     if !channel.is_empty() {
         q.push_str("&channel=");
         q.push_str(channel);
     }
+    if !label.is_empty() {
+        q.push_str("&label=");
+        q.push_str(label);
+    }
     q
+}
+
+/// The list's part of the current URL: the search when there is one, else the filters.
+pub(crate) fn list_query(q: &leptos_router::params::ParamsMap) -> String {
+    let get = |k: &str, d: &str| q.get(k).unwrap_or_else(|| d.to_string());
+    match q.get("q").filter(|s| !s.trim().is_empty()) {
+        Some(search) => format!("?q={}", search::url_encode(&search)),
+        None => filter_query(
+            &get("status", "open"),
+            &get("assignee", "all"),
+            &get("channel", ""),
+            &get("label", ""),
+        ),
+    }
 }
 
 #[cfg(test)]
