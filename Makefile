@@ -10,6 +10,8 @@
 #   make bench-pg     same against a fresh PostgreSQL database convergence_bench
 #   make bench-reports   the 90-day reports (support and cross-channel) at 1 and 4 clients,
 #                     on SQLite and on PostgreSQL, same seed
+#   make bench-search search on the 1,000,000-message seed: a common word, a rare word, a phrase,
+#                     a phone number (p50 <= 20 ms, p99 <= 60 ms at 4 clients), SQLite then PostgreSQL
 #   make bench-email  import 10,000 varied emails from a local Dovecot into SQLite
 #   make bench-webhooks  inbound SMS webhooks at 4 connections for 30 s on SQLite (release)
 #   make bundle-size  what an agent downloads to open the inbox (wasm + JS + CSS, brotli) vs 200 KiB,
@@ -38,7 +40,7 @@ LEPTOS_BUILD_FLAGS := --split
 # Running target/*/server directly needs LEPTOS_OUTPUT_NAME=convergence LEPTOS_SITE_ROOT=target/site
 # LEPTOS_SITE_PKG_DIR=pkg; scripts/lib.sh and scripts/e2e-server.sh export them.
 
-.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-reports bench-email bench-webhooks bundle-size clean-e2e screenshots
+.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-reports bench-search bench-email bench-webhooks bundle-size clean-e2e screenshots
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -110,6 +112,14 @@ bench-reports: build-release
 	BENCH_ARGS="--reports $(BENCH_ARGS)" scripts/bench.sh sqlite
 	scripts/setup.sh pg
 	BENCH_ARGS="--reports $(BENCH_ARGS)" scripts/bench.sh pg
+
+# Search: the newest 50 conversations for a common word, a rare word, a phrase, a phone number
+# and a word with filters at 1 and 4 clients on the same seed, on SQLite, then on PostgreSQL.
+bench-search: build-release
+	cargo build --release -p tools
+	BENCH_ARGS="--search $(BENCH_ARGS)" scripts/bench.sh sqlite
+	scripts/setup.sh pg
+	BENCH_ARGS="--search $(BENCH_ARGS)" scripts/bench.sh pg
 
 # Inbound SMS webhooks: signed Twilio posts at 4 connections for 30 s on a fresh SQLite database.
 bench-webhooks:

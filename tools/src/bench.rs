@@ -63,6 +63,26 @@ pub const REACH_TARGETS: &[Target] = &[Target {
     ms: 1000.0,
 }];
 
+/// Search (`/api/search`, the newest 50 conversations): p50 <= 20 ms and p99 <= 60 ms at four
+/// clients on SQLite (the median at one too).
+pub const SEARCH_TARGETS: &[Target] = &[
+    Target {
+        p: 50,
+        clients: 1,
+        ms: 20.0,
+    },
+    Target {
+        p: 50,
+        clients: 4,
+        ms: 20.0,
+    },
+    Target {
+        p: 99,
+        clients: 4,
+        ms: 60.0,
+    },
+];
+
 pub const CONVERSATION_TARGETS: &[Target] = &[Target {
     clients: 1,
     p: 90,
@@ -84,11 +104,15 @@ pub struct BenchOptions {
     pub seconds: u64,
     /// Measure the reports pages instead of the inbox.
     pub reports: bool,
+    /// Measure search instead of the inbox.
+    pub search: bool,
 }
 
 struct Scenario {
     name: String,
     url: String,
+    /// A form body to POST (a server function), or none for a GET.
+    body: Option<String>,
     /// Text a correct page should contain (a missing one is reported, not counted as an error).
     expect: &'static str,
     targets: &'static [Target],
@@ -169,17 +193,21 @@ pub async fn run(opts: &BenchOptions) -> Result<(), BoxError> {
     login(&client, &base, &opts.email, &opts.password).await?;
     eprintln!("bench: logged in to {base} as {}", opts.email);
 
-    let scenarios = if opts.reports {
+    let scenarios = if opts.search {
+        search_scenarios(&base, &opts.database_url).await?
+    } else if opts.reports {
         vec![
             Scenario {
                 name: "GET /reports 90 days (support)".into(),
                 url: format!("{base}/reports?range=90"),
+                body: None,
                 expect: "Median first response",
                 targets: REPORT_TARGETS,
             },
             Scenario {
                 name: "GET /reports 90 days (cross-channel)".into(),
                 url: format!("{base}/reports?tab=cross&range=90"),
+                body: None,
                 expect: "First contact",
                 targets: REPORT_TARGETS,
             },
@@ -187,6 +215,7 @@ pub async fn run(opts: &BenchOptions) -> Result<(), BoxError> {
             Scenario {
                 name: "GET /reports 90 days (consent and reach)".into(),
                 url: format!("{base}/reports?tab=reach&range=90"),
+                body: None,
                 expect: "Who marketing can reach now",
                 targets: REACH_TARGETS,
             },
@@ -196,12 +225,14 @@ pub async fn run(opts: &BenchOptions) -> Result<(), BoxError> {
             Scenario {
                 name: "GET /inbox (SSR)".into(),
                 url: format!("{base}/inbox"),
+                body: None,
                 expect: "Bench Big History",
                 targets: INBOX_TARGETS,
             },
             Scenario {
                 name: format!("GET /inbox/{conversation_id} (big)"),
                 url: format!("{base}/inbox/{conversation_id}"),
+                body: None,
                 expect: "Bench Big History",
                 targets: CONVERSATION_TARGETS,
             },
@@ -247,8 +278,14 @@ async fn measure_all(
             "bench: {}: measuring for {seconds} s at {concurrency} client(s)",
             s.name
         );
-        let (stats, first_error) =
-            measure(client, &s.url, concurrency, Duration::from_secs(seconds)).await;
+        let (stats, first_error) = measure(
+            client,
+            &s.url,
+            s.body.as_deref(),
+            concurrency,
+            Duration::from_secs(seconds),
+        )
+        .await;
         if let Some(e) = first_error {
             eprintln!(
                 "bench: {}: {} error(s), the first: {e}",
@@ -259,6 +296,57 @@ async fn measure_all(
         results.push((s.name.clone(), stats, verdicts));
     }
     Ok(results)
+}
+
+/// The searches measured: a common word, a rare one (an order number), a phrase, a phone
+/// number typed with spaces (one a seeded customer holds), each through the server function
+/// the page calls; and the common word's server-rendered page.
+async fn search_scenarios(base: &str, database_url: &str) -> Result<Vec<Scenario>, BoxError> {
+    let db = Db::connect(database_url).await?;
+    let order: Option<String> = sqlx::query_scalar(
+        "SELECT body_text FROM messages WHERE body_text LIKE '%order #%' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(&db.read)
+    .await?;
+    let rare = order
+        .as_deref()
+        .and_then(|b| b.split_once("order #"))
+        .map(|(_, rest)| {
+            rest.chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+        })
+        .filter(|s| !s.is_empty())
+        .ok_or("no order number in the seeded messages: run `tools seed` first")?;
+    let phone: String = sqlx::query_scalar(
+        "SELECT i.label FROM identifiers i JOIN conversations c ON c.customer_id = i.customer_id \
+         WHERE i.kind = 'phone' ORDER BY i.id DESC LIMIT 1",
+    )
+    .fetch_one(&db.read)
+    .await?;
+    db.close().await;
+    let api = format!("{base}/api/search");
+    let scenario = |name: &str, q: &str| Scenario {
+        name: format!("search {name}"),
+        url: api.clone(),
+        body: Some(format!("q={}", form_encode(q))),
+        expect: "\"conversation\"",
+        targets: SEARCH_TARGETS,
+    };
+    Ok(vec![
+        scenario("common word: order", "order"),
+        scenario(&format!("rare word: {rare}"), &rare),
+        scenario("phrase: \"coffee grinder\"", "\"coffee grinder\""),
+        scenario(&format!("phone: {phone}"), &phone),
+        scenario("word + filters: refund status:open", "refund status:open"),
+        Scenario {
+            name: "GET /inbox?q=order (SSR)".into(),
+            url: format!("{base}/inbox?q=order"),
+            body: None,
+            expect: "conversations that match",
+            targets: SEARCH_TARGETS,
+        },
+    ])
 }
 
 async fn big_conversation_id(database_url: &str) -> Result<i64, BoxError> {
@@ -312,10 +400,25 @@ async fn login(
 }
 
 /// One request: Ok(body) for a 200 with a non-trivial body, Err(description) otherwise.
-async fn fetch(client: &reqwest::Client, url: &str) -> Result<impl AsRef<[u8]>, String> {
-    let res = client
-        .get(url)
-        .header("Accept", "text/html")
+/// With a body, a server function's POST (with our Origin, as a browser sends it).
+async fn fetch(
+    client: &reqwest::Client,
+    url: &str,
+    body: Option<&str>,
+) -> Result<impl AsRef<[u8]>, String> {
+    let req = match body {
+        None => client.get(url).header("Accept", "text/html"),
+        Some(b) => {
+            let origin = url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+            client
+                .post(url)
+                .header("Origin", origin)
+                .header("Accept", "application/json")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(b.to_string())
+        }
+    };
+    let res = req
         .send()
         .await
         .map_err(|e| format!("request failed: {}", describe(&e)))?;
@@ -367,7 +470,7 @@ async fn warm_up(
     concurrency: usize,
 ) -> Result<(), BoxError> {
     // The first request alone, so a broken setup is reported clearly before anything else.
-    let first = fetch(client, &s.url)
+    let first = fetch(client, &s.url, s.body.as_deref())
         .await
         .map_err(|e| format!("{}: {e}", s.url))?;
     if !contains(first.as_ref(), s.expect) {
@@ -378,11 +481,12 @@ async fn warm_up(
     for _ in 0..concurrency {
         let client = client.clone();
         let url = s.url.clone();
+        let body = s.body.clone();
         tasks.push(tokio::spawn(async move {
             // A client stops at its first failure, so a stuck server does not stretch the
             // warm-up to many request timeouts.
             for _ in 0..per_client {
-                if let Err(e) = fetch(&client, &url).await {
+                if let Err(e) = fetch(&client, &url, body.as_deref()).await {
                     return Some(e);
                 }
             }
@@ -408,6 +512,7 @@ async fn warm_up(
 async fn measure(
     client: &reqwest::Client,
     url: &str,
+    body: Option<&str>,
     concurrency: usize,
     duration: Duration,
 ) -> (Stats, Option<String>) {
@@ -417,13 +522,14 @@ async fn measure(
     for _ in 0..concurrency {
         let client = client.clone();
         let url = url.to_string();
+        let body = body.map(str::to_string);
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(4096);
             let mut errors = 0usize;
             let mut first_error = None;
             while Instant::now() < deadline {
                 let t = Instant::now();
-                match fetch(&client, &url).await {
+                match fetch(&client, &url, body.as_deref()).await {
                     Ok(_) => latencies.push(t.elapsed().as_secs_f64() * 1000.0),
                     Err(e) => {
                         errors += 1;

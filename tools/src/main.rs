@@ -66,6 +66,10 @@ enum Command {
         /// --email is given).
         #[arg(long)]
         reports: bool,
+        /// Measure search instead: a common word, a rare word, a phrase, a phone number and a
+        /// word with filters through `/api/search`, and the searched inbox page.
+        #[arg(long)]
+        search: bool,
     },
     /// Fill an IMAP mailbox with varied messages and measure importing them into conversations
     /// (uses CONVERGENCE_DATABASE_URL, which should be a fresh database).
@@ -141,6 +145,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             clients,
             seconds,
             reports,
+            search,
         } => {
             let email = if reports && email == seed::BENCH_EMAIL {
                 seed::BENCH_MARKETING_EMAIL.to_string()
@@ -155,6 +160,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 clients,
                 seconds,
                 reports,
+                search,
             })
             .await
         }

@@ -16,7 +16,7 @@ use crate::store::{self, conversations, Db, Result};
 use std::collections::{HashMap, HashSet};
 
 /// Conversations per page.
-pub const PAGE: usize = 25;
+pub const PAGE: usize = 50;
 /// Docs read per index query.
 const BATCH: i64 = 200;
 /// Docs read at most for one page; past it the page ends early with a cursor to go on.
