@@ -93,7 +93,7 @@ e2e-only:
 screenshots: setup-test
 	cargo leptos build $(LEPTOS_BUILD_FLAGS)
 	cargo build -p server -p standin
-	E2E_PUBLISH_SCREENSHOTS=1 $(MAKE) --no-print-directory e2e-only PLAYWRIGHT_ARGS='--project=hydrate tests/cross-channel.spec.ts tests/reports.spec.ts'
+	E2E_PUBLISH_SCREENSHOTS=1 $(MAKE) --no-print-directory e2e-only PLAYWRIGHT_ARGS='--project=hydrate tests/cross-channel.spec.ts tests/reports.spec.ts tests/a11y.spec.ts'
 
 # The load benchmarks: the release server serves, `tools` seeds and measures.
 bench: build-release

@@ -2,7 +2,7 @@
 // conversation, playground and admin pages, at desktop and phone widths.
 import AxeBuilder from '@axe-core/playwright';
 import { type Page } from '@playwright/test';
-import { test, expect, USERS, login, gotoApp, conversationList, timeline, screenshot } from './support';
+import { test, expect, USERS, login, gotoApp, conversationList, timeline, screenshot, publish } from './support';
 
 const WIDTHS = [
   { width: 1400, height: 900 },
@@ -42,12 +42,37 @@ for (const size of WIDTHS) {
       await expectNoViolations(page, 'customer panel');
     }
 
+    // Search results, the keyboard help and the command palette (issue 14).
+    await gotoApp(page, '/inbox?q=order');
+    await expect(page.getByRole('navigation', { name: 'Search results' }).getByRole('link').first()).toBeVisible();
+    await expectNoViolations(page, 'search results');
+    const shot = await screenshot(page, `a11y-search-${size.width}`);
+    if (size.width > 800) publish(shot, 'search.png');
+    await page.keyboard.press('?');
+    await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible();
+    await expectNoViolations(page, 'keyboard help');
+    await screenshot(page, `a11y-keys-${size.width}`);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+k');
+    await expect(page.getByRole('dialog', { name: 'Command palette' })).toBeVisible();
+    await page.keyboard.type('ada');
+    await expect(page.getByRole('option', { name: /Ada Lovelace/ })).toBeVisible();
+    await expectNoViolations(page, 'command palette');
+    await screenshot(page, `a11y-palette-${size.width}`);
+    await page.keyboard.press('Escape');
+
+    await gotoApp(page, '/canned');
+    await expect(page.getByRole('heading', { name: 'Canned responses', level: 1 })).toBeVisible();
+    await expectNoViolations(page, 'canned responses');
+    await screenshot(page, `a11y-canned-${size.width}`);
+
     await gotoApp(page, '/playground');
     await expect(page.getByRole('heading', { name: 'Playground' })).toBeVisible();
     await expectNoViolations(page, 'playground');
 
     await gotoApp(page, '/admin');
     await expect(page.getByRole('heading', { name: 'Channel accounts' })).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'Labels' })).toBeVisible();
     await expectNoViolations(page, 'admin');
     await screenshot(page, `a11y-admin-${size.width}`);
   });

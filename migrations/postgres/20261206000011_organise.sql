@@ -59,6 +59,9 @@ CREATE TABLE search_docs (
     body            TEXT NOT NULL
 );
 CREATE INDEX search_docs_conversation ON search_docs (conversation_id, id);
+-- Filters without words ("is:note", "from:agent", "has:attachment") walk these, newest first.
+CREATE INDEX search_docs_direction ON search_docs (direction, id);
+CREATE INDEX search_docs_files ON search_docs (id) WHERE files = 1;
 
 -- One row per customer: the name and every identifier, as written and as stored.
 CREATE TABLE search_people (

@@ -16,6 +16,9 @@ ALTER TABLE search_docs ADD COLUMN tsv tsvector
         to_tsvector('english'::regconfig, regexp_replace(body, '[^[:alnum:]]+', ' ', 'g'))
     ) STORED;
 CREATE INDEX search_docs_tsv ON search_docs USING gin (tsv);
+-- More lexemes in the statistics: a word missing from them is taken as rare (see
+-- store::search::rare), so the list should hold every word that is not.
+ALTER TABLE search_docs ALTER COLUMN tsv SET STATISTICS 1000;
 CREATE INDEX search_people_trgm ON search_people USING gin (lower(body) gin_trgm_ops);
 
 CREATE FUNCTION search_doc_id(at BIGINT, id BIGINT, note BIGINT) RETURNS BIGINT

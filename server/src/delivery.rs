@@ -13,6 +13,7 @@ async fn publish_delivery(hub: &Hub, conversation_id: i64, message_id: i64) {
         kind: LiveKind::Delivery,
         conversation_id: Some(conversation_id),
         message_id: Some(message_id),
+        presence: None,
     })
     .await;
 }

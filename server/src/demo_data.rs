@@ -290,9 +290,68 @@ pub async fn load_if_empty(db: &Db) -> Result<bool, StoreError> {
             tx.commit().await?;
         }
     }
+    organise(db, sam).await?;
     // The replies above are written directly with their past times: count them in the reports.
     app::service::reports::rebuild(db).await?;
     Ok(true)
+}
+
+/// Labels on a few conversations and a shared saved view, so the list shows what they do.
+async fn organise(db: &Db, sam: i64) -> Result<(), StoreError> {
+    use app::service::{labels, views};
+    let vip = labels::create(db, "VIP", "purple").await?;
+    let billing = labels::create(db, "Billing", "teal").await?;
+    labels::create(db, "Waiting on carrier", "orange").await?;
+    for (customer, label) in [("Ada Lovelace", vip.id), ("Grace Hopper", billing.id)] {
+        let conv: Option<i64> = sqlx::query_scalar(
+            "SELECT c.id FROM conversations c JOIN customers cu ON cu.id = c.customer_id \
+             WHERE cu.name = $1 ORDER BY c.id LIMIT 1",
+        )
+        .bind(customer)
+        .fetch_optional(&db.read)
+        .await?;
+        if let Some(conv) = conv {
+            labels::set(db, conv, label, true, sam).await?;
+        }
+    }
+    let admin: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM users WHERE role = 'admin' ORDER BY id LIMIT 1")
+            .fetch_optional(&db.read)
+            .await?;
+    if let Some(admin) = admin {
+        let who = app::service::canned::Editor {
+            user_id: admin,
+            admin: true,
+        };
+        for (shortcut, title, body) in [
+            (
+                "thanks",
+                "Thanks for writing",
+                "Hi {{customer.first_name}}, thanks for getting in touch. I'm looking into it now and will get back to you shortly.\n{{agent.first_name}}",
+            ),
+            (
+                "shipping",
+                "Shipping times",
+                "Hi {{customer.first_name}}, orders leave our warehouse within one business day and usually arrive in 2 to 3 days.",
+            ),
+            (
+                "later",
+                "Follow up by this channel",
+                "We'll write to you at {{customer.identifier}} as soon as we know more.",
+            ),
+        ] {
+            app::service::canned::save(db, who, None, true, shortcut, title, body).await?;
+        }
+        views::save(
+            db,
+            (admin, app::domain::Role::Admin),
+            "Open, nobody on it",
+            "status:open assignee:none",
+            true,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Moves everything of customer `from` (created by a new identifier) onto customer `to`.

@@ -7,6 +7,7 @@ use app::domain::{Permission, Role};
 use app::service;
 use std::time::Duration;
 
+mod organise;
 mod sessions;
 
 const ADMIN: (&str, &str) = ("admin@convergence.test", "admin-password-1");
@@ -232,44 +233,7 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
         ),
     ];
     eps.extend(identity_endpoints(app).await);
-    let db = &app.state.db;
-    let kept = service::labels::create(db, "Matrix kept", "teal")
-        .await
-        .unwrap();
-    let gone = service::labels::create(db, "Matrix gone", "red")
-        .await
-        .unwrap();
-    eps.extend([
-        (
-            "/api/search",
-            vec![("q", "hello status:open".to_string())],
-            Permission::ReadConversations,
-        ),
-        ("/api/labels", vec![], Permission::ReadConversations),
-        (
-            "/api/conversation/label",
-            vec![
-                ("id", conv.clone()),
-                ("label_id", kept.id.to_string()),
-                ("on", "true".into()),
-            ],
-            Permission::LabelConversations,
-        ),
-        (
-            "/api/admin/labels/save",
-            vec![
-                ("id", kept.id.to_string()),
-                ("name", "Matrix kept".into()),
-                ("colour", "blue".into()),
-            ],
-            Permission::ManageLabels,
-        ),
-        (
-            "/api/admin/labels/delete",
-            vec![("id", gone.id.to_string())],
-            Permission::ManageLabels,
-        ),
-    ]);
+    eps.extend(organise::endpoints(app, &conv).await);
     let report = |tab: &str| {
         vec![
             ("query[tab]", tab.to_string()),

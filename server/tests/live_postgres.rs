@@ -28,6 +28,7 @@ async fn events_cross_processes_through_notify() {
                 kind: LiveKind::Delivery,
                 conversation_id: Some(42),
                 message_id: Some(n),
+                presence: None,
             };
             a.publish(ev).await;
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -57,6 +58,7 @@ async fn sqlite_hub_is_in_process() {
         kind: LiveKind::Message,
         conversation_id: Some(1),
         message_id: None,
+        presence: None,
     };
     hub.publish(ev.clone()).await;
     assert_eq!(rx.try_recv().unwrap(), ev);

@@ -8,6 +8,7 @@
 #[macro_use]
 mod support;
 
+mod canned;
 mod channel_rules;
 mod channels_admin;
 mod cli;

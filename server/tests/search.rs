@@ -474,6 +474,7 @@ async fn the_index_answers_the_query(db: Db) {
     let words = app::store::search::Words {
         fts5: "\"refund\"".into(),
         websearch: "refund".into(),
+        rare: false,
     };
     let scope = app::store::search::Scope {
         from: i64::MIN,
@@ -513,7 +514,111 @@ async fn the_index_answers_the_query(db: Db) {
     let _ = me;
 }
 
+async fn saved_views_count_and_belong_to_their_owner(db: Db) {
+    use app::service::views;
+    let (me, [rita, omar, _lee]) = fixture(&db).await;
+    let admin = users::create_user(
+        &db,
+        "ada@example.com",
+        "Ada Admin",
+        Role::Admin,
+        "password-123",
+    )
+    .await
+    .unwrap();
+    let who = Searcher {
+        user_id: me,
+        zone: "UTC",
+        region: "US",
+    };
+    // Everything is unread for a new agent: the open tab says 3.
+    let c = views::counts(&db, &who, Role::Support).await.unwrap();
+    assert_eq!(
+        c.unread.iter().find(|(s, _)| *s == Status::Open).unwrap().1,
+        3
+    );
+    assert!(c.views.is_empty());
+    app::store::conversations::mark_read(&db, me, rita.conversation_id)
+        .await
+        .unwrap();
+    let c = views::counts(&db, &who, Role::Support).await.unwrap();
+    assert_eq!(
+        c.unread.iter().find(|(s, _)| *s == Status::Open).unwrap().1,
+        2
+    );
+
+    // A personal view, and a shared one only an admin may make.
+    let id = views::save(
+        &db,
+        (me, Role::Support),
+        "Refunds",
+        "refund status:open",
+        false,
+    )
+    .await
+    .unwrap();
+    let refused = views::save(&db, (me, Role::Support), "Team", "refund", true).await;
+    assert!(
+        matches!(refused, Err(app::store::StoreError::Invalid(_))),
+        "{refused:?}"
+    );
+    views::save(&db, (admin, Role::Admin), "Team refunds", "refund", true)
+        .await
+        .unwrap();
+    assert!(matches!(
+        views::save(&db, (me, Role::Support), "Empty", "  -x ", false).await,
+        Err(app::store::StoreError::Invalid(_))
+    ));
+    // The same name again replaces the search.
+    assert_eq!(
+        views::save(&db, (me, Role::Support), "refunds", "refund", false)
+            .await
+            .unwrap(),
+        id
+    );
+    let c = views::counts(&db, &who, Role::Support).await.unwrap();
+    let names: Vec<(&str, u32, u32, bool)> = c
+        .views
+        .iter()
+        .map(|v| (v.name.as_str(), v.count, v.unread, v.editable))
+        .collect();
+    assert_eq!(
+        names,
+        [("Team refunds", 2, 1, false), ("refunds", 2, 1, true)],
+        "shared first; Omar's is unread, Rita's read; saved again under another case, renamed"
+    );
+    let _ = omar;
+    // Another agent sees the shared view, not the personal one, and cannot delete either.
+    let other = users::create_user(&db, "kim@example.com", "Kim", Role::Support, "password-123")
+        .await
+        .unwrap();
+    let theirs = Searcher {
+        user_id: other,
+        ..who
+    };
+    let c = views::counts(&db, &theirs, Role::Support).await.unwrap();
+    assert_eq!(c.views.len(), 1);
+    assert!(matches!(
+        views::delete(&db, (other, Role::Support), id).await,
+        Err(app::store::StoreError::NotFound)
+    ));
+    let shared = c.views[0].id;
+    assert!(views::delete(&db, (other, Role::Support), shared)
+        .await
+        .is_err());
+    views::delete(&db, (me, Role::Support), id).await.unwrap();
+    views::delete(&db, (admin, Role::Admin), shared)
+        .await
+        .unwrap();
+    assert!(views::counts(&db, &who, Role::Support)
+        .await
+        .unwrap()
+        .views
+        .is_empty());
+}
+
 both_engines!(
+    saved_views_count_and_belong_to_their_owner,
     words_stems_phrases_and_leaving_out,
     notes_labels_status_and_assignee,
     customers_by_name_and_identifiers_written_any_way,

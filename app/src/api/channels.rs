@@ -49,6 +49,7 @@ pub(crate) mod edge {
                 kind: LiveKind::Channel,
                 conversation_id: None,
                 message_id: None,
+                presence: None,
             })
             .await;
     }

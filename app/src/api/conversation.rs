@@ -9,6 +9,7 @@ fn live(kind: LiveKind, conversation_id: i64, message_id: Option<i64>) -> LiveEv
         kind,
         conversation_id: Some(conversation_id),
         message_id,
+        presence: None,
     }
 }
 
@@ -183,6 +184,19 @@ pub async fn send_reply(
         .map_err(errors::store)?;
     st.wake.outbox.notify_one();
     st.hub.publish(live(LiveKind::Message, id, Some(mid))).await;
+    // Other agents writing in this conversation are told before they send.
+    st.hub
+        .publish(crate::model::LiveEvent {
+            kind: LiveKind::Presence,
+            conversation_id: Some(id),
+            message_id: Some(mid),
+            presence: Some(crate::model::Presence {
+                user_id: u.id,
+                name: u.name.clone(),
+                state: crate::model::PresenceState::Replied,
+            }),
+        })
+        .await;
     Ok(())
 }
 
@@ -236,6 +250,7 @@ pub async fn confirm_identifier(id: i64) -> Result<(), ServerFnError> {
             kind: crate::model::LiveKind::Conversation,
             conversation_id: None,
             message_id: None,
+            presence: None,
         })
         .await;
     Ok(())

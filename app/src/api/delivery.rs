@@ -12,6 +12,7 @@ async fn publish(st: &crate::ssr::AppState, conversation_id: i64, message_id: i6
             kind: LiveKind::Delivery,
             conversation_id: Some(conversation_id),
             message_id: Some(message_id),
+            presence: None,
         })
         .await;
 }

@@ -33,6 +33,7 @@ pub async fn set_label(id: i64, label_id: i64, on: bool) -> Result<(), ServerFnE
                 kind: LiveKind::Conversation,
                 conversation_id: Some(id),
                 message_id: None,
+                presence: None,
             })
             .await;
     }

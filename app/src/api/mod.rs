@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod canned;
 pub mod channels;
 pub mod codec;
 pub mod consent;
@@ -15,7 +16,9 @@ pub mod failed;
 pub mod inbox;
 pub mod labels;
 pub mod playground;
+pub mod presence;
 pub mod providers;
 pub mod reports;
 pub mod search;
+pub mod views;
 pub mod zone;

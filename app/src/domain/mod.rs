@@ -1,5 +1,6 @@
 //! Pure domain code: no I/O, compiled for the server and for the browser.
 
+pub mod canned;
 pub mod channel;
 pub mod consent;
 pub mod conversation;

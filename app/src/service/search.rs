@@ -17,8 +17,9 @@ use std::collections::{HashMap, HashSet};
 
 /// Conversations per page.
 pub const PAGE: usize = 50;
-/// Docs read per index query.
-const BATCH: i64 = 200;
+/// Docs read by the first index query, then by each further one (most pages need one).
+const FIRST_BATCH: i64 = 80;
+const BATCH: i64 = 400;
 /// Docs read at most for one page; past it the page ends early with a cursor to go on.
 const SCAN_BUDGET: usize = 4_000;
 /// Customers matched by name or identifier, at most.
@@ -170,10 +171,20 @@ pub async fn search(
     }
 
     let has_words = !text_query.all.is_empty();
-    let engine_words = has_words.then(|| Words {
-        fts5: text_query.fts5().unwrap_or_default(),
-        websearch: text_query.websearch().unwrap_or_default(),
-    });
+    let engine_words = match has_words {
+        true => {
+            // Rare only when every clause is a single phrase (an OR adds matches).
+            let plain = text_query.all.iter().all(|c| c.len() == 1);
+            let positive: Vec<String> =
+                text_query.all.iter().flatten().flatten().cloned().collect();
+            Some(Words {
+                fts5: text_query.fts5().unwrap_or_default(),
+                websearch: text_query.websearch().unwrap_or_default(),
+                rare: plain && store::search::rare(db, &positive.join(" ")).await?,
+            })
+        }
+        false => None,
+    };
     if !named.is_empty() {
         scope.conversations = Some(named_conversations.iter().map(|(_, c, _)| *c).collect());
     }
@@ -200,7 +211,7 @@ pub async fn search(
                     below_ms,
                 )
                 .await?;
-                l.sort_by(|a, b| (b.1, b.0).cmp(&(a.1, a.0)));
+                l.sort_by_key(|&(c, at)| std::cmp::Reverse((at, c)));
                 let (at, id) = cursor.unwrap_or((i64::MAX, i64::MAX));
                 l.retain(|&(c, a)| (a, c) < (at, id));
                 l.truncate(PAGE + 1);
@@ -256,7 +267,7 @@ pub async fn search(
         let mut above = scope.clone();
         above.from = c_key;
         above.below = until;
-        for h in store::search::hits(db, engine_words.as_ref(), &above, 20_000).await? {
+        for h in store::search::hits(db, engine_words.as_ref(), &above, 20_000, false).await? {
             if (h.id, h.conversation_id) >= (c_key, c_conv) {
                 shown_before.insert(h.conversation_id);
             }
@@ -265,9 +276,10 @@ pub async fn search(
     while !exhausted && newest.len() <= PAGE && scanned < SCAN_BUDGET {
         let mut s = scope.clone();
         s.below = below;
-        let batch = store::search::hits(db, engine_words.as_ref(), &s, BATCH).await?;
+        let want = if scanned == 0 { FIRST_BATCH } else { BATCH };
+        let batch = store::search::hits(db, engine_words.as_ref(), &s, want, true).await?;
         scanned += batch.len();
-        if (batch.len() as i64) < BATCH {
+        if (batch.len() as i64) < want {
             exhausted = true;
         }
         if let Some(last) = batch.last() {
@@ -297,7 +309,7 @@ pub async fn search(
             entries.push((key, conv, Found::Customer(customer)));
         }
     }
-    entries.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    entries.sort_by_key(|e| std::cmp::Reverse((e.0, e.1)));
     // With the scan cut short, a profile older than the last doc read may hide a newer doc.
     let floor = if exhausted { i64::MIN } else { below };
     entries.retain(|e| e.0 >= floor || matches!(e.2, Found::Doc(_)));
@@ -373,19 +385,30 @@ async fn finish(
             s.labels.push(label);
         }
     }
+    // Snippets the hits did not bring (PostgreSQL's, or hits found without words).
     let docs: Vec<i64> = entries
         .iter()
         .filter_map(|e| match &e.found {
-            Found::Doc(h) => Some(h.id),
+            Found::Doc(h) if h.snippet.is_none() => Some(h.id),
             _ => None,
         })
         .collect();
-    let snippets: HashMap<i64, String> = match words {
+    let mut snippets: HashMap<i64, String> = match words {
         Some(w) => store::search::snippets(db, w, &docs).await?,
         None => store::search::texts(db, &docs).await?,
     }
     .into_iter()
     .collect();
+    for e in &entries {
+        if let Found::Doc(Hit {
+            id,
+            snippet: Some(s),
+            ..
+        }) = &e.found
+        {
+            snippets.insert(*id, s.clone());
+        }
+    }
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
         let Some(conversation) = summaries.remove(&e.conversation) else {

@@ -33,6 +33,7 @@ impl Hub {
             kind: crate::model::LiveKind::Conversation,
             conversation_id: Some(id),
             message_id: None,
+            presence: None,
         })
         .await;
     }

@@ -339,6 +339,25 @@ pub async fn exists(conn: &mut AnyConnection, id: i64) -> Result<()> {
         .ok_or(StoreError::NotFound)
 }
 
+/// Conversations of `status` with something `user_id` has not read, counted up to `cap`
+/// (newest first, so the count stops early when there are many).
+pub async fn unread_count(db: &Db, user_id: i64, status: Status, cap: i64) -> Result<i64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM conversations c \
+         JOIN customers cu ON cu.id = c.customer_id \
+         LEFT JOIN conversation_reads r ON r.conversation_id = c.id AND r.user_id = $1 \
+         WHERE c.status = $2 AND cu.merged_into_id IS NULL AND c.last_inbound_at IS NOT NULL \
+           AND (r.read_at IS NULL OR r.read_at < c.last_inbound_at) \
+         ORDER BY c.last_activity_at DESC LIMIT $3) t",
+    )
+    .bind(user_id)
+    .bind(status.as_str())
+    .bind(cap)
+    .fetch_one(&db.read)
+    .await?;
+    Ok(row.try_get("n")?)
+}
+
 /// Marks the conversation read for `user_id` now.
 pub async fn mark_read(db: &Db, user_id: i64, id: i64) -> Result<()> {
     sqlx::query(

@@ -11,6 +11,7 @@
 //! SQLITE_BUSY; on PostgreSQL reads and writes share one pool.
 
 pub mod attachments;
+pub mod canned;
 pub mod channel_accounts;
 pub mod consent;
 pub mod conversations;
@@ -31,6 +32,7 @@ pub mod sessions;
 pub mod suggestions;
 pub mod timeline;
 pub mod users;
+pub mod views;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

@@ -43,13 +43,48 @@ pub struct Hit {
     pub at: i64,
     pub channel: Option<String>,
     pub direction: String,
+    /// The matching text with its marks, when the engine gives it with the hit (SQLite: FTS5's
+    /// `snippet()` costs little on the row it is reading, and much when a row is looked up
+    /// again by rowid, which FTS5 does by scanning the words' matches).
+    pub snippet: Option<String>,
 }
 
 /// The engine's form of the words: FTS5's query or `websearch_to_tsquery`'s text.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Words {
     pub fts5: String,
     pub websearch: String,
+    /// PostgreSQL: the words are rare enough that the GIN index and a sort beat walking the
+    /// newest docs (see [`rare`]).
+    pub rare: bool,
+}
+
+/// PostgreSQL only: whether `words` (the positive words, space-separated) hold a lexeme that
+/// is not among the column's most common ones (or is, below 0.2% of docs). The planner takes
+/// every word it has no statistics for as matching 0.5% of the docs and walks the newest docs
+/// for them, which for a word in two docs of a million reads them all (0.6 s); the
+/// statistics it keeps tell us better. SQLite: always false (FTS5 has one plan).
+pub async fn rare(db: &Db, words: &str) -> Result<bool> {
+    if db.backend == Backend::Sqlite || words.trim().is_empty() {
+        return Ok(false);
+    }
+    let rows = sqlx::query(
+        "SELECT w, s.f[array_position(s.e, w)]::float8 AS freq \
+         FROM unnest(tsvector_to_array(to_tsvector('english'::regconfig, \
+                regexp_replace($1, '[^[:alnum:]]+', ' ', 'g')))) AS w \
+         LEFT JOIN (SELECT most_common_elems::text::text[] AS e, most_common_elem_freqs AS f \
+                    FROM pg_stats WHERE schemaname = current_schema() \
+                      AND tablename = 'search_docs' AND attname = 'tsv') s ON true",
+    )
+    .bind(words)
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows.iter().any(|r| {
+        r.try_get::<Option<f64>, _>("freq")
+            .ok()
+            .flatten()
+            .is_none_or(|f| f < 0.002)
+    }))
 }
 
 fn ids(list: &[i64]) -> String {
@@ -66,6 +101,7 @@ fn hits_sql(
     words: Option<&Words>,
     scope: &Scope,
     limit: i64,
+    with_snippets: bool,
 ) -> (String, Vec<String>) {
     let mut binds: Vec<String> = Vec::new();
     let mut conds: Vec<String> = Vec::new();
@@ -130,18 +166,37 @@ fn hits_sql(
     if conds.is_empty() {
         conds.push("1 = 1".into());
     }
+    let snippet = match (backend, words) {
+        (Backend::Sqlite, Some(_)) if with_snippets => {
+            "snippet(search_fts, 0, char(2), char(3), '…', 24)"
+        }
+        _ => "NULL",
+    };
+    // Rare words on PostgreSQL: `id + 0` is not the primary key's order, so the planner
+    // takes the GIN index and sorts the few matches.
+    let order = match (backend, words) {
+        (Backend::Postgres, Some(w)) if w.rare => "d.id + 0".to_string(),
+        _ => key.to_string(),
+    };
     let sql = format!(
-        "SELECT d.id, d.conversation_id, d.kind, d.at, d.channel, d.direction \
+        "SELECT d.id, d.conversation_id, d.kind, d.at, d.channel, d.direction, {snippet} AS s \
          FROM {from} JOIN conversations c ON c.id = d.conversation_id \
-         WHERE {} ORDER BY {key} DESC LIMIT {limit}",
+         WHERE {} ORDER BY {order} DESC LIMIT {limit}",
         conds.join(" AND ")
     );
     (sql, binds)
 }
 
 /// Up to `limit` matching docs, newest first. `words` None: every doc in scope.
-pub async fn hits(db: &Db, words: Option<&Words>, scope: &Scope, limit: i64) -> Result<Vec<Hit>> {
-    let (sql, binds) = hits_sql(db.backend, words, scope, limit);
+/// `with_snippets`: bring each hit's snippet where the engine gives it cheaply (SQLite).
+pub async fn hits(
+    db: &Db,
+    words: Option<&Words>,
+    scope: &Scope,
+    limit: i64,
+    with_snippets: bool,
+) -> Result<Vec<Hit>> {
+    let (sql, binds) = hits_sql(db.backend, words, scope, limit, with_snippets);
     let mut q = sqlx::query(&sql);
     for b in &binds {
         q = q.bind(b);
@@ -156,6 +211,7 @@ pub async fn hits(db: &Db, words: Option<&Words>, scope: &Scope, limit: i64) -> 
                 at: r.try_get("at")?,
                 channel: r.try_get("channel")?,
                 direction: r.try_get("direction")?,
+                snippet: r.try_get("s")?,
             })
         })
         .collect()
@@ -163,7 +219,7 @@ pub async fn hits(db: &Db, words: Option<&Words>, scope: &Scope, limit: i64) -> 
 
 /// The hits query's plan on this engine (for a test that the index is used).
 pub async fn plan(db: &Db, words: &Words, scope: &Scope) -> Result<String> {
-    let (sql, binds) = hits_sql(db.backend, Some(words), scope, 51);
+    let (sql, binds) = hits_sql(db.backend, Some(words), scope, 51, true);
     let explain = match db.backend {
         Backend::Sqlite => format!("EXPLAIN QUERY PLAN {sql}"),
         Backend::Postgres => format!("EXPLAIN {sql}"),

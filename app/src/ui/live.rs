@@ -14,6 +14,9 @@ pub struct Live {
     /// reconnect. Kept apart so a mailbox's progress never redraws the inbox or an open
     /// conversation (which would wipe a reply being typed).
     pub channels: RwSignal<u64>,
+    /// The latest presence event (who views or writes where). Kept apart too: it changes
+    /// nothing on the page but the presence line.
+    pub presence: RwSignal<Option<LiveEvent>>,
 }
 
 pub fn provide_live() {
@@ -21,6 +24,7 @@ pub fn provide_live() {
         tick: RwSignal::new(0),
         last: RwSignal::new(None),
         channels: RwSignal::new(0),
+        presence: RwSignal::new(None),
     });
 }
 
@@ -52,6 +56,8 @@ fn connect(live: Live) {
                     if let Ok(ev) = serde_json::from_str::<LiveEvent>(&text) {
                         if ev.kind == crate::model::LiveKind::Channel {
                             live.channels.update(|t| *t += 1);
+                        } else if ev.kind == crate::model::LiveKind::Presence {
+                            live.presence.set(Some(ev));
                         } else {
                             live.last.set(Some(ev));
                             live.tick.update(|t| *t += 1);

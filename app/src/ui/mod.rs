@@ -1,6 +1,7 @@
 //! The browser UI, by feature: sign-in, the three-pane inbox, the playground, administration.
 
 pub mod admin;
+pub mod canned;
 pub mod inbox;
 pub mod live;
 pub mod login;
@@ -85,6 +86,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reports") view={Lazy::<reports::ReportsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/reports/episodes") view={Lazy::<reports::EpisodesRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/reports/settings") view={Lazy::<report_settings::ReportSettingsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/canned") view={Lazy::<canned::CannedRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -20,6 +20,7 @@ pub async fn events_handler(
             kind: LiveKind::Conversation,
             conversation_id: None,
             message_id: None,
+            presence: None,
         });
         Ok::<_, Infallible>(Event::default().data(serde_json::to_string(&ev).unwrap_or_default()))
     });

@@ -150,6 +150,7 @@ pub async fn reply_with_files_handler(
                     kind: LiveKind::Message,
                     conversation_id: Some(id),
                     message_id: Some(mid),
+                    presence: None,
                 })
                 .await;
             Redirect::to(&format!("/inbox/{id}")).into_response()

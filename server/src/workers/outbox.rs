@@ -88,6 +88,7 @@ async fn publish(hub: &Hub, conversation_id: i64, message_id: i64) {
         kind: LiveKind::Delivery,
         conversation_id: Some(conversation_id),
         message_id: Some(message_id),
+        presence: None,
     })
     .await;
 }
@@ -235,6 +236,7 @@ impl Work<'_> {
                         kind: LiveKind::Conversation,
                         conversation_id: Some(msg.conversation_id),
                         message_id: None,
+                        presence: None,
                     })
                     .await;
                 Ok(())

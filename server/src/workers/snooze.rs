@@ -13,6 +13,7 @@ pub async fn wake_due(db: &Db, hub: &Hub) -> Result<usize, StoreError> {
             kind: LiveKind::Conversation,
             conversation_id: Some(*id),
             message_id: None,
+            presence: None,
         })
         .await;
     }

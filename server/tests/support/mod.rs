@@ -326,6 +326,7 @@ pub async fn live_hub(
             kind: LiveKind::Conversation,
             conversation_id: Some(-1),
             message_id: None,
+            presence: None,
         };
         tokio::time::timeout(std::time::Duration::from_secs(10), async {
             loop {

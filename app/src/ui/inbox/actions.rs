@@ -16,12 +16,16 @@ pub fn ConversationActions(
     assign: ServerAction<Assign>,
 ) -> impl IntoView {
     let id = detail.id;
+    let me = use_context::<crate::ui::CurrentUser>().map(|u| u.0.id);
+    let assign_me =
+        me.filter(|m| detail.assignee_id != Some(*m) && detail.agents.iter().any(|a| a.id == *m));
     let status_button = move |to: Status, label: &'static str| {
+        let shortcut = (to == Status::Resolved).then_some("resolve");
         view! {
             <ActionForm action=set_status attr:class="inline">
                 <input type="hidden" name="id" value=id/>
                 <input type="hidden" name="status" value=to.as_str()/>
-                <button type="submit">{label}</button>
+                <button type="submit" data-shortcut=shortcut>{label}</button>
             </ActionForm>
         }
     };
@@ -57,6 +61,13 @@ pub fn ConversationActions(
                 </select>
                 <button type="submit">"Assign"</button>
             </ActionForm>
+            {assign_me.map(|m| view! {
+                <ActionForm action=assign attr:class="inline">
+                    <input type="hidden" name="id" value=id/>
+                    <input type="hidden" name="assignee" value=m/>
+                    <button type="submit" data-shortcut="assign-me">"Assign to me"</button>
+                </ActionForm>
+            })}
             {move || {
                 set_status
                     .value()

@@ -1,10 +1,11 @@
 use super::aids::{composer_aids, AidsInput};
+use super::canned_picker::{CannedPicker, LIST_ID};
 use super::draft::Draft;
 use crate::api::conversation::{AddNote, SendReply};
 use crate::domain::sms::{self, Encoding};
-use crate::domain::{convert, window, ChannelKind};
+use crate::domain::{canned, convert, window, ChannelKind};
 use crate::model::{ConversationDetail, ReplyOption};
-use crate::ui::{err_text, forget_error};
+use crate::ui::{err_text, forget_error, CurrentUser};
 use leptos::prelude::*;
 use std::sync::Arc;
 
@@ -206,6 +207,24 @@ pub fn Composer(
         switched: Signal::derive(switched.clone()),
     };
     let writing = Memo::new(move |_| !body.with(|b| b.trim().is_empty()));
+    // Canned responses: `/` and a shortcut as the whole draft offers them; their placeholders
+    // are filled with the customer, the agent and the identifier of the chosen option.
+    let picker = {
+        let (option, customer) = (option.clone(), detail.customer.name.clone());
+        let agent = use_context::<CurrentUser>()
+            .map(|u| u.0.name)
+            .unwrap_or_default();
+        CannedPicker::new(
+            draft,
+            Arc::new(move || canned::Fill {
+                customer_name: customer.clone(),
+                agent_name: agent.clone(),
+                identifier: option()
+                    .map(|o| o.identifier_label)
+                    .filter(|l| !l.is_empty()),
+            }),
+        )
+    };
     view! {
         {files_form}
         <ActionForm action attr:class="composer" on:input=forget_error(action) on:change=forget_error(action)>
@@ -260,10 +279,21 @@ pub fn Composer(
                 id="reply-body"
                 name="body"
                 rows="3"
-                placeholder="Write a reply…"
+                placeholder="Write a reply… (type / for a canned response)"
                 prop:value=body
                 on:input=on_input
+                aria-autocomplete="list"
+                aria-controls=LIST_ID
+                aria-activedescendant={
+                    let picker = picker.clone();
+                    move || picker.active_id()
+                }
+                on:keydown={
+                    let picker = picker.clone();
+                    move |ev| picker.on_keydown(&ev)
+                }
             ></textarea>
+            {picker.view()}
             {move || writing.get().then(|| {
                 let aids = composer_aids(aids_input);
                 view! { <Suspense fallback=|| ()>{Suspend::new(aids)}</Suspense> }
@@ -281,6 +311,7 @@ pub fn Composer(
                 </label>
             })}
             <div class="row end">
+                <a class="canned-link" href="/canned">"Canned responses"</a>
                 {move || count().map(|(text, over)| view! { <span class="counter" class:over=over aria-live="polite">{text}</span> })}
                 {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })}
                 <button

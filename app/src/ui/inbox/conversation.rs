@@ -34,6 +34,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
     let record_consent = ServerAction::<RecordConsent>::new();
     let set_label = ServerAction::<SetLabel>::new();
     let draft = Draft::new();
+    let presence = super::presence::track(id, draft);
 
     // Drafts are cleared here, once per result, not in the forms: those are redrawn on every
     // re-fetch, and an effect there would see the old result again and clear a new draft.
@@ -141,6 +142,7 @@ pub fn ConversationView(id: i64) -> impl IntoView {
                             <super::labels::LabelEditor id=d.id labels=d.labels.clone() all=d.all_labels.clone() action=set_label editable=can_label/>
                         </header>
                         <div class="composers">
+                            <super::presence::PresenceLine t=presence/>
                             {can_reply.then(|| view! { <MoveDialog detail=d.clone() action=move_to draft/> })}
                             {can_reply.then(|| view! { <Composer detail=d.clone() action=reply draft/> })}
                             {can_note.then(|| view! { <NoteForm id=d.id action=note draft/> })}

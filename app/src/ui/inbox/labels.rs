@@ -41,15 +41,19 @@ pub fn LabelEditor(
         <div class="conversation-labels">
             <ul class="labels" aria-label="Labels">{chips}</ul>
             {(editable && !addable.is_empty()).then(|| view! {
-                <ActionForm action attr:class="inline label-add">
-                    <input type="hidden" name="id" value=id/>
-                    <input type="hidden" name="on" value="true"/>
-                    <label for="label-pick" class="visually-hidden">"Label to add"</label>
-                    <select id="label-pick" name="label_id">
-                        {addable.into_iter().map(|l| view! { <option value=l.id>{l.name}</option> }).collect_view()}
-                    </select>
-                    <button type="submit">"Add label"</button>
-                </ActionForm>
+                // Folded, so the header stays short on a phone; `l` opens it.
+                <details class="label-add">
+                    <summary>"+ Label"</summary>
+                    <ActionForm action attr:class="inline">
+                        <input type="hidden" name="id" value=id/>
+                        <input type="hidden" name="on" value="true"/>
+                        <label for="label-pick" class="visually-hidden">"Label to add"</label>
+                        <select id="label-pick" name="label_id">
+                            {addable.into_iter().map(|l| view! { <option value=l.id>{l.name}</option> }).collect_view()}
+                        </select>
+                        <button type="submit">"Add label"</button>
+                    </ActionForm>
+                </details>
             })}
             {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })}
         </div>

@@ -70,6 +70,7 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
         },
     );
     let labels = Resource::new(|| (), |_| list_labels());
+    let views = super::views::ViewsCtx::provide();
 
     let status_tabs = move || {
         let (s, a, c, l, _) = filters.get();
@@ -78,7 +79,29 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
             .map(|st| {
                 let href = format!("/inbox{}", filter_query(st.as_str(), &a, &c, &l));
                 let current = s == st.as_str();
-                view! { <a href=href class:active=current aria-current=current.then_some("page")>{st.label()}</a> }
+                let unread = move || {
+                    views
+                        .counts
+                        .get()
+                        .and_then(|r| r.ok())
+                        .and_then(|c| super::views::unread_of(&c, st))
+                        .map(|n| {
+                            // Out of the link's name ("Open"); said as its description.
+                            let text = super::views::count_text(n);
+                            let title = format!("{text} unread");
+                            view! {
+                                <span class="count" aria-hidden="true" title=title>
+                                    {text}
+                                </span>
+                            }
+                        })
+                };
+                view! {
+                    <a href=href class:active=current aria-current=current.then_some("page")>
+                        {st.label()}
+                        <Transition fallback=|| ()>{unread}</Transition>
+                    </a>
+                }
             })
             .collect_view()
     };
@@ -148,6 +171,7 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
         <section class="list-pane" aria-labelledby="list-heading">
             <h2 id="list-heading" class="visually-hidden">"Conversations"</h2>
             <SearchBox q=search_q/>
+            <super::views::ViewsNav current=search_q/>
             <Show when=move || searching.get()>
                 <SearchResults q=search_q after=search_after selected/>
             </Show>

@@ -2,15 +2,19 @@
 
 mod actions;
 mod aids;
+mod canned_picker;
 mod composer;
 pub mod consent;
 mod conversation;
 pub(crate) mod customer;
 mod draft;
+mod keys;
 mod labels;
 mod list;
+mod presence;
 mod search;
 mod timeline;
+mod views;
 
 use super::Authed;
 use leptos::prelude::*;
@@ -37,6 +41,7 @@ fn Inbox() -> impl IntoView {
     view! {
         <Title text=title/>
         // On a phone the list and the conversation are separate views (style/main.css).
+        <keys::Shortcuts/>
         <main class="inbox" id="main" class:has-conversation=move || selected.get().is_some()>
             <list::ConversationList selected/>
             {move || match selected.get() {
@@ -129,7 +134,7 @@ pub(crate) fn filter_query(status: &str, assignee: &str, channel: &str, label: &
 pub(crate) fn list_query(q: &leptos_router::params::ParamsMap) -> String {
     let get = |k: &str, d: &str| q.get(k).unwrap_or_else(|| d.to_string());
     match q.get("q").filter(|s| !s.trim().is_empty()) {
-        Some(search) => format!("?q={}", search::url_encode(&search)),
+        Some(search) => format!("?q={}", crate::domain::text::url_encode(&search)),
         None => filter_query(
             &get("status", "open"),
             &get("assignee", "all"),

@@ -2,32 +2,20 @@
 //! form: it works before (and without) JavaScript; `/` focuses it.
 
 use crate::api::search::search;
+use crate::domain::text::url_encode;
 use crate::domain::Direction;
 use crate::model::{Matched, SearchResult};
 use crate::ui::err_text;
 use crate::ui::widgets::{ChannelIcon, Time};
 use leptos::prelude::*;
-
-/// `s` for a URL's query string.
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+use leptos_router::components::Form;
 
 /// The search form. `q` is what the URL holds.
 #[component]
 pub fn SearchBox(q: Signal<String>) -> impl IntoView {
     view! {
-        <form class="search" role="search" action="/inbox" method="get">
+        // The router's form: a client-side navigation once hydrated, a plain GET before.
+        <Form action="/inbox" method="get" attr:class="search" attr:role="search">
             <label for="search-box" class="visually-hidden">"Search conversations"</label>
             <input
                 id="search-box"
@@ -48,8 +36,9 @@ pub fn SearchBox(q: Signal<String>) -> impl IntoView {
                     <code>"label:vip"</code>" "<code>"from:customer"</code>" "<code>"is:note"</code>" "
                     <code>"after:2026-01-31"</code>" "<code>"before:2026-02-01"</code>" "<code>"has:attachment"</code>
                 </p>
+                <p>"Press ? anywhere in the inbox for keyboard shortcuts, Ctrl+K (⌘K) for the command palette."</p>
             </details>
-        </form>
+        </Form>
     }
 }
 
@@ -105,6 +94,7 @@ pub fn SearchResults(
                                 })}
                                 {p.notices.into_iter().map(|n| view! { <p class="notice">{n}</p> }).collect_view()}
                                 <p class="search-count">{summary}" "<a href="/inbox">"Clear search"</a></p>
+                                <super::views::SaveViewForm q=q_now.clone()/>
                             </div>
                             <nav aria-label="Search results" class="conversations results">
                                 {items}

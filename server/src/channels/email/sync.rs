@@ -85,6 +85,7 @@ impl SyncContext {
                 kind: LiveKind::Channel,
                 conversation_id: None,
                 message_id: None,
+                presence: None,
             })
             .await;
     }

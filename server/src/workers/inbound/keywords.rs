@@ -53,6 +53,7 @@ pub async fn act_on_keyword(
         kind: LiveKind::Conversation,
         conversation_id: Some(r.conversation_id),
         message_id: None,
+        presence: None,
     })
     .await;
     Ok(())

@@ -204,6 +204,7 @@ async fn after_new_message(
         kind: LiveKind::Message,
         conversation_id: Some(r.conversation_id),
         message_id: Some(r.message_id),
+        presence: None,
     })
     .await;
     keywords::act_on_keyword(db, hub, account, m, r)
