@@ -1,5 +1,5 @@
 // Find and work fast (issue 14), hydrated: search, labels, saved views, the keyboard.
-import { test, expect, USERS, login, gotoApp, timeline, screenshot, uniqueSuffix, installHydrationProbe } from './support';
+import { test, expect, USERS, login, gotoApp, timeline, screenshot, uniqueSuffix, installHydrationProbe, waitForHydration } from './support';
 import type { Page } from '@playwright/test';
 
 function results(page: Page) {
@@ -73,6 +73,20 @@ test('an admin makes a label, an agent applies it and filters by it, and saves a
   const views = agent.getByRole('navigation', { name: 'Saved views' });
   await expect(views.getByRole('link', { name: new RegExp(`${viewName}.*1 conversation`) })).toBeVisible();
   await screenshot(agent, 'saved-view');
+
+  // Several at once from the list: tick two conversations, add the label to both.
+  await agent.goto('/inbox');
+  await waitForHydration(agent);
+  await agent.getByRole('checkbox', { name: 'Select Hedy Lamarr' }).check();
+  await agent.getByRole('checkbox', { name: 'Select Radia Perlman' }).check();
+  const bulk = agent.getByRole('form', { name: 'Label the selected conversations' });
+  await expect(bulk).toBeVisible();
+  await bulk.getByLabel('Label', { exact: true }).selectOption({ label: name });
+  await bulk.getByRole('button', { name: 'Apply to selected' }).click();
+  const rows = agent.getByRole('navigation', { name: 'Conversations' });
+  await expect(rows.getByRole('link', { name: new RegExp(`Hedy Lamarr.*${name}`) })).toBeVisible();
+  await expect(rows.getByRole('link', { name: new RegExp(`Radia Perlman.*${name}`) })).toBeVisible();
+  await screenshot(agent, 'bulk-labels');
 
   // Taken off again.
   await agent.getByRole('link', { name: /Grace Hopper/ }).first().click();

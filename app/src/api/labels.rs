@@ -40,6 +40,54 @@ pub async fn set_label(id: i64, label_id: i64, on: bool) -> Result<(), ServerFnE
     Ok(())
 }
 
+/// Adds (`op` "add") or removes label `label_id` on the conversations ticked in the list
+/// (`ids[<conversation id>]=on`, at most 200), each with its timeline event.
+#[server(endpoint = "conversations/label")]
+pub async fn label_many(
+    ids: Option<std::collections::BTreeMap<String, String>>,
+    label_id: i64,
+    op: String,
+) -> Result<(), ServerFnError> {
+    use crate::api::channels::edge;
+    use crate::domain::Permission;
+    use crate::model::LiveKind;
+    use crate::ssr::auth;
+    let st = auth::state()?;
+    let u = auth::require(Permission::LabelConversations).await?;
+    let on = match op.as_str() {
+        "add" => true,
+        "remove" => false,
+        _ => return Err(edge::refuse("Choose to add or to remove the label.")),
+    };
+    let ids: Vec<i64> = ids
+        .unwrap_or_default()
+        .keys()
+        .filter_map(|k| k.parse().ok())
+        .collect();
+    if ids.is_empty() {
+        return Err(edge::refuse("Tick the conversations to label first."));
+    }
+    if ids.len() > 200 {
+        return Err(edge::refuse("Label at most 200 conversations at once."));
+    }
+    for id in ids {
+        let changed = crate::service::labels::set(&st.db, id, label_id, on, u.id)
+            .await
+            .map_err(edge::store)?;
+        if changed {
+            st.hub
+                .publish(crate::model::LiveEvent {
+                    kind: LiveKind::Conversation,
+                    conversation_id: Some(id),
+                    message_id: None,
+                    presence: None,
+                })
+                .await;
+        }
+    }
+    Ok(())
+}
+
 /// Creates a label (`id` empty) or renames and recolours one.
 #[server(endpoint = "admin/labels/save")]
 pub async fn save_label(

@@ -70,6 +70,9 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
         },
     );
     let labels = Resource::new(|| (), |_| list_labels());
+    let can_label = use_context::<CurrentUser>()
+        .is_some_and(|u| u.can(crate::domain::Permission::LabelConversations));
+    let bulk = ServerAction::<crate::api::labels::LabelMany>::new();
     let views = super::views::ViewsCtx::provide();
 
     let status_tabs = move || {
@@ -180,6 +183,7 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
             <nav aria-label="Assignee" class="chips">{assignee_tabs}</nav>
             <nav aria-label="Channel filter" class="chips small">{channel_tabs}</nav>
             <Transition fallback=|| ()>{label_tabs}</Transition>
+            {can_label.then(|| view! { <BulkLabels labels action=bulk/> })}
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 <nav aria-label="Conversations" class="conversations">
                     {move || {
@@ -208,7 +212,12 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
                                             let unread = conv.unread;
                                             let writer = preview_writer(&conv, me);
                                             let unverified = conv.last_unverified_sender.is_some();
+                                            let pick = format!("Select {}", conv.customer_name);
                                             view! {
+                                                <div class="row-wrap">
+                                                {can_label.then(|| view! {
+                                                    <input type="checkbox" class="select" form="bulk-labels" name=format!("ids[{id}]") value="on" aria-label=pick/>
+                                                })}
                                                 <a
                                                     href=href
                                                     class="conversation"
@@ -234,6 +243,7 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
                                                         </span>
                                                     })}
                                                 </a>
+                                                </div>
                                             }
                                         })
                                         .collect_view();
@@ -250,5 +260,40 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
             </Transition>
             </div>
         </section>
+    }
+}
+
+/// Labels for the conversations ticked in the list (shown once one is ticked; the
+/// checkboxes belong to this form by their `form` attribute).
+#[component]
+fn BulkLabels(
+    labels: Resource<Result<Vec<crate::model::Label>, ServerFnError>>,
+    action: ServerAction<crate::api::labels::LabelMany>,
+) -> impl IntoView {
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let list = labels.await.unwrap_or_default();
+                if list.is_empty() {
+                    return ().into_any();
+                }
+                view! {
+                    <ActionForm action attr:id="bulk-labels" attr:class="bulk" attr:aria-label="Label the selected conversations">
+                        <label for="bulk-op" class="visually-hidden">"Add or remove"</label>
+                        <select id="bulk-op" name="op">
+                            <option value="add">"Add label"</option>
+                            <option value="remove">"Remove label"</option>
+                        </select>
+                        <label for="bulk-label" class="visually-hidden">"Label"</label>
+                        <select id="bulk-label" name="label_id">
+                            {list.into_iter().map(|l| view! { <option value=l.id>{l.name}</option> }).collect_view()}
+                        </select>
+                        <button type="submit">"Apply to selected"</button>
+                    </ActionForm>
+                }
+                .into_any()
+            })}
+        </Transition>
+        {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })}
     }
 }
