@@ -20,7 +20,6 @@ pub async fn list_labels() -> Result<Vec<Label>, ServerFnError> {
 #[server(endpoint = "conversation/label")]
 pub async fn set_label(id: i64, label_id: i64, on: bool) -> Result<(), ServerFnError> {
     use crate::domain::Permission;
-    use crate::model::LiveKind;
     use crate::ssr::{auth, errors};
     let st = auth::state()?;
     let u = auth::require(Permission::LabelConversations).await?;
@@ -28,14 +27,7 @@ pub async fn set_label(id: i64, label_id: i64, on: bool) -> Result<(), ServerFnE
         .await
         .map_err(errors::store)?;
     if changed {
-        st.hub
-            .publish(crate::model::LiveEvent {
-                kind: LiveKind::Conversation,
-                conversation_id: Some(id),
-                message_id: None,
-                presence: None,
-            })
-            .await;
+        st.hub.conversation_changed(id).await;
     }
     Ok(())
 }
@@ -50,7 +42,6 @@ pub async fn label_many(
 ) -> Result<(), ServerFnError> {
     use crate::api::channels::edge;
     use crate::domain::Permission;
-    use crate::model::LiveKind;
     use crate::ssr::auth;
     let st = auth::state()?;
     let u = auth::require(Permission::LabelConversations).await?;
@@ -75,14 +66,7 @@ pub async fn label_many(
             .await
             .map_err(edge::store)?;
         if changed {
-            st.hub
-                .publish(crate::model::LiveEvent {
-                    kind: LiveKind::Conversation,
-                    conversation_id: Some(id),
-                    message_id: None,
-                    presence: None,
-                })
-                .await;
+            st.hub.conversation_changed(id).await;
         }
     }
     Ok(())
