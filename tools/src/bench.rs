@@ -3,6 +3,7 @@
 //! the longest history, at one client and at four (`--clients`). Prints requests, errors,
 //! throughput and the latency distribution (p50, p90, p99, max) against each page's targets.
 
+use app::domain::text::url_encode;
 use app::store::Db;
 use sqlx::Row;
 use std::time::{Duration, Instant};
@@ -329,7 +330,7 @@ async fn search_scenarios(base: &str, database_url: &str) -> Result<Vec<Scenario
     let scenario = |name: &str, q: &str| Scenario {
         name: format!("search {name}"),
         url: api.clone(),
-        body: Some(format!("q={}", form_encode(q))),
+        body: Some(format!("q={}", url_encode(q))),
         expect: "\"conversation\"",
         targets: SEARCH_TARGETS,
     };
@@ -379,8 +380,8 @@ async fn login(
 ) -> Result<(), BoxError> {
     let body = format!(
         "email={}&password={}",
-        form_encode(email),
-        form_encode(password)
+        url_encode(email),
+        url_encode(password)
     );
     let res = client
         .post(format!("{base}/api/login"))
@@ -610,21 +611,6 @@ fn table(results: &[Measured], concurrency: usize, seconds: u64) -> String {
     out
 }
 
-/// `application/x-www-form-urlencoded` encoding of one value.
-fn form_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -688,11 +674,11 @@ mod tests {
     #[test]
     fn form_values_are_encoded() {
         assert_eq!(
-            form_encode("bench@convergence.test"),
+            url_encode("bench@convergence.test"),
             "bench%40convergence.test"
         );
-        assert_eq!(form_encode("a b&c=d"), "a+b%26c%3Dd");
-        assert_eq!(form_encode("bench-password-1"), "bench-password-1");
+        assert_eq!(url_encode("a b&c=d"), "a+b%26c%3Dd");
+        assert_eq!(url_encode("bench-password-1"), "bench-password-1");
     }
 
     #[test]

@@ -87,8 +87,7 @@ pub fn payload_preview(payload: &[u8], max_chars: usize) -> String {
         .collect()
 }
 
-/// Escapes text for HTML element content and attribute values.
-/// `s` for a URL's query string.
+/// `s` for a URL's query string (`application/x-www-form-urlencoded`: space as `+`).
 pub fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
@@ -103,6 +102,7 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
+/// Escapes text for HTML element content and attribute values.
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {

@@ -87,6 +87,14 @@ pub async fn rare(db: &Db, words: &str) -> Result<bool> {
     }))
 }
 
+/// `sql` with its text binds, in order.
+fn with_binds<'q>(
+    sql: &'q str,
+    binds: &'q [String],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    binds.iter().fold(sqlx::query(sql), |q, b| q.bind(b))
+}
+
 fn ids(list: &[i64]) -> String {
     list.iter()
         .map(i64::to_string)
@@ -197,10 +205,7 @@ pub async fn hits(
     with_snippets: bool,
 ) -> Result<Vec<Hit>> {
     let (sql, binds) = hits_sql(db.backend, words, scope, limit, with_snippets);
-    let mut q = sqlx::query(&sql);
-    for b in &binds {
-        q = q.bind(b);
-    }
+    let q = with_binds(&sql, &binds);
     let rows = q.fetch_all(&db.read).await?;
     rows.iter()
         .map(|r| {
@@ -224,10 +229,7 @@ pub async fn plan(db: &Db, words: &Words, scope: &Scope) -> Result<String> {
         Backend::Sqlite => format!("EXPLAIN QUERY PLAN {sql}"),
         Backend::Postgres => format!("EXPLAIN {sql}"),
     };
-    let mut q = sqlx::query(&explain);
-    for b in &binds {
-        q = q.bind(b);
-    }
+    let q = with_binds(&explain, &binds);
     let rows = q.fetch_all(&db.read).await?;
     let col = match db.backend {
         Backend::Sqlite => "detail",
@@ -425,10 +427,7 @@ pub async fn filter_conversations(
     }
     let (sql, binds) = conversations_sql(scope, channel_bit, from_ms, below_ms);
     let sql = format!("{sql} AND c.id IN ({})", ids(conversations));
-    let mut q = sqlx::query(&sql);
-    for b in &binds {
-        q = q.bind(b);
-    }
+    let q = with_binds(&sql, &binds);
     let rows = q.fetch_all(&db.read).await?;
     rows.iter()
         .map(|r| Ok((r.try_get("id")?, r.try_get("last_activity_at")?)))
@@ -491,10 +490,7 @@ pub async fn filtered_page(
          ORDER BY c.last_activity_at DESC, c.id DESC LIMIT {limit}",
         after.0, after.1
     );
-    let mut q = sqlx::query(&sql);
-    for b in &binds {
-        q = q.bind(b);
-    }
+    let q = with_binds(&sql, &binds);
     let rows = q.fetch_all(&db.read).await?;
     rows.iter()
         .map(|r| Ok((r.try_get("id")?, r.try_get("last_activity_at")?)))
