@@ -143,6 +143,35 @@ pub struct Outbound {
     pub recipient_label: String,
     /// An automatic answer (an SMS HELP reply): exempt from consent and windows.
     pub automatic: bool,
+    /// A campaign's message: its topic's consent is checked instead of support's, and it may
+    /// carry a WhatsApp template or an HTML part.
+    pub campaign: Option<CampaignSend>,
+}
+
+/// What a campaign's message carries beyond a reply's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CampaignSend {
+    pub campaign_id: i64,
+    pub purpose: crate::domain::consent::Purpose,
+    pub extra: CampaignExtra,
+}
+
+/// The part of a campaign message stored as JSON (`campaign_messages.payload`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct CampaignExtra {
+    /// WhatsApp: the approved template sent instead of free text.
+    pub template: Option<TemplateSend>,
+    /// Email: the HTML part beside the text.
+    pub html: Option<String>,
+}
+
+/// An approved WhatsApp template with its parameters filled.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TemplateSend {
+    pub name: String,
+    pub language: String,
+    pub params: Vec<String>,
 }
 
 /// A file attached to an outbound message.

@@ -87,6 +87,12 @@ pub fn spawn_workers_with(
         stop,
     ));
     tokio::spawn(workers::snooze::run(state.db.clone(), state.hub.clone()));
+    tokio::spawn(workers::campaigns::run(
+        state.db.clone(),
+        app::service::identifiers::default_region(),
+        state.wake.campaigns.clone(),
+        state.wake.outbox.clone(),
+    ));
     tokio::spawn(workers::reports::run(state.db.clone()));
     tokio::spawn(email::sync::supervise(
         email::sync::SyncContext {

@@ -7,6 +7,7 @@ use app::domain::{Permission, Role};
 use app::service;
 use std::time::Duration;
 
+mod campaigns;
 mod organise;
 mod sessions;
 
@@ -234,6 +235,7 @@ async fn endpoints(app: &TestApp) -> Vec<(&'static str, Vec<(&'static str, Strin
     ];
     eps.extend(identity_endpoints(app).await);
     eps.extend(organise::endpoints(app, &conv).await);
+    eps.extend(campaigns::endpoints(app).await);
     let report = |tab: &str| {
         vec![
             ("query[tab]", tab.to_string()),

@@ -8,6 +8,7 @@
 #[macro_use]
 mod support;
 
+mod campaigns;
 mod canned;
 mod channel_rules;
 mod channels_admin;

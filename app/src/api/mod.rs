@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod campaigns;
 pub mod canned;
 pub mod channels;
 pub mod codec;

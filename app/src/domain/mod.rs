@@ -1,5 +1,9 @@
 //! Pure domain code: no I/O, compiled for the server and for the browser.
 
+pub mod campaign;
+pub mod campaign_rules;
+#[cfg(test)]
+mod campaign_tests;
 pub mod canned;
 pub mod channel;
 pub mod consent;

@@ -41,10 +41,12 @@ pub enum Permission {
     LabelConversations,
     /// Keep the list of labels: create, rename, recolour, delete.
     ManageLabels,
+    /// Draft campaigns, approve a colleague's, send, pause, resume and cancel them.
+    ManageCampaigns,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Permission::ReadConversations,
         Permission::Reply,
         Permission::ManageConversations,
@@ -58,6 +60,7 @@ impl Permission {
         Permission::ManageReportSettings,
         Permission::LabelConversations,
         Permission::ManageLabels,
+        Permission::ManageCampaigns,
     ];
 }
 
@@ -111,6 +114,7 @@ impl Role {
                     | ViewReports
                     | ViewMarketingReports
                     | LabelConversations
+                    | ManageCampaigns
             ),
         }
     }
@@ -159,17 +163,22 @@ mod tests {
         }
         assert!(Role::Marketing.allows(Permission::ViewMarketingReports));
         assert!(!Role::Support.allows(Permission::ViewMarketingReports));
+        assert!(Role::Marketing.allows(Permission::ManageCampaigns));
+        assert!(!Role::Support.allows(Permission::ManageCampaigns));
     }
 
     #[test]
     fn roles_by_privilege_only_add_permissions() {
         for w in Role::BY_PRIVILEGE.windows(2) {
             let (less, more) = (w[0], w[1]);
-            // The marketing reports are marketing's own: support sees the support reports only.
-            for p in Permission::ALL
-                .into_iter()
-                .filter(|p| *p != Permission::ViewMarketingReports)
-            {
+            // The marketing reports and campaigns are marketing's own: support sees the
+            // support reports only and sends no campaigns.
+            for p in Permission::ALL.into_iter().filter(|p| {
+                !matches!(
+                    p,
+                    Permission::ViewMarketingReports | Permission::ManageCampaigns
+                )
+            }) {
                 assert!(
                     !less.allows(p) || more.allows(p),
                     "{less:?} {p:?} but not {more:?}"

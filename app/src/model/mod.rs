@@ -3,6 +3,7 @@
 //! server-only row types. Every shape is re-exported here, so `crate::model::X` names it
 //! whatever its file.
 
+pub mod campaigns;
 pub mod channels;
 pub mod consent;
 pub mod conversation;
@@ -15,6 +16,7 @@ pub mod providers;
 pub mod reports;
 pub mod users;
 
+pub use campaigns::*;
 pub use channels::*;
 pub use consent::*;
 pub use conversation::*;

@@ -10,7 +10,7 @@ use crate::domain::Direction;
 use crate::ports::InboundMessage;
 use crate::store::channel_accounts::AccountRow;
 use crate::store::messages::{self, NewInbound};
-use crate::store::{attachments, conversations, customers, identifiers, raw_inbound};
+use crate::store::{attachments, campaigns, conversations, customers, identifiers, raw_inbound};
 use crate::store::{Db, Result, StoreError};
 use sqlx::AnyConnection;
 
@@ -314,6 +314,15 @@ async fn store_one(
             // A known identifier got its time in `identifiers::touch`.
             identifiers::set_last_inbound(tx, identifier_id, at).await?;
         }
+        // An answer to a campaign that messaged this customer lately is marked as such.
+        campaigns::mark_reply(
+            tx,
+            customer_id,
+            message_id,
+            at - crate::domain::campaign_rules::REPLY_WINDOW_MS,
+            at,
+        )
+        .await?;
     }
     Ok(Ingested {
         conversation_id,

@@ -52,6 +52,8 @@ pub struct Wake {
     pub inbound: Arc<Notify>,
     /// Channel accounts changed: the mailbox supervisor re-reads them.
     pub accounts: Arc<Notify>,
+    /// A campaign was started, resumed or cancelled: the campaign worker looks now.
+    pub campaigns: Arc<Notify>,
 }
 
 /// What the server functions may ask of the channel adapters, which live in the server crate.

@@ -184,6 +184,33 @@ pub async fn insert_outbound(conn: &mut AnyConnection, m: &NewOutbound<'_>) -> R
     .transpose()?)
 }
 
+/// Stores a campaign's message as queued, inside the caller's transaction: no author (the
+/// timeline names the campaign), a subject and HTML for email.
+pub async fn insert_campaign(
+    conn: &mut AnyConnection,
+    m: &NewOutbound<'_>,
+    subject: Option<&str>,
+    html: Option<&str>,
+) -> Result<i64> {
+    let r = sqlx::query(
+        "INSERT INTO messages (conversation_id, customer_id, direction, channel, channel_account_id, identifier_id, \
+           subject, body_text, body_html, delivery_state, automatic, created_at, updated_at) \
+         VALUES ($1, $2, 'out', $3, $4, $5, $6, $7, $8, 'queued', 0, $9, $9) RETURNING id",
+    )
+    .bind(m.conversation_id)
+    .bind(m.customer_id)
+    .bind(m.channel.as_str())
+    .bind(m.account_id)
+    .bind(m.identifier_id)
+    .bind(subject)
+    .bind(m.body_text)
+    .bind(html)
+    .bind(m.at)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(r.try_get("id")?)
+}
+
 /// The message of `conversation_id` stored from the draft with idempotency key `key`.
 pub async fn by_draft_key(
     conn: &mut AnyConnection,

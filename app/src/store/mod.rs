@@ -11,6 +11,8 @@
 //! SQLITE_BUSY; on PostgreSQL reads and writes share one pool.
 
 pub mod attachments;
+pub mod campaign_audience;
+pub mod campaigns;
 pub mod canned;
 pub mod channel_accounts;
 pub mod consent;

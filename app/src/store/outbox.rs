@@ -2,8 +2,9 @@
 //! worker's job becomes due again and several processes can share the queue.
 
 use super::{now_ms, Db, Result, StoreError};
+use crate::domain::consent::Purpose;
 use crate::domain::ChannelKind;
-use crate::ports::{Outbound, OutboundFile, ReplyContext};
+use crate::ports::{CampaignSend, Outbound, OutboundFile, ReplyContext};
 use sqlx::{AnyConnection, Row};
 
 /// How long a claimed job is reserved; the worker renews it every [`HEARTBEAT_MS`] while a
@@ -106,8 +107,9 @@ pub async fn claim(db: &Db) -> Result<Option<Job>> {
 /// What the sender of message `message_id` needs to deliver it.
 pub async fn load(db: &Db, message_id: i64) -> Result<Outbound> {
     let r = sqlx::query(
-        "SELECT m.id, m.conversation_id, m.channel, m.channel_account_id, i.value AS recipient, i.last_inbound_at, m.identifier_id, i.label, m.automatic, m.subject, m.body_text \
-         FROM messages m JOIN identifiers i ON i.id = m.identifier_id WHERE m.id = $1",
+        "SELECT m.id, m.conversation_id, m.channel, m.channel_account_id, i.value AS recipient, i.last_inbound_at, m.identifier_id, i.label, m.automatic, m.subject, m.body_text, \
+                cm.campaign_id, cm.purpose, cm.payload \
+         FROM messages m JOIN identifiers i ON i.id = m.identifier_id LEFT JOIN campaign_messages cm ON cm.message_id = m.id WHERE m.id = $1",
     )
     .bind(message_id)
     .fetch_optional(&db.read)
@@ -148,7 +150,23 @@ pub async fn load(db: &Db, message_id: i64) -> Result<Outbound> {
         identifier_id: r.try_get("identifier_id")?,
         recipient_label: r.try_get("label")?,
         automatic: r.try_get::<i64, _>("automatic")? != 0,
+        campaign: campaign_part(&r)?,
     })
+}
+
+/// The campaign part of a loaded message, when a campaign sent it. A payload that cannot be
+/// read (never written by us) sends the text alone.
+fn campaign_part(r: &sqlx::any::AnyRow) -> Result<Option<CampaignSend>> {
+    let Some(campaign_id) = r.try_get::<Option<i64>, _>("campaign_id")? else {
+        return Ok(None);
+    };
+    let purpose: String = r.try_get("purpose")?;
+    let payload: String = r.try_get("payload")?;
+    Ok(Some(CampaignSend {
+        campaign_id,
+        purpose: Purpose::parse(&purpose).unwrap_or(Purpose::Marketing),
+        extra: serde_json::from_str(&payload).unwrap_or_default(),
+    }))
 }
 
 pub async fn complete(db: &Db, outbox_id: i64) -> Result<()> {

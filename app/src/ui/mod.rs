@@ -1,6 +1,8 @@
 //! The browser UI, by feature: sign-in, the three-pane inbox, the playground, administration.
 
 pub mod admin;
+pub mod campaign_form;
+pub mod campaigns;
 pub mod canned;
 pub mod inbox;
 pub mod live;
@@ -87,6 +89,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reports/episodes") view={Lazy::<reports::EpisodesRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/reports/settings") view={Lazy::<report_settings::ReportSettingsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/canned") view={Lazy::<canned::CannedRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/campaigns") view={Lazy::<campaigns::CampaignsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/campaigns/new") view={Lazy::<campaigns::CampaignRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/campaigns/:id") view={Lazy::<campaigns::CampaignRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }
@@ -190,6 +195,7 @@ fn TopBar(user: UserView) -> impl IntoView {
             <nav aria-label="Main">
                 <a href="/inbox">"Inbox"</a>
                 {user.role.allows(Permission::ViewReports).then(|| view! { <a href="/reports">"Reports"</a> })}
+                {user.role.allows(Permission::ManageCampaigns).then(|| view! { <a href="/campaigns">"Campaigns"</a> })}
                 {user.role.allows(Permission::UsePlayground).then(|| view! { <a href="/playground">"Playground"</a> })}
                 {(user.role == Role::Admin).then(|| view! { <a href="/admin">"Admin"</a> })}
             </nav>

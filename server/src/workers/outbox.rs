@@ -11,6 +11,7 @@
 
 use crate::channels::{Lookup, Registry, SendError, Sender, Sent};
 use crate::delivery;
+use app::domain::campaign_rules;
 use app::domain::consent::Purpose;
 use app::domain::gate::Gate;
 use app::domain::retry::{self, Retry};
@@ -95,7 +96,11 @@ async fn publish(hub: &Hub, conversation_id: i64, message_id: i64) {
 
 /// When the channel's messaging window closes for this message (None when it never does).
 fn window_closes_at(msg: &Outbound, now: i64) -> Option<i64> {
-    if msg.automatic {
+    let template = msg
+        .campaign
+        .as_ref()
+        .is_some_and(|c| c.extra.template.is_some());
+    if msg.automatic || template {
         return None;
     }
     match reply_window(msg.channel, msg.last_inbound_at, now) {
@@ -167,7 +172,21 @@ impl Work<'_> {
         }
         // Consent and the reply window are checked here, right before sending, whatever the
         // screen showed when the reply was written (an opt-out may have arrived since).
-        if !msg.automatic {
+        if let Some(c) = &msg.campaign {
+            let holds = consent::current(db, msg.identifier_id, c.purpose).await?;
+            if let Err(skip) = campaign_rules::send_check(
+                c.purpose,
+                msg.channel,
+                holds.as_ref(),
+                &msg.recipient_label,
+                msg.last_inbound_at,
+                c.extra.template.is_some(),
+                now_ms(),
+            ) {
+                let why = format!("Not sent: {}", skip.words);
+                return self.fail(&msg, &why, outbox::FAILED).await;
+            }
+        } else if !msg.automatic {
             let gate = Gate {
                 last_inbound_at: msg.last_inbound_at,
                 support: consent::current(db, msg.identifier_id, Purpose::Support).await?,

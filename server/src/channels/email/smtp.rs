@@ -218,11 +218,38 @@ pub fn build(
             .collect();
         b = b.references(refs.join(" "));
     }
-    let html = format!(
-        "<!doctype html><html><body style=\"font-family:sans-serif\">{}</body></html>",
-        text_to_html(&msg.body_text)
-    );
-    let body = MultiPart::alternative_plain_html(msg.body_text.clone(), html);
+    // A campaign's email shows its unsubscribe link in the text too (the headers are not
+    // shown by every mail program), and carries the HTML its author wrote.
+    let unsubscribe = public_url
+        .filter(|_| msg.campaign.is_some())
+        .map(|url| super::unsubscribe::link(url, key, msg.identifier_id));
+    let text = match &unsubscribe {
+        Some(link) => format!("{}\n\n--\nUnsubscribe: {link}\n", msg.body_text.trim_end()),
+        None => msg.body_text.clone(),
+    };
+    let authored = msg
+        .campaign
+        .as_ref()
+        .and_then(|c| c.extra.html.as_deref())
+        .filter(|h| !h.trim().is_empty());
+    let mut html = match authored {
+        Some(h) => h.to_string(),
+        None => format!(
+            "<!doctype html><html><body style=\"font-family:sans-serif\">{}</body></html>",
+            text_to_html(&msg.body_text)
+        ),
+    };
+    if let Some(link) = &unsubscribe {
+        let footer = format!(
+            "<p style=\"font-size:12px;color:#555\"><a href=\"{}\">Unsubscribe</a></p>",
+            link.replace('&', "&amp;").replace('"', "&quot;")
+        );
+        match html.rfind("</body>") {
+            Some(i) => html.insert_str(i, &footer),
+            None => html.push_str(&footer),
+        }
+    }
+    let body = MultiPart::alternative_plain_html(text, html);
     let m = if msg.files.is_empty() {
         b.multipart(body)
     } else {
@@ -317,6 +344,7 @@ mod tests {
             identifier_id: 1,
             recipient_label: String::new(),
             automatic: false,
+            campaign: None,
         }
     }
 

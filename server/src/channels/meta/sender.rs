@@ -71,7 +71,13 @@ pub fn page_body(msg: &Outbound, now: i64) -> Result<Value, SendError> {
 /// The request body for WhatsApp, or why it may not go out at `now`.
 pub fn whatsapp_body(msg: &Outbound, now: i64) -> Result<Value, SendError> {
     no_files(msg, "WhatsApp")?;
-    if !reply_window(ChannelKind::Whatsapp, msg.last_inbound_at, now).allows_reply() {
+    let template = msg
+        .campaign
+        .as_ref()
+        .and_then(|c| c.extra.template.as_ref());
+    if template.is_none()
+        && !reply_window(ChannelKind::Whatsapp, msg.last_inbound_at, now).allows_reply()
+    {
         return Err(SendError::Permanent(
             "Not sent: the 24-hour window closed; WhatsApp needs an approved template to write to a customer who has not written in the last 24 hours. Reply on another channel, or wait for the customer to write.".into(),
         ));
@@ -82,6 +88,25 @@ pub fn whatsapp_body(msg: &Outbound, now: i64) -> Result<Value, SendError> {
             "{:?} is not a WhatsApp number.",
             msg.to
         )));
+    }
+    if let Some(t) = template {
+        // An approved template (Cloud API `type: template`): allowed outside the window.
+        let params: Vec<Value> = t
+            .params
+            .iter()
+            .map(|p| json!({"type": "text", "text": p}))
+            .collect();
+        let mut template = json!({"name": t.name, "language": {"code": t.language}});
+        if !params.is_empty() {
+            template["components"] = json!([{"type": "body", "parameters": params}]);
+        }
+        return Ok(json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "template",
+            "template": template,
+        }));
     }
     Ok(json!({
         "messaging_product": "whatsapp",
@@ -201,6 +226,7 @@ mod tests {
             identifier_id: 1,
             recipient_label: String::new(),
             automatic: false,
+            campaign: None,
         }
     }
 

@@ -116,6 +116,7 @@ mod tests {
             identifier_id: 1,
             recipient_label: String::new(),
             automatic: false,
+            campaign: None,
         }
     }
 

@@ -1,0 +1,732 @@
+//! Campaigns end to end over the store, the campaign worker's passes and the outbox worker, on
+//! both engines: consent decides who is planned and is checked again at sending; an SMS that
+//! fails falls back to email; a reply lands in the customer's conversation marked as
+//! answering the campaign; STOP keeps the next step away; two workers (and a worker stopped
+//! mid-campaign) message each customer once; bad drafts are refused in words.
+
+use app::domain::campaign::{Definition, EmailContent, Status, Step, Strategy};
+use app::domain::consent::{source, Purpose};
+use app::domain::keywords::SmsKeyword;
+use app::domain::{ChannelKind, DeliveryState, IdentifierKind, Role};
+use app::ports::{InboundMessage, Outbound};
+use app::service::campaigns as svc;
+use app::service::ingest::ingest_message;
+use app::service::search::Searcher;
+use app::ssr::live::Hub;
+use app::store::channel_accounts::{self, AccountRow};
+use app::store::{campaigns, consent, now_ms, users, Db, StoreError};
+use async_trait::async_trait;
+use server::channels::{playground::Playground, Registry, SendError, Sender, Sent};
+use server::workers;
+use sqlx::Row;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+both_engines!(
+    a_campaign_falls_back_counts_replies_and_stops_at_stop,
+    two_workers_and_a_stopped_worker_message_each_customer_once,
+    bad_drafts_and_bad_moments_are_refused_in_words,
+    quiet_hours_and_the_throttle_make_recipients_wait,
+);
+
+/// An SMS provider that refuses the numbers in `fail` and records every send.
+#[derive(Default)]
+struct FakeSms {
+    fail: Mutex<HashSet<String>>,
+    sent: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl Sender for FakeSms {
+    async fn send(&self, _a: &AccountRow, m: &Outbound) -> Result<Sent, SendError> {
+        self.sent.lock().unwrap().push(m.to.clone());
+        if self.fail.lock().unwrap().contains(&m.to) {
+            return Err(SendError::Permanent(
+                "30006: landline or unreachable carrier".into(),
+            ));
+        }
+        Ok(Sent {
+            provider_message_id: format!("SM{}", m.message_id),
+            state: DeliveryState::Delivered,
+            rfc_message_id: None,
+        })
+    }
+}
+
+struct World {
+    db: Db,
+    hub: Hub,
+    registry: Registry,
+    sms: Arc<FakeSms>,
+    sms_account: AccountRow,
+    email_account: AccountRow,
+    author: i64,
+    approver: i64,
+}
+
+impl World {
+    async fn new(db: Db) -> World {
+        channel_accounts::ensure_playground_accounts(&db)
+            .await
+            .unwrap();
+        let email_account = channel_accounts::playground_for(&db, ChannelKind::Email)
+            .await
+            .unwrap()
+            .unwrap();
+        let acc = channel_accounts::create(
+            &db,
+            ChannelKind::Sms,
+            "fakesms",
+            "SMS line",
+            "+15550100001",
+            &serde_json::json!({}),
+            &serde_json::json!({}),
+        )
+        .await
+        .unwrap();
+        let sms_account = channel_accounts::get(&db, acc).await.unwrap();
+        let sms = Arc::new(FakeSms::default());
+        let mut registry = Registry::standard(crate::support::TEST_SECRET);
+        registry.add("fakesms", Arc::new(Playground), sms.clone());
+        let author = users::create_user(
+            &db,
+            "m1@example.com",
+            "Mia Marketing",
+            Role::Marketing,
+            "password-123",
+        )
+        .await
+        .unwrap();
+        let approver = users::create_user(
+            &db,
+            "m2@example.com",
+            "Max Marketing",
+            Role::Marketing,
+            "password-123",
+        )
+        .await
+        .unwrap();
+        World {
+            hub: Hub::new(&db),
+            db,
+            registry,
+            sms,
+            sms_account,
+            email_account,
+            author,
+            approver,
+        }
+    }
+
+    fn who(&self, user: i64) -> Searcher<'static> {
+        Searcher {
+            user_id: user,
+            zone: "UTC",
+            region: "US",
+        }
+    }
+
+    /// A customer writing from `phone` (by SMS) and/or `email`; returns (customer, ids).
+    async fn customer(
+        &self,
+        name: &str,
+        phone: Option<&str>,
+        email: Option<&str>,
+    ) -> (i64, Vec<i64>) {
+        let mut customer = None;
+        let mut ids = Vec::new();
+        for (account, kind, value) in [
+            (&self.sms_account, IdentifierKind::Phone, phone),
+            (&self.email_account, IdentifierKind::Email, email),
+        ] {
+            let Some(value) = value else { continue };
+            let r = self
+                .inbound(account, kind, value, name, "Hello there")
+                .await;
+            if let Some(c) = customer {
+                if c != r.customer_id {
+                    // Join the second identifier to the first customer.
+                    let mut tx = self.db.write.begin().await.unwrap();
+                    sqlx::query("UPDATE identifiers SET customer_id = $1 WHERE id = $2")
+                        .bind(c)
+                        .bind(r.identifier_id)
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
+                    sqlx::query("UPDATE customers SET merged_into_id = $1 WHERE id = $2")
+                        .bind(c)
+                        .bind(r.customer_id)
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                }
+            }
+            customer.get_or_insert(r.customer_id);
+            ids.push(r.identifier_id);
+        }
+        (customer.unwrap(), ids)
+    }
+
+    async fn inbound(
+        &self,
+        account: &AccountRow,
+        kind: IdentifierKind,
+        from: &str,
+        name: &str,
+        text: &str,
+    ) -> app::service::ingest::Ingested {
+        ingest_message(
+            &self.db,
+            account,
+            None,
+            &InboundMessage {
+                identifier_kind: kind,
+                identifier: from.into(),
+                display_name: Some(name.into()),
+                provider_message_id: format!("in-{from}-{}", uuid_ish()),
+                subject: None,
+                body_text: text.into(),
+                body_html: None,
+                received_at: now_ms(),
+                thread: Default::default(),
+                automatic: false,
+                meta: None,
+                attachments: Vec::new(),
+                media: Vec::new(),
+            },
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn consent(&self, identifier: i64, granted: bool) {
+        let mut tx = self.db.write.begin().await.unwrap();
+        consent::record(
+            &mut tx,
+            identifier,
+            Purpose::Marketing,
+            granted,
+            source::IMPORT,
+            Some("test"),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// Drafts, approves and starts `def`; returns the campaign.
+    async fn launch(&self, def: &Definition) -> i64 {
+        let id = svc::create(&self.db, self.author, "Spring sale", def)
+            .await
+            .unwrap();
+        svc::approve(&self.db, &self.who(self.approver), id)
+            .await
+            .unwrap();
+        svc::start(&self.db, &self.who(self.author), id, None)
+            .await
+            .unwrap();
+        id
+    }
+
+    /// Runs the campaign worker and the outbox until nothing moves.
+    async fn settle(&self) {
+        for _ in 0..20 {
+            let t = svc::tick(&self.db, "US", now_ms(), 10).await.unwrap();
+            let n = workers::outbox::deliver_due(&self.db, &self.hub, &self.registry)
+                .await
+                .unwrap();
+            if t.is_idle() && n == 0 {
+                return;
+            }
+        }
+        panic!("the campaign did not settle");
+    }
+
+    async fn recipients(&self, campaign: i64) -> Vec<(i64, i64, String, Option<String>, String)> {
+        sqlx::query("SELECT step, customer_id, state, channel, tried FROM campaign_recipients WHERE campaign_id = $1 ORDER BY step, customer_id")
+            .bind(campaign)
+            .fetch_all(&self.db.read)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get("step"), r.get("customer_id"), r.get("state"), r.get("channel"), r.get("tried")))
+            .collect()
+    }
+
+    async fn state_of(
+        &self,
+        campaign: i64,
+        step: i64,
+        customer: i64,
+    ) -> (String, Option<String>, String) {
+        let r = self.recipients(campaign).await;
+        let (_, _, s, c, t) = r
+            .into_iter()
+            .find(|(st, cu, ..)| *st == step && *cu == customer)
+            .unwrap_or_else(|| panic!("no recipient for customer {customer} at step {step}"));
+        (s, c, t)
+    }
+}
+
+fn uuid_ish() -> u128 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    (now_ms() as u128) << 20 | N.fetch_add(1, Ordering::Relaxed) as u128
+}
+
+fn definition() -> Definition {
+    let step = |text: &str| Step {
+        email: EmailContent {
+            subject: "Our spring sale".into(),
+            text: format!("Hello {{{{customer.first_name}}}}, {text}"),
+            html: String::new(),
+        },
+        sms: format!("Hi {{{{customer.first_name}}}}, {text} Reply STOP to opt out."),
+        ..Step::default()
+    };
+    Definition {
+        topic: Purpose::Marketing,
+        audience: Default::default(),
+        steps: vec![
+            step("20% off this week."),
+            Step {
+                wait_hours: 24,
+                ..step("last day of the sale.")
+            },
+        ],
+        strategy: Strategy {
+            preferred_first: true,
+            channels: vec![ChannelKind::Sms, ChannelKind::Email],
+            fallback_after_minutes: 0,
+            quiet_from: 0,
+            quiet_until: 0,
+            default_zone: "UTC".into(),
+            daily_cap: 0,
+            per_minute: 0,
+        },
+    }
+}
+
+async fn a_campaign_falls_back_counts_replies_and_stops_at_stop(db: Db) {
+    let w = World::new(db).await;
+    let (ann, ann_ids) = w
+        .customer("Ann Lee", Some("+14155550101"), Some("ann@example.com"))
+        .await;
+    let (bob, bob_ids) = w.customer("Bob Stone", Some("+14155550102"), None).await;
+    let (cat, _) = w.customer("Cat Wu", None, Some("cat@example.com")).await;
+    let (dan, dan_ids) = w
+        .customer("Dan Roe", Some("+14155550104"), Some("dan@example.com"))
+        .await;
+    let (eve, eve_ids) = w.customer("Eve Park", Some("+14155550105"), None).await;
+    let (fay, fay_ids) = w.customer("Fay Ng", Some("+14155550106"), None).await;
+    for id in ann_ids
+        .iter()
+        .chain(&dan_ids)
+        .chain(&eve_ids)
+        .chain(&fay_ids)
+    {
+        w.consent(*id, true).await;
+    }
+    w.consent(bob_ids[0], false).await; // Bob opted out; Cat never agreed.
+    w.sms.fail.lock().unwrap().insert("+14155550104".into());
+
+    let id = w.launch(&definition()).await;
+    w.settle().await;
+
+    // Step 1: Ann and Eve by SMS; Dan's SMS failed and fell back to email; Bob and Cat skipped.
+    assert_eq!(
+        w.state_of(id, 0, ann).await,
+        ("delivered".into(), Some("sms".into()), String::new())
+    );
+    assert_eq!(w.state_of(id, 0, eve).await.0, "delivered");
+    assert_eq!(
+        w.state_of(id, 0, dan).await,
+        ("delivered".into(), Some("email".into()), "sms".into())
+    );
+    assert_eq!(w.state_of(id, 0, bob).await.0, "opted_out");
+    assert_eq!(w.state_of(id, 0, cat).await.0, "skipped");
+    let dan_msgs: Vec<(String, String)> = sqlx::query(
+        "SELECT m.channel, m.delivery_state FROM messages m JOIN campaign_messages c ON c.message_id = m.id WHERE c.customer_id = $1 ORDER BY m.id",
+    )
+    .bind(dan)
+    .fetch_all(&w.db.read)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get("channel"), r.get("delivery_state")))
+    .collect();
+    assert_eq!(
+        dan_msgs,
+        vec![
+            ("sms".into(), "failed".into()),
+            ("email".into(), "delivered".into())
+        ]
+    );
+    // The messages are in each customer's one conversation, with names filled in.
+    let text: String = sqlx::query_scalar(
+        "SELECT m.body_text FROM messages m JOIN campaign_messages c ON c.message_id = m.id WHERE c.customer_id = $1",
+    )
+    .bind(ann)
+    .fetch_one(&w.db.read)
+    .await
+    .unwrap();
+    assert_eq!(text, "Hi Ann, 20% off this week. Reply STOP to opt out.");
+
+    // Ann replies: her conversation gets it, marked as answering the campaign.
+    let r = w
+        .inbound(
+            &w.sms_account,
+            IdentifierKind::Phone,
+            "+14155550101",
+            "Ann Lee",
+            "Is it on shoes too?",
+        )
+        .await;
+    let answers: i64 =
+        sqlx::query_scalar("SELECT campaign_id FROM campaign_replies WHERE message_id = $1")
+            .bind(r.message_id)
+            .fetch_one(&w.db.read)
+            .await
+            .unwrap();
+    assert_eq!(answers, id);
+    assert_eq!(w.state_of(id, 0, ann).await.0, "replied");
+    // Eve texts STOP (the keyword path records the opt-out as it does for any message).
+    let stop = w
+        .inbound(
+            &w.sms_account,
+            IdentifierKind::Phone,
+            "+14155550105",
+            "Eve Park",
+            "STOP",
+        )
+        .await;
+    app::service::consent::apply_sms_keyword(
+        &w.db,
+        stop.conversation_id,
+        eve_ids[0],
+        SmsKeyword::OptOut { all: false },
+        "STOP",
+        stop.message_id,
+    )
+    .await
+    .unwrap();
+    let marketing = consent::current(&w.db, eve_ids[0], Purpose::Marketing)
+        .await
+        .unwrap();
+    assert!(
+        marketing.is_some_and(|c| !c.granted),
+        "STOP ends marketing too"
+    );
+
+    // Fay opts out another way (no reply): the check at sending stops step 2 for her.
+    let mut tx = w.db.write.begin().await.unwrap();
+    consent::record(
+        &mut tx,
+        fay_ids[0],
+        Purpose::Marketing,
+        false,
+        source::UNSUBSCRIBE,
+        None,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    // Step 2 comes due: Dan gets it (by SMS first again); Ann (replied) and Eve (answered
+    // STOP) are not in it; Fay is, and is refused at sending as opted out.
+    sqlx::query("UPDATE campaigns SET step_due_at = $1 WHERE id = $2 AND step = 1")
+        .bind(now_ms() - 1)
+        .bind(id)
+        .execute(&w.db.write)
+        .await
+        .unwrap();
+    w.settle().await;
+    let step2: Vec<(i64, String)> = w
+        .recipients(id)
+        .await
+        .into_iter()
+        .filter(|r| r.0 == 1)
+        .map(|r| (r.1, r.2))
+        .collect();
+    assert!(
+        !step2.iter().any(|(c, _)| [ann, bob, cat, eve].contains(c)),
+        "{step2:?}"
+    );
+    assert!(step2.contains(&(fay, "opted_out".into())), "{step2:?}");
+    assert!(step2.contains(&(dan, "delivered".into())), "{step2:?}");
+    let c = campaigns::get(&w.db, id).await.unwrap().unwrap();
+    assert_eq!(c.status, "done");
+
+    // The report counts it all.
+    let d = svc::detail(&w.db, w.author, id).await.unwrap();
+    let r = &d.report;
+    let row = |step: i64, ch: ChannelKind| {
+        r.rows
+            .iter()
+            .find(|x| x.step == step && x.channel == Some(ch))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(row(0, ChannelKind::Sms).sent, 3, "Ann, Eve and Fay: {r:?}");
+    assert_eq!(
+        row(0, ChannelKind::Sms).replied,
+        2,
+        "Ann's question and Eve's STOP: {r:?}"
+    );
+    assert_eq!(row(1, ChannelKind::Email).fell_back, 1, "Dan again: {r:?}");
+    assert_eq!(row(0, ChannelKind::Email).fell_back, 1, "{r:?}");
+    assert_eq!(r.replies, 2);
+    assert!(
+        !r.skipped
+            .iter()
+            .any(|(_, why, _)| why.as_str() == "no_identifier"),
+        "{r:?}"
+    );
+    assert_eq!(
+        r.opt_outs, 2,
+        "Eve and Fay opted out after the campaign messaged them"
+    );
+    assert!(
+        r.skipped
+            .iter()
+            .any(|(s, why, n)| *s == 0 && why.as_str() == "no_consent" && *n == 1),
+        "{r:?}"
+    );
+    // Nothing was sent twice: one message per recipient and channel.
+    let dup: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT recipient_id, channel FROM campaign_messages GROUP BY recipient_id, channel HAVING COUNT(*) > 1) x",
+    )
+    .fetch_one(&w.db.read)
+    .await
+    .unwrap();
+    assert_eq!(dup, 0);
+    // The list shows the fallback and the opt-out in words.
+    let page = svc::recipients(&w.db, id, None, 0).await.unwrap();
+    let dan_row = page
+        .items
+        .iter()
+        .find(|i| i.customer_id == dan && i.step == 0)
+        .unwrap();
+    assert_eq!(dan_row.fell_back_from, vec![ChannelKind::Sms]);
+    assert!(
+        dan_row
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("SMS failed (30006"),
+        "{dan_row:?}"
+    );
+    let eve_row = page
+        .items
+        .iter()
+        .find(|i| i.customer_id == eve && i.step == 0)
+        .unwrap();
+    assert_eq!(
+        eve_row.state, "opted_out",
+        "STOP shows as an opt-out: {eve_row:?}"
+    );
+}
+
+async fn two_workers_and_a_stopped_worker_message_each_customer_once(db: Db) {
+    let w = World::new(db).await;
+    let mut ids = Vec::new();
+    for i in 0..60 {
+        let (c, idents) = w
+            .customer(
+                &format!("Customer {i}"),
+                Some(&format!("+1415555{:04}", 2000 + i)),
+                None,
+            )
+            .await;
+        w.consent(idents[0], true).await;
+        ids.push(c);
+    }
+    let mut def = definition();
+    def.steps.truncate(1);
+    let id = w.launch(&def).await;
+    // A worker that is stopped part-way: its round is dropped mid-flight.
+    let db = w.db.clone();
+    let stopped = tokio::spawn(async move {
+        loop {
+            let _ = svc::tick(&db, "US", now_ms(), 1).await;
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    stopped.abort();
+    let _ = stopped.await;
+    // Leases left by the stopped worker expire; two workers then finish the campaign.
+    sqlx::query("UPDATE campaign_recipients SET locked_until = NULL")
+        .execute(&w.db.write)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE campaigns SET locked_until = NULL")
+        .execute(&w.db.write)
+        .await
+        .unwrap();
+    let run = |db: Db| async move {
+        for _ in 0..50 {
+            svc::tick(&db, "US", now_ms(), 2).await.unwrap();
+        }
+    };
+    tokio::join!(run(w.db.clone()), run(w.db.clone()));
+    w.settle().await;
+    let per_customer: Vec<(i64, i64)> = sqlx::query(
+        "SELECT customer_id, COUNT(*) AS n FROM campaign_messages WHERE campaign_id = $1 GROUP BY customer_id",
+    )
+    .bind(id)
+    .fetch_all(&w.db.read)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get("customer_id"), r.get("n")))
+    .collect();
+    assert_eq!(per_customer.len(), 60);
+    assert!(
+        per_customer.iter().all(|(_, n)| *n == 1),
+        "{per_customer:?}"
+    );
+    let sent = w.sms.sent.lock().unwrap().clone();
+    let unique: HashSet<&String> = sent.iter().collect();
+    assert_eq!(sent.len(), 60, "each number got one SMS");
+    assert_eq!(unique.len(), 60);
+    assert_eq!(
+        campaigns::get(&w.db, id).await.unwrap().unwrap().status,
+        Status::Done.as_str()
+    );
+}
+
+async fn bad_drafts_and_bad_moments_are_refused_in_words(db: Db) {
+    let w = World::new(db).await;
+    let (_, ids) = w.customer("Ann Lee", Some("+14155550101"), None).await;
+    w.consent(ids[0], true).await;
+    let words = |e: StoreError| match e {
+        StoreError::Invalid(w) => w,
+        other => panic!("not refused in words: {other:?}"),
+    };
+    let def = definition();
+    let id = svc::create(&w.db, w.author, "Sale", &def).await.unwrap();
+    // The author cannot approve their own campaign; nobody sends an unapproved one.
+    let e = words(svc::approve(&w.db, &w.who(w.author), id).await.unwrap_err());
+    assert!(e.contains("someone other than its author"), "{e}");
+    let e = words(
+        svc::start(&w.db, &w.who(w.author), id, None)
+            .await
+            .unwrap_err(),
+    );
+    assert!(e.contains("approved by a colleague"), "{e}");
+    // A schedule in the past.
+    svc::approve(&w.db, &w.who(w.approver), id).await.unwrap();
+    let e = words(
+        svc::start(&w.db, &w.who(w.author), id, Some(now_ms() - 3_600_000))
+            .await
+            .unwrap_err(),
+    );
+    assert!(e.contains("in the past"), "{e}");
+    // An empty audience.
+    let mut empty = definition();
+    empty.audience.preferred = Some(ChannelKind::Telegram);
+    let e_id = svc::create(&w.db, w.author, "Nobody", &empty)
+        .await
+        .unwrap();
+    let e = words(
+        svc::approve(&w.db, &w.who(w.approver), e_id)
+            .await
+            .unwrap_err(),
+    );
+    assert!(e.contains("audience is empty"), "{e}");
+    // A template with a missing parameter; an SMS over the limit.
+    let mut tpl = definition();
+    tpl.steps[0].whatsapp.template = "spring_sale".into();
+    tpl.steps[0].whatsapp.language = "en".into();
+    tpl.steps[0].whatsapp.body = "Hi {{1}}, the sale ends {{2}}".into();
+    tpl.steps[0].whatsapp.params = vec!["{{customer.first_name}}".into()];
+    tpl.steps[0].sms = "x".repeat(1_700);
+    let t_id = svc::create(&w.db, w.author, "Broken", &tpl).await.unwrap();
+    let e = words(
+        svc::approve(&w.db, &w.who(w.approver), t_id)
+            .await
+            .unwrap_err(),
+    );
+    assert!(e.contains("parameter 2 is missing"), "{e}");
+    assert!(e.contains("over SMS's limit"), "{e}");
+    // Nothing was sent by any of them.
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM campaign_messages")
+        .fetch_one(&w.db.read)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    // Once sending, a campaign cannot be edited; cancelling stops what was not sent.
+    svc::start(&w.db, &w.who(w.author), id, Some(now_ms() + 3_600_000))
+        .await
+        .unwrap();
+    let e = words(svc::update(&w.db, id, "Sale", &def).await.unwrap_err());
+    assert!(e.contains("cannot be changed"), "{e}");
+    svc::control(&w.db, id, "cancel").await.unwrap();
+    let e = words(svc::control(&w.db, id, "resume").await.unwrap_err());
+    assert!(e.contains("cannot be resumed"), "{e}");
+}
+
+async fn quiet_hours_and_the_throttle_make_recipients_wait(db: Db) {
+    let w = World::new(db).await;
+    let mut customers = Vec::new();
+    for i in 0..3 {
+        // London numbers: quiet hours are read in Europe/London.
+        let (c, ids) = w
+            .customer(
+                &format!("Lon {i}"),
+                Some(&format!("+4420794600{i:02}")),
+                None,
+            )
+            .await;
+        w.consent(ids[0], true).await;
+        customers.push(c);
+    }
+    let mut def = definition();
+    def.steps.truncate(1);
+    // Quiet hours that cover this minute in London.
+    let now = now_ms();
+    let london = app::ssr::zone::table("Europe/London", now).unwrap();
+    let local = now + london.offset_at(now) as i64 * 1000;
+    let minute = (local.rem_euclid(86_400_000) / 60_000) as u16;
+    def.strategy.quiet_from = minute.saturating_sub(1) % 1440;
+    def.strategy.quiet_until = (minute + 60) % 1440;
+    let id = w.launch(&def).await;
+    w.settle().await;
+    for c in &customers {
+        assert_eq!(w.state_of(id, 0, *c).await.0, "waiting");
+    }
+    let reason: String =
+        sqlx::query_scalar("SELECT reason FROM campaign_recipients WHERE campaign_id = $1 LIMIT 1")
+            .bind(id)
+            .fetch_one(&w.db.read)
+            .await
+            .unwrap();
+    assert!(
+        reason.contains("Quiet hours in the customer's time zone"),
+        "{reason}"
+    );
+    assert!(w.sms.sent.lock().unwrap().is_empty());
+
+    // The throttle: one message a minute on the account; the others wait for the next minute.
+    let mut def = definition();
+    def.steps.truncate(1);
+    def.strategy.per_minute = 1;
+    let id = w.launch(&def).await;
+    w.settle().await;
+    let states: Vec<String> = w.recipients(id).await.into_iter().map(|r| r.2).collect();
+    assert_eq!(
+        states.iter().filter(|s| *s == "delivered").count(),
+        1,
+        "{states:?}"
+    );
+    assert_eq!(
+        states.iter().filter(|s| *s == "waiting").count(),
+        2,
+        "{states:?}"
+    );
+}
