@@ -1,5 +1,6 @@
 // WCAG 2.2 AA: axe-core finds no serious, critical or moderate violation on the login, inbox,
-// conversation, playground and admin pages, at desktop and phone widths.
+// conversation, search, canned responses, campaigns, playground and admin pages, at desktop
+// and phone widths.
 import AxeBuilder from '@axe-core/playwright';
 import { type Page } from '@playwright/test';
 import { test, expect, USERS, login, gotoApp, conversationList, timeline, screenshot, publish } from './support';
@@ -65,6 +66,19 @@ for (const size of WIDTHS) {
     await expect(page.getByRole('heading', { name: 'Canned responses', level: 1 })).toBeVisible();
     await expectNoViolations(page, 'canned responses');
     await screenshot(page, `a11y-canned-${size.width}`);
+
+    // Campaigns (issue 15): the list, the demo draft with its live preview, a new campaign.
+    await gotoApp(page, '/campaigns');
+    await expect(page.getByRole('heading', { name: 'Campaigns', level: 1 })).toBeVisible();
+    await expectNoViolations(page, 'campaigns');
+    await page.getByRole('link', { name: 'Winter sale' }).first().click();
+    await expect(page.getByRole('region', { name: 'Audience preview' })).toContainText('customers match', { timeout: 10_000 });
+    await expectNoViolations(page, 'campaign draft');
+    const draft = await screenshot(page, `a11y-campaign-${size.width}`);
+    if (size.width > 800) publish(draft, 'campaign.png');
+    await gotoApp(page, '/campaigns/new');
+    await expect(page.getByRole('heading', { name: 'New campaign' })).toBeVisible();
+    await expectNoViolations(page, 'new campaign');
 
     await gotoApp(page, '/playground');
     await expect(page.getByRole('heading', { name: 'Playground' })).toBeVisible();

@@ -393,6 +393,22 @@ async fn a_campaign_falls_back_counts_replies_and_stops_at_stop(db: Db) {
             .unwrap();
     assert_eq!(answers, id);
     assert_eq!(w.state_of(id, 0, ann).await.0, "replied");
+    // The timeline names the campaign on its message and on the answer.
+    let page = app::store::timeline::page(&w.db, r.conversation_id, None, 50)
+        .await
+        .unwrap();
+    let named: Vec<(String, bool)> = page
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            app::model::TimelineItem::Message(m) => {
+                m.campaign.as_ref().map(|c| (c.name.clone(), c.answer))
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(named.contains(&("Spring sale".into(), true)), "{named:?}");
+    assert!(named.contains(&("Spring sale".into(), false)), "{named:?}");
     // Eve texts STOP (the keyword path records the opt-out as it does for any message).
     let stop = w
         .inbound(
@@ -473,6 +489,11 @@ async fn a_campaign_falls_back_counts_replies_and_stops_at_stop(db: Db) {
             .unwrap_or_default()
     };
     assert_eq!(row(0, ChannelKind::Sms).sent, 3, "Ann, Eve and Fay: {r:?}");
+    assert_eq!(
+        row(0, ChannelKind::Sms).delivered,
+        3,
+        "delivered, whatever came after: {r:?}"
+    );
     assert_eq!(
         row(0, ChannelKind::Sms).replied,
         2,

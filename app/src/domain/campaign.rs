@@ -75,6 +75,14 @@ impl Status {
     }
 }
 
+/// How a campaign's topic is named: marketing, or transactional (support consent).
+pub fn topic_label(topic: Purpose) -> &'static str {
+    match topic {
+        Purpose::Marketing => "Marketing",
+        Purpose::Support => "Transactional",
+    }
+}
+
 /// Customers with at least one identifier whose consent for `purpose` is `status`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentFilter {

@@ -25,6 +25,17 @@ pub struct MessageView {
     /// An auto-reply, bulk mail or bounce: shown, never reopening anything.
     pub automatic: bool,
     pub attachments: Vec<AttachmentView>,
+    /// The campaign that sent this message, or that this reply answers.
+    pub campaign: Option<CampaignRef>,
+}
+
+/// A campaign named on the timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CampaignRef {
+    pub id: i64,
+    pub name: String,
+    /// The message is the customer's answer to the campaign (not the campaign's own).
+    pub answer: bool,
 }
 
 /// Where an outbound message's delivery job stands, beyond its delivery state.

@@ -365,8 +365,10 @@ pub async fn report(db: &Db, c: &CampaignRow, def: &Definition) -> Result<Campai
                 if channel.is_some() {
                     row.sent += t.n;
                 }
+                if t.delivered != 0 {
+                    row.delivered += t.n;
+                }
                 match state {
-                    "delivered" => row.delivered += t.n,
                     "failed" => row.failed += t.n,
                     "replied" => {
                         row.replied += t.n;

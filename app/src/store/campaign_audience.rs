@@ -196,6 +196,8 @@ pub struct Tally {
     pub state: String,
     pub skip: Option<String>,
     pub fell_back: i64,
+    /// The recipient's message was delivered (whatever came after: a reply, an opt-out).
+    pub delivered: i64,
     pub n: i64,
 }
 
@@ -203,10 +205,12 @@ pub struct Tally {
 /// they fell back.
 pub async fn tally(db: &Db, campaign_id: i64) -> Result<Vec<Tally>> {
     Ok(sqlx::query_as(
-        "SELECT step, channel, state, skip, CASE WHEN tried = '' THEN 0 ELSE 1 END AS fell_back, COUNT(*) AS n \
-         FROM campaign_recipients WHERE campaign_id = $1 \
-         GROUP BY step, channel, state, skip, CASE WHEN tried = '' THEN 0 ELSE 1 END \
-         ORDER BY step, channel, state",
+        "SELECT r.step, r.channel, r.state, r.skip, CASE WHEN r.tried = '' THEN 0 ELSE 1 END AS fell_back, \
+                CASE WHEN m.delivery_state IN ('delivered', 'read') THEN 1 ELSE 0 END AS delivered, COUNT(*) AS n \
+         FROM campaign_recipients r LEFT JOIN messages m ON m.id = r.message_id WHERE r.campaign_id = $1 \
+         GROUP BY r.step, r.channel, r.state, r.skip, CASE WHEN r.tried = '' THEN 0 ELSE 1 END, \
+                  CASE WHEN m.delivery_state IN ('delivered', 'read') THEN 1 ELSE 0 END \
+         ORDER BY r.step, r.channel, r.state",
     )
     .bind(campaign_id)
     .fetch_all(&db.read)

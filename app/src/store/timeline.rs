@@ -6,7 +6,7 @@ use crate::domain::cursor::{Source, TimelineKey};
 use crate::domain::event;
 use crate::domain::{ChannelKind, DeliveryState, Direction};
 use crate::model::{
-    AttachmentView, EventView, MessageView, OutboxState, TimelineItem, TimelinePage,
+    AttachmentView, CampaignRef, EventView, MessageView, OutboxState, TimelineItem, TimelinePage,
 };
 use sqlx::Row;
 
@@ -29,12 +29,17 @@ pub async fn page(
                 m.subject, m.body_text, m.delivery_state, m.failure_reason, m.created_at, m.automatic, \
                 CAST(CASE WHEN m.body_html IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_html, \
                 o.id AS job, o.done_at AS job_done, o.outcome AS job_outcome, o.last_error AS job_error, \
-                o.next_attempt_at AS job_next, o.in_flight_at AS job_in_flight \
+                o.next_attempt_at AS job_next, o.in_flight_at AS job_in_flight, \
+                cp.id AS campaign_id, cp.name AS campaign_name, \
+                CAST(CASE WHEN cr.message_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS campaign_answer \
          FROM messages m \
          JOIN channel_accounts a ON a.id = m.channel_account_id \
          LEFT JOIN outbox o ON o.message_id = m.id \
          LEFT JOIN identifiers i ON i.id = m.identifier_id \
          LEFT JOIN users u ON u.id = m.author_user_id \
+         LEFT JOIN campaign_messages cm ON cm.message_id = m.id \
+         LEFT JOIN campaign_replies cr ON cr.message_id = m.id \
+         LEFT JOIN campaigns cp ON cp.id = COALESCE(cm.campaign_id, cr.campaign_id) \
          WHERE m.conversation_id = $1 AND (m.created_at, m.id) < ($2, $3) \
          ORDER BY m.created_at DESC, m.id DESC LIMIT $4",
     )
@@ -89,6 +94,14 @@ pub async fn page(
             has_html: r.try_get::<i64, _>("has_html")? != 0,
             automatic: r.try_get::<i64, _>("automatic")? != 0,
             attachments: Vec::new(),
+            campaign: match r.try_get::<Option<i64>, _>("campaign_id")? {
+                Some(id) => Some(CampaignRef {
+                    id,
+                    name: r.try_get("campaign_name")?,
+                    answer: r.try_get::<i64, _>("campaign_answer")? != 0,
+                }),
+                None => None,
+            },
         }));
     }
     for r in &evs {

@@ -66,6 +66,7 @@ pub fn CampaignForm(
         });
     };
     view! {
+        <noscript><p class="error">"The campaign editor needs JavaScript: turn it on to draft or change a campaign. Campaigns and their reports can be read without it."</p></noscript>
         <form class="campaign-form" on:submit=save aria-label="Campaign">
             <label for="campaign-name">"Name"</label>
             <input id="campaign-name" type="text" required maxlength="120"
@@ -213,7 +214,7 @@ fn PreviewPanel(preview: RwSignal<Option<Result<AudiencePreview, String>>>) -> i
                 None => view! { <p class="hint">"Counting the audience…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
                 Some(Ok(p)) => view! {
-                    <p class="count"><strong>{p.total.to_string()}</strong>" customers match ("{p.words.clone()}"); the first step reaches "
+                    <p class="preview-count"><strong>{p.total.to_string()}</strong>" customers match ("{p.words.clone()}"); the first step reaches "
                         <strong>{p.reachable().to_string()}</strong>"."</p>
                     {p.notice.clone().map(|n| view! { <p class="hint">{n}</p> })}
                     <ul class="reach">
@@ -397,7 +398,7 @@ fn StrategyFields(def: RwSignal<Definition>) -> impl IntoView {
                 }).collect_view()}
             </ol>
             <label for="add-channel">"Add a channel to the order"</label>
-            <select id="add-channel" prop:value="" on:change=move |e| {
+            <select id="add-channel" prop:value=move || { def.track(); "" } on:change=move |e| {
                 if let Some(c) = ChannelKind::parse(&event_target_value(&e)) {
                     def.update(|d| if !d.strategy.channels.contains(&c) { d.strategy.channels.push(c) });
                 }

@@ -10,7 +10,7 @@ use crate::api::campaigns::{
     approve_campaign, audience_choices, campaign_recipients, control_campaign, get_campaign,
     list_campaigns, start_campaign,
 };
-use crate::domain::campaign::{Definition, Status};
+use crate::domain::campaign::{topic_label, Definition, Status};
 use crate::domain::Permission;
 use crate::model::campaigns::state_label;
 use crate::model::{CampaignDetail, RecipientItem};
@@ -76,7 +76,7 @@ fn CampaignList() -> impl IntoView {
                                         <tr>
                                             <td><a href=format!("/campaigns/{}", c.id)>{c.name.clone()}</a></td>
                                             <td><span class=status_class(c.status)>{c.status.label()}</span></td>
-                                            <td>{c.topic.label()}</td>
+                                            <td>{topic_label(c.topic)}</td>
                                             <td>{c.author.clone()}</td>
                                             <td><Time ms=c.created_at/></td>
                                         </tr>
@@ -100,6 +100,8 @@ fn CampaignPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<i64>().ok()));
     let version = RwSignal::new(0u32);
+    // Kept here, so the page's refreshes while sending keep the recipients' filter.
+    let filter = RwSignal::new(String::new());
     let choices = Resource::new(|| (), |_| audience_choices());
     let detail = Resource::new(
         move || (id(), version.get()),
@@ -114,7 +116,7 @@ fn CampaignPage() -> impl IntoView {
         <Title text="Campaign · Convergence"/>
         <main class="campaign-page" id="main">
             <p><a href="/campaigns">"← Campaigns"</a></p>
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let choices = choices.await.unwrap_or_default();
                     match detail.await {
@@ -127,10 +129,10 @@ fn CampaignPage() -> impl IntoView {
                                     saved=move |id: i64| navigate(&format!("/campaigns/{id}"), Default::default())/>
                             }.into_any()
                         }
-                        Ok(Some(d)) => view! { <Detail d choices version/> }.into_any(),
+                        Ok(Some(d)) => view! { <Detail d choices version filter/> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </main>
     }
     .into_any()
@@ -141,6 +143,7 @@ fn Detail(
     d: CampaignDetail,
     choices: crate::model::CampaignChoices,
     version: RwSignal<u32>,
+    filter: RwSignal<String>,
 ) -> impl IntoView {
     let id = d.id;
     let error = RwSignal::new(None::<String>);
@@ -161,16 +164,27 @@ fn Detail(
     let at = RwSignal::new(String::new());
     let status = d.status;
     let editable = status.editable();
-    let live = matches!(status, Status::Sending | Status::Scheduled);
-    // A campaign under way refreshes itself every few seconds.
-    if live {
-        let handle = set_interval_with_handle(
-            move || version.update(|v| *v += 1),
-            std::time::Duration::from_secs(3),
-        );
-        if let Ok(h) = handle {
-            on_cleanup(move || h.clear());
-        }
+    // A campaign under way refreshes itself every few seconds; a finished one, every 10 s for
+    // the week replies count (recipients still turn replied or opted out). In the browser
+    // only: effects do not run on the server.
+    let recent = d.finished_at.is_some_and(|t| {
+        crate::api::zone::now_ms() - t < crate::domain::campaign_rules::REPLY_WINDOW_MS
+    });
+    let every = match status {
+        Status::Sending | Status::Scheduled => Some(3),
+        Status::Done if recent => Some(10),
+        _ => None,
+    };
+    if let Some(secs) = every {
+        Effect::new(move |_| {
+            let handle = set_interval_with_handle(
+                move || version.update(|v| *v += 1),
+                std::time::Duration::from_secs(secs),
+            );
+            if let Ok(h) = handle {
+                on_cleanup(move || h.clear());
+            }
+        });
     }
     view! {
         <div class="page-head">
@@ -178,7 +192,7 @@ fn Detail(
             <span class=status_class(status)>{status.label()}</span>
         </div>
         <p class="meta">
-            {format!("{} · drafted by {}", d.definition.topic.label(), d.author)}
+            {format!("{} · drafted by {}", topic_label(d.definition.topic), d.author)}
             {d.approver.clone().map(|a| format!(" · approved by {a}"))}
         </p>
         {(!d.problems.is_empty()).then(|| view! {
@@ -214,7 +228,7 @@ fn Detail(
         {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         {d.scheduled_at.filter(|_| status == Status::Scheduled).map(|t| view! { <p>"Scheduled for "<Time ms=t/></p> })}
         <Report d=d.clone()/>
-        {(!matches!(status, Status::Draft | Status::Approved)).then(|| view! { <Recipients id version/> })}
+        {(!matches!(status, Status::Draft | Status::Approved)).then(|| view! { <Recipients id version state=filter/> })}
         {editable.then(|| view! {
             <h2>"Edit"</h2>
             {(status == Status::Approved).then(|| view! { <p class="hint">"Saving a change withdraws the approval."</p> })}
@@ -233,8 +247,9 @@ fn Report(d: CampaignDetail) -> impl IntoView {
     view! {
         <section class="campaign-report" aria-label="Report">
             <h2>"Report"</h2>
-            <p>{format!("{} replies · {} opted out after being messaged{}", r.replies, r.opt_outs,
+            <p>{format!("{} repl{} · {} opted out after being messaged{}", r.replies, if r.replies == 1 { "y" } else { "ies" }, r.opt_outs,
                 if r.cancelled > 0 { format!(" · {} cancelled before sending", r.cancelled) } else { String::new() })}</p>
+            <p class="hint">"Email reports no delivery: for email, sent is as far as it goes."</p>
             <div class="table-scroll">
             <table>
                 <thead><tr>
@@ -266,8 +281,7 @@ fn Report(d: CampaignDetail) -> impl IntoView {
 }
 
 #[component]
-fn Recipients(id: i64, version: RwSignal<u32>) -> impl IntoView {
-    let state = RwSignal::new(String::new());
+fn Recipients(id: i64, version: RwSignal<u32>, state: RwSignal<String>) -> impl IntoView {
     let items = RwSignal::new(Vec::<RecipientItem>::new());
     let next = RwSignal::new(None::<i64>);
     let error = RwSignal::new(None::<String>);
@@ -298,9 +312,9 @@ fn Recipients(id: i64, version: RwSignal<u32>) -> impl IntoView {
             <h2>"Recipients"</h2>
             <label for="recipient-state">"Show"</label>
             <select id="recipient-state" on:change=move |e| state.set(event_target_value(&e))>
-                <option value="">"All"</option>
+                <option value="" selected=move || state.get().is_empty()>"All"</option>
                 {["planned", "waiting", "sent", "delivered", "failed", "skipped", "replied", "opted_out", "cancelled"]
-                    .into_iter().map(|s| view! { <option value=s>{state_label(s)}</option> }).collect_view()}
+                    .into_iter().map(|s| view! { <option value=s selected=move || state.get() == s>{state_label(s)}</option> }).collect_view()}
             </select>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <ul class="recipient-list">

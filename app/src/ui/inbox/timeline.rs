@@ -278,7 +278,11 @@ fn item_view(item: TimelineItem) -> AnyView {
         TimelineItem::Message(m) => {
             let out = m.direction == Direction::Out;
             let who = if out {
-                m.author_name.clone().unwrap_or_else(|| "Automatic".into())
+                match (&m.author_name, &m.campaign) {
+                    (Some(a), _) => a.clone(),
+                    (None, Some(c)) => format!("Campaign \u{201c}{}\u{201d}", c.name),
+                    (None, None) => "Automatic".into(),
+                }
             } else {
                 m.identifier.clone().unwrap_or_default()
             };
@@ -294,6 +298,9 @@ fn item_view(item: TimelineItem) -> AnyView {
                         <ChannelBadge channel=m.channel/>
                         <span class="who">{who}</span>
                         {to.map(|t| view! { <span class="to">"to " {t}</span> })}
+                        {m.campaign.clone().filter(|c| c.answer).map(|c| view! {
+                            <span class="campaign-answer">{format!("Answers campaign \u{201c}{}\u{201d}", c.name)}</span>
+                        })}
                         <Time ms=m.created_at/>
                         {out.then(|| delivery_line(&m))}
                     </header>
