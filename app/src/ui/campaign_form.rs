@@ -66,7 +66,6 @@ pub fn CampaignForm(
         });
     };
     view! {
-        <noscript><p class="error">"The campaign editor needs JavaScript: turn it on to draft or change a campaign. Campaigns and their reports can be read without it."</p></noscript>
         <form class="campaign-form" on:submit=save aria-label="Campaign">
             <label for="campaign-name">"Name"</label>
             <input id="campaign-name" type="text" required maxlength="120"

@@ -45,6 +45,21 @@ impl LazyRoute for CampaignRoute {
     }
 }
 
+/// False while the page is the server's HTML (no JavaScript yet, or none at all); true once
+/// it runs in the browser. The editor and the buttons need it.
+fn hydrated() -> RwSignal<bool> {
+    let h = RwSignal::new(false);
+    Effect::new(move |_| h.set(true));
+    h
+}
+
+fn needs_js() -> AnyView {
+    view! {
+        <p class="hint needs-js">"Drafting, approving and sending need JavaScript: turn it on to change this campaign. It can be read without it."</p>
+    }
+    .into_any()
+}
+
 fn status_class(s: Status) -> String {
     format!("badge status-{}", s.as_str())
 }
@@ -122,11 +137,19 @@ fn CampaignPage() -> impl IntoView {
                     match detail.await {
                         Err(e) => view! { <p class="error" role="alert">{err_text(&e)}</p> }.into_any(),
                         Ok(None) => {
-                            let navigate = use_navigate();
+                            let ready = hydrated();
                             view! {
                                 <h1>"New campaign"</h1>
-                                <CampaignForm id=None name=String::new() definition=Definition::default() choices
-                                    saved=move |id: i64| navigate(&format!("/campaigns/{id}"), Default::default())/>
+                                {move || if ready.get() {
+                                    let navigate = use_navigate();
+                                    let choices = choices.clone();
+                                    view! {
+                                        <CampaignForm id=None name=String::new() definition=Definition::default() choices
+                                            saved=move |id: i64| navigate(&format!("/campaigns/{id}"), Default::default())/>
+                                    }.into_any()
+                                } else {
+                                    needs_js()
+                                }}
                             }.into_any()
                         }
                         Ok(Some(d)) => view! { <Detail d choices version filter/> }.into_any(),
@@ -162,6 +185,10 @@ fn Detail(
         });
     };
     let at = RwSignal::new(String::new());
+    let ready = hydrated();
+    let can_approve = d.can_approve;
+    let no_problems = d.problems.is_empty();
+    let (name, definition) = (d.name.clone(), d.definition.clone());
     let status = d.status;
     let editable = status.editable();
     // A campaign under way refreshes itself every few seconds; a finished one, every 10 s for
@@ -201,11 +228,12 @@ fn Detail(
                 <ul>{d.problems.iter().map(|p| view! { <li>{p.clone()}</li> }).collect_view()}</ul>
             </section>
         })}
+        {move || if !ready.get() { needs_js() } else { view! {
         <div class="campaign-actions" role="group" aria-label="Campaign actions">
-            {d.can_approve.then(|| view! {
+            {can_approve.then(|| view! {
                 <button type="button" prop:disabled=move || busy.get() on:click=move |_| run(Box::pin(approve_campaign(id)))>"Approve"</button>
             })}
-            {(status == Status::Draft && !d.can_approve && d.problems.is_empty()).then(|| view! {
+            {(status == Status::Draft && !can_approve && no_problems).then(|| view! {
                 <p class="hint">"A colleague (an admin or another marketing user) approves this draft before it can be sent."</p>
             })}
             {(status == Status::Approved).then(|| view! {
@@ -225,16 +253,109 @@ fn Detail(
                 <button type="button" class="danger" prop:disabled=move || busy.get() on:click=move |_| run(Box::pin(control_campaign(id, "cancel".into())))>"Cancel campaign"</button>
             })}
         </div>
+        }.into_any() }}
         {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         {d.scheduled_at.filter(|_| status == Status::Scheduled).map(|t| view! { <p>"Scheduled for "<Time ms=t/></p> })}
+        <Summary def=d.definition.clone() choices=choices.clone()/>
         <Report d=d.clone()/>
         {(!matches!(status, Status::Draft | Status::Approved)).then(|| view! { <Recipients id version state=filter/> })}
-        {editable.then(|| view! {
-            <h2>"Edit"</h2>
-            {(status == Status::Approved).then(|| view! { <p class="hint">"Saving a change withdraws the approval."</p> })}
-            <CampaignForm id=Some(id) name=d.name.clone() definition=d.definition.clone() choices
-                saved=move |_| version.update(|v| *v += 1)/>
+        {move || (editable && ready.get()).then(|| {
+            let (name, definition, choices) = (name.clone(), definition.clone(), choices.clone());
+            view! {
+                <h2>"Edit"</h2>
+                {(status == Status::Approved).then(|| view! { <p class="hint">"Saving a change withdraws the approval."</p> })}
+                <CampaignForm id=Some(id) name definition choices
+                    saved=move |_| version.update(|v| *v += 1)/>
+            }
         })}
+    }
+}
+
+/// What the campaign says and how it is sent, in words: what a reviewer approves, and what
+/// was sent once it is under way. Rendered by the server (readable without JavaScript).
+#[component]
+fn Summary(def: Definition, choices: crate::model::CampaignChoices) -> impl IntoView {
+    use crate::domain::ChannelKind;
+    let label = def.audience.label_id.and_then(|id| {
+        choices
+            .labels
+            .iter()
+            .find(|(l, _)| *l == id)
+            .map(|(_, n)| n.clone())
+    });
+    let view_name = def.audience.view_id.and_then(|id| {
+        choices
+            .views
+            .iter()
+            .find(|(v, _)| *v == id)
+            .map(|(_, n)| n.clone())
+    });
+    let s = &def.strategy;
+    let mut order: Vec<&str> = Vec::new();
+    if s.preferred_first {
+        order.push("the customer's preferred channel");
+    }
+    order.extend(s.channels.iter().map(|c| c.label()));
+    let hhmm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+    let how = format!(
+        "{}. {}. {}. {}. {}.",
+        format_args!("Tries {}", order.join(", then ")),
+        if s.fallback_after_minutes == 0 {
+            "Falls back when a message fails".to_string()
+        } else {
+            format!(
+                "Falls back when a message fails or is not delivered within {} minutes",
+                s.fallback_after_minutes
+            )
+        },
+        if s.quiet_from == s.quiet_until {
+            "No quiet hours".to_string()
+        } else {
+            format!(
+                "Quiet from {} to {} in the customer's time zone (else {})",
+                hhmm(s.quiet_from),
+                hhmm(s.quiet_until),
+                s.default_zone
+            )
+        },
+        if s.daily_cap == 0 {
+            "No daily cap".to_string()
+        } else {
+            format!(
+                "At most {} campaign messages per customer a day",
+                s.daily_cap
+            )
+        },
+        if s.per_minute == 0 {
+            "No throttle".to_string()
+        } else {
+            format!("At most {} a minute per channel account", s.per_minute)
+        },
+    );
+    view! {
+        <section class="campaign-summary" aria-label="What it says">
+            <h2>"What it says"</h2>
+            <p><strong>"Audience: "</strong>{def.audience.words(label.as_deref(), view_name.as_deref())}</p>
+            <p><strong>"Sending: "</strong>{how}</p>
+            {def.steps.iter().enumerate().map(|(i, step)| {
+                let lines: Vec<(String, String)> = ChannelKind::ALL.into_iter().filter(|c| step.has(*c)).map(|c| {
+                    let text = match c {
+                        ChannelKind::Email => format!("{}: {}", step.email.subject, step.email.text),
+                        ChannelKind::Whatsapp if !step.whatsapp.template.trim().is_empty() => format!(
+                            "template {} ({}): {}", step.whatsapp.template, step.whatsapp.language,
+                            crate::domain::campaign::fill_template(&step.whatsapp.body, &step.whatsapp.params)),
+                        _ => step.text(c).to_string(),
+                    };
+                    (c.label().to_string(), text)
+                }).collect();
+                view! {
+                    <h3>{if i == 0 { "Step 1".to_string() } else { format!("Step {} ({} hours later)", i + 1, step.wait_hours) }}</h3>
+                    <dl class="step-content">
+                        {lines.into_iter().map(|(c, t)| view! { <dt>{c}</dt><dd>{t}</dd> }).collect_view()}
+                    </dl>
+                }
+            }).collect_view()}
+        </section>
     }
 }
 
