@@ -71,7 +71,7 @@ for (const size of WIDTHS) {
     await gotoApp(page, '/campaigns');
     await expect(page.getByRole('heading', { name: 'Campaigns', level: 1 })).toBeVisible();
     await expectNoViolations(page, 'campaigns');
-    await page.getByRole('link', { name: 'Winter sale' }).first().click();
+    await page.getByRole('link', { name: 'Holiday opening hours' }).first().click();
     await expect(page.getByRole('region', { name: 'Audience preview' })).toContainText('customers match', { timeout: 10_000 });
     await expectNoViolations(page, 'campaign draft');
     const draft = await screenshot(page, `a11y-campaign-${size.width}`);

@@ -6,12 +6,12 @@ test('campaigns can be read without JavaScript; support has no access', async ({
   await login(page, USERS.marketing);
   await page.goto('/campaigns');
   await expect(page.getByRole('heading', { name: 'Campaigns', level: 1 })).toBeVisible();
-  const row = page.getByRole('row', { name: /Winter sale/ });
+  const row = page.getByRole('row', { name: /Holiday opening hours/ });
   await expect(row).toContainText('Draft');
   await expect(row).toContainText('Morgan Marketing');
-  await row.getByRole('link', { name: 'Winter sale' }).click();
-  await expect(page.getByRole('heading', { name: 'Winter sale', level: 1 })).toBeVisible();
-  await expect(page.getByText('Marketing · drafted by Morgan Marketing')).toBeVisible();
+  await row.getByRole('link', { name: 'Holiday opening hours' }).click();
+  await expect(page.getByRole('heading', { name: 'Holiday opening hours', level: 1 })).toBeVisible();
+  await expect(page.getByText('Transactional · drafted by Morgan Marketing')).toBeVisible();
   await expect(page.getByText('Drafting, approving and sending need JavaScript')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Approve' })).toHaveCount(0);
   // What it says, in words: the audience, how it is sent, each channel's text.
@@ -19,8 +19,8 @@ test('campaigns can be read without JavaScript; support has no access', async ({
   await expect(summary).toContainText('Audience: every customer');
   await expect(summary).toContainText("Tries the customer's preferred channel, then Email, then SMS");
   await expect(summary).toContainText('Quiet from 21:00 to 09:00');
-  await expect(summary).toContainText('Our winter sale starts today');
-  await expect(summary).toContainText('Reply STOP to opt out.');
+  await expect(summary).toContainText('Our opening hours over the holidays');
+  await expect(summary).toContainText('orders placed then ship on the 27th');
   await screenshot(page, 'campaign-nojs');
 });
 

@@ -297,50 +297,25 @@ pub async fn load_if_empty(db: &Db) -> Result<bool, StoreError> {
     Ok(true)
 }
 
-/// Marketing consent from a few customers (signed up at checkout) and a draft campaign by
-/// the marketing user, so the campaigns page has something to preview and approve.
+/// A draft campaign by the marketing user, so the campaigns page has something to preview
+/// and approve: a transactional notice (support consent, which every customer who wrote has
+/// unless they opted out), email first, then SMS.
 async fn campaigns(db: &Db) -> Result<(), StoreError> {
     use app::domain::campaign::{Definition, EmailContent, Step, Strategy};
-    use app::domain::consent::{source, Purpose};
-    for value in [
-        "ada.lovelace@example.com",
-        "+14155550101",
-        "grace@navy.example.org",
-        "k.johnson@example.net",
-    ] {
-        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM identifiers WHERE value = $1")
-            .bind(value)
-            .fetch_optional(&db.read)
-            .await?;
-        if let Some(id) = id {
-            let mut tx = db.write.begin().await?;
-            app::store::consent::record(
-                &mut tx,
-                id,
-                Purpose::Marketing,
-                true,
-                source::IMPORT,
-                Some("signed up at checkout"),
-                None,
-                None,
-            )
-            .await?;
-            tx.commit().await?;
-        }
-    }
+    use app::domain::consent::Purpose;
     let Some(morgan) = users::find_by_email(db, "marketing@convergence.test").await? else {
         return Ok(());
     };
     let def = Definition {
-        topic: Purpose::Marketing,
+        topic: Purpose::Support,
         audience: Default::default(),
         steps: vec![Step {
             email: EmailContent {
-                subject: "Our winter sale starts today".into(),
-                text: "Hello {{customer.first_name}},\n\nEverything in the shop is 20% off until Sunday.\n\nThe Convergence shop".into(),
+                subject: "Our opening hours over the holidays".into(),
+                text: "Hello {{customer.first_name}},\n\nWe are closed on 25 and 26 December; orders placed then ship on the 27th.\n\nThe Convergence shop".into(),
                 html: String::new(),
             },
-            sms: "Hi {{customer.first_name}}, our winter sale is on: 20% off until Sunday. Reply STOP to opt out.".into(),
+            sms: "Hi {{customer.first_name}}, we are closed 25-26 Dec; orders placed then ship on the 27th.".into(),
             ..Step::default()
         }],
         strategy: Strategy {
@@ -348,7 +323,7 @@ async fn campaigns(db: &Db) -> Result<(), StoreError> {
             ..Strategy::default()
         },
     };
-    app::service::campaigns::create(db, morgan.id, "Winter sale", &def).await?;
+    app::service::campaigns::create(db, morgan.id, "Holiday opening hours", &def).await?;
     Ok(())
 }
 

@@ -526,6 +526,37 @@ async fn a_campaign_falls_back_counts_replies_and_stops_at_stop(db: Db) {
     .await
     .unwrap();
     assert_eq!(dup, 0);
+    // The reports page's reach tab lists the campaign with the same counts.
+    let q = app::model::ReportQuery {
+        tab: "reach".into(),
+        range: "7".into(),
+        ..Default::default()
+    };
+    let page = app::service::report_view::page(&w.db, &q, true)
+        .await
+        .unwrap();
+    let section = page
+        .sections
+        .iter()
+        .find(|s| s.id == "campaigns")
+        .expect("a campaigns section");
+    let cells: Vec<String> = section.table.rows[0]
+        .iter()
+        .map(|c| c.text.clone())
+        .collect();
+    // Recipients (6 in step 1, 2 in step 2); sent to 5 of them (Ann, Dan, Eve, Fay, then Dan
+    // again), all delivered; none failed on every channel; Dan twice by fallback; two replied
+    // (Ann, and Eve's STOP); two opted out (Eve, Fay).
+    assert_eq!(
+        cells,
+        vec!["Spring sale", "8", "5", "5", "0", "2", "2", "2"],
+        "{cells:?}"
+    );
+    assert_eq!(
+        section.table.rows[0][0].href.as_deref(),
+        Some(format!("/campaigns/{id}").as_str())
+    );
+
     // The list shows the fallback and the opt-out in words.
     let page = svc::recipients(&w.db, id, None, 0).await.unwrap();
     let dan_row = page

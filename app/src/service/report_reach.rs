@@ -35,6 +35,57 @@ pub struct ReachFacts {
     /// Now: customers with several identifiers, merge suggestions waiting.
     pub several: i64,
     pub suggestions: i64,
+    /// Campaigns started in the range, with the customers who opted out after each.
+    pub campaigns: Vec<(crate::store::campaign_audience::CampaignLine, i64)>,
+}
+
+/// The campaigns started in the range: what each sent, and what came of it.
+fn campaigns(f: &ReachFacts) -> Section {
+    Section {
+        id: "campaigns".into(),
+        title: "Campaigns".into(),
+        note: Some(
+            "Campaigns started in the range (the newest 20): messages sent on every step and \
+             channel, delivered (email reports no delivery), failed after every channel was \
+             tried, reached by falling back to another channel, replies, and customers who \
+             opted out after the campaign messaged them."
+                .into(),
+        ),
+        svg: None,
+        table: Table {
+            caption: "Campaigns started in the range".into(),
+            head: head(&[
+                "Campaign",
+                "Recipients",
+                "Sent",
+                "Delivered",
+                "Failed",
+                "By fallback",
+                "Replied",
+                "Opted out",
+            ]),
+            rows: f
+                .campaigns
+                .iter()
+                .map(|(c, out)| {
+                    vec![
+                        Cell {
+                            text: c.name.clone(),
+                            href: Some(format!("/campaigns/{}", c.id)),
+                            shade: None,
+                        },
+                        Cell::text(count(c.recipients)),
+                        Cell::text(count(c.sent)),
+                        Cell::text(count(c.delivered)),
+                        Cell::text(count(c.failed)),
+                        Cell::text(count(c.fell_back)),
+                        Cell::text(count(c.replied)),
+                        Cell::text(count(*out)),
+                    ]
+                })
+                .collect(),
+        },
+    }
 }
 
 fn source_label(s: &str) -> &str {
@@ -155,6 +206,7 @@ pub fn reach(x: &Ctx, f: &ReachFacts, cards: &mut Vec<Card>, sections: &mut Vec<
     });
 
     sections.push(delivery(f));
+    sections.push(campaigns(f));
     let mut reasons: Vec<(String, i64)> = Vec::new();
     for (.., r, n) in &f.failures {
         let r = if r.is_empty() { "no reason given" } else { r };

@@ -316,6 +316,7 @@ async fn reach_facts(
         undos: (undone, undone_then),
         several: identifiers::customers_with_several(conn).await?,
         suggestions: suggestions::pending_count(conn).await?,
+        campaigns: crate::store::campaign_audience::started_between(conn, start, end).await?,
     })
 }
 

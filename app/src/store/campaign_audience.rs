@@ -321,3 +321,52 @@ pub async fn customers_of_conversations(db: &Db, ids: &[i64]) -> Result<Vec<i64>
     }
     Ok(out)
 }
+
+/// One campaign's outcome for the reports page.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CampaignLine {
+    pub id: i64,
+    pub name: String,
+    pub recipients: i64,
+    pub sent: i64,
+    pub delivered: i64,
+    pub failed: i64,
+    pub fell_back: i64,
+    pub replied: i64,
+}
+
+/// Campaigns started in `[from, to)` (newest first, at most 20) with their counts, and the
+/// customers of each who opted out after it messaged them.
+pub async fn started_between(
+    conn: &mut AnyConnection,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(CampaignLine, i64)>> {
+    let lines: Vec<CampaignLine> = sqlx::query_as(
+        "SELECT c.id, c.name, COUNT(r.id) AS recipients, \
+                COALESCE(SUM(CASE WHEN r.message_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS sent, \
+                COALESCE(SUM(CASE WHEN m.delivery_state IN ('delivered', 'read') THEN 1 ELSE 0 END), 0) AS delivered, \
+                COALESCE(SUM(CASE WHEN r.state = 'failed' THEN 1 ELSE 0 END), 0) AS failed, \
+                COALESCE(SUM(CASE WHEN r.tried <> '' AND r.message_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS fell_back, \
+                COALESCE(SUM(CASE WHEN r.state = 'replied' THEN 1 ELSE 0 END), 0) AS replied \
+         FROM campaigns c LEFT JOIN campaign_recipients r ON r.campaign_id = c.id LEFT JOIN messages m ON m.id = r.message_id \
+         WHERE c.started_at >= $1 AND c.started_at < $2 GROUP BY c.id, c.name ORDER BY c.id DESC LIMIT 20",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(lines.len());
+    for l in lines {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(DISTINCT r.customer_id) FROM campaign_recipients r \
+             JOIN identifiers i ON i.customer_id = r.customer_id JOIN consent_events e ON e.identifier_id = i.id \
+             WHERE r.campaign_id = $1 AND r.sent_at IS NOT NULL AND e.granted = 0 AND e.created_at >= r.sent_at",
+        )
+        .bind(l.id)
+        .fetch_one(&mut *conn)
+        .await?;
+        out.push((l, n));
+    }
+    Ok(out)
+}
