@@ -4,7 +4,7 @@
 // SMS the provider refuses falls back to email; a reply lands in the customer's conversation
 // marked as answering the campaign; STOP shows the customer as opted out.
 import type { Page } from '@playwright/test';
-import { test, expect, USERS, login, gotoApp, timeline, screenshot, waitForHydration, uniqueSuffix, randomPhone, standinTexts, STANDIN, installHydrationProbe, conversationList, escapeRegExp } from './support';
+import { test, expect, USERS, login, gotoApp, timeline, screenshot, waitForHydration, uniqueSuffix, randomPhone, standinTexts, STANDIN, installHydrationProbe, conversationList, escapeRegExp, standinSmsSentTo } from './support';
 
 function customerPanel(page: Page) {
   return page.getByRole('complementary', { name: 'Customer' });
@@ -66,6 +66,11 @@ test('a campaign is drafted, previewed, approved by a colleague, sent with a fal
   await mk.locator('#step0-text').fill('Hello {{customer.first_name}}, our spring range is in.');
   await mk.locator('#step0-sms').fill(`Spring range ${s} is in. Reply STOP to opt out.`);
   await expect(mk.locator('#step0-sms-count')).toContainText('1 segment (GSM-7)');
+  // A follow-up two days later, by SMS only.
+  await mk.getByRole('button', { name: 'Add a follow-up step' }).click();
+  await expect(mk.getByLabel('Hours after the step before')).toHaveValue('48');
+  await mk.getByRole('group', { name: 'Step 2' }).locator('summary', { hasText: /^SMS$/ }).click();
+  await mk.locator('#step1-sms').fill(`Last days of spring range ${s}. Reply STOP to opt out.`);
   // SMS first, then email; no quiet hours for the test; fall back on failure only.
   await mk.getByRole('button', { name: 'Remove Email' }).click();
   await mk.getByLabel('Add a channel to the order').selectOption('sms');
@@ -129,5 +134,17 @@ test('a campaign is drafted, previewed, approved by a colleague, sent with a fal
   await expect(report).toContainText('1 opted out after being messaged', { timeout: 30_000 });
   await expect(report).toContainText('skipped (opted out)');
   await screenshot(mk, 'campaign-report');
+
+  // The follow-up waits two days; marketing starts it now. It goes to Pat only: Quinn
+  // answered (and said STOP), Rae had opted out.
+  await expect(mk.getByText(/Step 2 starts at/)).toBeVisible();
+  await mk.getByRole('button', { name: 'Start step 2 now' }).click();
+  const step2 = (phone: string) => recipients.locator('li.recipient', { hasText: phone }).filter({ hasText: 'step 2' });
+  await expect(step2(pat).locator('.badge')).toHaveText('Delivered', { timeout: 30_000 });
+  await expect(step2(pat)).toContainText('on SMS');
+  await expect(step2(quinn)).toHaveCount(0);
+  await expect(step2(rae)).toHaveCount(0);
+  expect((await standinSmsSentTo(request, quinn)).filter((b) => b.includes('Last days'))).toEqual([]);
+  expect((await standinSmsSentTo(request, pat)).filter((b) => b.includes('Last days'))).toHaveLength(1);
   await ctx.close();
 });

@@ -97,6 +97,8 @@ pub struct CampaignDetail {
     pub finished_at: Option<i64>,
     /// The step being delivered (0-based).
     pub step: i64,
+    /// When the current step starts, while it waits for its hours after the one before.
+    pub step_waits_until: Option<i64>,
     /// What stops it from being approved or sent, in words.
     pub problems: Vec<String>,
     /// Whether the viewer may approve it (not its author, and it is a draft without problems).

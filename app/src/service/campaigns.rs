@@ -296,6 +296,8 @@ pub async fn control(db: &Db, id: i64, action: &str) -> Result<()> {
             }
             ok
         }
+        // The next step starts now instead of after its wait.
+        "next_now" => campaigns::start_step_now(db, id, now_ms()).await?,
         _ => return Err(invalid("Unknown action.")),
     };
     if !ok {
@@ -305,6 +307,7 @@ pub async fn control(db: &Db, id: i64, action: &str) -> Result<()> {
             match action {
                 "pause" => "paused",
                 "resume" => "resumed",
+                "next_now" => "moved on to its next step (no step is waiting)",
                 _ => "cancelled",
             }
         )));
@@ -417,6 +420,9 @@ pub async fn detail(db: &Db, viewer: i64, id: i64) -> Result<CampaignDetail> {
         started_at: c.started_at,
         finished_at: c.finished_at,
         step: c.step,
+        step_waits_until: c
+            .step_due_at
+            .filter(|_| status(&c) == Status::Sending && c.planned_step < c.step),
         problems,
         report,
     })

@@ -127,6 +127,19 @@ pub async fn transition(db: &Db, id: i64, from: &[&str], to: &str) -> Result<boo
     Ok(r.rows_affected() == 1)
 }
 
+/// The step waiting for its hours starts at `now` instead. False when no step waits.
+pub async fn start_step_now(db: &Db, id: i64, now: i64) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE campaigns SET step_due_at = $1, updated_at = $1 \
+         WHERE id = $2 AND status = 'sending' AND planned_step < step AND step_due_at > $1",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&db.write)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Campaigns with work due at `now`: scheduled ones whose time came, and sending ones.
 pub async fn active(db: &Db, now: i64) -> Result<Vec<CampaignRow>> {
     Ok(sqlx::query_as(&format!(
@@ -411,7 +424,8 @@ pub async fn prune_throttle(db: &Db, before: i64) -> Result<()> {
     Ok(())
 }
 
-/// When each of `customers` got campaign messages since `since` (any campaign).
+/// When each of `customers` got campaign messages since `since` (any campaign; a message
+/// that failed reached nobody and does not count).
 pub async fn recent_sends(
     conn: &mut AnyConnection,
     customers: &[i64],
@@ -426,7 +440,8 @@ pub async fn recent_sends(
         .collect::<Vec<_>>()
         .join(",");
     let rows = sqlx::query(&format!(
-        "SELECT customer_id, created_at FROM campaign_messages WHERE customer_id IN ({ids}) AND created_at > $1"
+        "SELECT c.customer_id, c.created_at FROM campaign_messages c JOIN messages m ON m.id = c.message_id \
+         WHERE c.customer_id IN ({ids}) AND c.created_at > $1 AND m.delivery_state <> 'failed'"
     ))
     .bind(since)
     .fetch_all(&mut *conn)

@@ -127,6 +127,29 @@ fn CampaignPage() -> impl IntoView {
             }
         },
     );
+    // One timer for the page (the campaign's view is rebuilt on each refresh): a campaign
+    // under way is read again every 3 s, a finished one every 10 s for the week replies
+    // count. In the browser only: effects do not run on the server.
+    Effect::new(move |_| {
+        let tick = StoredValue::new(0u64);
+        let handle = set_interval_with_handle(
+            move || {
+                let n = tick.get_value() + 1;
+                tick.set_value(n);
+                let every = match detail.get_untracked() {
+                    Some(Ok(Some(d))) => refresh_every(&d),
+                    _ => None,
+                };
+                if every.is_some_and(|e| n.is_multiple_of(e)) {
+                    version.update(|v| *v += 1);
+                }
+            },
+            std::time::Duration::from_secs(1),
+        );
+        if let Ok(h) = handle {
+            on_cleanup(move || h.clear());
+        }
+    });
     view! {
         <Title text="Campaign · Convergence"/>
         <main class="campaign-page" id="main">
@@ -161,6 +184,18 @@ fn CampaignPage() -> impl IntoView {
     .into_any()
 }
 
+/// How often (seconds) a campaign's page reads it again, if at all.
+fn refresh_every(d: &CampaignDetail) -> Option<u64> {
+    let recent = d.finished_at.is_some_and(|t| {
+        crate::api::zone::now_ms() - t < crate::domain::campaign_rules::REPLY_WINDOW_MS
+    });
+    match d.status {
+        Status::Sending | Status::Scheduled => Some(3),
+        Status::Done if recent => Some(10),
+        _ => None,
+    }
+}
+
 #[component]
 fn Detail(
     d: CampaignDetail,
@@ -187,32 +222,12 @@ fn Detail(
     let at = RwSignal::new(String::new());
     let ready = hydrated();
     let can_approve = d.can_approve;
+    let waits = d.step_waits_until;
+    let next_step = d.step + 1;
     let no_problems = d.problems.is_empty();
     let (name, definition) = (d.name.clone(), d.definition.clone());
     let status = d.status;
     let editable = status.editable();
-    // A campaign under way refreshes itself every few seconds; a finished one, every 10 s for
-    // the week replies count (recipients still turn replied or opted out). In the browser
-    // only: effects do not run on the server.
-    let recent = d.finished_at.is_some_and(|t| {
-        crate::api::zone::now_ms() - t < crate::domain::campaign_rules::REPLY_WINDOW_MS
-    });
-    let every = match status {
-        Status::Sending | Status::Scheduled => Some(3),
-        Status::Done if recent => Some(10),
-        _ => None,
-    };
-    if let Some(secs) = every {
-        Effect::new(move |_| {
-            let handle = set_interval_with_handle(
-                move || version.update(|v| *v += 1),
-                std::time::Duration::from_secs(secs),
-            );
-            if let Ok(h) = handle {
-                on_cleanup(move || h.clear());
-            }
-        });
-    }
     view! {
         <div class="page-head">
             <h1>{d.name.clone()}</h1>
@@ -242,6 +257,12 @@ fn Detail(
                 <input id="schedule-at" type="datetime-local" prop:value=move || at.get() on:input=move |e| at.set(event_target_value(&e))/>
                 <button type="button" class="secondary" prop:disabled=move || busy.get()
                     on:click=move |_| run(Box::pin(start_campaign(id, Some(at.get_untracked()))))>"Schedule"</button>
+            })}
+            {waits.map(|t| view! {
+                <p class="hint">{format!("Step {} starts at ", next_step)}<Time ms=t/>"."</p>
+                <button type="button" prop:disabled=move || busy.get() on:click=move |_| run(Box::pin(control_campaign(id, "next_now".into())))>
+                    {format!("Start step {next_step} now")}
+                </button>
             })}
             {matches!(status, Status::Sending | Status::Scheduled).then(|| view! {
                 <button type="button" class="secondary" prop:disabled=move || busy.get() on:click=move |_| run(Box::pin(control_campaign(id, "pause".into()))) >"Pause"</button>
