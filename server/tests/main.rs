@@ -8,6 +8,7 @@
 #[macro_use]
 mod support;
 
+mod campaign_process;
 mod campaigns;
 mod canned;
 mod channel_rules;
