@@ -14,6 +14,9 @@
 #                     a phone number (p50 <= 20 ms, p99 <= 60 ms at 4 clients), SQLite then PostgreSQL
 #   make bench-email  import 10,000 varied emails from a local Dovecot into SQLite
 #   make bench-webhooks  inbound SMS webhooks at 4 connections for 30 s on SQLite (release)
+#   make bench-campaign  campaigns on the 1,000,000-message seed: plan a 100,000-customer support
+#                     campaign (<= 10 s), send through the provider stand-in at 1 and 4 workers
+#                     (>= 500 messages/s, p50/p90/p99/max latency), SQLite then PostgreSQL
 #   make bundle-size  what an agent downloads to open the inbox (wasm + JS + CSS, brotli) vs 200 KiB,
 #                     then each lazy chunk
 #   make screenshots  refresh the README's screenshots in docs/screenshots/ (tests never do)
@@ -40,7 +43,7 @@ LEPTOS_BUILD_FLAGS := --split
 # Running target/*/server directly needs LEPTOS_OUTPUT_NAME=convergence LEPTOS_SITE_ROOT=target/site
 # LEPTOS_SITE_PKG_DIR=pkg; scripts/lib.sh and scripts/e2e-server.sh export them.
 
-.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-reports bench-search bench-email bench-webhooks bundle-size clean-e2e screenshots
+.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-reports bench-search bench-email bench-webhooks bench-campaign bundle-size clean-e2e screenshots
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -127,6 +130,14 @@ bench-webhooks:
 	rm -rf target/bench-webhooks && mkdir -p target/bench-webhooks
 	CONVERGENCE_LOG=warn CONVERGENCE_DATABASE_URL=sqlite://target/bench-webhooks/bench.db \
 	  target/release/tools bench-webhooks --concurrency 4 --seconds 30 $(BENCH_ARGS)
+
+# Campaigns: on a fresh seed, plan a support campaign to every customer (one after the other, then
+# four at once) and send to the customers reachable on SMS through the provider stand-in at 1 and
+# 4 workers, in process; SQLite, then PostgreSQL (run even when SQLite misses a target).
+bench-campaign:
+	cargo build --release -p tools -p standin
+	status=0; scripts/bench-campaign.sh sqlite || status=1; \
+	scripts/setup.sh pg; scripts/bench-campaign.sh pg || status=1; exit $$status
 
 # Email import: 10,000 varied messages in a fresh Dovecot mailbox, imported into SQLite.
 bench-email: setup-test

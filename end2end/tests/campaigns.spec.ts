@@ -90,13 +90,14 @@ test('a campaign is drafted, previewed, approved by a colleague, sent with a fal
   await expect(mk.getByText('A colleague (an admin or another marketing user) approves this draft')).toBeVisible();
   await expect(mk.getByRole('button', { name: 'Approve' })).toHaveCount(0);
 
-  // The stand-in refuses the first SMS it is asked to send (Pat's): it falls back to email.
+  // The stand-in refuses the first SMS to Pat: it falls back to email.
   const fault = await request.post(`${STANDIN}/_standin/faults`, {
     data: {
       provider: 'twilio',
       status: 400,
       body: JSON.stringify({ code: 21211, message: "The 'To' number is not a valid phone number.", more_info: 'https://www.twilio.com/docs/errors/21211', status: 400 }),
       times: 1,
+      when_body_contains: pat,
     },
   });
   expect(fault.ok()).toBeTruthy();

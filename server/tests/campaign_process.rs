@@ -251,6 +251,7 @@ async fn a_server_killed_mid_campaign_sends_each_customer_one_sms(engine: Engine
         body: String::new(),
         hang_ms: 300,
         times: 30,
+        ..Default::default()
     });
     let mut first = w.spawn(1);
     let ww = &w;

@@ -161,6 +161,7 @@ impl World {
             body: String::new(),
             hang_ms: ms,
             times: 1,
+            ..Default::default()
         });
     }
 

@@ -266,6 +266,7 @@ impl Tg {
             body: body.to_string(),
             hang_ms,
             times: 1,
+            ..Default::default()
         });
     }
 }

@@ -39,7 +39,7 @@ pub struct Recorded {
 }
 
 /// What the next matching provider API call does instead of succeeding.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Fault {
     pub provider: String,
     /// The HTTP status to answer (with `body`), unless `hang_ms` is set.
@@ -54,6 +54,10 @@ pub struct Fault {
     /// How many calls it applies to.
     #[serde(default = "one")]
     pub times: u32,
+    /// Only calls whose body holds this text (a recipient such as `+15550100123`, matched as
+    /// written or form-encoded); none: any call.
+    #[serde(default)]
+    pub when_body_contains: Option<String>,
 }
 
 fn one() -> u32 {
@@ -130,9 +134,16 @@ impl StandIn {
     }
 
     /// The fault the next call to `provider` must suffer, if one is queued.
-    pub fn take_fault(&self, provider: &str) -> Option<Fault> {
+    pub fn take_fault(&self, provider: &str, body: &[u8]) -> Option<Fault> {
+        let text = String::from_utf8_lossy(body);
+        let applies = |f: &Fault| {
+            f.provider == provider
+                && f.when_body_contains
+                    .as_deref()
+                    .is_none_or(|c| text.contains(c) || text.contains(&c.replace('+', "%2B")))
+        };
         let mut g = self.inner.lock().unwrap();
-        let i = g.faults.iter().position(|f| f.provider == provider)?;
+        let i = g.faults.iter().position(applies)?;
         let f = g.faults[i].clone();
         if f.times <= 1 {
             g.faults.remove(i);
@@ -180,6 +191,20 @@ impl StandIn {
 
     pub fn config(&self, key: &str) -> Option<serde_json::Value> {
         self.inner.lock().unwrap().config.get(key).cloned()
+    }
+
+    /// Appends `item` to the list kept under `key` (created empty), in place: a provider that
+    /// keeps every message must not copy them all on each send.
+    pub fn push_config(&self, key: &str, item: serde_json::Value) {
+        let mut g = self.inner.lock().unwrap();
+        let list = g
+            .config
+            .entry(key.to_string())
+            .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        match list {
+            serde_json::Value::Array(a) => a.push(item),
+            other => *other = serde_json::Value::Array(vec![item]),
+        }
     }
 
     /// A fresh number for ids (message SIDs, wamids, message_ids).

@@ -271,7 +271,7 @@ async fn send(
     if let Err(r) = check_token(given, &sub.access_token) {
         return *r;
     }
-    let fault = s.take_fault(PROVIDER);
+    let fault = s.take_fault(PROVIDER, &body);
     if let Some(f) = fault.as_ref().filter(|f| f.hang_ms == 0) {
         return StandIn::apply_fault(f, || StatusCode::OK.into_response()).await;
     }

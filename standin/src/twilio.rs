@@ -222,7 +222,7 @@ async fn create_message(
         Ok(t) => t,
         Err(d) => return d.into_response(),
     };
-    let fault = s.take_fault(PROVIDER);
+    let fault = s.take_fault(PROVIDER, &body);
     let ok = {
         let s = s.clone();
         move || create(&s, &sid, &token, &body)
@@ -258,7 +258,7 @@ async fn list_messages(
     if let Err(d) = authenticate(&s, &headers, &sid) {
         return d.into_response();
     }
-    if let Some(f) = s.take_fault(PROVIDER) {
+    if let Some(f) = s.take_fault(PROVIDER, b"") {
         return StandIn::apply_fault(&f, || {
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -351,16 +351,10 @@ fn date_key(words: &str) -> Option<(i64, usize, i64)> {
 
 /// Keeps a created message for the list, with the date Twilio sends it (at once, here).
 fn remember(s: &StandIn, account_sid: &str, resource: &Value) {
-    let key = format!("twilio:messages:{account_sid}");
-    let mut all = s
-        .config(&key)
-        .and_then(|v| v.as_array().cloned())
-        .unwrap_or_default();
     let mut m = resource.clone();
     m["date_sent"] = m["date_created"].clone();
     m["status"] = json!("sent");
-    all.push(m);
-    s.set_config(&key, Value::Array(all));
+    s.push_config(&format!("twilio:messages:{account_sid}"), m);
 }
 
 /// Validates a send like Twilio does, creates the message and schedules its status callbacks.

@@ -1,8 +1,10 @@
 //! `tools`: what developers run around the product, kept out of the product binary. `seed`
-//! fills a database with a large data set; `bench`, `bench-email` and `bench-webhooks` measure
-//! the pages, the email import and the inbound webhooks (the Makefile's bench targets run them).
+//! fills a database with a large data set; `bench`, `bench-email`, `bench-webhooks` and
+//! `bench-campaign` measure the pages, the email import, the inbound webhooks and campaigns
+//! (the Makefile's bench targets run them).
 
 mod bench;
+mod bench_campaign;
 mod bench_email;
 mod bench_webhooks;
 mod seed;
@@ -96,6 +98,29 @@ enum Command {
         concurrency: usize,
         #[arg(long, default_value_t = 30)]
         seconds: u64,
+    },
+    /// Measure campaigns on a seeded database (uses CONVERGENCE_DATABASE_URL): plan a support
+    /// campaign to every customer, then send to the customers reachable on SMS through the
+    /// provider stand-in at each worker count.
+    BenchCampaign {
+        /// The provider stand-in's binary, started on a free port.
+        #[arg(long, default_value = "target/release/standin")]
+        standin: String,
+        /// Client (planning) and worker (sending) counts to measure at (comma-separated).
+        #[arg(long, alias = "clients", value_delimiter = ',', default_value = "1,4")]
+        workers: Vec<usize>,
+        /// Campaigns planned one after the other at one client.
+        #[arg(long, default_value_t = 3)]
+        plan_runs: usize,
+        /// Messages to send in each send run (0: every planned recipient).
+        #[arg(long, default_value_t = 20_000)]
+        send: u64,
+        /// Point the Twilio account at a fresh account SID this often while sending (0: never).
+        /// The stand-in copies all of one SID's messages on every send and slows down
+        /// quadratically; its status callbacks are received (webhook router and inbound
+        /// worker in process) only without rotation.
+        #[arg(long, default_value_t = 100)]
+        rotate_ms: u64,
     },
 }
 
@@ -191,6 +216,23 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 database_url,
                 concurrency,
                 seconds,
+            })
+            .await
+        }
+        Command::BenchCampaign {
+            standin,
+            workers,
+            plan_runs,
+            send,
+            rotate_ms,
+        } => {
+            bench_campaign::run(&bench_campaign::CampaignBenchOptions {
+                database_url,
+                standin,
+                workers,
+                plan_runs,
+                send,
+                rotate_ms,
             })
             .await
         }

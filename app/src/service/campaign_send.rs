@@ -211,6 +211,9 @@ impl Accounts {
     }
 }
 
+/// Recipients written per transaction while sending.
+const COMMIT_EVERY: usize = 25;
+
 /// What a send pass did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sent {
@@ -263,13 +266,23 @@ pub async fn send_batch(db: &Db, c: &CampaignRow, now: i64) -> Result<(usize, Se
     let mut zones = HashMap::new();
     let mut done = Sent::default();
     let n = due.len();
+    // The writes go in transactions of a few recipients each (a savepoint per message, so a
+    // recipient another process sent rolls back alone): fewer commits, and the write lock is
+    // never held for long.
+    let mut batch = db.write.begin().await?;
+    let mut in_batch = 0;
     for d in due {
+        in_batch += 1;
+        if in_batch > COMMIT_EVERY {
+            batch.commit().await?;
+            batch = db.write.begin().await?;
+            in_batch = 1;
+        }
         let mut tried: Vec<ChannelKind> =
             d.tried.split(',').filter_map(ChannelKind::parse).collect();
         let Some(reader) = people.get(&d.customer_id) else {
-            let mut conn = db.write.acquire().await?;
             campaigns::set_final(
-                &mut conn,
+                &mut batch,
                 d.id,
                 "skipped",
                 Some(SkipReason::NoIdentifier.as_str()),
@@ -295,8 +308,7 @@ pub async fn send_batch(db: &Db, c: &CampaignRow, now: i64) -> Result<(usize, Se
             .or_else(|| offset(&mut zones, &def.strategy.default_zone, now))
             .unwrap_or(0);
         if let Some(until) = quiet_until(&def.strategy, off, now) {
-            let mut conn = db.write.acquire().await?;
-            campaigns::set_waiting(&mut conn, d.id, until, &wait_words(true, until)).await?;
+            campaigns::set_waiting(&mut batch, d.id, until, &wait_words(true, until)).await?;
             done.waiting += 1;
             continue;
         }
@@ -306,8 +318,7 @@ pub async fn send_batch(db: &Db, c: &CampaignRow, now: i64) -> Result<(usize, Se
             recent_by.get(&d.customer_id).unwrap_or(&empty),
             now,
         ) {
-            let mut conn = db.write.acquire().await?;
-            campaigns::set_waiting(&mut conn, d.id, until, &wait_words(false, until)).await?;
+            campaigns::set_waiting(&mut batch, d.id, until, &wait_words(false, until)).await?;
             done.waiting += 1;
             continue;
         }
@@ -337,9 +348,8 @@ pub async fn send_batch(db: &Db, c: &CampaignRow, now: i64) -> Result<(usize, Se
                 } else {
                     (skipped_state(s.reason), s.words)
                 };
-                let mut conn = db.write.acquire().await?;
                 campaigns::set_final(
-                    &mut conn,
+                    &mut batch,
                     d.id,
                     state,
                     (!fell).then_some(s.reason.as_str()),
@@ -393,7 +403,7 @@ pub async fn send_batch(db: &Db, c: &CampaignRow, now: i64) -> Result<(usize, Se
             ch => (None, canned::fill(step.text(ch), &fill)),
         };
         let payload = serde_json::to_string(&extra).unwrap_or_else(|_| "{}".into());
-        let mut tx = db.write.begin().await?;
+        let mut tx = sqlx::Acquire::begin(&mut batch).await?;
         if def.strategy.per_minute > 0
             && !campaigns::take_throttle(&mut tx, account, now, def.strategy.per_minute as i64)
                 .await?
@@ -467,6 +477,7 @@ pub async fn send_batch(db: &Db, c: &CampaignRow, now: i64) -> Result<(usize, Se
         recent_by.entry(d.customer_id).or_default().push(now);
         done.queued += 1;
     }
+    batch.commit().await?;
     Ok((n, done))
 }
 

@@ -292,13 +292,18 @@ pub async fn claim_due(
     now: i64,
     limit: i64,
 ) -> Result<Vec<Due>> {
-    Ok(sqlx::query_as(
+    // On PostgreSQL, SKIP LOCKED: processes claiming at once take different recipients.
+    let skip_locked = match db.backend {
+        super::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        super::Backend::Sqlite => "",
+    };
+    Ok(sqlx::query_as(&format!(
         "UPDATE campaign_recipients SET locked_until = $1 WHERE id IN (\
            SELECT id FROM campaign_recipients WHERE campaign_id = $2 AND step = $3 AND state IN ('planned', 'waiting') \
-           AND due_at <= $4 AND (locked_until IS NULL OR locked_until < $4) ORDER BY due_at, id LIMIT $5) \
+           AND due_at <= $4 AND (locked_until IS NULL OR locked_until < $4) ORDER BY due_at, id LIMIT $5{skip_locked}) \
          AND (locked_until IS NULL OR locked_until < $4) AND state IN ('planned', 'waiting') \
-         RETURNING id, customer_id, tried, state",
-    )
+         RETURNING id, customer_id, tried, state"
+    ))
     .bind(now + RECIPIENT_LEASE_MS)
     .bind(campaign_id)
     .bind(step)

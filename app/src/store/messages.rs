@@ -317,6 +317,19 @@ pub async fn set_delivery(
     provider_message_id: Option<&str>,
 ) -> Result<Option<i64>> {
     let mut tx = db.write.begin().await?;
+    let r = set_delivery_in(&mut tx, message_id, state, reason, provider_message_id).await?;
+    tx.commit().await?;
+    Ok(r)
+}
+
+/// [`set_delivery`] inside the caller's transaction.
+pub async fn set_delivery_in(
+    tx: &mut AnyConnection,
+    message_id: i64,
+    state: DeliveryState,
+    reason: Option<&str>,
+    provider_message_id: Option<&str>,
+) -> Result<Option<i64>> {
     let r = sqlx::query("SELECT conversation_id, delivery_state FROM messages WHERE id = $1")
         .bind(message_id)
         .fetch_optional(&mut *tx)
@@ -347,7 +360,6 @@ pub async fn set_delivery(
     .bind(message_id)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
     Ok(Some(r.try_get("conversation_id")?))
 }
 
@@ -409,10 +421,20 @@ pub async fn playground_thread(
 
 /// Records the RFC Message-ID an email was sent with, so replies to it thread.
 pub async fn set_rfc_message_id(db: &Db, message_id: i64, rfc_message_id: &str) -> Result<()> {
+    let mut conn = db.write.acquire().await?;
+    set_rfc_message_id_in(&mut conn, message_id, rfc_message_id).await
+}
+
+/// [`set_rfc_message_id`] inside the caller's transaction.
+pub async fn set_rfc_message_id_in(
+    conn: &mut AnyConnection,
+    message_id: i64,
+    rfc_message_id: &str,
+) -> Result<()> {
     sqlx::query("UPDATE messages SET rfc_message_id = $1 WHERE id = $2")
         .bind(rfc_message_id)
         .bind(message_id)
-        .execute(&db.write)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }

@@ -88,16 +88,21 @@ async fn reply_context(
     })
 }
 
-/// Claims the next due job, if any.
+/// Claims the next due job, if any. On PostgreSQL the row is locked with `SKIP LOCKED`, so
+/// processes claiming at once take different jobs instead of one of them finding none.
 pub async fn claim(db: &Db) -> Result<Option<Job>> {
     let now = now_ms();
-    Ok(sqlx::query_as(
+    let skip_locked = match db.backend {
+        super::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        super::Backend::Sqlite => "",
+    };
+    Ok(sqlx::query_as(&format!(
         "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
          WHERE id = (SELECT id FROM outbox WHERE done_at IS NULL AND next_attempt_at <= $2 \
-                     AND (locked_until IS NULL OR locked_until < $2) ORDER BY next_attempt_at, id LIMIT 1) \
+                     AND (locked_until IS NULL OR locked_until < $2) ORDER BY next_attempt_at, id LIMIT 1{skip_locked}) \
            AND done_at IS NULL AND (locked_until IS NULL OR locked_until < $2) \
-         RETURNING id, message_id, attempts, in_flight_at, COALESCE(retry_from, created_at) AS since",
-    )
+         RETURNING id, message_id, attempts, in_flight_at, COALESCE(retry_from, created_at) AS since"
+    ))
     .bind(now + LEASE_MS)
     .bind(now)
     .fetch_optional(&db.write)
@@ -170,12 +175,18 @@ fn campaign_part(r: &sqlx::any::AnyRow) -> Result<Option<CampaignSend>> {
 }
 
 pub async fn complete(db: &Db, outbox_id: i64) -> Result<()> {
+    let mut conn = db.write.acquire().await?;
+    complete_in(&mut conn, outbox_id).await
+}
+
+/// [`complete`] inside the caller's transaction.
+pub async fn complete_in(conn: &mut AnyConnection, outbox_id: i64) -> Result<()> {
     sqlx::query(
         "UPDATE outbox SET done_at = $1, locked_until = NULL, last_error = NULL, in_flight_at = NULL, outcome = NULL WHERE id = $2",
     )
     .bind(now_ms())
     .bind(outbox_id)
-    .execute(&db.write)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -194,10 +205,16 @@ pub async fn renew(db: &Db, outbox_id: i64) -> Result<()> {
 /// process die before the answer is recorded, the next claim looks the message up instead of
 /// sending it again.
 pub async fn mark_in_flight(db: &Db, outbox_id: i64, at: i64) -> Result<()> {
+    let mut conn = db.write.acquire().await?;
+    mark_in_flight_in(&mut conn, outbox_id, at).await
+}
+
+/// [`mark_in_flight`] inside the caller's transaction.
+pub async fn mark_in_flight_in(conn: &mut AnyConnection, outbox_id: i64, at: i64) -> Result<()> {
     sqlx::query("UPDATE outbox SET in_flight_at = $1 WHERE id = $2")
         .bind(at)
         .bind(outbox_id)
-        .execute(&db.write)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }

@@ -54,6 +54,10 @@ pub async fn deliver_due(db: &Db, hub: &Hub, registry: &Registry) -> Result<usiz
     deliver_due_with(db, hub, registry, &Config::default(), None).await
 }
 
+/// Jobs claimed and sent at once: the providers' answers are awaited side by side (each job
+/// is still claimed, checked and recorded on its own).
+pub const PARALLEL_SENDS: usize = 8;
+
 /// Delivers every due job; returns how many were attempted. Stops claiming once `stop` says so.
 pub async fn deliver_due_with(
     db: &Db,
@@ -64,20 +68,34 @@ pub async fn deliver_due_with(
 ) -> Result<usize, StoreError> {
     let mut n = 0;
     while stop.is_none_or(|s| !*s.borrow()) {
-        let Some(job) = outbox::claim(db).await? else {
+        let mut jobs = Vec::with_capacity(PARALLEL_SENDS);
+        while jobs.len() < PARALLEL_SENDS {
+            match outbox::claim(db).await? {
+                Some(job) => jobs.push(job),
+                None => break,
+            }
+        }
+        if jobs.is_empty() {
             break;
-        };
-        n += 1;
-        let w = Work {
-            db,
-            hub,
-            registry,
-            config,
-            job: &job,
-        };
-        if let Err(e) = w.deliver().await {
-            // The lease is given back so the job is not stuck for its length.
-            let _ = outbox::release(db, job.outbox_id).await;
+        }
+        n += jobs.len();
+        let results = futures::future::join_all(jobs.iter().map(|job| async move {
+            let w = Work {
+                db,
+                hub,
+                registry,
+                config,
+                job,
+            };
+            let r = w.deliver().await;
+            if r.is_err() {
+                // The lease is given back so the job is not stuck for its length.
+                let _ = outbox::release(db, job.outbox_id).await;
+            }
+            r
+        }))
+        .await;
+        if let Some(e) = results.into_iter().find_map(Result::err) {
             return Err(e);
         }
     }
@@ -212,13 +230,16 @@ impl Work<'_> {
         msg: &Outbound,
     ) -> Result<(), StoreError> {
         let db = self.db;
-        if messages::set_delivery(db, msg.message_id, DeliveryState::Sending, None, None)
-            .await?
-            .is_some()
-        {
+        // "Sending" and the in-flight mark in one transaction: one write before the request.
+        let mut tx = db.write.begin().await?;
+        let moved =
+            messages::set_delivery_in(&mut tx, msg.message_id, DeliveryState::Sending, None, None)
+                .await?;
+        outbox::mark_in_flight_in(&mut tx, self.job.outbox_id, now_ms()).await?;
+        tx.commit().await?;
+        if moved.is_some() {
             publish(self.hub, msg.conversation_id, msg.message_id).await;
         }
-        outbox::mark_in_flight(db, self.job.outbox_id, now_ms()).await?;
         match self.leased(sender.send(account, msg)).await {
             Ok(sent) => self.record_sent(account, msg, &sent).await,
             Err(SendError::Temporary(e)) => self.temporary(msg, &e, false).await,
@@ -270,19 +291,22 @@ impl Work<'_> {
         sent: &Sent,
     ) -> Result<(), StoreError> {
         let db = self.db;
-        // The Message-ID first: once the message shows as sent, replies to it must thread.
+        // The Message-ID, the state and the job's end in one transaction: once the message
+        // shows as sent, replies to it must thread.
+        let mut tx = db.write.begin().await?;
         if let Some(rfc) = &sent.rfc_message_id {
-            messages::set_rfc_message_id(db, msg.message_id, rfc).await?;
+            messages::set_rfc_message_id_in(&mut tx, msg.message_id, rfc).await?;
         }
-        messages::set_delivery(
-            db,
+        messages::set_delivery_in(
+            &mut tx,
             msg.message_id,
             sent.state,
             None,
             Some(&sent.provider_message_id),
         )
         .await?;
-        outbox::complete(db, self.job.outbox_id).await?;
+        outbox::complete_in(&mut tx, self.job.outbox_id).await?;
+        tx.commit().await?;
         publish(self.hub, msg.conversation_id, msg.message_id).await;
         // Reports that came before this answer (a fast status callback) apply now.
         delivery::apply_held_reports(

@@ -177,6 +177,7 @@ impl Ctx {
             body: body.to_string(),
             hang_ms,
             times: 1,
+            ..Default::default()
         });
     }
 

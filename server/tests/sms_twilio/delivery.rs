@@ -27,6 +27,7 @@ async fn opted_out_recipients_fail_with_words(engine: Engine) {
         body: twilio_error(21610, 400, "Attempt to send to unsubscribed recipient"),
         hang_ms: 0,
         times: 1,
+        ..Default::default()
     });
     let mid = c.reply_to("+15005550006", "Are you still there?").await;
     let m = wait_state(&c, mid, "failed", 15).await;
@@ -59,6 +60,7 @@ async fn server_errors_are_retried_until_delivered(engine: Engine) {
         body: twilio_error(20500, 500, "Internal Server Error"),
         hang_ms: 0,
         times: 1,
+        ..Default::default()
     });
     let mid = c.reply_to("+15005550006", "Retry me").await;
     wait_state(&c, mid, "delivered", 25).await;
@@ -75,6 +77,7 @@ async fn a_hang_past_the_timeout_is_looked_up_not_sent_twice(engine: Engine) {
         body: String::new(),
         hang_ms: 3_000,
         times: 1,
+        ..Default::default()
     });
     let mid = c.reply_to("+15005550006", "Slow network").await;
     let m = wait_state(&c, mid, "delivered", 40).await;
@@ -199,6 +202,7 @@ async fn an_outage_of_server_errors_longer_than_the_old_horizon_delivers_once(en
         body: twilio_error(20500, 500, "Internal Server Error"),
         hang_ms: 0,
         times: 12,
+        ..Default::default()
     });
     let mid = c.reply_to("+15005550006", "Still waiting?").await;
     for round in 0..12 {
@@ -294,6 +298,7 @@ async fn a_status_arriving_before_the_send_answer_is_applied(engine: Engine) {
         body: json!({"sid": sid, "account_sid": SID, "status": "queued", "to": "+15005550006", "from": NUMBER, "body": "Late", "error_code": null}).to_string(),
         hang_ms: 0,
         times: 1,
+        ..Default::default()
     });
     let mid = c.reply_to("+15005550006", "Late").await;
     let m = wait_state(&c, mid, "delivered", 20).await;

@@ -129,6 +129,7 @@ async fn the_standin_speaks_the_bot_api() {
         body: json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 7", "parameters": {"retry_after": 7}}).to_string(),
         hang_ms: 0,
         times: 1,
+        ..Default::default()
     });
     let (st, e) = send(json!(4242), json!("x")).await;
     assert_eq!(

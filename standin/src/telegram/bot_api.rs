@@ -193,7 +193,10 @@ fn set_webhook(s: &StandIn, token: &str, b: Bot, p: &Map<String, Value>) -> Resp
 }
 
 async fn send_message(s: &StandIn, b: Bot, p: &Map<String, Value>) -> Response {
-    let fault = s.take_fault("telegram");
+    let fault = s.take_fault(
+        "telegram",
+        serde_json::to_string(p).unwrap_or_default().as_bytes(),
+    );
     if let Some(f) = fault.as_ref().filter(|f| f.hang_ms == 0) {
         return StandIn::apply_fault(f, || error(500, "Internal Server Error")).await;
     }
