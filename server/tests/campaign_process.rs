@@ -3,9 +3,9 @@
 //! servers on one database at once. Each customer must get the campaign's SMS exactly once.
 
 use crate::support::messages::wait_for;
-use crate::support::processes::Guarded;
+use crate::support::processes::{free_port, spawn_server, Guarded};
 use crate::support::twilio::{create_account, TOKEN};
-use crate::support::{test_db, Engine, TestDb, TEST_SECRET};
+use crate::support::{test_db, Engine, TestDb};
 use app::domain::campaign::{Definition, Step, Strategy};
 use app::domain::consent::Purpose;
 use app::domain::{ChannelKind, IdentifierKind, Role};
@@ -129,36 +129,7 @@ impl World {
 
     /// The server binary on this world's database, in a process group of its own.
     fn spawn(&self, n: usize) -> Guarded {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let args: Vec<std::ffi::OsString> = [
-            "LEPTOS_OUTPUT_NAME=convergence".to_string(),
-            format!("LEPTOS_SITE_ROOT={}", self.dir.display()),
-            "LEPTOS_SITE_PKG_DIR=pkg".to_string(),
-            "CONVERGENCE_LOG=info".to_string(),
-            env!("CARGO_BIN_EXE_server").to_string(),
-            "--database-url".to_string(),
-            self.t.db.url.clone(),
-            "--listen".to_string(),
-            format!("127.0.0.1:{port}"),
-            "--public-url".to_string(),
-            format!("http://127.0.0.1:{port}"),
-            "--secret-key".to_string(),
-            TEST_SECRET.to_string(),
-            "serve".to_string(),
-        ]
-        .into_iter()
-        .map(Into::into)
-        .collect();
-        Guarded::spawn(
-            std::path::Path::new("/usr/bin/env"),
-            &args,
-            &self.dir.join(format!("server-{n}.log")),
-        )
-        .expect("spawn the server")
+        spawn_server(&self.t.db.url, &self.dir, free_port(), n)
     }
 
     fn log(&self, n: usize) -> String {
@@ -206,6 +177,17 @@ impl World {
             }
         })
         .await;
+    }
+
+    /// Every customer's SMS reached the stand-in (and a moment more for any second one).
+    async fn wait_all_sent(&self) {
+        let w = self;
+        wait_for("every SMS to leave", 60, || async move {
+            let n: usize = w.created_by_recipient().values().sum();
+            (n >= CUSTOMERS).then_some(())
+        })
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
 
     /// Each customer: one campaign message, one SMS at the provider.
@@ -266,13 +248,7 @@ async fn a_server_killed_mid_campaign_sends_each_customer_one_sms(engine: Engine
     let mut second = w.spawn(2);
     w.wait_done(&[1, 2]).await;
     // The outbox drains after the campaign's last recipient is queued.
-    let ww = &w;
-    wait_for("every SMS to leave", 60, || async move {
-        let n: usize = ww.created_by_recipient().values().sum();
-        (n >= CUSTOMERS).then_some(())
-    })
-    .await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    w.wait_all_sent().await;
     second.kill();
     w.assert_once().await;
 }
@@ -282,13 +258,7 @@ async fn two_servers(engine: Engine) {
     let mut a = w.spawn(1);
     let mut b = w.spawn(2);
     w.wait_done(&[1, 2]).await;
-    let ww = &w;
-    wait_for("every SMS to leave", 60, || async move {
-        let n: usize = ww.created_by_recipient().values().sum();
-        (n >= CUSTOMERS).then_some(())
-    })
-    .await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    w.wait_all_sent().await;
     a.kill();
     b.kill();
     w.assert_once().await;

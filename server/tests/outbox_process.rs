@@ -4,9 +4,9 @@
 //! at most once, and the message must end reconciled (sent, with the provider's id).
 
 use crate::support::messages::{message_by_id, wait_for};
-use crate::support::processes::Guarded;
+use crate::support::processes::{free_port, spawn_server, Guarded};
 use crate::support::twilio::{create_account, SID, TOKEN};
-use crate::support::{test_db, Engine, TestDb, TEST_SECRET};
+use crate::support::{test_db, Engine, TestDb};
 use app::domain::{IdentifierKind, Role};
 use app::ports::InboundMessage;
 use app::service;
@@ -84,11 +84,7 @@ impl World {
             mid + i64::from(matches!(engine, Engine::Postgres)) * 1_000_000
         ));
         std::fs::create_dir_all(&dir).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         World {
             t,
             si,
@@ -101,31 +97,7 @@ impl World {
     /// The server binary on this world's database and port, in a process group of its own
     /// that dies with the test.
     fn spawn(&self, n: usize) -> Guarded {
-        let args: Vec<std::ffi::OsString> = [
-            "LEPTOS_OUTPUT_NAME=convergence".to_string(),
-            format!("LEPTOS_SITE_ROOT={}", self.dir.display()),
-            "LEPTOS_SITE_PKG_DIR=pkg".to_string(),
-            "CONVERGENCE_LOG=info".to_string(),
-            env!("CARGO_BIN_EXE_server").to_string(),
-            "--database-url".to_string(),
-            self.t.db.url.clone(),
-            "--listen".to_string(),
-            format!("127.0.0.1:{}", self.port),
-            "--public-url".to_string(),
-            format!("http://127.0.0.1:{}", self.port),
-            "--secret-key".to_string(),
-            TEST_SECRET.to_string(),
-            "serve".to_string(),
-        ]
-        .into_iter()
-        .map(Into::into)
-        .collect();
-        Guarded::spawn(
-            std::path::Path::new("/usr/bin/env"),
-            &args,
-            &self.dir.join(format!("server-{n}.log")),
-        )
-        .expect("spawn the server")
+        spawn_server(&self.t.db.url, &self.dir, self.port, n)
     }
 
     fn log(&self, n: usize) -> String {

@@ -11,10 +11,10 @@
 //!   SQLite: at least 500 messages a second accepted by the provider; latency p50/p90/p99/max.
 //!
 //! Every message goes through the `standin` binary (started here): the seed's SMS and email
-//! accounts are disabled, a Twilio account pointing at the stand-in is the only one. The
-//! stand-in copies all of an account SID's messages on every send (quadratic), so `rotate_ms`
-//! points the account at a fresh SID that often; status callbacks name the SID they were sent
-//! with, so they reach the webhook router and inbound worker only without rotation.
+//! accounts are disabled, a Twilio account pointing at the stand-in is the only one. Its
+//! status callbacks reach the webhook router and inbound worker in process. `rotate_ms` (off by
+//! default) points the account at a fresh SID that often, which leaves the callbacks out
+//! (they name the SID they were sent with): a lighter run, kept for comparison.
 
 use crate::stats::percentile;
 use app::domain::campaign::{Audience, Definition, EmailContent, Step, Strategy};

@@ -115,11 +115,10 @@ enum Command {
         /// Messages to send in each send run (0: every planned recipient).
         #[arg(long, default_value_t = 20_000)]
         send: u64,
-        /// Point the Twilio account at a fresh account SID this often while sending (0: never).
-        /// The stand-in copies all of one SID's messages on every send and slows down
-        /// quadratically; its status callbacks are received (webhook router and inbound
-        /// worker in process) only without rotation.
-        #[arg(long, default_value_t = 100)]
+        /// Point the Twilio account at a fresh account SID this often while sending (0: never,
+        /// the default: the stand-in's signed status callbacks then reach the webhook router
+        /// and the inbound worker in process, as in production).
+        #[arg(long, default_value_t = 0)]
         rotate_ms: u64,
     },
 }

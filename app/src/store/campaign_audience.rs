@@ -2,7 +2,7 @@
 //! identifiers with the newest consent for the campaign's topic; and what became of the
 //! recipients (the report and the recipient list).
 
-use super::{Db, Result};
+use super::{id_list, Db, Result};
 use crate::domain::campaign::Audience;
 use crate::domain::consent::{ConsentStatus, Purpose};
 use crate::domain::window::DAY_MS;
@@ -130,11 +130,7 @@ pub async fn people(
     if customers.is_empty() {
         return Ok(Vec::new());
     }
-    let ids = customers
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let ids = id_list(customers);
     let customers = format!(
         "SELECT c.id, c.name, c.preferred_channel, c.time_zone FROM customers c WHERE c.id IN ({ids})"
     );
@@ -151,11 +147,7 @@ pub async fn last_accounts(
     if identifiers.is_empty() {
         return Ok(Vec::new());
     }
-    let ids = identifiers
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let ids = id_list(identifiers);
     let rows = sqlx::query(&format!(
         "SELECT m.identifier_id, m.channel_account_id FROM messages m \
          WHERE m.id IN (SELECT MAX(id) FROM messages WHERE identifier_id IN ({ids}) AND direction = 'in' GROUP BY identifier_id)"
@@ -282,7 +274,7 @@ pub async fn of_messages(db: &Db, ids: &[i64]) -> Result<Vec<(i64, i64, String, 
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let list = id_list(ids);
     let rows = sqlx::query(&format!(
         "SELECT m.message_id, c.id, c.name, 0 AS reply FROM campaign_messages m JOIN campaigns c ON c.id = m.campaign_id WHERE m.message_id IN ({list}) \
          UNION ALL SELECT r.message_id, c.id, c.name, 1 AS reply FROM campaign_replies r JOIN campaigns c ON c.id = r.campaign_id WHERE r.message_id IN ({list})"
@@ -305,11 +297,7 @@ pub async fn of_messages(db: &Db, ids: &[i64]) -> Result<Vec<(i64, i64, String, 
 pub async fn customers_of_conversations(db: &Db, ids: &[i64]) -> Result<Vec<i64>> {
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {
-        let list = chunk
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = id_list(chunk);
         let rows = sqlx::query(&format!(
             "SELECT customer_id FROM conversations WHERE id IN ({list})"
         ))

@@ -2,7 +2,7 @@
 //! campaign's status is conditional on the status it leaves, so two people (or two processes)
 //! cannot both move it.
 
-use super::{now_ms, Db, Result};
+use super::{id_list, now_ms, Db, Result};
 use sqlx::{AnyConnection, Row};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -439,11 +439,7 @@ pub async fn recent_sends(
     if customers.is_empty() {
         return Ok(Vec::new());
     }
-    let ids = customers
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let ids = id_list(customers);
     let rows = sqlx::query(&format!(
         "SELECT c.customer_id, c.created_at FROM campaign_messages c JOIN messages m ON m.id = c.message_id \
          WHERE c.customer_id IN ({ids}) AND c.created_at > $1 AND m.delivery_state <> 'failed'"

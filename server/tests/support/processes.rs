@@ -130,3 +130,42 @@ pub fn processes_in_groups(groups: &[u32]) -> Vec<(u32, String)> {
     }
     found
 }
+
+/// The `server serve` binary on `database_url` at a free port, logging to `dir/server-<n>.log`,
+/// in a guarded process group (see [`Guarded`]); the site root is `dir` (no assets needed).
+pub fn spawn_server(database_url: &str, dir: &Path, port: u16, n: usize) -> Guarded {
+    let args: Vec<std::ffi::OsString> = [
+        "LEPTOS_OUTPUT_NAME=convergence".to_string(),
+        format!("LEPTOS_SITE_ROOT={}", dir.display()),
+        "LEPTOS_SITE_PKG_DIR=pkg".to_string(),
+        "CONVERGENCE_LOG=info".to_string(),
+        env!("CARGO_BIN_EXE_server").to_string(),
+        "--database-url".to_string(),
+        database_url.to_string(),
+        "--listen".to_string(),
+        format!("127.0.0.1:{port}"),
+        "--public-url".to_string(),
+        format!("http://127.0.0.1:{port}"),
+        "--secret-key".to_string(),
+        crate::support::TEST_SECRET.to_string(),
+        "serve".to_string(),
+    ]
+    .into_iter()
+    .map(Into::into)
+    .collect();
+    Guarded::spawn(
+        Path::new("/usr/bin/env"),
+        &args,
+        &dir.join(format!("server-{n}.log")),
+    )
+    .expect("spawn the server")
+}
+
+/// A port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
