@@ -18,6 +18,7 @@ use crate::domain::campaign_rules::{
 };
 use crate::domain::canned::{self, Fill};
 use crate::domain::consent::Consent;
+use crate::domain::text::escape_html;
 use crate::domain::window::{DAY_MS, HOUR_MS};
 use crate::domain::{ChannelKind, IdentifierKind};
 use crate::ports::{CampaignExtra, TemplateSend};
@@ -96,9 +97,10 @@ pub fn readers(rows: Vec<ContactRow>) -> Vec<Reader> {
     out
 }
 
-fn parse(c: &CampaignRow) -> Result<Definition> {
+/// The campaign's definition as stored.
+pub fn definition_of(c: &CampaignRow) -> Result<Definition> {
     serde_json::from_str(&c.definition)
-        .map_err(|e| StoreError::Invalid(format!("campaign {} cannot be read: {e}", c.id)))
+        .map_err(|e| StoreError::Invalid(format!("Campaign {} cannot be read: {e}", c.id)))
 }
 
 /// The skip reason's state: an opt-out is recorded as such.
@@ -136,7 +138,7 @@ async fn plan_leased(
     now: i64,
     only: Option<&std::collections::HashSet<i64>>,
 ) -> Result<u64> {
-    let def = parse(c)?;
+    let def = definition_of(c)?;
     let mut written = 0;
     if c.step > 0 {
         written = campaigns::plan_next_step(db, c.id, c.step, now).await?;
@@ -224,7 +226,7 @@ pub struct Sent {
 
 /// Sends one batch of `c`'s due recipients; returns what it did (nothing claimed: all zero).
 pub async fn send_batch(db: &Db, c: &CampaignRow, now: i64) -> Result<(usize, Sent)> {
-    let def = parse(c)?;
+    let def = definition_of(c)?;
     let Some(step) = def.steps.get(c.step as usize) else {
         return Ok((0, Sent::default()));
     };
@@ -378,9 +380,9 @@ pub async fn send_batch(db: &Db, c: &CampaignRow, now: i64) -> Result<(usize, Se
                     extra.html = Some(canned::fill(
                         &e.html,
                         &Fill {
-                            customer_name: html_escape(&fill.customer_name),
-                            agent_name: html_escape(&fill.agent_name),
-                            identifier: fill.identifier.as_deref().map(html_escape),
+                            customer_name: escape_html(&fill.customer_name),
+                            agent_name: escape_html(&fill.agent_name),
+                            identifier: fill.identifier.as_deref().map(escape_html),
                         },
                     ));
                 }
@@ -481,17 +483,10 @@ pub async fn send_batch(db: &Db, c: &CampaignRow, now: i64) -> Result<(usize, Se
     Ok((n, done))
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// Follows `c`'s sent messages: delivered ones are recorded, failed or late ones fall back
 /// to the next channel. Returns how many recipients changed.
 pub async fn follow(db: &Db, c: &CampaignRow, now: i64) -> Result<usize> {
-    let def = parse(c)?;
+    let def = definition_of(c)?;
     let after = def.strategy.fallback_after_minutes as i64 * 60_000;
     let before = if after > 0 { now - after } else { i64::MIN };
     let rows = campaigns::outcomes(db, c.id, before, 1_000).await?;
@@ -540,7 +535,7 @@ pub async fn finish_step(db: &Db, c: &CampaignRow, now: i64) -> Result<bool> {
     if c.planned_step < c.step {
         return Ok(false);
     }
-    let def = parse(c)?;
+    let def = definition_of(c)?;
     let after = def.strategy.fallback_after_minutes as i64 * 60_000;
     let since = if after > 0 { now - after } else { i64::MAX };
     let (todo, open) = campaigns::pending(db, c.id, c.step, since).await?;

@@ -3,7 +3,7 @@
 //! do it is checked by the caller (`Permission::ManageCampaigns`); who may approve is checked
 //! here (never the author).
 
-use super::campaign_send::{self, readers};
+use super::campaign_send::{self, definition_of as parse, readers};
 use super::search::{self, Searcher};
 use crate::domain::campaign::{check_approver, check_schedule, Definition, Status};
 use crate::domain::campaign_rules::{pick, SkipReason};
@@ -26,11 +26,6 @@ pub const RECIPIENT_PAGE: i64 = 50;
 
 fn invalid(words: impl Into<String>) -> StoreError {
     StoreError::Invalid(words.into())
-}
-
-fn parse(c: &CampaignRow) -> Result<Definition> {
-    serde_json::from_str(&c.definition)
-        .map_err(|e| invalid(format!("This campaign cannot be read: {e}")))
 }
 
 fn status(c: &CampaignRow) -> Status {

@@ -242,7 +242,7 @@ pub fn build(
     if let Some(link) = &unsubscribe {
         let footer = format!(
             "<p style=\"font-size:12px;color:#555\"><a href=\"{}\">Unsubscribe</a></p>",
-            link.replace('&', "&amp;").replace('"', "&quot;")
+            app::domain::text::escape_html(link)
         );
         match html.rfind("</body>") {
             Some(i) => html.insert_str(i, &footer),
