@@ -3,8 +3,16 @@
 // cannot approve it, a colleague does and sends it; per-recipient states turn delivered; an
 // SMS the provider refuses falls back to email; a reply lands in the customer's conversation
 // marked as answering the campaign; STOP shows the customer as opted out.
+import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { test, expect, USERS, login, gotoApp, timeline, screenshot, waitForHydration, uniqueSuffix, randomPhone, standinTexts, STANDIN, installHydrationProbe, conversationList, escapeRegExp, standinSmsSentTo } from './support';
+
+/** axe-core finds no moderate, serious or critical violation on the page as it is. */
+async function expectAccessible(page: Page, name: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => ['moderate', 'serious', 'critical'].includes(v.impact ?? ''));
+  expect(bad.map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), name).toEqual([]);
+}
 
 function customerPanel(page: Page) {
   return page.getByRole('complementary', { name: 'Customer' });
@@ -122,10 +130,22 @@ test('a campaign is drafted, previewed, approved by a colleague, sent with a fal
   // Quinn answers: the reply is in Quinn's conversation, marked as answering the campaign.
   await standinTexts(request, quinn, 'Are the spring boots in too?');
   await expect(row(quinn).locator('.badge')).toHaveText('Replied', { timeout: 30_000 });
+  // The campaign page with its report and recipients, wide and on a phone.
+  await expectAccessible(mk, 'campaign under way, 1400 px');
+  await mk.setViewportSize({ width: 390, height: 844 });
+  await screenshot(mk, 'campaign-sending-390');
+  await expectAccessible(mk, 'campaign under way, 390 px');
+  await mk.setViewportSize({ width: 1400, height: 900 });
   await row(quinn).getByRole('link').click();
   await expect(mk).toHaveURL(/\/inbox\/\d+/);
   await expect(timeline(mk).locator('article[data-direction="out"]', { hasText: `Spring range ${s}` })).toContainText(`Campaign “Spring news ${s}”`);
   await expect(timeline(mk).locator('article[data-direction="in"]', { hasText: 'spring boots' })).toContainText(`Answers campaign “Spring news ${s}”`);
+  await screenshot(mk, 'campaign-answer-1400');
+  await expectAccessible(mk, 'conversation with a campaign answer, 1400 px');
+  await mk.setViewportSize({ width: 390, height: 844 });
+  await screenshot(mk, 'campaign-answer-390');
+  await expectAccessible(mk, 'conversation with a campaign answer, 390 px');
+  await mk.setViewportSize({ width: 1400, height: 900 });
 
   // Quinn then texts STOP: the campaign shows the opt-out, and the report counts it.
   await standinTexts(request, quinn, 'STOP');

@@ -392,7 +392,7 @@ fn Report(d: CampaignDetail) -> impl IntoView {
             <p>{format!("{} repl{} · {} opted out after being messaged{}", r.replies, if r.replies == 1 { "y" } else { "ies" }, r.opt_outs,
                 if r.cancelled > 0 { format!(" · {} cancelled before sending", r.cancelled) } else { String::new() })}</p>
             <p class="hint">"Email reports no delivery: for email, sent is as far as it goes."</p>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Counts by step and channel">
             <table>
                 <thead><tr>
                     <th scope="col">"Step"</th><th scope="col">"Channel"</th><th scope="col">"Sent"</th>
