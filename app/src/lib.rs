@@ -28,14 +28,16 @@ pub use ui::{shell, App};
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     // Lazy routes (see `ui`) are fetched by `hydrate_lazy` before the page hydrates. A
-    // conversation page also renders the customer panel, a lazy function: fetch it first too, so
-    // hydration does not pause there while the live stream already changes what it shows.
+    // conversation page also renders its parts and its timeline's items, lazy functions: fetch
+    // them first too, so hydration does not pause there while the live stream already changes
+    // what it shows.
     let conversation = leptos::prelude::location()
         .pathname()
         .is_ok_and(|p| p.starts_with("/inbox/"));
     leptos::__reexports::wasm_bindgen_futures::spawn_local(async move {
         if conversation {
-            ui::inbox::customer::__preload_customer_panel().await;
+            ui::inbox::parts::__preload_conversation_parts().await;
+            ui::inbox::timeline_items::__preload_timeline_items().await;
         }
         leptos::mount::hydrate_lazy(ui::App);
     });

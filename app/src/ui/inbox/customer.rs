@@ -73,7 +73,7 @@ impl ActionsSlot {
         }
     }
 
-    fn get(&self) -> Actions {
+    pub fn get(&self) -> Actions {
         if let Some(a) = self.actions.get_value() {
             return a;
         }
@@ -87,31 +87,6 @@ impl Default for ActionsSlot {
     fn default() -> Self {
         ActionsSlot::new()
     }
-}
-
-/// What [`customer_panel`] draws: the customer and their consent from the conversation detail;
-/// the actions belong to the conversation view.
-pub struct PanelParts {
-    pub customer: CustomerView,
-    pub confirm: Option<ServerAction<ConfirmIdentifier>>,
-    pub actions: ActionsSlot,
-    pub consent: CustomerConsent,
-    pub record: ServerAction<RecordConsent>,
-}
-
-/// The customer panel with its identity and consent forms, a wasm chunk of its own: the inbox
-/// list does not need it, and a conversation fetches it while its detail loads.
-#[leptos::lazy]
-pub fn customer_panel(parts: PanelParts) -> AnyView {
-    let PanelParts {
-        customer,
-        confirm,
-        actions,
-        consent,
-        record,
-    } = parts;
-    let actions = actions.get();
-    view! { <CustomerPanel customer confirm actions consent record/> }.into_any()
 }
 
 fn conversation_link(c: &CustomerRef) -> AnyView {

@@ -11,9 +11,11 @@ mod draft;
 mod keys;
 mod labels;
 mod list;
+pub(crate) mod parts;
 mod presence;
 mod search;
 mod timeline;
+pub(crate) mod timeline_items;
 mod views;
 
 use super::Authed;

@@ -1,0 +1,178 @@
+//! The open conversation's header, composers and customer panel: a wasm chunk of its own, which
+//! opening the inbox does not download. The conversation view (in the main bundle) keeps what
+//! must outlive a redraw (the draft, the detail resource); the server actions and the presence
+//! tracker live here, created once per conversation in the view's owner through a [`PartsSlot`].
+
+use super::actions::{ConversationActions, MoveDialog};
+use super::composer::{Composer, NoteForm};
+use super::customer::{ActionsSlot, CustomerPanel};
+use super::draft::Draft;
+use super::presence::{PresenceLine, Tracker};
+use crate::api::consent::RecordConsent;
+use crate::api::conversation::{
+    AddNote, Assign, ConfirmIdentifier, MoveConversation, SendReply, SetStatus,
+};
+use crate::api::labels::SetLabel;
+use crate::domain::Permission;
+use crate::model::ConversationDetail;
+use crate::ui::CurrentUser;
+use leptos::prelude::*;
+
+/// The conversation's server actions. Each posts to its server function, so every form also
+/// works without JavaScript.
+#[derive(Clone, Copy)]
+struct ConvActions {
+    set_status: ServerAction<SetStatus>,
+    assign: ServerAction<Assign>,
+    note: ServerAction<AddNote>,
+    reply: ServerAction<SendReply>,
+    confirm: ServerAction<ConfirmIdentifier>,
+    move_to: ServerAction<MoveConversation>,
+    record_consent: ServerAction<RecordConsent>,
+    set_label: ServerAction<SetLabel>,
+}
+
+/// Where the conversation view keeps the parts' actions: made on the first draw, in the
+/// view's owner (which outlives the redraws), so a pending answer or an error in words
+/// survives the live update that redraws the parts. `changed` counts the actions that
+/// finished: the view re-fetches its detail on it. The presence tracker lives here too.
+#[derive(Clone)]
+pub struct PartsSlot {
+    owner: Owner,
+    actions: StoredValue<Option<(ConvActions, Tracker)>>,
+    pub changed: RwSignal<usize>,
+    customer: ActionsSlot,
+}
+
+impl PartsSlot {
+    /// Called by the conversation view.
+    pub fn new() -> PartsSlot {
+        PartsSlot {
+            owner: Owner::current().expect("a reactive owner"),
+            actions: StoredValue::new(None),
+            changed: RwSignal::new(0),
+            customer: ActionsSlot::new(),
+        }
+    }
+
+    /// The actions, and the presence tracker of conversation `id` (started on the first draw).
+    fn get(&self, id: i64, draft: Draft) -> (ConvActions, Tracker) {
+        if let Some(a) = self.actions.get_value() {
+            return a;
+        }
+        let changed = self.changed;
+        let a = self.owner.with(|| {
+            let a = ConvActions {
+                set_status: ServerAction::new(),
+                assign: ServerAction::new(),
+                note: ServerAction::new(),
+                reply: ServerAction::new(),
+                confirm: ServerAction::new(),
+                move_to: ServerAction::new(),
+                record_consent: ServerAction::new(),
+                set_label: ServerAction::new(),
+            };
+            // Drafts are cleared here, once per result, not in the forms: those are redrawn on
+            // every re-fetch, and an effect there would see the old result again and clear a
+            // new draft.
+            Effect::new(move |_| {
+                if let Some(Ok(())) = a.reply.value().get() {
+                    draft.reply_sent();
+                }
+            });
+            Effect::new(move |_| {
+                if let Some(Ok(())) = a.note.value().get() {
+                    draft.note.set(String::new());
+                }
+            });
+            Effect::new(move |_| {
+                if let Some(Ok(())) = a.move_to.value().get() {
+                    draft.moved();
+                }
+            });
+            // An answered action re-fetches the detail.
+            Effect::new(move |prev: Option<usize>| {
+                let v = a.set_status.version().get()
+                    + a.assign.version().get()
+                    + a.note.version().get()
+                    + a.reply.version().get()
+                    + a.confirm.version().get()
+                    + a.move_to.version().get()
+                    + a.record_consent.version().get()
+                    + a.set_label.version().get();
+                if prev.is_some_and(|p| p != v) {
+                    changed.update(|c| *c += 1);
+                }
+                v
+            });
+            (a, super::presence::track(id, draft))
+        });
+        self.actions.set_value(Some(a));
+        a
+    }
+}
+
+impl Default for PartsSlot {
+    fn default() -> Self {
+        PartsSlot::new()
+    }
+}
+
+/// What [`conversation_parts`] draws from: the detail and what the view keeps.
+pub struct PartsInput {
+    pub detail: ConversationDetail,
+    pub slot: PartsSlot,
+    pub draft: Draft,
+    /// "Back" to the list, with the list's filters.
+    pub back: Signal<String>,
+}
+
+/// The header (name, status, actions, labels), the composers and the customer panel, placed
+/// on the page by CSS grid areas.
+#[leptos::lazy]
+pub fn conversation_parts(input: PartsInput) -> AnyView {
+    let PartsInput {
+        detail: d,
+        slot,
+        draft,
+        back,
+    } = input;
+    let (a, presence) = slot.get(d.id, draft);
+    let user = expect_context::<CurrentUser>();
+    let can_reply = user.can(Permission::Reply);
+    let can_manage = user.can(Permission::ManageConversations);
+    let can_note = user.can(Permission::WriteNotes);
+    let can_label = user.can(Permission::LabelConversations);
+    let header = d.customer.name.clone();
+    let customer_actions = slot.customer.get();
+    let panel = view! {
+        <CustomerPanel
+            customer=d.customer.clone()
+            confirm=can_manage.then_some(a.confirm)
+            actions=customer_actions
+            consent=d.consent.clone()
+            record=a.record_consent
+        />
+    };
+    view! {
+        <header class="conversation-header" id="conversation">
+            // The phone layout's navigation between its views (hidden when wide).
+            <nav class="pane-nav" aria-label="Conversation views">
+                <a class="pane-back" href=back>"← Conversations"</a>
+                <a class="to-customer" href="#customer" rel="external">"Customer details"</a>
+            </nav>
+            <h1>{header}</h1>
+            <span class="status" data-status=d.status.as_str()>{d.status.label()}</span>
+            {can_manage.then(|| view! { <ConversationActions detail=d.clone() set_status=a.set_status assign=a.assign/> })}
+            <super::labels::LabelEditor id=d.id labels=d.labels.clone() all=d.all_labels.clone() action=a.set_label editable=can_label/>
+        </header>
+        <div class="composers">
+            <PresenceLine t=presence/>
+            {can_reply.then(|| view! { <MoveDialog detail=d.clone() action=a.move_to draft/> })}
+            {can_reply.then(|| view! { <Composer detail=d.clone() action=a.reply draft/> })}
+            {can_note.then(|| view! { <NoteForm id=d.id action=a.note draft/> })}
+        </div>
+        {panel}
+    }
+    .into_any()
+}
