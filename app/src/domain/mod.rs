@@ -6,6 +6,7 @@ pub mod campaign_rules;
 mod campaign_tests;
 pub mod canned;
 pub mod channel;
+pub mod chat_origin;
 pub mod consent;
 pub mod conversation;
 pub mod convert;
