@@ -4,6 +4,7 @@
 //! The types adapters exchange with the core (raw payloads, inbound events and messages,
 //! media references, outbound jobs) are in `app::ports`.
 
+pub mod chat;
 pub mod email;
 pub mod http_client;
 pub mod meta;
