@@ -7,6 +7,8 @@
 //!   `/files/{token}`; `download`: the headers every served file carries.
 //! - `uploads`: `/conversations/{id}/reply-with-files`; `unsubscribe`: `/unsubscribe/{token}`.
 //! - `webhooks`: `/webhooks/{provider}/{account}` (the adapters verify, this stores).
+//! - `page_deadline`: the outermost layer: a page render that stalls is tried once more, then
+//!   answered 503 in words.
 
 pub mod assets;
 pub mod attachments;
@@ -17,6 +19,7 @@ pub mod events;
 pub mod files;
 pub mod health;
 pub mod message_frame;
+pub mod page_deadline;
 pub mod reports;
 pub mod unsubscribe;
 pub mod uploads;
@@ -138,4 +141,6 @@ pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
         .merge(files::routes()) // after the layers: file links carry their own token and headers
         .with_state(state)
         .merge(webhooks)
+        // Outermost: a page render that stalls is tried once more, then answered in words.
+        .layer(page_deadline::PageDeadlineLayer::new())
 }
