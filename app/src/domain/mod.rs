@@ -7,6 +7,7 @@ mod campaign_tests;
 pub mod canned;
 pub mod channel;
 pub mod chat_origin;
+pub mod chat_settings;
 pub mod consent;
 pub mod conversation;
 pub mod convert;
