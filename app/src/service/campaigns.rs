@@ -3,7 +3,7 @@
 //! do it is checked by the caller (`Permission::ManageCampaigns`); who may approve is checked
 //! here (never the author).
 
-use super::campaign_send::{self, definition_of as parse, readers};
+use super::campaign_send::{self, definition_of, readers};
 use super::search::{self, Searcher};
 use crate::domain::campaign::{check_approver, check_schedule, Definition, Status};
 use crate::domain::campaign_rules::{pick, SkipReason};
@@ -223,7 +223,7 @@ pub async fn approve(db: &Db, who: &Searcher<'_>, id: i64) -> Result<()> {
             status(&c).label().to_lowercase()
         )));
     }
-    let def = parse(&c)?;
+    let def = definition_of(&c)?;
     let problems = def.problems(&c.name);
     if !problems.is_empty() {
         return Err(invalid(problems.join(" ")));
@@ -250,7 +250,7 @@ pub async fn start(db: &Db, who: &Searcher<'_>, id: i64, at: Option<i64>) -> Res
     if let Some(at) = at {
         check_schedule(at, now).map_err(invalid)?;
     }
-    let def = parse(&c)?;
+    let def = definition_of(&c)?;
     let problems = def.problems(&c.name);
     if !problems.is_empty() {
         return Err(invalid(problems.join(" ")));
@@ -324,7 +324,7 @@ pub async fn list(db: &Db) -> Result<Vec<CampaignItem>> {
             id: c.id,
             name: c.name.clone(),
             status: status(&c),
-            topic: parse(&c)
+            topic: definition_of(&c)
                 .map(|d| d.topic)
                 .unwrap_or(crate::domain::consent::Purpose::Marketing),
             author: names.get(&c.created_by).cloned().unwrap_or_default(),
@@ -390,7 +390,7 @@ pub async fn report(db: &Db, c: &CampaignRow, def: &Definition) -> Result<Campai
 /// A campaign's page, for `viewer`.
 pub async fn detail(db: &Db, viewer: i64, id: i64) -> Result<CampaignDetail> {
     let c = get(db, id).await?;
-    let def = parse(&c)?;
+    let def = definition_of(&c)?;
     let name_of = |id: Option<i64>| async move {
         match id {
             Some(id) => users::get(db, id).await.map(|u| u.map(|u| u.name)),
@@ -431,7 +431,7 @@ pub async fn recipients(
     after: i64,
 ) -> Result<RecipientPage> {
     let c = get(db, id).await?;
-    let topic = parse(&c)?.topic;
+    let topic = definition_of(&c)?.topic;
     let state = state.filter(|s| !s.is_empty());
     if let Some(s) = state {
         if crate::model::campaigns::state_label(s) == "Unknown" {
@@ -511,7 +511,7 @@ pub async fn tick(db: &Db, region: &str, now: i64, batches: usize) -> Result<Tic
             t.followed += campaign_send::follow(db, &c, now).await?;
         }
         if c.planned_step < c.step && c.step_due_at.is_some_and(|d| d <= now) {
-            let def = parse(&c)?;
+            let def = definition_of(&c)?;
             let who = Searcher {
                 user_id: c.created_by,
                 zone: "UTC",

@@ -293,10 +293,7 @@ pub async fn claim_due(
     limit: i64,
 ) -> Result<Vec<Due>> {
     // On PostgreSQL, SKIP LOCKED: processes claiming at once take different recipients.
-    let skip_locked = match db.backend {
-        super::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        super::Backend::Sqlite => "",
-    };
+    let skip_locked = db.backend.skip_locked();
     Ok(sqlx::query_as(&format!(
         "UPDATE campaign_recipients SET locked_until = $1 WHERE id IN (\
            SELECT id FROM campaign_recipients WHERE campaign_id = $2 AND step = $3 AND state IN ('planned', 'waiting') \

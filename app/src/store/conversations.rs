@@ -94,7 +94,7 @@ pub async fn summaries(db: &Db, user_id: i64, ids: &[i64]) -> Result<Vec<Convers
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let list = super::id_list(ids);
     let sql = format!(
         "{SUMMARY_COLUMNS} FROM conversations c {SUMMARY_JOINS} \
          WHERE c.id IN ({list}) AND cu.merged_into_id IS NULL"

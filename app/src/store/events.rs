@@ -60,11 +60,7 @@ pub async fn move_to(conn: &mut AnyConnection, ids: &[i64], to: i64) -> Result<(
     if ids.is_empty() {
         return Ok(());
     }
-    let list = ids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = super::id_list(ids);
     // Integers, so safe to inline.
     sqlx::query(&format!(
         "UPDATE events SET conversation_id = $1 WHERE id IN ({list})"

@@ -69,11 +69,7 @@ pub async fn held_by(conn: &mut AnyConnection, customers: &[i64]) -> Result<Vec<
     if customers.is_empty() {
         return Ok(Vec::new());
     }
-    let list = customers
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = super::id_list(customers);
     // Integers, so safe to inline.
     let rows = sqlx::query(&format!(
         "SELECT {COLS} FROM identifiers WHERE customer_id IN ({list}) ORDER BY id"

@@ -124,11 +124,7 @@ pub async fn of_conversations(db: &Db, conversations: &[i64]) -> Result<Vec<(i64
     if conversations.is_empty() {
         return Ok(Vec::new());
     }
-    let list = conversations
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = super::id_list(conversations);
     let rows = sqlx::query(&format!(
         "SELECT cl.conversation_id, l.id, l.name, l.colour FROM conversation_labels cl \
          JOIN labels l ON l.id = cl.label_id WHERE cl.conversation_id IN ({list}) ORDER BY l.name_key"

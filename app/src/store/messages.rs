@@ -419,14 +419,9 @@ pub async fn playground_thread(
     Ok(out)
 }
 
-/// Records the RFC Message-ID an email was sent with, so replies to it thread.
-pub async fn set_rfc_message_id(db: &Db, message_id: i64, rfc_message_id: &str) -> Result<()> {
-    let mut conn = db.write.acquire().await?;
-    set_rfc_message_id_in(&mut conn, message_id, rfc_message_id).await
-}
-
-/// [`set_rfc_message_id`] inside the caller's transaction.
-pub async fn set_rfc_message_id_in(
+/// Records the RFC Message-ID an email was sent with, so replies to it thread (inside the
+/// caller's transaction).
+pub async fn set_rfc_message_id(
     conn: &mut AnyConnection,
     message_id: i64,
     rfc_message_id: &str,

@@ -47,6 +47,18 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// What ends a claim's inner `SELECT`: on PostgreSQL the rows are locked with
+    /// `SKIP LOCKED`, so processes claiming at once take different rows instead of one of them
+    /// finding none; SQLite has one writer and needs nothing.
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Db {
     /// Reads (and, on PostgreSQL, writes).
@@ -76,12 +88,12 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
-/// Current time in unix milliseconds.
 /// Ids written into SQL as `1,2,3` (numbers of ours, never text a user typed).
 pub fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// Current time in unix milliseconds.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

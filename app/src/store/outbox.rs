@@ -92,10 +92,7 @@ async fn reply_context(
 /// processes claiming at once take different jobs instead of one of them finding none.
 pub async fn claim(db: &Db) -> Result<Option<Job>> {
     let now = now_ms();
-    let skip_locked = match db.backend {
-        super::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        super::Backend::Sqlite => "",
-    };
+    let skip_locked = db.backend.skip_locked();
     Ok(sqlx::query_as(&format!(
         "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
          WHERE id = (SELECT id FROM outbox WHERE done_at IS NULL AND next_attempt_at <= $2 \

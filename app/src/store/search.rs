@@ -95,13 +95,6 @@ fn with_binds<'q>(
     binds.iter().fold(sqlx::query(sql), |q, b| q.bind(b))
 }
 
-fn ids(list: &[i64]) -> String {
-    list.iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 /// The SQL of one hits query and its text binds (the numbers are written into the SQL: they
 /// are ours, never typed).
 fn hits_sql(
@@ -167,7 +160,7 @@ fn hits_sql(
         let list = if list.is_empty() {
             "0".into()
         } else {
-            ids(list)
+            super::id_list(list)
         };
         conds.push(format!("d.conversation_id IN ({list})"));
     }
@@ -253,7 +246,7 @@ pub async fn snippets(db: &Db, words: &Words, docs: &[i64]) -> Result<Vec<(i64, 
             format!(
                 "SELECT rowid AS id, snippet(search_fts, 0, char(2), char(3), '…', 24) AS s \
                  FROM search_fts WHERE search_fts MATCH $1 AND rowid IN ({})",
-                ids(docs)
+                super::id_list(docs)
             ),
             words.fts5.clone(),
         ),
@@ -264,7 +257,7 @@ pub async fn snippets(db: &Db, words: &Words, docs: &[i64]) -> Result<Vec<(i64, 
                         'StartSel=' || chr(2) || ', StopSel=' || chr(3) || \
                         ', MaxWords=24, MinWords=12, ShortWord=2, MaxFragments=1, FragmentDelimiter=…') AS s \
                  FROM search_docs WHERE id IN ({})",
-                ids(docs)
+                super::id_list(docs)
             ),
             words.websearch.clone(),
         ),
@@ -282,7 +275,7 @@ pub async fn texts(db: &Db, docs: &[i64]) -> Result<Vec<(i64, String)>> {
     }
     let sql = format!(
         "SELECT id, substr(body, 1, 200) AS s FROM search_docs WHERE id IN ({})",
-        ids(docs)
+        super::id_list(docs)
     );
     let rows = sqlx::query(&sql).fetch_all(&db.read).await?;
     rows.iter()
@@ -361,7 +354,7 @@ pub async fn people_texts(db: &Db, customers: &[i64]) -> Result<Vec<(i64, String
     }
     let sql = format!(
         "SELECT customer_id, body FROM search_people WHERE customer_id IN ({})",
-        ids(customers)
+        super::id_list(customers)
     );
     let rows = sqlx::query(&sql).fetch_all(&db.read).await?;
     rows.iter()
@@ -384,7 +377,7 @@ pub async fn conversations_of(db: &Db, customers: &[i64]) -> Result<Vec<(i64, i6
             "SELECT cu.id, cu.merged_into_id, c.id AS conversation_id, c.last_activity_at \
              FROM customers cu LEFT JOIN conversations c ON c.customer_id = cu.id \
              WHERE cu.id IN ({})",
-            ids(&list)
+            super::id_list(&list)
         );
         let rows = sqlx::query(&sql).fetch_all(&db.read).await?;
         let mut next = Vec::new();
@@ -426,7 +419,7 @@ pub async fn filter_conversations(
         return Ok(Vec::new());
     }
     let (sql, binds) = conversations_sql(scope, channel_bit, from_ms, below_ms);
-    let sql = format!("{sql} AND c.id IN ({})", ids(conversations));
+    let sql = format!("{sql} AND c.id IN ({})", super::id_list(conversations));
     let q = with_binds(&sql, &binds);
     let rows = q.fetch_all(&db.read).await?;
     rows.iter()

@@ -123,7 +123,7 @@ pub async fn unmerged_refs(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let list = super::id_list(ids);
     // Integers, so safe to inline.
     let rows = sqlx::query(&format!(
         "SELECT cu.id, cu.name, cu.merged_into_id, c.id AS conversation_id FROM customers cu \

@@ -173,11 +173,7 @@ async fn attach_files(db: &Db, items: &mut [TimelineItem]) -> Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
-    let list = ids
-        .iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = super::id_list(&ids);
     // The ids are integers from our own query, so they are safe to inline.
     let rows = sqlx::query(&format!(
         "SELECT id, message_id, filename, content_type, size_bytes FROM attachments \

@@ -295,7 +295,7 @@ impl Work<'_> {
         // shows as sent, replies to it must thread.
         let mut tx = db.write.begin().await?;
         if let Some(rfc) = &sent.rfc_message_id {
-            messages::set_rfc_message_id_in(&mut tx, msg.message_id, rfc).await?;
+            messages::set_rfc_message_id(&mut tx, msg.message_id, rfc).await?;
         }
         messages::set_delivery_in(
             &mut tx,
