@@ -91,16 +91,7 @@ impl World {
                 sms: "Your order {{customer.first_name}}: the shop is closed on Monday.".into(),
                 ..Step::default()
             }],
-            strategy: Strategy {
-                preferred_first: false,
-                channels: vec![ChannelKind::Sms],
-                fallback_after_minutes: 0,
-                quiet_from: 0,
-                quiet_until: 0,
-                default_zone: "UTC".into(),
-                daily_cap: 0,
-                per_minute: 0,
-            },
+            strategy: Strategy::at_once(vec![ChannelKind::Sms]),
         };
         let who = |user| Searcher {
             user_id: user,

@@ -202,16 +202,7 @@ fn definition(audience: Audience) -> Definition {
             },
             ..Step::default()
         }],
-        strategy: Strategy {
-            preferred_first: false,
-            channels: vec![ChannelKind::Sms, ChannelKind::Email],
-            fallback_after_minutes: 0,
-            quiet_from: 0,
-            quiet_until: 0,
-            default_zone: "UTC".into(),
-            daily_cap: 0,
-            per_minute: 0,
-        },
+        strategy: Strategy::at_once(vec![ChannelKind::Sms, ChannelKind::Email]),
     }
 }
 

@@ -284,6 +284,23 @@ impl Default for Strategy {
     }
 }
 
+impl Strategy {
+    /// `channels` in order, sent at once: no preferred channel first, no timed fallback, no
+    /// quiet hours, cap or throttle (what the tests and the benchmark start from).
+    pub fn at_once(channels: Vec<ChannelKind>) -> Strategy {
+        Strategy {
+            preferred_first: false,
+            channels,
+            fallback_after_minutes: 0,
+            quiet_from: 0,
+            quiet_until: 0,
+            default_zone: "UTC".into(),
+            daily_cap: 0,
+            per_minute: 0,
+        }
+    }
+}
+
 /// Longest fallback wait: a week.
 pub const MAX_FALLBACK_MINUTES: u32 = 7 * 24 * 60;
 /// Most steps in one campaign, and the longest wait between two.

@@ -291,13 +291,7 @@ pub fn definition() -> Definition {
         ],
         strategy: Strategy {
             preferred_first: true,
-            channels: vec![ChannelKind::Sms, ChannelKind::Email],
-            fallback_after_minutes: 0,
-            quiet_from: 0,
-            quiet_until: 0,
-            default_zone: "UTC".into(),
-            daily_cap: 0,
-            per_minute: 0,
+            ..Strategy::at_once(vec![ChannelKind::Sms, ChannelKind::Email])
         },
     }
 }
