@@ -47,23 +47,27 @@ fn is_page(req: &Request<Body>) -> bool {
     PAGES.contains(&first) && !path.ends_with(".csv")
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct PageDeadlineLayer {
-    first: Option<Duration>,
-    second: Option<Duration>,
+    first: Duration,
+    second: Duration,
 }
 
 impl PageDeadlineLayer {
+    /// [`FIRST_TRY`], then [`SECOND_TRY`].
     pub fn new() -> PageDeadlineLayer {
-        PageDeadlineLayer::default()
+        PageDeadlineLayer::with(FIRST_TRY, SECOND_TRY)
     }
 
     /// Other deadlines (tests).
     pub fn with(first: Duration, second: Duration) -> PageDeadlineLayer {
-        PageDeadlineLayer {
-            first: Some(first),
-            second: Some(second),
-        }
+        PageDeadlineLayer { first, second }
+    }
+}
+
+impl Default for PageDeadlineLayer {
+    fn default() -> Self {
+        PageDeadlineLayer::new()
     }
 }
 
@@ -72,8 +76,8 @@ impl<S> Layer<S> for PageDeadlineLayer {
     fn layer(&self, inner: S) -> PageDeadline<S> {
         PageDeadline {
             inner,
-            first: self.first.unwrap_or(FIRST_TRY),
-            second: self.second.unwrap_or(SECOND_TRY),
+            first: self.first,
+            second: self.second,
         }
     }
 }
