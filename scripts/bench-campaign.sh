@@ -32,30 +32,8 @@ read -r -a BENCH <<<"${BENCH_ARGS:-}"
 
 [ -x "$TOOLS" ] || fail "$TOOLS missing; run 'cargo build --release -p tools -p standin' first"
 [ -x "$STANDIN" ] || fail "$STANDIN missing; run 'cargo build --release -p tools -p standin' first"
-mkdir -p target/bench
-
-case "$DB_KIND" in
-  sqlite)
-    DB=target/bench/campaign.db
-    if [ "$REUSE" != 1 ]; then
-      rm -f "$DB" "$DB-wal" "$DB-shm" "$DB-journal"
-    fi
-    export CONVERGENCE_DATABASE_URL="sqlite://$DB"
-    ;;
-  pg | postgres)
-    DB_KIND=pg
-    PGHOST=127.0.0.1
-    PGPORT=5432
-    export PGHOST PGPORT
-    if [ "$REUSE" != 1 ]; then
-      log "recreating PostgreSQL database convergence_bench_campaign"
-      dropdb --if-exists -h 127.0.0.1 -p 5432 -U postgres convergence_bench_campaign
-      createdb -h 127.0.0.1 -p 5432 -U postgres convergence_bench_campaign
-    fi
-    export CONVERGENCE_DATABASE_URL="postgres://postgres@127.0.0.1:5432/convergence_bench_campaign"
-    ;;
-  *) fail "usage: $0 sqlite|pg" ;;
-esac
+if [ "$REUSE" = 1 ]; then fresh=0; else fresh=1; fi
+bench_database "$DB_KIND" campaign.db convergence_bench_campaign "$fresh"
 export CONVERGENCE_LOG="${CONVERGENCE_LOG:-warn}"
 
 if [ "$REUSE" = 1 ]; then

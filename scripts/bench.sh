@@ -31,25 +31,7 @@ read -r -a BENCH <<<"${BENCH_ARGS:-}"
 
 [ -x "$BIN" ] || fail "$BIN missing; run 'cargo leptos build --release --split' first"
 [ -x "$TOOLS" ] || fail "$TOOLS missing; run 'cargo build --release -p tools' first"
-mkdir -p target/bench
-
-case "$DB_KIND" in
-  sqlite)
-    rm -f target/bench/bench.db target/bench/bench.db-wal target/bench/bench.db-shm target/bench/bench.db-journal
-    export CONVERGENCE_DATABASE_URL="sqlite://target/bench/bench.db"
-    ;;
-  pg | postgres)
-    DB_KIND=pg
-    PGHOST=127.0.0.1
-    PGPORT=5432
-    export PGHOST PGPORT
-    log "recreating PostgreSQL database convergence_bench"
-    dropdb --if-exists -h 127.0.0.1 -p 5432 -U postgres convergence_bench
-    createdb -h 127.0.0.1 -p 5432 -U postgres convergence_bench
-    export CONVERGENCE_DATABASE_URL="postgres://postgres@127.0.0.1:5432/convergence_bench"
-    ;;
-  *) fail "usage: $0 sqlite|pg" ;;
-esac
+bench_database "$DB_KIND" bench.db convergence_bench
 
 server_env "$PORT"
 

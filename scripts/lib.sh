@@ -70,3 +70,33 @@ start_server() {
   tail -n 30 "$logfile" >&2 || true
   fail "server did not answer $base_url/healthz within 120 s"
 }
+
+# bench_database KIND SQLITE_FILE PG_NAME [FRESH] — points CONVERGENCE_DATABASE_URL at a benchmark
+# database: target/bench/SQLITE_FILE on SQLite (KIND sqlite), database PG_NAME on the local
+# PostgreSQL as user postgres (KIND pg or postgres). FRESH=1 (the default) empties it first. Sets
+# DB_KIND to sqlite or pg.
+bench_database() {
+  local kind="$1" file="$2" name="$3" fresh="${4:-1}"
+  mkdir -p target/bench
+  case "$kind" in
+    sqlite)
+      DB_KIND=sqlite
+      local db="target/bench/$file"
+      if [ "$fresh" = 1 ]; then
+        rm -f "$db" "$db-wal" "$db-shm" "$db-journal"
+      fi
+      export CONVERGENCE_DATABASE_URL="sqlite://$db"
+      ;;
+    pg | postgres)
+      DB_KIND=pg
+      export PGHOST=127.0.0.1 PGPORT=5432
+      if [ "$fresh" = 1 ]; then
+        log "recreating PostgreSQL database $name"
+        dropdb --if-exists -h 127.0.0.1 -p 5432 -U postgres "$name"
+        createdb -h 127.0.0.1 -p 5432 -U postgres "$name"
+      fi
+      export CONVERGENCE_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$name"
+      ;;
+    *) fail "usage: $0 sqlite|pg" ;;
+  esac
+}
