@@ -35,4 +35,5 @@ mod shape;
 mod sms_twilio;
 mod store_contract;
 mod telegram_channel;
+mod website_chat;
 mod workers;

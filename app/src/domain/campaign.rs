@@ -230,6 +230,8 @@ impl Step {
             ChannelKind::Messenger => !self.messenger.trim().is_empty(),
             ChannelKind::Instagram => !self.instagram.trim().is_empty(),
             ChannelKind::Telegram => !self.telegram.trim().is_empty(),
+            // Website chat reaches a visitor only while they chat: never a campaign channel.
+            ChannelKind::Chat => false,
         }
     }
 
@@ -242,6 +244,7 @@ impl Step {
             ChannelKind::Messenger => &self.messenger,
             ChannelKind::Instagram => &self.instagram,
             ChannelKind::Telegram => &self.telegram,
+            ChannelKind::Chat => "",
         }
     }
 }

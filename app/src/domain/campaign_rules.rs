@@ -166,6 +166,9 @@ pub fn send_check(
     let inside = inside_day(last_inbound_at, now);
     match channel {
         ChannelKind::Email | ChannelKind::Sms | ChannelKind::Telegram => Ok(()),
+        ChannelKind::Chat => Err(closed(format!(
+            "{label}: website chat reaches a visitor only while they chat, never by campaign."
+        ))),
         ChannelKind::Whatsapp if template || inside => Ok(()),
         ChannelKind::Whatsapp => Err(closed(format!(
             "{label}: outside the 24-hour WhatsApp window, and the step has no approved template."

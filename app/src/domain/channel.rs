@@ -12,16 +12,19 @@ pub enum ChannelKind {
     Messenger,
     Instagram,
     Telegram,
+    /// The business's own website chat (the widget).
+    Chat,
 }
 
 impl ChannelKind {
-    pub const ALL: [ChannelKind; 6] = [
+    pub const ALL: [ChannelKind; 7] = [
         ChannelKind::Email,
         ChannelKind::Sms,
         ChannelKind::Whatsapp,
         ChannelKind::Messenger,
         ChannelKind::Instagram,
         ChannelKind::Telegram,
+        ChannelKind::Chat,
     ];
 
     /// Stable storage and URL form.
@@ -33,6 +36,7 @@ impl ChannelKind {
             ChannelKind::Messenger => "messenger",
             ChannelKind::Instagram => "instagram",
             ChannelKind::Telegram => "telegram",
+            ChannelKind::Chat => "chat",
         }
     }
 
@@ -49,6 +53,7 @@ impl ChannelKind {
             ChannelKind::Messenger => "Messenger",
             ChannelKind::Instagram => "Instagram",
             ChannelKind::Telegram => "Telegram",
+            ChannelKind::Chat => "Website chat",
         }
     }
 
@@ -62,6 +67,7 @@ impl ChannelKind {
             ChannelKind::Messenger => "M",
             ChannelKind::Instagram => "I",
             ChannelKind::Telegram => "T",
+            ChannelKind::Chat => "C",
         }
     }
 
@@ -80,6 +86,7 @@ impl ChannelKind {
             ChannelKind::Messenger => K::Messenger,
             ChannelKind::Instagram => K::Instagram,
             ChannelKind::Telegram => K::Telegram,
+            ChannelKind::Chat => K::Chat,
         }
     }
 

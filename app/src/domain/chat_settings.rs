@@ -93,7 +93,7 @@ impl ChatForm {
             Ok(o) => o.to_text(),
             Err(errs) => {
                 let words: Vec<String> = errs.iter().map(|e| e.0.clone()).collect();
-                problems.push(format!("Allowed sites: {}.", words.join("; ")));
+                problems.push(format!("Allowed websites: {}.", words.join("; ")));
                 String::new()
             }
         };
@@ -111,14 +111,14 @@ impl ChatForm {
         let colour = self.colour.trim().to_ascii_lowercase();
         match parse_colour(&colour) {
             None => problems.push(format!(
-                "The colour {:?} is not a colour: write it as #1f6feb.",
+                "Colour: {:?} is not a colour; write it as #1f6feb.",
                 self.colour.trim()
             )),
             Some(rgb) => {
                 let ratio = contrast_with_white(rgb);
                 if ratio < MIN_CONTRAST {
                     problems.push(format!(
-                        "White text on {colour} has a contrast of {ratio:.1}:1, too faint to read; \
+                        "Colour: white text on {colour} has a contrast of {ratio:.1}:1, too faint to read; \
                          choose a darker colour (at least {MIN_CONTRAST}:1)."
                     ));
                 }
@@ -159,6 +159,14 @@ impl ChatForm {
             require_verified_identity: self.require_verified_identity,
         })
     }
+}
+
+/// The one line a site pastes into its pages to show chat channel `channel`.
+pub fn snippet(public_url: &str, channel: i64) -> String {
+    format!(
+        "<script src=\"{}/chat/widget.js\" data-chat=\"{channel}\" async></script>",
+        public_url.trim_end_matches('/')
+    )
 }
 
 /// Collapses whitespace (newlines included) to single spaces.
@@ -264,7 +272,7 @@ mod tests {
         assert_eq!(p.len(), 6, "{p:#?}");
         assert!(p[0].contains("name"), "{}", p[0]);
         assert!(
-            p[1].starts_with("Allowed sites") && p[1].contains("https://"),
+            p[1].starts_with("Allowed websites") && p[1].contains("https://"),
             "{}",
             p[1]
         );

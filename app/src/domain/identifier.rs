@@ -14,6 +14,8 @@ pub enum IdentifierKind {
     Messenger,
     Instagram,
     Telegram,
+    /// A website chat visitor (the id the server gave the widget).
+    Chat,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -31,13 +33,14 @@ pub enum IdentifierError {
 }
 
 impl IdentifierKind {
-    pub const ALL: [IdentifierKind; 6] = [
+    pub const ALL: [IdentifierKind; 7] = [
         IdentifierKind::Email,
         IdentifierKind::Phone,
         IdentifierKind::Whatsapp,
         IdentifierKind::Messenger,
         IdentifierKind::Instagram,
         IdentifierKind::Telegram,
+        IdentifierKind::Chat,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +51,7 @@ impl IdentifierKind {
             IdentifierKind::Messenger => "messenger",
             IdentifierKind::Instagram => "instagram",
             IdentifierKind::Telegram => "telegram",
+            IdentifierKind::Chat => "chat",
         }
     }
 
@@ -66,6 +70,7 @@ impl IdentifierKind {
             IdentifierKind::Messenger => "Messenger PSID",
             IdentifierKind::Instagram => "Instagram id",
             IdentifierKind::Telegram => "Telegram id",
+            IdentifierKind::Chat => "Chat visitor",
         }
     }
 
@@ -78,9 +83,10 @@ impl IdentifierKind {
         match self {
             IdentifierKind::Email => normalize_email(raw),
             IdentifierKind::Phone | IdentifierKind::Whatsapp => normalize_phone(raw),
-            IdentifierKind::Messenger | IdentifierKind::Instagram | IdentifierKind::Telegram => {
-                normalize_provider_id(raw)
-            }
+            IdentifierKind::Messenger
+            | IdentifierKind::Instagram
+            | IdentifierKind::Telegram
+            | IdentifierKind::Chat => normalize_provider_id(raw),
         }
     }
 }
@@ -216,6 +222,7 @@ pub fn kind_words(kind: IdentifierKind) -> &'static str {
         IdentifierKind::Messenger => "Messenger id",
         IdentifierKind::Instagram => "Instagram id",
         IdentifierKind::Telegram => "Telegram id",
+        IdentifierKind::Chat => "chat visitor",
     }
 }
 

@@ -30,6 +30,8 @@ pub enum FieldKind {
     Phone,
     /// Several lines of text (a keyword reply).
     Multiline,
+    /// One of a few words, chosen from a list (the first is the default).
+    Choice(&'static [&'static str]),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -310,7 +312,91 @@ pub const TELEGRAM: ProviderSpec = ProviderSpec {
     console_hint: "Register with setWebhook(url, secret_token), or use \"Register webhook\" here.",
 };
 
-pub const ALL: [ProviderSpec; 5] = [TWILIO, WHATSAPP, MESSENGER, INSTAGRAM, TELEGRAM];
+const FIELD_RULES: &[&str] = &["off", "optional", "required"];
+const YES_NO: &[&str] = &["no", "yes"];
+
+/// The business's own website chat: no provider behind it, the widget is ours. Its settings are
+/// checked as a whole by [`crate::domain::chat_settings::ChatForm::check`] too.
+pub const CHAT: ProviderSpec = ProviderSpec {
+    id: "chat",
+    channel: ChannelKind::Chat,
+    label: "Website chat",
+    address_key: "origins",
+    fields: &[
+        f(
+            "origins",
+            "Allowed websites",
+            Multiline,
+            true,
+            "",
+            "One per line, as https://www.example.com; https://*.example.com allows its subdomains. The chat opens on these sites only.",
+        ),
+        f(
+            "greeting",
+            "Greeting",
+            Multiline,
+            false,
+            "Hi! Ask us anything; we usually answer within a few minutes.",
+            "The first thing a visitor reads.",
+        ),
+        f(
+            "offline_message",
+            "Offline message",
+            Multiline,
+            false,
+            "We are away right now. Leave your message and email address and we will answer by email.",
+            "Shown when no agent is signed in.",
+        ),
+        f(
+            "colour",
+            "Colour",
+            Text,
+            true,
+            "#1f5fbf",
+            "The launcher and header colour, as #1f5fbf; white text on it must be readable.",
+        ),
+        f("name_field", "Ask for a name", Choice(FIELD_RULES), false, "optional", ""),
+        f("email_field", "Ask for an email", Choice(FIELD_RULES), false, "optional", "Replies the visitor has not seen go to this address."),
+        f("phone_field", "Ask for a phone number", Choice(FIELD_RULES), false, "off", ""),
+        f(
+            "ask_support_consent",
+            "Consent box: answers by email or SMS",
+            Choice(YES_NO),
+            false,
+            "no",
+            "A checkbox in the pre-chat form; the answer goes to the consent history.",
+        ),
+        f(
+            "ask_marketing_consent",
+            "Consent box: news and offers",
+            Choice(YES_NO),
+            false,
+            "no",
+            "",
+        ),
+        f(
+            "require_verified_identity",
+            "Require verified identities",
+            Choice(YES_NO),
+            false,
+            "no",
+            "When yes, Convergence.identify() without a valid hash is refused.",
+        ),
+        f(
+            "identity_secret",
+            "Identity secret",
+            Secret,
+            false,
+            "",
+            "Your site signs a signed-in user's id with it: hash = hex(HMAC-SHA256(secret, id)).",
+        ),
+    ],
+    status_webhook: false,
+    verify_token: false,
+    console_hint: "Paste the embed code into every page of the allowed websites, just before the closing body tag.",
+};
+
+pub const ALL: [ProviderSpec; 6] = [TWILIO, WHATSAPP, MESSENGER, INSTAGRAM, TELEGRAM, CHAT];
 
 pub fn by_id(id: &str) -> Option<&'static ProviderSpec> {
     ALL.iter().find(|p| p.id == id)
@@ -369,7 +455,7 @@ mod tests {
     fn every_provider_has_its_address_field_and_unique_keys() {
         for p in ALL {
             assert!(p.field(p.address_key).is_some(), "{}", p.id);
-            assert!(p.field("api_base").is_some(), "{}", p.id);
+            assert!(p.field("api_base").is_some() || p.id == "chat", "{}", p.id);
             let mut keys: Vec<_> = p.fields.iter().map(|f| f.key).collect();
             keys.sort();
             keys.dedup();

@@ -122,6 +122,7 @@ pub fn missing_identifier(channel: ChannelKind) -> String {
         ChannelKind::Messenger => "Messenger contact",
         ChannelKind::Instagram => "Instagram account",
         ChannelKind::Telegram => "Telegram chat",
+        ChannelKind::Chat => "website chat visitor",
     };
     format!("No {what} for this customer.")
 }
@@ -164,6 +165,7 @@ pub fn by_channel(channel: ChannelKind) -> &'static str {
         ChannelKind::Messenger => "on Messenger",
         ChannelKind::Instagram => "on Instagram",
         ChannelKind::Telegram => "on Telegram",
+        ChannelKind::Chat => "in the website chat",
     }
 }
 

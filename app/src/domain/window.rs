@@ -101,7 +101,7 @@ impl ReplyWindow {
 
 /// The longest text one message may carry on `channel`, in characters (None: no limit we
 /// enforce). SMS: 1,600 (the provider splits it into segments); Telegram 4,096; Messenger
-/// 2,000; Instagram 1,000; WhatsApp 4,096.
+/// 2,000; Instagram 1,000; WhatsApp 4,096; website chat 4,000 (both ways).
 pub fn max_text_chars(channel: ChannelKind) -> Option<usize> {
     match channel {
         ChannelKind::Email => None,
@@ -110,6 +110,7 @@ pub fn max_text_chars(channel: ChannelKind) -> Option<usize> {
         ChannelKind::Messenger => Some(2_000),
         ChannelKind::Instagram => Some(1_000),
         ChannelKind::Whatsapp => Some(4_096),
+        ChannelKind::Chat => Some(super::chat_settings::MAX_VISITOR_TEXT),
     }
 }
 

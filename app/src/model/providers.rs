@@ -18,6 +18,8 @@ pub struct ProviderFormView {
     pub status_url: Option<String>,
     /// The token Meta's webhook check must echo (Meta accounts only).
     pub verify_token: Option<String>,
+    /// Website chat: the line to paste into the site's pages (a saved chat only).
+    pub snippet: Option<String>,
     /// The keys of the secret fields that have a saved value.
     pub saved: Vec<String>,
     /// The field values by the spec's field keys; secret fields always empty.
@@ -80,6 +82,7 @@ mod tests {
             id: Some(7),
             name: "SMS".into(),
             webhook_url: Some("https://x.test/webhooks/twilio/7".into()),
+            snippet: None,
             status_url: None,
             verify_token: None,
             saved: vec!["auth_token".into()],

@@ -52,7 +52,9 @@ pub async fn page(
         let delivery = delivery_health(db, a.id).await?;
         page.rows.push(ChannelRow {
             delivery,
-            webhook_url: spec.map(|s| s.webhook_url(public_url, a.id)),
+            webhook_url: spec
+                .filter(|s| s.channel != ChannelKind::Chat)
+                .map(|s| s.webhook_url(public_url, a.id)),
             id: a.id,
             channel: a.channel,
             provider: a.provider,

@@ -195,13 +195,15 @@ pub fn form_view(
     };
     let settings: Map<String, Value> = serde_json::from_str(&row.settings).unwrap_or_default();
     let (values, saved) = form_values(spec, &settings, &secrets_of(row));
+    let chat = spec.channel == crate::domain::ChannelKind::Chat;
     ProviderFormView {
         provider: spec.id.into(),
         id: Some(row.id),
         name: row.name.clone(),
         values,
         saved,
-        webhook_url: Some(spec.webhook_url(public_url, row.id)),
+        webhook_url: (!chat).then(|| spec.webhook_url(public_url, row.id)),
+        snippet: chat.then(|| crate::domain::chat_settings::snippet(public_url, row.id)),
         status_url: spec.status_url(public_url, row.id),
         verify_token: spec.verify_token.then(|| row.setting("verify_token")),
     }

@@ -115,3 +115,15 @@ impl ExpiredDeletion for DbSessionStore {
         Ok(())
     }
 }
+
+/// Whether any staff member has a session open at `now` (the website chat says "we are
+/// away" when nobody does).
+pub async fn anyone_signed_in(db: &super::Db, now: i64) -> super::Result<bool> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM sessions WHERE user_id IS NOT NULL AND expires_at > $1 LIMIT 1) t",
+    )
+    .bind(now)
+    .fetch_one(&db.read)
+    .await?;
+    Ok(sqlx::Row::try_get::<i64, _>(&row, 0)? > 0)
+}

@@ -184,6 +184,7 @@ impl Registry {
         twilio::register(&mut r, config);
         meta::register(&mut r, config);
         telegram::register(&mut r, config);
+        chat::register(&mut r, config);
         r
     }
 

@@ -13,6 +13,8 @@
 pub mod assets;
 pub mod attachments;
 pub mod auth;
+pub mod chat;
+pub mod chat_stream;
 pub mod csrf;
 pub mod download;
 pub mod events;
@@ -76,6 +78,14 @@ pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
         registry,
         &state.settings.public_url,
         state.wake.inbound.clone(),
+    ));
+    let chat = chat::router(chat::ChatState::new(
+        state.db.clone(),
+        state.hub.clone(),
+        webhooks::RawWriter::spawn(state.db.clone()),
+        state.wake.inbound.clone(),
+        &state.settings.secret_key,
+        &state.settings.public_origin(),
     ));
     let routes = generate_route_list(App);
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
@@ -141,6 +151,7 @@ pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
         .merge(files::routes()) // after the layers: file links carry their own token and headers
         .with_state(state)
         .merge(webhooks)
+        .merge(chat)
         // Outermost: a page render that stalls is tried once more, then answered in words.
         .layer(page_deadline::PageDeadlineLayer::new())
 }

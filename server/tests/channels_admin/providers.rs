@@ -1,5 +1,5 @@
-//! Messaging provider accounts (Twilio, WhatsApp, Messenger, Instagram, Telegram) through the
-//! admin server functions: saving each provider with the form's data and webhook URL read
+//! Messaging provider accounts (Twilio, WhatsApp, Messenger, Instagram, Telegram, website chat)
+//! through the admin server functions: saving each provider with the form's data and webhook URL read
 //! back, and the add form's defaults; the helpers `provider_checks.rs` shares. Secrets never
 //! appear in a server function's answer or a rendered page.
 
@@ -20,8 +20,18 @@ const IG_TOKEN: &str = "ig-page-Pk36zU";
 const IG_APP: &str = "ig-app-Fn82yT";
 pub(crate) const TG_TOKEN: &str = "123456:tg-bot-Gm47qW";
 pub(crate) const TG_SECRET: &str = "tg_webhook-Bz09sK";
-const SECRETS: [&str; 9] = [
-    TW_TOKEN, WA_TOKEN, WA_APP, MS_TOKEN, MS_APP, IG_TOKEN, IG_APP, TG_TOKEN, TG_SECRET,
+const CHAT_SECRET: &str = "chat-identity-Rk27dV";
+const SECRETS: [&str; 10] = [
+    TW_TOKEN,
+    WA_TOKEN,
+    WA_APP,
+    MS_TOKEN,
+    MS_APP,
+    IG_TOKEN,
+    IG_APP,
+    TG_TOKEN,
+    TG_SECRET,
+    CHAT_SECRET,
 ];
 
 pub(crate) type Form = Vec<(&'static str, String)>;
@@ -66,6 +76,22 @@ pub(crate) fn form(provider: &str) -> Form {
             ("bot_token", TG_TOKEN),
             ("secret_token", TG_SECRET),
             ("api_base", "https://api.telegram.org"),
+        ],
+        "chat" => &[
+            (
+                "origins",
+                "https://shop.example.com/\n\n HTTPS://*.Example.org ",
+            ),
+            ("greeting", "Hello!"),
+            ("offline_message", "We are away."),
+            ("colour", "#1F5FBF"),
+            ("name_field", "optional"),
+            ("email_field", "Required"),
+            ("phone_field", "off"),
+            ("ask_support_consent", "yes"),
+            ("ask_marketing_consent", "no"),
+            ("require_verified_identity", "no"),
+            ("identity_secret", CHAT_SECRET),
         ],
         other => panic!("no form for {other}"),
     };
@@ -130,6 +156,16 @@ fn stored(provider: &str) -> (&'static str, Pairs, Pairs) {
                 ("api_base", "https://api.telegram.org"),
             ],
             vec![("bot_token", TG_TOKEN), ("secret_token", TG_SECRET)],
+        ),
+        "chat" => (
+            "https://shop.example.com\nhttps://*.example.org",
+            vec![
+                ("origins", "https://shop.example.com\nhttps://*.example.org"),
+                ("colour", "#1f5fbf"),
+                ("email_field", "required"),
+                ("ask_support_consent", "yes"),
+            ],
+            vec![("identity_secret", CHAT_SECRET)],
         ),
         other => panic!("nothing stored for {other}"),
     }
@@ -287,22 +323,40 @@ async fn each_provider_saves_with_valid_values(engine: Engine) {
         let mut want: Vec<String> = secrets.iter().map(|(k, _)| k.to_string()).collect();
         want.sort();
         assert_eq!(saved, want, "{}", spec.id);
-        let webhook = format!("{}/webhooks/{}/{id}", app.addr, spec.id);
-        assert_eq!(f.webhook_url.as_deref(), Some(webhook.as_str()));
+        let listed = v.rows.iter().find(|r| r.id == id).expect("listed");
+        let html = page(&app, &c, &format!("/admin?edit_provider={id}"), &[]).await;
+        if spec.channel == ChannelKind::Chat {
+            // A website chat has no webhook: it has the line to paste into the site.
+            let snippet = format!(
+                "<script src=\"{}/chat/widget.js\" data-chat=\"{id}\" async></script>",
+                app.addr
+            );
+            assert_eq!(f.snippet.as_deref(), Some(snippet.as_str()));
+            assert_eq!(
+                (f.webhook_url.as_deref(), listed.webhook_url.as_deref()),
+                (None, None)
+            );
+            assert!(
+                html.contains(&format!("{}/chat/widget.js", app.addr))
+                    && html.contains("Embed code"),
+                "the page shows the embed code"
+            );
+        } else {
+            let webhook = format!("{}/webhooks/{}/{id}", app.addr, spec.id);
+            assert_eq!(f.webhook_url.as_deref(), Some(webhook.as_str()));
+            assert_eq!(f.snippet, None);
+            assert_eq!(listed.webhook_url.as_deref(), Some(webhook.as_str()));
+            assert!(
+                html.contains(&webhook),
+                "{}: the page shows the webhook URL",
+                spec.id
+            );
+        }
         assert_eq!(
             f.status_url,
-            (spec.id == "twilio").then(|| format!("{webhook}/status"))
+            (spec.id == "twilio").then(|| format!("{}/webhooks/twilio/{id}/status", app.addr))
         );
         assert_eq!(f.verify_token, spec.verify_token.then(|| verify.clone()));
-        let listed = v.rows.iter().find(|r| r.id == id).expect("listed");
-        assert_eq!(listed.webhook_url.as_deref(), Some(webhook.as_str()));
-
-        let html = page(&app, &c, &format!("/admin?edit_provider={id}"), &[]).await;
-        assert!(
-            html.contains(&webhook),
-            "{}: the page shows the webhook URL",
-            spec.id
-        );
         assert!(html.contains("Saved — leave blank to keep"), "{}", spec.id);
         assert!(
             html.contains(spec.console_hint.split(':').next().unwrap()),
@@ -313,10 +367,8 @@ async fn each_provider_saves_with_valid_values(engine: Engine) {
     // Mailboxes and playground accounts have no webhook URL in the list.
     let v = view(&app, &c, &[]).await;
     assert!(v.provider.is_none());
-    assert!(v
-        .rows
-        .iter()
-        .all(|r| r.webhook_url.is_some() == providers::by_id(&r.provider).is_some()));
+    assert!(v.rows.iter().all(|r| r.webhook_url.is_some()
+        == providers::by_id(&r.provider).is_some_and(|p| p.channel != ChannelKind::Chat)));
     assert_eq!(v.rows.iter().filter(|r| r.webhook_url.is_some()).count(), 5);
     let html = page(&app, &c, "/admin", &[]).await;
     assert!(html.contains(&format!("{}/webhooks/telegram/", app.addr)));

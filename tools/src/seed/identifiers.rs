@@ -14,6 +14,7 @@ pub(super) fn channel_of(kind: IdentifierKind) -> ChannelKind {
         IdentifierKind::Messenger => ChannelKind::Messenger,
         IdentifierKind::Instagram => ChannelKind::Instagram,
         IdentifierKind::Telegram => ChannelKind::Telegram,
+        IdentifierKind::Chat => ChannelKind::Chat,
     }
 }
 

@@ -124,6 +124,11 @@ fn customer(ctx: &mut Ctx, rng: &mut Rng, phone_counter: &mut u64, cid: i64) -> 
                 let v = unique_value(ctx, kind, format!("{}", 600_000_000 + cid));
                 (v.clone(), v)
             }
+            // Not picked by `pick_kind` (the seed has no website chat yet).
+            IdentifierKind::Chat => {
+                let v = unique_value(ctx, kind, format!("seedvisitor{cid:015}"));
+                (v.clone(), "Chat visitor".to_string())
+            }
         };
         idents.push(Ident { kind, value, label });
     }

@@ -265,6 +265,10 @@ fn failure_reason(ch: ChannelKind, h: u64) -> &'static str {
             "403: Forbidden: bot was blocked by the user",
             "400: Bad Request: chat not found",
         ],
+        ChannelKind::Chat => [
+            "files cannot be sent in the website chat yet; send the text, or reply by email",
+            "the message is empty",
+        ],
     };
     pair[(h % 3).min(1) as usize]
 }

@@ -80,6 +80,9 @@ pub fn check_account(
             settings.insert(f.key.into(), Value::String(v));
         }
     }
+    if spec.channel == crate::domain::ChannelKind::Chat {
+        check_chat(name, &mut settings)?;
+    }
     let address = settings
         .get(spec.address_key)
         .and_then(Value::as_str)
@@ -91,6 +94,44 @@ pub fn check_account(
         settings,
         secrets,
     })
+}
+
+/// A website chat's settings checked as a whole ([`ChatForm::check`]), stored in their normal
+/// form (origins one per line as the browser sends them, the colour in lower case).
+///
+/// [`ChatForm::check`]: crate::domain::chat_settings::ChatForm::check
+fn check_chat(name: &str, settings: &mut Map<String, Value>) -> Result<(), String> {
+    let get = |k: &str| {
+        settings
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let yes = |k: &str| get(k) == "yes";
+    let form = crate::domain::chat_settings::ChatForm {
+        name: name.to_string(),
+        origins: get("origins"),
+        greeting: get("greeting"),
+        offline_message: get("offline_message"),
+        colour: get("colour"),
+        name_field: get("name_field"),
+        email_field: get("email_field"),
+        phone_field: get("phone_field"),
+        ask_support_consent: yes("ask_support_consent"),
+        ask_marketing_consent: yes("ask_marketing_consent"),
+        require_verified_identity: yes("require_verified_identity"),
+    };
+    let checked = form.check().map_err(|problems| problems.join(" "))?;
+    for (k, v) in [
+        ("origins", checked.origins),
+        ("greeting", checked.greeting),
+        ("offline_message", checked.offline_message),
+        ("colour", checked.colour),
+    ] {
+        settings.insert(k.into(), Value::String(v));
+    }
+    Ok(())
 }
 
 /// The edit form's values by field key (secret fields always blank) from an account's stored
@@ -292,5 +333,70 @@ mod tests {
         assert_eq!(saved, vec!["auth_token".to_string()]);
         let (_, none) = form_values(&TWILIO, &c.settings, &Map::new());
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn a_website_chat_is_checked_as_a_whole_and_stored_in_normal_form() {
+        let values: BTreeMap<String, String> = [
+            (
+                "origins",
+                " https://Shop.Example.com/ \n\nhttps://*.example.org",
+            ),
+            ("colour", "#1F5FBF"),
+            ("greeting", "  Hi!  "),
+            ("name_field", "Optional"),
+            ("email_field", "required"),
+            ("phone_field", "off"),
+            ("ask_support_consent", "yes"),
+            ("ask_marketing_consent", "no"),
+            ("require_verified_identity", "no"),
+            ("identity_secret", ""),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let c = check_account(&super::super::CHAT, "Shop chat", &values, None, &mut || {
+            "gen".into()
+        })
+        .unwrap();
+        let s = |k: &str| c.settings[k].as_str().unwrap().to_string();
+        assert_eq!(
+            s("origins"),
+            "https://shop.example.com\nhttps://*.example.org"
+        );
+        assert_eq!(c.address, s("origins"));
+        assert_eq!(s("colour"), "#1f5fbf");
+        assert_eq!(s("greeting"), "Hi!");
+        assert_eq!(s("name_field"), "optional");
+        // A blank identity secret is generated, and kept as a secret.
+        assert_eq!(c.secrets["identity_secret"], "gen");
+        assert!(!c.settings.contains_key("identity_secret"));
+
+        let bad = |k: &str, v: &str| {
+            let mut v2 = values.clone();
+            v2.insert(k.into(), v.into());
+            check_account(&super::super::CHAT, "Shop chat", &v2, None, &mut || {
+                "gen".into()
+            })
+            .unwrap_err()
+        };
+        let e = bad("origins", "shop.example.com/path");
+        assert!(e.starts_with("Allowed websites:"), "{e}");
+        assert_eq!(super::super::CHAT.field_of_error(&e), Some("origins"));
+        let e = bad("colour", "#ffd700");
+        assert!(e.contains("too faint"), "{e}");
+        assert_eq!(super::super::CHAT.field_of_error(&e), Some("colour"));
+        let e = bad("email_field", "sometimes");
+        assert!(e.contains("choose one of off, optional, required"), "{e}");
+        let mut none = values.clone();
+        none.insert("email_field".into(), "off".into());
+        let e = check_account(&super::super::CHAT, "Shop chat", &none, None, &mut || {
+            "gen".into()
+        })
+        .unwrap_err();
+        assert!(
+            e.contains("consent checkbox needs an email or phone"),
+            "{e}"
+        );
     }
 }

@@ -11,7 +11,10 @@ impl FieldSpec {
     /// Whether a blank value is replaced by a random token when the account is saved: the
     /// phrase the provider echoes back (Meta's verify token, Telegram's webhook secret).
     pub fn generated(&self) -> bool {
-        matches!(self.key, "verify_token" | "secret_token")
+        matches!(
+            self.key,
+            "verify_token" | "secret_token" | "identity_secret"
+        )
     }
 
     /// The form a value must have, for the browser's own check next to the field (an HTML
@@ -129,6 +132,11 @@ impl FieldSpec {
                     ))
                 }
             }
+            Choice(words) => words
+                .iter()
+                .find(|w| w.eq_ignore_ascii_case(v))
+                .map(|w| w.to_string())
+                .ok_or_else(|| format!("{label}: choose one of {}.", words.join(", "))),
             Text | Secret => Ok(v.to_string()),
         }
     }

@@ -7,7 +7,7 @@ use super::form::{forget_failures, form_buttons, form_results, FormState};
 use crate::api::providers::{SaveProviderAccount, TestProviderConnection};
 use crate::domain::providers::{self, FieldKind, FieldSpec};
 use crate::model::{ProviderForm, ProviderFormView};
-use leptos::either::Either;
+use leptos::either::EitherOf3;
 use leptos::html::{Form, Input};
 use leptos::prelude::*;
 
@@ -184,9 +184,23 @@ fn field(f: &'static FieldSpec, value: String, saved: bool, refusal: Refusal) ->
     };
     let error = field_error(refusal, key, &id);
     let control = match f.kind {
-        FieldKind::Multiline => Either::Left(view! {
+        FieldKind::Multiline => EitherOf3::A(view! {
             <textarea id=id.clone() name=f.key rows="3" required=required aria-describedby=described aria-invalid=invalid>{value}</textarea>
         }),
+        FieldKind::Choice(words) => {
+            let chosen = if words.contains(&value.as_str()) {
+                value
+            } else {
+                f.default.to_string()
+            };
+            let options = words
+                .iter()
+                .map(|w| view! { <option value=*w selected=chosen == *w>{*w}</option> })
+                .collect_view();
+            EitherOf3::B(view! {
+                <select id=id.clone() name=f.key aria-describedby=described aria-invalid=invalid>{options}</select>
+            })
+        }
         kind => {
             let ty = match kind {
                 FieldKind::Secret => "password",
@@ -194,7 +208,7 @@ fn field(f: &'static FieldSpec, value: String, saved: bool, refusal: Refusal) ->
                 FieldKind::Phone => "tel",
                 _ => "text",
             };
-            Either::Right(view! {
+            EitherOf3::C(view! {
                 <input
                     id=id.clone()
                     name=f.key
@@ -234,6 +248,7 @@ pub fn provider_form(p: ProviderFormView, a: ProviderActions) -> Option<impl Int
         no_js,
     } = a;
     let editing = p.id.is_some();
+    let chat = spec.channel == crate::domain::ChannelKind::Chat;
     let title = format!(
         "{} account: {}",
         if editing { "Edit" } else { "Add" },
@@ -308,6 +323,12 @@ pub fn provider_form(p: ProviderFormView, a: ProviderActions) -> Option<impl Int
             "Sent with each message; nothing to paste.",
         ),
         ("pv-verify", "Verify token", p.verify_token, ""),
+        (
+            "pv-snippet",
+            "Embed code",
+            p.snippet,
+            "Loads the chat from this server; it opens only on the allowed websites.",
+        ),
     ]
     .into_iter()
     .filter_map(|(id, label, v, note)| Some((id, label, v?, note)))
@@ -340,9 +361,9 @@ pub fn provider_form(p: ProviderFormView, a: ProviderActions) -> Option<impl Int
                 {fields}
             </div>
             <fieldset class="webhook">
-                <legend>"Webhook"</legend>
-                <p class="hint">"In the provider's console: " {spec.console_hint}</p>
-                {(!editing).then(|| view! { <p class="hint">"The webhook URL appears here once the account is saved."</p> })}
+                <legend>{if chat { "Embed code" } else { "Webhook" }}</legend>
+                <p class="hint">{(!chat).then_some("In the provider's console: ")} {spec.console_hint}</p>
+                {(!editing).then(|| view! { <p class="hint">{if chat { "The embed code appears here once the chat is saved." } else { "The webhook URL appears here once the account is saved." }}</p> })}
                 <div class="grid-form">{rows}</div>
             </fieldset>
             {form_buttons(state, "pv-test", "/api/admin/channels/provider/test", true)}

@@ -67,6 +67,8 @@ impl Roster {
             .others
             .iter()
             .filter(|o| now - o.3 <= VIEWING_FOR_MS)
+            // A website chat visitor (user id 0) is only news while writing.
+            .filter(|o| o.0 > 0 || (o.2 == PresenceState::Typing && now - o.3 <= TYPING_FOR_MS))
             .map(|o| {
                 (
                     o.1.clone(),
@@ -295,6 +297,11 @@ mod tests {
             sentence(&[("Alex".into(), true)]).unwrap(),
             "Alex is writing a reply."
         );
+        // A chat visitor (user 0) shows only while writing.
+        let mut r = Roster::default();
+        r.apply(1, &p(0, "The visitor", PresenceState::Typing), 0);
+        assert_eq!(r.now(1_000), vec![("The visitor".to_string(), true)]);
+        assert_eq!(r.now(TYPING_FOR_MS + 1), vec![]);
         assert_eq!(
             sentence(&[
                 ("Alex".into(), false),

@@ -1,0 +1,133 @@
+//! Website chat visitors (`chat_visitors`) and what one visitor may read: the chat messages of
+//! the conversation their visitor id (an identifier of kind `chat`) belongs to. Every query
+//! here is bound to one visitor of one chat channel, so the widget never reads another
+//! visitor's conversation, whatever it sends.
+
+use super::{Db, Result};
+use sqlx::Row;
+
+/// One message as the widget shows it.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct VisitorMessage {
+    pub id: i64,
+    /// `in` (the visitor wrote it) or `out` (an agent).
+    pub direction: String,
+    pub body_text: String,
+    pub created_at: i64,
+    /// The widget's own id of a message the visitor sent (so it can match its echo).
+    pub provider_message_id: Option<String>,
+    pub delivery_state: String,
+    /// The agent's name, for answers.
+    pub author: Option<String>,
+}
+
+/// Most messages one read returns (the widget asks again from the last one it has).
+pub const PAGE: i64 = 200;
+
+/// Records that `visitor` of chat channel `account` is there at `now` (a request or a stream
+/// heartbeat). Answers whether the visitor is new to this channel.
+pub async fn touch(db: &Db, account: i64, visitor: &str, now: i64) -> Result<bool> {
+    let row = sqlx::query(
+        "INSERT INTO chat_visitors (account_id, visitor, last_active_at, created_at) \
+         VALUES ($1, $2, $3, $3) \
+         ON CONFLICT (account_id, visitor) DO UPDATE SET last_active_at = $3 \
+         RETURNING created_at",
+    )
+    .bind(account)
+    .bind(visitor)
+    .bind(now)
+    .fetch_one(&db.write)
+    .await?;
+    Ok(row.try_get::<i64, _>(0)? == now)
+}
+
+/// When `visitor` of `account` was last there (None: never).
+pub async fn last_active(db: &Db, account: i64, visitor: &str) -> Result<Option<i64>> {
+    let row = sqlx::query(
+        "SELECT last_active_at FROM chat_visitors WHERE account_id = $1 AND visitor = $2",
+    )
+    .bind(account)
+    .bind(visitor)
+    .fetch_optional(&db.read)
+    .await?;
+    Ok(match row {
+        Some(r) => Some(r.try_get::<i64, _>(0)?),
+        None => None,
+    })
+}
+
+/// The conversation `visitor` writes in (None until their first message is stored).
+pub async fn conversation_of(db: &Db, visitor: &str) -> Result<Option<i64>> {
+    let row = sqlx::query(
+        "SELECT c.id FROM identifiers i JOIN conversations c ON c.customer_id = i.customer_id \
+         WHERE i.kind = 'chat' AND i.value = $1",
+    )
+    .bind(visitor)
+    .fetch_optional(&db.read)
+    .await?;
+    Ok(match row {
+        Some(r) => Some(r.try_get::<i64, _>(0)?),
+        None => None,
+    })
+}
+
+/// The chat messages of conversation `conversation` after message `after`, oldest first, at
+/// most [`PAGE`]; answers not yet handed to the chat (queued, failed) are left out.
+pub async fn messages_after(db: &Db, conversation: i64, after: i64) -> Result<Vec<VisitorMessage>> {
+    let rows = sqlx::query_as::<_, VisitorMessage>(
+        "SELECT m.id, m.direction, m.body_text, m.created_at, \
+                CASE WHEN m.direction = 'in' THEN m.provider_message_id END AS provider_message_id, \
+                m.delivery_state, u.name AS author \
+         FROM messages m LEFT JOIN users u ON u.id = m.author_user_id \
+         WHERE m.conversation_id = $1 AND m.channel = 'chat' AND m.id > $2 \
+           AND (m.direction = 'in' OR m.delivery_state IN ('sent', 'delivered', 'read')) \
+         ORDER BY m.id LIMIT $3",
+    )
+    .bind(conversation)
+    .bind(after)
+    .bind(PAGE)
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows)
+}
+
+/// The last `PAGE` chat messages of `conversation`, oldest first (what a widget shows when it
+/// opens).
+pub async fn recent(db: &Db, conversation: i64) -> Result<Vec<VisitorMessage>> {
+    let first = sqlx::query(
+        "SELECT COALESCE(MIN(id), 0) FROM (SELECT id FROM messages \
+         WHERE conversation_id = $1 AND channel = 'chat' ORDER BY id DESC LIMIT $2) t",
+    )
+    .bind(conversation)
+    .bind(PAGE)
+    .fetch_one(&db.read)
+    .await?
+    .try_get::<i64, _>(0)?;
+    messages_after(db, conversation, first - 1).await
+}
+
+/// Moves the agents' chat answers in `conversation` up to message `upto` forward to `state`
+/// (`delivered` when the widget got them, `read` when the visitor saw them); never backwards.
+/// Answers how many changed.
+pub async fn mark_answers(db: &Db, conversation: i64, upto: i64, state: &str) -> Result<u64> {
+    let from: &[&str] = match state {
+        "read" => &["sent", "delivered"],
+        _ => &["sent"],
+    };
+    let list = from
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let r = sqlx::query(&format!(
+        "UPDATE messages SET delivery_state = $1 \
+         WHERE conversation_id = $2 AND channel = 'chat' AND direction = 'out' AND id <= $3 \
+           AND delivery_state IN ({list})"
+    ))
+    .bind(if state == "read" { "read" } else { "delivered" })
+    .bind(conversation)
+    .bind(upto)
+    .execute(&db.write)
+    .await?;
+    Ok(r.rows_affected())
+}
