@@ -95,6 +95,7 @@ pub fn source_words(source: &str, detail: Option<&str>, actor: Option<&str>) -> 
         source::AGENT => format!("set by {}", actor.unwrap_or("a staff member")),
         source::UNSUBSCRIBE => "email unsubscribe link".to_string(),
         source::IMPORT => "import".to_string(),
+        source::CHAT_FORM => "ticked in the website chat".to_string(),
         source::PROVIDER => "reported by the provider".to_string(),
         other => other.to_string(),
     }
@@ -154,6 +155,8 @@ pub mod source {
     pub const UNSUBSCRIBE: &str = "unsubscribe";
     /// `server import-consent` from another system's list.
     pub const IMPORT: &str = "import";
+    /// The visitor ticked a consent box in the website chat's pre-chat form.
+    pub const CHAT_FORM: &str = "chat_form";
 }
 
 /// Why a send to an identifier is refused, in words, or None when consent allows it.

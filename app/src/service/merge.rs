@@ -39,6 +39,28 @@ async fn user_name(conn: &mut AnyConnection, id: i64) -> Result<String> {
 /// Merges `merged` into `survivor`, as `actor`. Merging a customer already merged into this
 /// survivor answers that merge again (a form sent twice merges once).
 pub async fn merge(db: &Db, survivor: i64, merged: i64, actor: i64) -> Result<MergeOutcome> {
+    merge_by(db, survivor, merged, MergeActor::User(actor)).await
+}
+
+/// Who merges two customers: a staff member, or the website chat joining a visitor to the
+/// customer a verified sign-in names (no user; the words say why).
+#[derive(Clone, Copy, Debug)]
+pub enum MergeActor<'a> {
+    User(i64),
+    System(&'a str),
+}
+
+/// Merges `merged` into `survivor` as `actor` (see [`merge`]).
+pub async fn merge_by(
+    db: &Db,
+    survivor: i64,
+    merged: i64,
+    actor: MergeActor<'_>,
+) -> Result<MergeOutcome> {
+    let user = match actor {
+        MergeActor::User(id) => Some(id),
+        MergeActor::System(_) => None,
+    };
     if survivor == merged {
         return Err(StoreError::Invalid(
             "A customer cannot be merged into itself.".into(),
@@ -88,7 +110,7 @@ pub async fn merge(db: &Db, survivor: i64, merged: i64, actor: i64) -> Result<Me
             true,
         ),
     };
-    let merge_id = merges::insert(&mut tx, survivor, merged, created, actor, at).await?;
+    let merge_id = merges::insert(&mut tx, survivor, merged, created, user, at).await?;
     let labels = identifiers::labels_of(&mut tx, merged).await?;
     merges::record_moves(&mut tx, merge_id, merged, mc).await?;
     identifiers::move_all(&mut tx, merged, survivor).await?;
@@ -96,13 +118,16 @@ pub async fn merge(db: &Db, survivor: i64, merged: i64, actor: i64) -> Result<Me
     events::move_all(&mut tx, mc, sc).await?;
     labels::copy_all(&mut tx, mc, sc).await?;
     customers::set_merged_into(&mut tx, merged, Some(survivor)).await?;
-    let who = user_name(&mut tx, actor).await?;
+    let who = match actor {
+        MergeActor::User(id) => user_name(&mut tx, id).await?,
+        MergeActor::System(words) => words.to_string(),
+    };
     let body = merged_sentence(&who, &m.name, &labels, &s.name);
     let event_id = events::add(
         &mut tx,
         sc,
         event::MERGE,
-        Some(actor),
+        user,
         Some(&body),
         serde_json::json!({ "merge_id": merge_id, "merged_id": merged, "merged_name": m.name }),
     )

@@ -16,6 +16,7 @@ pub mod campaign_send;
 pub mod campaigns;
 pub mod canned;
 pub mod channel_accounts;
+pub mod chat;
 pub mod consent;
 pub mod conversations;
 pub mod customers;

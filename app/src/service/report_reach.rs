@@ -95,6 +95,7 @@ fn source_label(s: &str) -> &str {
         "agent" => "Agent",
         "unsubscribe" => "Unsubscribe link",
         "import" => "Import",
+        "chat_form" => "Website chat form",
         other => other,
     }
 }

@@ -103,6 +103,17 @@ pub async fn name_of(conn: &mut AnyConnection, id: i64) -> Result<String> {
         .unwrap_or_default())
 }
 
+/// Renames customer `id`.
+pub async fn rename(conn: &mut AnyConnection, id: i64, name: &str) -> Result<()> {
+    sqlx::query("UPDATE customers SET name = $1, updated_at = $2 WHERE id = $3")
+        .bind(name)
+        .bind(super::now_ms())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Creates a customer named `name`; returns its id.
 pub async fn create(conn: &mut AnyConnection, name: &str, at: i64) -> Result<i64> {
     Ok(sqlx::query(

@@ -37,7 +37,7 @@ pub async fn insert(
     survivor: i64,
     merged: i64,
     created_conversation: bool,
-    actor: i64,
+    actor: Option<i64>,
     at: i64,
 ) -> Result<i64> {
     Ok(sqlx::query(

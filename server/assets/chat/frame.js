@@ -7,7 +7,7 @@
   var site = new URLSearchParams(location.search).get("site") || "";
   var api = "/chat/api/" + chat + "/";
   var embedded = window.parent !== window;
-  var token = null, page = null, known = false, settings = null, source = null;
+  var token = null, pendingIdentity = null, page = null, known = false, settings = null, source = null;
   var last = 0, shown = {}, pending = {}, unread = 0, visible = !embedded, typingTimer = 0, lastTyping = 0;
   function $(id) { return document.getElementById(id); }
   var log = $("log"), text = $("text"), form = $("form"), error = $("error");
@@ -120,7 +120,21 @@
       draw(s);
       s.messages.forEach(add);
       connect();
+      if (init.identity || pendingIdentity) identify(init.identity || pendingIdentity);
+      pendingIdentity = null;
     }, function (e) { say(e.message); });
+  }
+  // The site says who its signed-in user is. Joining another customer brings their thread.
+  function identify(user) {
+    if (!token) { pendingIdentity = user; return; }
+    call("identify", { id: user.id || "", email: user.email || null, name: user.name || null, hash: user.hash || "" })
+      .then(function (r) {
+        if (!r.joined) return;
+        return call("session", {}).then(function (s) {
+          token = s.token; toPage({ type: "token", token: token });
+          known = s.known; draw(s); s.messages.forEach(add); connect();
+        });
+      }, function (e) { console.warn("Convergence chat: " + e.message); });
   }
   // Fresh tokens while the page stays open (a token lives a day).
   setInterval(function () {
@@ -224,6 +238,7 @@
     if (e.source !== window.parent || e.origin !== site) return;
     var m = e.data || {};
     if (m.type === "init") start(m);
+    else if (m.type === "identify" && m.identity) identify(m.identity);
     else if (m.type === "shown") { visible = !!m.open; if (visible) { text.focus(); if (unread) seen(); } }
   });
   if (embedded) toPage({ type: "ready" });

@@ -14,7 +14,6 @@ pub mod assets;
 pub mod attachments;
 pub mod auth;
 pub mod chat;
-pub mod chat_stream;
 pub mod csrf;
 pub mod download;
 pub mod events;

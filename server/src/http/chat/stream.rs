@@ -7,7 +7,7 @@
 //! Events sent: `message` (a [`WidgetMessage`]), `typing` (an agent's first name), `online`.
 //! The stream ends when the visitor's token expires; the widget then asks for a fresh one.
 
-use super::chat::{check_site, ChatState, Refused, WidgetMessage};
+use super::{check_site, ChatState, Refused, WidgetMessage};
 use app::model::{LiveEvent, LiveKind, PresenceState};
 use app::store::{chat as chat_store, now_ms};
 use axum::extract::{Path, Query, State};

@@ -1,0 +1,166 @@
+// The website chat, embedded in a shop's site served from another origin (a second local
+// port): the admin adds the chat and copies its embed code; a visitor chats, the agent answers
+// live, the visitor reloads and keeps the thread; a site that is not allowed gets nothing.
+import * as http from 'http';
+import { type Page, type FrameLocator, type Browser } from '@playwright/test';
+import { test, expect, USERS, login, gotoApp, conversationList, timeline, screenshot, uniqueSuffix } from './support';
+
+const SHOP_PORT = 3400;
+const OTHER_PORT = 3401;
+const SHOP = `http://127.0.0.1:${SHOP_PORT}`;
+const OTHER = `http://127.0.0.1:${OTHER_PORT}`;
+
+let snippet = '';
+const servers: http.Server[] = [];
+
+/** The shop's pages: the embed code on every page, as the admin pasted it. */
+function shopPage(path: string): string {
+  const title = path.startsWith('/other') ? 'Shop: delivery' : 'Shop';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title></head>
+<body><main><h1>${title}</h1><p><a href="/other">Delivery times</a></p></main>
+${snippet}</body></html>`;
+}
+
+function serve(port: number): Promise<void> {
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(shopPage(req.url ?? '/'));
+  });
+  servers.push(server);
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+}
+
+test.beforeAll(async () => {
+  await serve(SHOP_PORT);
+  await serve(OTHER_PORT);
+});
+
+test.afterAll(async () => {
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r(null)))));
+});
+
+function chatFrame(page: Page): FrameLocator {
+  return page.frameLocator('iframe[title="Chat"]');
+}
+
+async function visitorPage(browser: Browser, width = 1280): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height: 820 } });
+  return context.newPage();
+}
+
+/** The admin adds a website chat for the shop; answers the embed code shown on its form. */
+async function addChat(page: Page, name: string): Promise<string> {
+  await login(page, USERS.admin);
+  await gotoApp(page, '/admin?add=chat#provider-form');
+  const form = page.getByRole('form', { name: /Add account: Website chat/ });
+  await form.getByLabel('Name', { exact: true }).fill(name);
+  await form.getByLabel('Allowed websites').fill(SHOP);
+  await form.getByLabel('Greeting').fill('Hi! Ask us anything.');
+  await form.getByLabel('Ask for a name').selectOption('optional');
+  await form.getByLabel('Ask for an email').selectOption('optional');
+  await form.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page).toHaveURL(/\/admin\?edit_provider=\d+/);
+  const code = page.getByRole('textbox', { name: 'Embed code' });
+  await expect(code).toHaveValue(/chat\/widget\.js/);
+  return code.inputValue();
+}
+
+test('a visitor on the shop chats with an agent live, reloads and keeps the thread; other sites are refused', async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  const s = uniqueSuffix();
+  snippet = await addChat(page, `Shop chat ${s}`);
+  expect(snippet).toMatch(/^<script src="http:\/\/127\.0\.0\.1:3000\/chat\/widget\.js" data-chat="\d+" async><\/script>$/);
+
+  // The agent's inbox is open and live.
+  await login(page, USERS.support);
+
+  // The visitor opens the chat from the launcher and writes; markup stays text.
+  const visitor = await visitorPage(browser);
+  await visitor.goto(`${SHOP}/`);
+  const launcher = visitor.getByRole('button', { name: 'Chat with us' });
+  await expect(launcher).toHaveAttribute('aria-expanded', 'false');
+  await launcher.click();
+  await expect(launcher).toHaveAttribute('aria-expanded', 'true');
+  const frame = chatFrame(visitor);
+  await expect(frame.getByRole('heading', { name: `Shop chat ${s}` })).toBeVisible();
+  await expect(frame.getByText('Hi! Ask us anything.')).toBeVisible();
+  await frame.getByLabel('Your name (optional)').fill('Vera Visitor');
+  const question = `Where is my parcel <b>${s}</b>?`;
+  await frame.getByLabel('Your message').fill(question);
+  await frame.getByLabel('Your message').press('Enter');
+  const mine = frame.getByRole('log', { name: 'Messages' }).locator('li.visitor', { hasText: question });
+  await expect(mine).toBeVisible();
+  await expect(frame.locator('li.visitor b')).toHaveCount(0);
+
+  // It reaches the agent's inbox without a reload.
+  const conv = conversationList(page).getByRole('link', { name: /Vera Visitor/ }).first();
+  await expect(conv).toBeVisible({ timeout: 5_000 });
+  await conv.click();
+  const tl = timeline(page);
+  await expect(tl.locator('article[data-direction="in"][data-channel="chat"]', { hasText: question })).toBeVisible();
+  await expect(tl.locator('article b')).toHaveCount(0);
+
+  // The agent answers on the chat; the visitor sees it at once, and the agent sees it read.
+  const via = page.getByRole('combobox', { name: 'Reply via' });
+  expect((await via.locator('option:checked').textContent()) ?? '').toMatch(/^Website chat/);
+  const answer = `It is out for delivery today (${s}).`;
+  await page.getByRole('textbox', { name: 'Message', exact: true }).fill(answer);
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  const theirs = frame.locator('li.agent', { hasText: answer });
+  await expect(theirs).toBeVisible({ timeout: 5_000 });
+  await expect(theirs.locator('.who')).toHaveText('Sam');
+  const outbound = tl.locator('article[data-direction="out"]', { hasText: answer });
+  await expect(outbound.locator('.delivery')).toHaveText('read', { timeout: 10_000 });
+  await screenshot(visitor, 'chat-widget-open');
+  await screenshot(page, 'chat-agent-conversation');
+
+  // A reload and a navigation keep the thread (the token is kept by the shop's page).
+  await visitor.reload();
+  await expect(chatFrame(visitor).locator('li.agent', { hasText: answer })).toBeVisible();
+  await expect(chatFrame(visitor).locator('li.visitor', { hasText: question })).toBeVisible();
+  await visitor.getByRole('link', { name: 'Delivery times' }).click();
+  await expect(visitor).toHaveTitle('Shop: delivery');
+  await expect(chatFrame(visitor).locator('li.agent', { hasText: answer })).toBeVisible();
+  // Escape closes the chat and gives the focus back to the launcher.
+  await chatFrame(visitor).getByLabel('Your message').press('Escape');
+  await expect(visitor.getByRole('button', { name: 'Chat with us' })).toBeFocused();
+  await expect(visitor.locator('iframe[title="Chat"]')).toBeHidden();
+
+  // Another site with the same embed code: the frame is refused (frame-ancestors) and the
+  // API answers its script nothing.
+  const stranger = await visitorPage(browser);
+  await stranger.goto(`${OTHER}/`);
+  await stranger.getByRole('button', { name: 'Chat with us' }).click();
+  await expect(chatFrame(stranger).getByLabel('Your message')).toHaveCount(0);
+  const chatId = /data-chat="(\d+)"/.exec(snippet)![1];
+  const read = await stranger.evaluate(async (url) => {
+    try {
+      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ site: location.origin }) });
+      return `status ${r.status}`;
+    } catch (e) {
+      return 'blocked';
+    }
+  }, `http://127.0.0.1:3000/chat/api/${chatId}/session`);
+  expect(read).toBe('blocked');
+  await visitor.context().close();
+  await stranger.context().close();
+});
+
+test('the chat fills a phone screen and closes back to the launcher', async ({ page, browser }) => {
+  const s = uniqueSuffix();
+  snippet = await addChat(page, `Phone chat ${s}`);
+  const visitor = await visitorPage(browser, 390);
+  await visitor.goto(`${SHOP}/`);
+  await visitor.getByRole('button', { name: 'Chat with us' }).click();
+  const box = visitor.locator('iframe[title="Chat"]');
+  await expect(box).toBeVisible();
+  const size = await box.boundingBox();
+  expect(size!.width).toBeGreaterThanOrEqual(389);
+  expect(size!.height).toBeGreaterThanOrEqual(800);
+  await expect(chatFrame(visitor).getByLabel('Your message')).toBeVisible();
+  await screenshot(visitor, 'chat-widget-phone');
+  await chatFrame(visitor).getByRole('button', { name: 'Close chat' }).click();
+  await expect(visitor.getByRole('button', { name: 'Chat with us' })).toBeVisible();
+  await visitor.context().close();
+});
