@@ -50,12 +50,12 @@ async function visitorPage(browser: Browser, width = 1280): Promise<Page> {
 }
 
 /** The admin adds a website chat for the shop; answers the embed code shown on its form. */
-async function addChat(page: Page, name: string): Promise<string> {
+async function addChat(page: Page, name: string, origins = SHOP): Promise<string> {
   await login(page, USERS.admin);
   await gotoApp(page, '/admin?add=chat#provider-form');
   const form = page.getByRole('form', { name: /Add account: Website chat/ });
   await form.getByLabel('Name', { exact: true }).fill(name);
-  await form.getByLabel('Allowed websites').fill(SHOP);
+  await form.getByLabel('Allowed websites').fill(origins);
   await form.getByLabel('Greeting').fill('Hi! Ask us anything.');
   await form.getByLabel('Ask for a name').selectOption('optional');
   await form.getByLabel('Ask for an email').selectOption('optional');
@@ -149,7 +149,8 @@ test('a visitor on the shop chats with an agent live, reloads and keeps the thre
 
 test('the chat fills a phone screen and closes back to the launcher', async ({ page, browser }) => {
   const s = uniqueSuffix();
-  snippet = await addChat(page, `Phone chat ${s}`);
+  // Each chat names its sites (one list per chat): this one adds a second site.
+  snippet = await addChat(page, `Phone chat ${s}`, `${SHOP}\nhttps://phone-${s}.example.com`);
   const visitor = await visitorPage(browser, 390);
   await visitor.goto(`${SHOP}/`);
   await visitor.getByRole('button', { name: 'Chat with us' }).click();

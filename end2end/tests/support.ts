@@ -27,6 +27,7 @@ export const CHANNEL_LABELS: Record<string, string> = {
   messenger: 'Messenger',
   instagram: 'Instagram',
   telegram: 'Telegram',
+  chat: 'Website chat',
 };
 
 export const ORIGIN = 'http://127.0.0.1:3000';

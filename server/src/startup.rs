@@ -87,6 +87,13 @@ pub fn spawn_workers_with(
         stop,
     ));
     tokio::spawn(workers::snooze::run(state.db.clone(), state.hub.clone()));
+    tokio::spawn(workers::chat_followup::run(
+        state.db.clone(),
+        state.hub.clone(),
+        state.settings.secret_key.as_bytes().into(),
+        state.wake.outbox.clone(),
+        std::time::Duration::from_secs(20),
+    ));
     tokio::spawn(workers::campaigns::run(
         state.db.clone(),
         app::service::identifiers::default_region(),

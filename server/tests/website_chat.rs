@@ -11,9 +11,11 @@ use serde_json::{json, Value};
 use sqlx::Row;
 use std::time::{Duration, Instant};
 
+mod continuity;
+
 const ADMIN: (&str, &str) = ("admin@convergence.test", "admin-password-1");
-const SUPPORT: (&str, &str) = ("support@convergence.test", "support-password-1");
-const SITE: &str = "https://shop.example.com";
+pub(crate) const SUPPORT: (&str, &str) = ("support@convergence.test", "support-password-1");
+pub(crate) const SITE: &str = "https://shop.example.com";
 const SECRET: &str = "site-identity-secret-1";
 
 both_engines!(
@@ -25,7 +27,7 @@ both_engines!(
 );
 
 /// Saves a website chat through the admin form; answers its id.
-async fn new_chat(app: &TestApp) -> i64 {
+pub(crate) async fn new_chat(app: &TestApp) -> i64 {
     let c = app.login(ADMIN.0, ADMIN.1).await;
     let r = app
         .call(
@@ -55,7 +57,13 @@ async fn new_chat(app: &TestApp) -> i64 {
 }
 
 /// POSTs `body` to the chat API as a script on `origin` would.
-async fn api(app: &TestApp, chat: i64, path: &str, origin: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn api(
+    app: &TestApp,
+    chat: i64,
+    path: &str,
+    origin: &str,
+    body: Value,
+) -> reqwest::Response {
     reqwest::Client::new()
         .post(app.url(&format!("/chat/api/{chat}/{path}")))
         .header("Origin", origin)
@@ -65,7 +73,7 @@ async fn api(app: &TestApp, chat: i64, path: &str, origin: &str, body: Value) ->
         .unwrap()
 }
 
-async fn session(app: &TestApp, chat: i64, token: Option<&str>) -> Value {
+pub(crate) async fn session(app: &TestApp, chat: i64, token: Option<&str>) -> Value {
     let r = api(
         app,
         chat,
@@ -79,7 +87,13 @@ async fn session(app: &TestApp, chat: i64, token: Option<&str>) -> Value {
     r.json().await.unwrap()
 }
 
-async fn say(app: &TestApp, chat: i64, token: &str, id: &str, text: &str) -> reqwest::Response {
+pub(crate) async fn say(
+    app: &TestApp,
+    chat: i64,
+    token: &str,
+    id: &str,
+    text: &str,
+) -> reqwest::Response {
     api(
         app,
         chat,
@@ -91,7 +105,7 @@ async fn say(app: &TestApp, chat: i64, token: &str, id: &str, text: &str) -> req
 }
 
 /// The chat messages stored for visitor `visitor`: (direction, body, delivery state).
-async fn stored(db: &Db, visitor: &str) -> Vec<(String, String, String)> {
+pub(crate) async fn stored(db: &Db, visitor: &str) -> Vec<(String, String, String)> {
     sqlx::query(
         "SELECT m.direction, m.body_text, m.delivery_state FROM messages m \
          JOIN identifiers i ON i.customer_id = m.customer_id \
@@ -112,7 +126,7 @@ async fn stored(db: &Db, visitor: &str) -> Vec<(String, String, String)> {
     .collect()
 }
 
-fn visitor_of(token: &str) -> String {
+pub(crate) fn visitor_of(token: &str) -> String {
     token.split('.').nth(2).unwrap().to_string()
 }
 
@@ -514,7 +528,7 @@ fn hash(id: &str) -> String {
 }
 
 /// The customer holding `kind:value` (merged customers followed), and their conversation.
-async fn owner(db: &Db, kind: &str, value: &str) -> (i64, Option<i64>) {
+pub(crate) async fn owner(db: &Db, kind: &str, value: &str) -> (i64, Option<i64>) {
     let r = sqlx::query(
         "SELECT i.customer_id, c.id AS conv FROM identifiers i          LEFT JOIN conversations c ON c.customer_id = i.customer_id WHERE i.kind = $1 AND i.value = $2",
     )

@@ -240,6 +240,47 @@ pub async fn identify(db: &Db, chat: i64, visitor: &str, claim: &Claim) -> Resul
     Ok(out)
 }
 
+/// Attaches visitor `visitor` to customer `customer`, who opened a "continue in the chat" link
+/// sent to them: the visitor's chat is theirs from now on. A visitor who had chatted as someone
+/// else (an anonymous chat in the same browser) is joined to the customer by the reversible
+/// merge. Answers the conversations that changed.
+pub async fn attach(db: &Db, customer: i64, visitor: &str) -> Result<Vec<i64>> {
+    let mut tx = db.write.begin().await?;
+    let target = customers::current(&mut tx, customer).await?;
+    let current = match identifiers::find(&mut tx, IdentifierKind::Chat, visitor).await? {
+        Some((c, _)) => Some(customers::current(&mut tx, c).await?),
+        None => {
+            identifiers::insert_if_new(
+                &mut tx,
+                target,
+                IdentifierKind::Chat,
+                visitor,
+                "Website chat visitor",
+                now_ms(),
+                true,
+            )
+            .await?;
+            None
+        }
+    };
+    tx.commit().await?;
+    match current {
+        Some(c) if c != target => {
+            let m = merge_by(
+                db,
+                target,
+                c,
+                MergeActor::System("The website chat (a continue link sent to the customer)"),
+            )
+            .await?;
+            Ok(std::iter::once(m.survivor_conversation)
+                .chain(m.merged_conversation)
+                .collect())
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,13 +10,15 @@
 //! `report_view` → `report_cross`, `report_reach`, `report_tabs`, `report_query`, `reports`;
 //! `report_cross` and `report_reach` → `report_tabs`, `report_query`; `report_cross` and
 //! `report_tabs` → `report_charts`; `views` → `search`; `campaigns` → `campaign_send`,
-//! `search`. The others call no other service module.
+//! `search`; the website chat: `chat` → `identifiers`, `merge`; `chat_followup` →
+//! `conversations`, `reply`. The others call no other service module.
 
 pub mod campaign_send;
 pub mod campaigns;
 pub mod canned;
 pub mod channel_accounts;
 pub mod chat;
+pub mod chat_followup;
 pub mod consent;
 pub mod conversations;
 pub mod customers;
@@ -160,6 +162,8 @@ mod layering {
         let documented: BTreeMap<String, BTreeSet<String>> = [
             ("campaigns", &["campaign_send", "search"][..]),
             ("channel_accounts", &["provider_accounts"]),
+            ("chat", &["identifiers", "merge"]),
+            ("chat_followup", &["conversations", "reply"]),
             ("conversations", &["customers", "reply_options", "reports"]),
             ("customers", &["suggestions"]),
             ("ingest", &["reports", "suggestions"]),

@@ -13,8 +13,8 @@ const TOP: f64 = 12.0;
 const BOTTOM: f64 = 40.0;
 
 /// Series colours, in the order of `ChannelKind::ALL` (and used for any list of series).
-pub const COLOURS: [&str; 6] = [
-    "#2f6fde", "#d2452f", "#1c9a5b", "#8a4fd3", "#c9801a", "#1f93b8",
+pub const COLOURS: [&str; 7] = [
+    "#2f6fde", "#d2452f", "#1c9a5b", "#8a4fd3", "#c9801a", "#1f93b8", "#8f3f12",
 ];
 
 /// A round axis maximum at or above `max` (1, 2, 5 × 10ⁿ).

@@ -130,7 +130,11 @@ pub async fn playground_for(db: &Db, channel: ChannelKind) -> Result<Option<Acco
 
 /// Creates one playground account per channel kind where none exists yet.
 pub async fn ensure_playground_accounts(db: &Db) -> Result<()> {
-    for c in ChannelKind::ALL {
+    // The website chat needs no stand-in: its widget is ours, and anyone can try it.
+    for c in ChannelKind::ALL
+        .into_iter()
+        .filter(|c| *c != ChannelKind::Chat)
+    {
         if playground_for(db, c).await?.is_none() {
             let address = match c {
                 ChannelKind::Email => "support@convergence.test".to_string(),

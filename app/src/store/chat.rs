@@ -12,6 +12,8 @@ pub struct VisitorMessage {
     pub id: i64,
     /// `in` (the visitor wrote it) or `out` (an agent).
     pub direction: String,
+    /// `chat`, or `email` for the emails that continued the chat once the visitor had left.
+    pub channel: String,
     pub body_text: String,
     pub created_at: i64,
     /// The widget's own id of a message the visitor sent (so it can match its echo).
@@ -72,14 +74,17 @@ pub async fn conversation_of(db: &Db, visitor: &str) -> Result<Option<i64>> {
 }
 
 /// The chat messages of conversation `conversation` after message `after`, oldest first, at
-/// most [`PAGE`]; answers not yet handed to the chat (queued, failed) are left out.
+/// most [`PAGE`], with the emails written since the chat began (the chat continued by email:
+/// the visitor sees both); answers not yet handed over (queued, failed) are left out.
 pub async fn messages_after(db: &Db, conversation: i64, after: i64) -> Result<Vec<VisitorMessage>> {
     let rows = sqlx::query_as::<_, VisitorMessage>(
-        "SELECT m.id, m.direction, m.body_text, m.created_at, \
+        "SELECT m.id, m.direction, m.channel, m.body_text, m.created_at, \
                 CASE WHEN m.direction = 'in' THEN m.provider_message_id END AS provider_message_id, \
                 m.delivery_state, u.name AS author \
          FROM messages m LEFT JOIN users u ON u.id = m.author_user_id \
-         WHERE m.conversation_id = $1 AND m.channel = 'chat' AND m.id > $2 \
+         WHERE m.conversation_id = $1 AND m.id > $2 \
+           AND (m.channel = 'chat' OR (m.channel = 'email' AND m.created_at >= \
+                (SELECT MIN(f.created_at) FROM messages f WHERE f.conversation_id = $1 AND f.channel = 'chat'))) \
            AND (m.direction = 'in' OR m.delivery_state IN ('sent', 'delivered', 'read')) \
          ORDER BY m.id LIMIT $3",
     )
@@ -130,4 +135,83 @@ pub async fn mark_answers(db: &Db, conversation: i64, upto: i64, state: &str) ->
     .execute(&db.write)
     .await?;
     Ok(r.rows_affected())
+}
+
+/// An agent's chat answer the visitor has not seen.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct UnseenAnswer {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub author_user_id: Option<i64>,
+    pub author: Option<String>,
+    pub body_text: String,
+    pub created_at: i64,
+}
+
+/// Chat answers written before `written_before` that nobody has seen, not followed up yet,
+/// whose visitor (every chat identifier of the customer) has not been there since
+/// `gone_since`: at most `limit`, oldest first.
+pub async fn unseen_answers(
+    db: &Db,
+    written_before: i64,
+    gone_since: i64,
+    limit: i64,
+) -> Result<Vec<UnseenAnswer>> {
+    Ok(sqlx::query_as::<_, UnseenAnswer>(
+        "SELECT m.id, m.conversation_id, m.author_user_id, u.name AS author, m.body_text, m.created_at \
+         FROM messages m LEFT JOIN users u ON u.id = m.author_user_id \
+         WHERE m.channel = 'chat' AND m.direction = 'out' \
+           AND m.delivery_state IN ('sent', 'delivered') AND m.created_at < $1 \
+           AND NOT EXISTS (SELECT 1 FROM chat_followups f WHERE f.message_id = m.id) \
+           AND NOT EXISTS (SELECT 1 FROM identifiers i JOIN chat_visitors v ON v.visitor = i.value \
+                           WHERE i.customer_id = m.customer_id AND i.kind = 'chat' \
+                             AND v.last_active_at >= $2) \
+         ORDER BY m.id LIMIT $3",
+    )
+    .bind(written_before)
+    .bind(gone_since)
+    .bind(limit)
+    .fetch_all(&db.read)
+    .await?)
+}
+
+/// Records that answers `ids` were followed up by email message `email` (None: they could
+/// not be, and are not tried again).
+pub async fn record_followup(
+    conn: &mut sqlx::AnyConnection,
+    ids: &[i64],
+    email: Option<i64>,
+    at: i64,
+) -> Result<()> {
+    for id in ids {
+        sqlx::query(
+            "INSERT INTO chat_followups (message_id, email_message_id, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (message_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(email)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The chat account and the page the visitor last wrote from, if the widget said
+/// (`messages.meta.page`).
+pub async fn last_page(db: &Db, conversation: i64) -> Result<Option<(i64, String)>> {
+    let row = sqlx::query(
+        "SELECT channel_account_id, meta FROM messages WHERE conversation_id = $1 AND channel = 'chat' \
+         AND direction = 'in' AND meta <> '{}' ORDER BY id DESC LIMIT 1",
+    )
+    .bind(conversation)
+    .fetch_optional(&db.read)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let account: i64 = row.try_get(0)?;
+    let meta: String = row.try_get(1)?;
+    Ok(serde_json::from_str::<serde_json::Value>(&meta)
+        .ok()
+        .and_then(|v| v.get("page").and_then(|p| p.as_str()).map(str::to_string))
+        .map(|p| (account, p)))
 }

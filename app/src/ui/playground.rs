@@ -93,6 +93,7 @@ fn Playground() -> impl IntoView {
                     <select id="pg-channel" name="channel" on:change=move |ev| channel.set(event_target_value(&ev))>
                         {ChannelKind::ALL
                             .into_iter()
+                            .filter(|c| *c != ChannelKind::Chat)
                             .map(|c| {
                                 view! {
                                     <option value=c.as_str() selected=move || channel.get() == c.as_str()>

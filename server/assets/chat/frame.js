@@ -54,7 +54,7 @@
     last = Math.max(last, m.id);
     var mine = m.from === "visitor";
     var li = bubble(m.from, mine ? "" : (m.author || (settings && settings.name) || "Agent"), m.text,
-      time(m.at) + (mine ? "" : ""));
+      time(m.at) + (m.via === "email" ? " · by email" : ""));
     var placeholder = mine && m.client_id && pending[m.client_id];
     if (placeholder) { log.replaceChild(li, placeholder.li); delete pending[m.client_id]; }
     else log.appendChild(li);
@@ -112,7 +112,7 @@
     page = init.page || null;
     token = init.token || null;
     if (init.open) visible = true;
-    call("session", { token: token }).then(function (s) {
+    call("session", { token: token, invite: init.invite || null }).then(function (s) {
       token = s.token;
       toPage({ type: "token", token: token });
       if (!embedded) { try { sessionStorage.setItem("convergence-chat", token); } catch (e) { /* off */ } }

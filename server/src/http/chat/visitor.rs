@@ -28,6 +28,9 @@ pub struct SessionBody {
     site: String,
     #[serde(default)]
     token: Option<String>,
+    /// A "continue in the chat" link's token: the chat opens attached to its customer.
+    #[serde(default)]
+    invite: Option<String>,
 }
 
 /// One message as the widget draws it.
@@ -46,6 +49,9 @@ pub struct WidgetMessage {
     pub author: Option<String>,
     /// Answers: whether the visitor has seen it.
     pub seen: bool,
+    /// `email` for a message that continued the chat by email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<&'static str>,
 }
 
 impl From<app::store::chat::VisitorMessage> for WidgetMessage {
@@ -63,6 +69,7 @@ impl From<app::store::chat::VisitorMessage> for WidgetMessage {
                 .filter(|_| !visitor)
                 .and_then(|a| a.split_whitespace().next().map(str::to_string)),
             seen: m.delivery_state == "read",
+            via: (m.channel == "email").then_some("email"),
         }
     }
 }
@@ -94,7 +101,14 @@ pub async fn session_handler(
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
-    let answer = session(&st, &config, peer.ip(), body.token.as_deref()).await;
+    let answer = session(
+        &st,
+        &config,
+        peer.ip(),
+        body.token.as_deref(),
+        body.invite.as_deref(),
+    )
+    .await;
     with_cors(
         match answer {
             Ok(a) => Json(a).into_response(),
@@ -109,6 +123,7 @@ async fn session(
     config: &ChatConfig,
     ip: IpAddr,
     presented: Option<&str>,
+    invite: Option<&str>,
 ) -> Result<SessionAnswer, Refused> {
     let now = now_ms();
     let chat = config.account_id;
@@ -129,6 +144,20 @@ async fn session(
     app::store::chat::touch(&st.db, chat, &visitor, now)
         .await
         .map_err(Refused::internal)?;
+    if let Some(invite) = invite {
+        match token::verify_continue(st.key(), invite, chat, now) {
+            Ok(customer) => {
+                let changed = app::service::chat::attach(&st.db, customer, &visitor)
+                    .await
+                    .map_err(Refused::internal)?;
+                for c in changed {
+                    st.hub.conversation_changed(c).await;
+                }
+            }
+            // An old or altered link opens an ordinary chat.
+            Err(e) => tracing::info!(error = %e, "a chat continue link was refused"),
+        }
+    }
     let conversation = app::store::chat::conversation_of(&st.db, &visitor)
         .await
         .map_err(Refused::internal)?;

@@ -1,0 +1,171 @@
+//! Website chat continuity (issue 16): answers a visitor left before seeing go on by email.
+//!
+//! An agent's chat answer that nobody has seen a few minutes after it was written, while the
+//! visitor is gone (no widget of theirs has been open for a minute), is sent as one email per
+//! conversation, with every such answer quoted, through the ordinary reply path: the customer's
+//! email address (the one they typed in the chat counts: they gave it for this), consent and
+//! the account checks, the outbox, and a reply address that brings the answer back into the same
+//! conversation. Answers the visitor saw in the widget are never emailed. Each answer is followed
+//! up once (`chat_followups`, and the email's idempotency key), whichever process finds it.
+
+use super::conversations;
+use super::reply::{queue_agent_reply, Sending};
+use crate::domain::ChannelKind;
+use crate::store::chat::{self as chat_store, UnseenAnswer};
+use crate::store::{Db, Result};
+use std::collections::BTreeMap;
+
+/// Makes the "continue in the chat" link for a customer, from the chat account and the page
+/// the visitor wrote from.
+pub type Link<'a> = dyn Fn(i64, Option<(i64, &str)>) -> Option<String> + Send + Sync + 'a;
+
+/// How long an answer stays unseen before it goes by email.
+pub const UNSEEN_FOR_MS: i64 = 3 * 60_000;
+/// How long since the visitor's widget was last there before they count as gone.
+pub const GONE_FOR_MS: i64 = 60_000;
+/// Most answers looked at per round.
+const BATCH: i64 = 200;
+
+/// What happened to one conversation's unseen answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FollowUp {
+    pub conversation: i64,
+    pub answers: Vec<i64>,
+    /// The email that carries them, or why there is none.
+    pub outcome: Result<i64, String>,
+}
+
+/// The email's words: every unseen answer, and where to go on.
+pub fn email_text(answers: &[UnseenAnswer], link: Option<&str>) -> String {
+    let mut out = String::from("You left our website chat before you saw our answer:\n");
+    for a in answers {
+        let who = a
+            .author
+            .as_deref()
+            .and_then(|n| n.split_whitespace().next())
+            .unwrap_or("We");
+        out.push_str(&format!("\n{who} wrote:\n"));
+        for line in a.body_text.lines() {
+            out.push_str("> ");
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push_str("\nReply to this email to answer; it reaches the same person.");
+    if let Some(l) = link {
+        out.push_str(&format!(
+            "\nOr continue in the chat, where you left off: {l}"
+        ));
+    }
+    out
+}
+
+/// Follows up the answers unseen since `now - UNSEEN_FOR_MS` whose visitors are gone.
+/// `link(customer, (chat account, page))` makes the "continue in the chat" link (None: no
+/// link).
+pub async fn follow_up_unseen(db: &Db, now: i64, link: &Link<'_>) -> Result<Vec<FollowUp>> {
+    let due = chat_store::unseen_answers(db, now - UNSEEN_FOR_MS, now - GONE_FOR_MS, BATCH).await?;
+    let mut by_conversation: BTreeMap<i64, Vec<UnseenAnswer>> = BTreeMap::new();
+    for a in due {
+        by_conversation
+            .entry(a.conversation_id)
+            .or_default()
+            .push(a);
+    }
+    let mut done = Vec::new();
+    for (conversation, answers) in by_conversation {
+        let ids: Vec<i64> = answers.iter().map(|a| a.id).collect();
+        let outcome = follow_up_one(db, conversation, &answers, link).await;
+        let email = outcome.as_ref().ok().copied();
+        let mut tx = db.write.begin().await?;
+        chat_store::record_followup(&mut tx, &ids, email, now).await?;
+        tx.commit().await?;
+        done.push(FollowUp {
+            conversation,
+            answers: ids,
+            outcome,
+        });
+    }
+    Ok(done)
+}
+
+async fn follow_up_one(
+    db: &Db,
+    conversation: i64,
+    answers: &[UnseenAnswer],
+    link: &Link<'_>,
+) -> Result<i64, String> {
+    let detail = conversations::detail(db, conversation)
+        .await
+        .map_err(|e| e.to_string())?;
+    let option = detail
+        .reply_options
+        .iter()
+        .filter(|o| o.channel == ChannelKind::Email && o.unavailable.is_none())
+        .min_by_key(|o| o.unverified)
+        .ok_or_else(|| "the visitor left no email address we may write to".to_string())?;
+    let author = answers
+        .iter()
+        .rev()
+        .find_map(|a| a.author_user_id)
+        .ok_or_else(|| "the answers have no author".to_string())?;
+    let page = chat_store::last_page(db, conversation)
+        .await
+        .map_err(|e| e.to_string())?;
+    let at = page.as_ref().map(|(a, p)| (*a, p.as_str()));
+    let text = email_text(answers, link(detail.customer.id, at).as_deref());
+    let last = answers.last().map_or(0, |a| a.id);
+    queue_agent_reply(
+        db,
+        conversation,
+        option.account_id,
+        option.identifier_id,
+        author,
+        &text,
+        &[],
+        None,
+        Sending {
+            draft_key: Some(&format!("chat-followup-{last}")),
+            // The visitor typed this address into the chat for answers like these.
+            unverified_confirmed: true,
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(id: i64, author: Option<&str>, text: &str) -> UnseenAnswer {
+        UnseenAnswer {
+            id,
+            conversation_id: 1,
+            author_user_id: author.map(|_| 7),
+            author: author.map(str::to_string),
+            body_text: text.into(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn the_email_quotes_every_answer_and_says_where_to_go_on() {
+        let t = email_text(
+            &[
+                answer(1, Some("Sam Support"), "It left today.\nTracking: 123"),
+                answer(2, None, "Anything else?"),
+            ],
+            Some("https://shop.example.com/?convergence_chat=k1.x"),
+        );
+        assert!(t.starts_with("You left our website chat"), "{t}");
+        assert!(
+            t.contains("Sam wrote:\n> It left today.\n> Tracking: 123\n"),
+            "{t}"
+        );
+        assert!(t.contains("We wrote:\n> Anything else?\n"), "{t}");
+        assert!(t.contains("Reply to this email"), "{t}");
+        assert!(t.ends_with("where you left off: https://shop.example.com/?convergence_chat=k1.x"));
+        assert!(!email_text(&[answer(1, None, "x")], None).contains("continue in the chat"));
+    }
+}

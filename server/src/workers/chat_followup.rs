@@ -1,0 +1,77 @@
+//! Sends a website chat's unseen answers on by email once the visitor has gone
+//! (`app::service::chat_followup`), with a link that continues the chat where it was.
+
+use crate::channels::chat::token;
+use app::service::chat_followup::{follow_up_unseen, FollowUp};
+use app::ssr::live::Hub;
+use app::store::{now_ms, Db, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// How long a "continue in the chat" link in a follow-up email stays valid.
+pub const LINK_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// The page the visitor wrote from with the signed continue parameter the widget reads.
+pub fn continue_link(key: &[u8], chat: i64, customer: i64, page: &str, now: i64) -> Option<String> {
+    let t = token::continue_token(key, chat, customer, now + LINK_TTL_MS);
+    let base = page.split('#').next()?;
+    if !(base.starts_with("https://") || base.starts_with("http://")) {
+        return None;
+    }
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Some(format!("{base}{sep}convergence_chat={t}"))
+}
+
+/// One round at `now`: follows up what is due, wakes the outbox, tells agents' browsers.
+pub async fn round(
+    db: &Db,
+    hub: &Hub,
+    key: &[u8],
+    outbox: &Notify,
+    now: i64,
+) -> Result<Vec<FollowUp>, StoreError> {
+    let link = move |customer: i64, at: Option<(i64, &str)>| {
+        at.and_then(|(chat, page)| continue_link(key, chat, customer, page, now))
+    };
+    let done = follow_up_unseen(db, now, &link).await?;
+    for f in &done {
+        match &f.outcome {
+            Ok(_) => {
+                outbox.notify_one();
+                hub.conversation_changed(f.conversation).await;
+            }
+            Err(why) => tracing::info!(
+                conversation = f.conversation,
+                answers = f.answers.len(),
+                "unseen chat answers not emailed: {why}"
+            ),
+        }
+    }
+    Ok(done)
+}
+
+pub async fn run(db: Db, hub: Hub, key: Arc<[u8]>, outbox: Arc<Notify>, every: Duration) {
+    loop {
+        if let Err(e) = round(&db, &hub, &key, &outbox, now_ms()).await {
+            tracing::error!(error = %e, "chat follow-up worker");
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_link_is_the_visitors_page_with_a_signed_parameter() {
+        let l = continue_link(b"k", 3, 42, "https://shop.example.com/cart?step=2#top", 0).unwrap();
+        let (page, t) = l.split_once("&convergence_chat=").unwrap();
+        assert_eq!(page, "https://shop.example.com/cart?step=2");
+        assert_eq!(token::verify_continue(b"k", t, 3, 1), Ok(42));
+        assert!(continue_link(b"k", 3, 42, "javascript:alert(1)", 0).is_none());
+        let plain = continue_link(b"k", 3, 42, "https://shop.example.com/", 0).unwrap();
+        assert!(plain.starts_with("https://shop.example.com/?convergence_chat=k1.3.42."));
+    }
+}
