@@ -255,3 +255,21 @@ pub async fn confirm_identifier(id: i64) -> Result<(), ServerFnError> {
         .await;
     Ok(())
 }
+
+/// A link that opens the website chat attached to this conversation's customer, for the agent
+/// to send on any channel ("continue in the chat"): (the chat's name, the link), or None when
+/// no website chat names a site to open it on.
+#[server(endpoint = "conversation/chat-invite")]
+pub async fn chat_invite(id: i64) -> Result<Option<(String, String)>, ServerFnError> {
+    use crate::domain::Permission;
+    use crate::ssr::{auth, chat_token, errors};
+    let st = auth::state()?;
+    auth::require(Permission::Reply).await?;
+    let key = st.settings.secret_key.clone();
+    let expires = crate::store::now_ms() + crate::service::chat::INVITE_TTL_MS;
+    crate::service::chat::invite_link(&st.db, id, |chat, customer| {
+        chat_token::continue_token(key.as_bytes(), chat, customer, expires)
+    })
+    .await
+    .map_err(errors::store)
+}

@@ -216,6 +216,15 @@ impl AllowedOrigins {
         out
     }
 
+    /// The first site listed without a wildcard: where a "continue in the chat" link can open
+    /// the chat (a wildcard names no page).
+    pub fn first_site(&self) -> Option<String> {
+        self.0
+            .iter()
+            .find(|p| !p.wildcard)
+            .map(OriginPattern::csp_source)
+    }
+
     /// The patterns in normal form, one per line (what the admin form shows back).
     pub fn to_text(&self) -> String {
         self.0
@@ -233,6 +242,13 @@ mod tests {
 
     fn allowed(text: &str) -> AllowedOrigins {
         AllowedOrigins::parse(text).expect("valid patterns")
+    }
+
+    #[test]
+    fn the_first_site_is_the_first_without_a_wildcard() {
+        let a = allowed("https://*.example.org\nhttps://shop.example.com/\nhttps://b.example.com");
+        assert_eq!(a.first_site().as_deref(), Some("https://shop.example.com"));
+        assert_eq!(allowed("https://*.example.org").first_site(), None);
     }
 
     #[test]

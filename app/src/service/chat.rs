@@ -281,6 +281,38 @@ pub async fn attach(db: &Db, customer: i64, visitor: &str) -> Result<Vec<i64>> {
     }
 }
 
+/// How long an agent's "continue in the chat" link stays valid.
+pub const INVITE_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// An agent's invitation to continue conversation `conversation` in the website chat: the
+/// chat's name and a signed link to its first site that opens the chat attached to the
+/// customer (`sign(chat, customer)` makes the link's token). None when no enabled chat lists a
+/// site without a wildcard.
+pub async fn invite_link(
+    db: &Db,
+    conversation: i64,
+    sign: impl Fn(i64, i64) -> String,
+) -> Result<Option<(String, String)>> {
+    use crate::domain::chat_origin::AllowedOrigins;
+    let mut conn = db.read.acquire().await?;
+    let customer = crate::store::conversations::customer_of(&mut conn, conversation)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    drop(conn);
+    let chats = crate::store::channel_accounts::list(db).await?;
+    let Some((chat, name, site)) = chats
+        .iter()
+        .filter(|a| a.channel == crate::domain::ChannelKind::Chat && a.enabled)
+        .find_map(|a| {
+            let site = AllowedOrigins::parse(&a.setting("origins")).ok()?.first_site()?;
+            Some((a.id, a.name.clone(), site))
+        })
+    else {
+        return Ok(None);
+    };
+    Ok(Some((name, format!("{site}/?convergence_chat={}", sign(chat, customer)))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Server-only parts of the app crate: state, live event hub, authentication helpers.
 
 pub mod auth;
+pub mod chat_token;
 pub mod errors;
 pub mod live;
 pub mod login_limit;

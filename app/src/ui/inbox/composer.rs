@@ -1,7 +1,7 @@
 use super::aids::{composer_aids, AidsInput};
 use super::canned_picker::{CannedPicker, LIST_ID};
 use super::draft::Draft;
-use crate::api::conversation::{AddNote, SendReply};
+use crate::api::conversation::{AddNote, ChatInvite, SendReply};
 use crate::domain::sms::{self, Encoding};
 use crate::domain::{canned, convert, window, ChannelKind};
 use crate::model::{ConversationDetail, ReplyOption};
@@ -68,6 +68,51 @@ fn option_text(o: &ReplyOption) -> String {
 }
 
 /// Reply form with the channel picker, the live counter, the UCS-2 fixes and the preview.
+/// "Invite to website chat": adds a signed link that opens the website chat attached to this
+/// customer to the draft, to send on whatever channel the reply goes by. Needs JavaScript (it
+/// is hidden until the page runs it); the words say when no chat names a site to open it on.
+fn invite_button(
+    conversation: i64,
+    draft: Draft,
+    channel: Arc<dyn Fn() -> Option<ChannelKind> + Send + Sync>,
+) -> impl IntoView {
+    let invite = ServerAction::<ChatInvite>::new();
+    let (js, set_js) = signal(false);
+    Effect::new(move |_| set_js.set(true));
+    Effect::new(move |_| {
+        if let Some(Ok(Some((_, link)))) = invite.value().get() {
+            draft.body.update(|b| {
+                if !b.trim().is_empty() {
+                    b.push_str("\n\n");
+                }
+                b.push_str(&format!("You can continue with us in our website chat: {link}"));
+            });
+            if draft.written_for.get_untracked().is_none() {
+                draft.written_for.set(channel());
+            }
+        }
+    });
+    let words = move || match invite.value().get() {
+        Some(Ok(None)) => Some(
+            "No website chat names a site to open on: add one in Admin → Channels.".to_string(),
+        ),
+        Some(Err(e)) => Some(err_text(&e)),
+        _ => None,
+    };
+    view! {
+        <button
+            type="button"
+            class="link-button"
+            hidden=move || !js.get()
+            disabled=move || invite.pending().get()
+            on:click=move |_| {
+                invite.dispatch(ChatInvite { id: conversation });
+            }
+        >"Invite to website chat"</button>
+        {move || words().map(|w| view! { <span class="hint" role="status">{w}</span> })}
+    }
+}
+
 #[component]
 pub fn Composer(
     detail: ConversationDetail,
@@ -225,6 +270,7 @@ pub fn Composer(
             }),
         )
     };
+    let invite = invite_button(detail.id, draft, Arc::new(channel.clone()));
     view! {
         {files_form}
         <ActionForm action attr:class="composer" on:input=forget_error(action) on:change=forget_error(action)>
@@ -312,6 +358,7 @@ pub fn Composer(
             })}
             <div class="row end">
                 <a class="canned-link" href="/canned">"Canned responses"</a>
+                {invite}
                 {move || count().map(|(text, over)| view! { <span class="counter" class:over=over aria-live="polite">{text}</span> })}
                 {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })}
                 <button

@@ -4,14 +4,16 @@
 //! [`receiver`] reads it in the inbound worker, and the [`sender`] hands agents' answers to the
 //! widget's stream (they are read from the messages table, so every process can serve them).
 //!
-//! - [`token`]: visitor tokens, continue links and the site's identity hashes.
+//! - [`token`] (`app::ssr::chat_token`): visitor tokens, continue links and the site's
+//!   identity hashes.
 //! - [`settings`]: a chat account's stored settings as the widget and the edge need them.
 //! - `app::domain::chat_origin`: which websites may embed the chat.
 
 pub mod receiver;
 pub mod sender;
 pub mod settings;
-pub mod token;
+/// The chat's signed values live beside the server functions that make invite links.
+pub use app::ssr::chat_token as token;
 
 use super::{ChannelConfig, Registry};
 use serde::{Deserialize, Serialize};
