@@ -48,6 +48,8 @@ export LEPTOS_SITE_PKG_DIR=pkg
 export CONVERGENCE_LOG="${CONVERGENCE_LOG:-info}"
 # The provider stand-in serves media on loopback, which media downloads otherwise refuse.
 export CONVERGENCE_MEDIA_ALLOW_ADDRESSES=127.0.0.1
+# Website chat answers the visitor left before seeing go on by email after seconds, not minutes.
+export CONVERGENCE_CHAT_FOLLOWUP_AFTER=4s
 
 # stdout -> log file (+ Playwright, which ignores it unless E2E_SERVER_LOG=1);
 # stderr -> log file + Playwright's output (panics and errors stay visible).

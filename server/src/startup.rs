@@ -87,13 +87,6 @@ pub fn spawn_workers_with(
         stop,
     ));
     tokio::spawn(workers::snooze::run(state.db.clone(), state.hub.clone()));
-    tokio::spawn(workers::chat_followup::run(
-        state.db.clone(),
-        state.hub.clone(),
-        state.settings.secret_key.as_bytes().into(),
-        state.wake.outbox.clone(),
-        std::time::Duration::from_secs(20),
-    ));
     tokio::spawn(workers::campaigns::run(
         state.db.clone(),
         app::service::identifiers::default_region(),
@@ -125,6 +118,8 @@ pub struct ServeConfig {
     pub media_policy: crate::channels::http_client::AddressPolicy,
     /// How long temporary delivery failures are retried.
     pub retry_horizon_ms: i64,
+    /// How long a chat answer stays unseen before it goes by email (`workers::chat_followup`).
+    pub chat_followup_ms: i64,
 }
 
 /// How long a stopping server waits for the sends under way.
@@ -225,6 +220,13 @@ pub async fn serve(config: &ServeConfig) -> Result<(), BoxError> {
         },
         stop_rx,
     );
+    tokio::spawn(workers::chat_followup::run(
+        state.db.clone(),
+        state.hub.clone(),
+        state.settings.secret_key.as_bytes().into(),
+        state.wake.outbox.clone(),
+        app::service::chat_followup::Timing::after(config.chat_followup_ms),
+    ));
     let demo_logins = if config.demo_data {
         crate::demo_data::logins_present(&state.db).await?
     } else {

@@ -304,13 +304,18 @@ pub async fn invite_link(
         .iter()
         .filter(|a| a.channel == crate::domain::ChannelKind::Chat && a.enabled)
         .find_map(|a| {
-            let site = AllowedOrigins::parse(&a.setting("origins")).ok()?.first_site()?;
+            let site = AllowedOrigins::parse(&a.setting("origins"))
+                .ok()?
+                .first_site()?;
             Some((a.id, a.name.clone(), site))
         })
     else {
         return Ok(None);
     };
-    Ok(Some((name, format!("{site}/?convergence_chat={}", sign(chat, customer)))))
+    Ok(Some((
+        name,
+        format!("{site}/?convergence_chat={}", sign(chat, customer)),
+    )))
 }
 
 #[cfg(test)]

@@ -19,10 +19,37 @@ use std::collections::BTreeMap;
 /// the visitor wrote from.
 pub type Link<'a> = dyn Fn(i64, Option<(i64, &str)>) -> Option<String> + Send + Sync + 'a;
 
-/// How long an answer stays unseen before it goes by email.
+/// How long an answer stays unseen before it goes by email, by default.
 pub const UNSEEN_FOR_MS: i64 = 3 * 60_000;
-/// How long since the visitor's widget was last there before they count as gone.
+/// How long since the visitor's widget was last there before they count as gone, at most.
 pub const GONE_FOR_MS: i64 = 60_000;
+
+/// When answers go on by email, and how often the worker looks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    pub unseen_for_ms: i64,
+    pub gone_for_ms: i64,
+    pub every_ms: i64,
+}
+
+impl Timing {
+    /// Answers unseen for `unseen_for_ms`; gone for a minute (or as long, when shorter);
+    /// looked for every 20 seconds (or twice within the wait, when shorter).
+    pub fn after(unseen_for_ms: i64) -> Timing {
+        let unseen_for_ms = unseen_for_ms.max(1_000);
+        Timing {
+            unseen_for_ms,
+            gone_for_ms: GONE_FOR_MS.min(unseen_for_ms),
+            every_ms: 20_000.min(unseen_for_ms / 2).max(500),
+        }
+    }
+}
+
+impl Default for Timing {
+    fn default() -> Timing {
+        Timing::after(UNSEEN_FOR_MS)
+    }
+}
 /// Most answers looked at per round.
 const BATCH: i64 = 200;
 
@@ -60,11 +87,22 @@ pub fn email_text(answers: &[UnseenAnswer], link: Option<&str>) -> String {
     out
 }
 
-/// Follows up the answers unseen since `now - UNSEEN_FOR_MS` whose visitors are gone.
+/// Follows up the answers unseen for `timing.unseen_for_ms` at `now` whose visitors are gone.
 /// `link(customer, (chat account, page))` makes the "continue in the chat" link (None: no
 /// link).
-pub async fn follow_up_unseen(db: &Db, now: i64, link: &Link<'_>) -> Result<Vec<FollowUp>> {
-    let due = chat_store::unseen_answers(db, now - UNSEEN_FOR_MS, now - GONE_FOR_MS, BATCH).await?;
+pub async fn follow_up_unseen(
+    db: &Db,
+    now: i64,
+    timing: Timing,
+    link: &Link<'_>,
+) -> Result<Vec<FollowUp>> {
+    let due = chat_store::unseen_answers(
+        db,
+        now - timing.unseen_for_ms,
+        now - timing.gone_for_ms,
+        BATCH,
+    )
+    .await?;
     let mut by_conversation: BTreeMap<i64, Vec<UnseenAnswer>> = BTreeMap::new();
     for a in due {
         by_conversation
@@ -98,11 +136,20 @@ async fn follow_up_one(
     let detail = conversations::detail(db, conversation)
         .await
         .map_err(|e| e.to_string())?;
+    // A real mailbox before the playground's stand-in, a verified address before a typed one.
+    let accounts = crate::store::channel_accounts::list(db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let playground = |id: i64| {
+        accounts
+            .iter()
+            .any(|a| a.id == id && a.provider == crate::domain::providers::PLAYGROUND)
+    };
     let option = detail
         .reply_options
         .iter()
         .filter(|o| o.channel == ChannelKind::Email && o.unavailable.is_none())
-        .min_by_key(|o| o.unverified)
+        .min_by_key(|o| (playground(o.account_id), o.unverified))
         .ok_or_else(|| "the visitor left no email address we may write to".to_string())?;
     let author = answers
         .iter()

@@ -86,6 +86,11 @@ pub struct Cli {
     #[arg(long, env = "CONVERGENCE_RETRY_HORIZON", default_value = "24h",
           value_parser = parse_horizon, global = true)]
     pub retry_horizon: i64,
+    /// How long a website chat answer stays unseen, with the visitor gone, before it is sent on
+    /// by email: `90s`, `3m`.
+    #[arg(long, env = "CONVERGENCE_CHAT_FOLLOWUP_AFTER", default_value = "3m",
+          value_parser = parse_horizon, global = true)]
+    pub chat_followup_after: i64,
 
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -15,6 +15,7 @@ pub async fn run(cli: &Cli) -> CommandResult {
         secret_key: cli.secret(),
         demo_data: cli.demo_data,
         retry_horizon_ms: cli.retry_horizon,
+        chat_followup_ms: cli.chat_followup_after,
     })
     .await
 }

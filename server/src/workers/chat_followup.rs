@@ -2,7 +2,7 @@
 //! (`app::service::chat_followup`), with a link that continues the chat where it was.
 
 use crate::channels::chat::token;
-use app::service::chat_followup::{follow_up_unseen, FollowUp};
+use app::service::chat_followup::{follow_up_unseen, FollowUp, Timing};
 use app::ssr::live::Hub;
 use app::store::{now_ms, Db, StoreError};
 use std::sync::Arc;
@@ -29,12 +29,13 @@ pub async fn round(
     hub: &Hub,
     key: &[u8],
     outbox: &Notify,
+    timing: Timing,
     now: i64,
 ) -> Result<Vec<FollowUp>, StoreError> {
     let link = move |customer: i64, at: Option<(i64, &str)>| {
         at.and_then(|(chat, page)| continue_link(key, chat, customer, page, now))
     };
-    let done = follow_up_unseen(db, now, &link).await?;
+    let done = follow_up_unseen(db, now, timing, &link).await?;
     for f in &done {
         match &f.outcome {
             Ok(_) => {
@@ -51,12 +52,12 @@ pub async fn round(
     Ok(done)
 }
 
-pub async fn run(db: Db, hub: Hub, key: Arc<[u8]>, outbox: Arc<Notify>, every: Duration) {
+pub async fn run(db: Db, hub: Hub, key: Arc<[u8]>, outbox: Arc<Notify>, timing: Timing) {
     loop {
-        if let Err(e) = round(&db, &hub, &key, &outbox, now_ms()).await {
+        if let Err(e) = round(&db, &hub, &key, &outbox, timing, now_ms()).await {
             tracing::error!(error = %e, "chat follow-up worker");
         }
-        tokio::time::sleep(every).await;
+        tokio::time::sleep(Duration::from_millis(timing.every_ms as u64)).await;
     }
 }
 

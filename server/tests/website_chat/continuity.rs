@@ -4,7 +4,7 @@
 
 use super::{api, new_chat, owner, session, stored, visitor_of, SITE, SUPPORT};
 use crate::support::{spawn_app, Engine, TestApp};
-use app::service::chat_followup::{FollowUp, UNSEEN_FOR_MS};
+use app::service::chat_followup::{FollowUp, Timing, UNSEEN_FOR_MS};
 use app::store::now_ms;
 use serde_json::{json, Value};
 use sqlx::Row;
@@ -17,6 +17,7 @@ async fn round(app: &TestApp, at: i64) -> Vec<FollowUp> {
         &app.state.hub,
         crate::support::TEST_SECRET.as_bytes(),
         &app.state.wake.outbox,
+        Timing::default(),
         at,
     )
     .await

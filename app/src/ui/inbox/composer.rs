@@ -85,7 +85,9 @@ fn invite_button(
                 if !b.trim().is_empty() {
                     b.push_str("\n\n");
                 }
-                b.push_str(&format!("You can continue with us in our website chat: {link}"));
+                b.push_str(&format!(
+                    "You can continue with us in our website chat: {link}"
+                ));
             });
             if draft.written_for.get_untracked().is_none() {
                 draft.written_for.set(channel());
