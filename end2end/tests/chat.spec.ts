@@ -2,8 +2,11 @@
 // port): the admin adds the chat and copies its embed code; a visitor chats, the agent answers
 // live, the visitor reloads and keeps the thread; a site that is not allowed gets nothing.
 import * as http from 'http';
+import * as crypto from 'crypto';
 import { type Page, type FrameLocator, type Browser } from '@playwright/test';
-import { test, expect, USERS, login, gotoApp, conversationList, timeline, screenshot, uniqueSuffix } from './support';
+import { test, expect, USERS, login, gotoApp, conversationList, timeline, screenshot, uniqueSuffix, smtpSend, mailDeliveredTo, SUPPORT_MAILBOX } from './support';
+
+const IDENTITY_SECRET = 'e2e-identity-secret-7';
 
 const SHOP_PORT = 3400;
 const OTHER_PORT = 3401;
@@ -13,13 +16,22 @@ const OTHER = `http://127.0.0.1:${OTHER_PORT}`;
 let snippet = '';
 const servers: http.Server[] = [];
 
-/** The shop's pages: the embed code on every page, as the admin pasted it. */
-function shopPage(path: string): string {
-  const title = path.startsWith('/other') ? 'Shop: delivery' : 'Shop';
+/** The shop's pages: the embed code on every page, as the admin pasted it. `/signed?…`
+ * is a page of a signed-in user: it tells the chat who they are. */
+function shopPage(url: string): string {
+  const u = new URL(url, 'http://shop.invalid');
+  const title = u.pathname.startsWith('/other') ? 'Shop: delivery' : 'Shop';
+  const user = u.pathname === '/signed'
+    ? `<script>window.addEventListener('load', () => Convergence.identify(${JSON.stringify(Object.fromEntries(u.searchParams)).replace(/</g, '\\u003c')}));</script>`
+    : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title></head>
 <body><main><h1>${title}</h1><p><a href="/other">Delivery times</a></p></main>
-${snippet}</body></html>`;
+${snippet}${user}</body></html>`;
+}
+
+function hmac(id: string): string {
+  return crypto.createHmac('sha256', IDENTITY_SECRET).update(id).digest('hex');
 }
 
 function serve(port: number): Promise<void> {
@@ -59,6 +71,7 @@ async function addChat(page: Page, name: string, origins = SHOP): Promise<string
   await form.getByLabel('Greeting').fill('Hi! Ask us anything.');
   await form.getByLabel('Ask for a name').selectOption('optional');
   await form.getByLabel('Ask for an email').selectOption('optional');
+  await form.getByLabel('Identity secret').fill(IDENTITY_SECRET);
   await form.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(page).toHaveURL(/\/admin\?edit_provider=\d+/);
   const code = page.getByRole('textbox', { name: 'Embed code' });
@@ -164,4 +177,109 @@ test('the chat fills a phone screen and closes back to the launcher', async ({ p
   await chatFrame(visitor).getByRole('button', { name: 'Close chat' }).click();
   await expect(visitor.getByRole('button', { name: 'Chat with us' })).toBeVisible();
   await visitor.context().close();
+});
+
+test('a signed-in visitor joins the existing customer; a forged signature is refused', async ({ page, browser }) => {
+  const s = uniqueSuffix();
+  snippet = await addChat(page, `Signed chat ${s}`, `${SHOP}\nhttps://id-${s}.example.com`);
+  await login(page, USERS.support);
+
+  // Ada is signed in on the shop: her chat lands in her existing conversation.
+  const ada = await visitorPage(browser);
+  const q = new URLSearchParams({ id: `user-ada-${s}`, email: 'ada.lovelace@example.com', name: 'Ada', hash: hmac(`user-ada-${s}`) });
+  const identified = ada.waitForResponse((r) => r.url().endsWith('/identify'));
+  await ada.goto(`${SHOP}/signed?${q}`);
+  await ada.getByRole('button', { name: 'Chat with us' }).click();
+  expect((await identified).status()).toBe(200);
+  const frame = chatFrame(ada);
+  await frame.getByLabel('Your message').fill(`Signed in question ${s}`);
+  await frame.getByLabel('Your message').press('Enter');
+  await expect(frame.locator('li.visitor .meta', { hasText: /Sent|:/ }).first()).toBeVisible();
+  const adaConv = conversationList(page).getByRole('link', { name: /Ada Lovelace/ }).first();
+  await expect(adaConv).toContainText(s, { timeout: 5_000 });
+  await adaConv.click();
+  await expect(timeline(page).locator('article[data-channel="chat"]', { hasText: `Signed in question ${s}` })).toBeVisible();
+  await expect(timeline(page).locator('article[data-channel="email"]').first()).toBeVisible();
+
+  // Someone forges Ada's signature: refused, and their chat stays their own.
+  const forger = await visitorPage(browser);
+  const bad = new URLSearchParams({ id: `user-ada-${s}`, email: 'ada.lovelace@example.com', name: 'Ada', hash: hmac('someone-else') });
+  const refused = forger.waitForResponse((r) => r.url().endsWith('/identify'));
+  await forger.goto(`${SHOP}/signed?${bad}`);
+  await forger.getByRole('button', { name: 'Chat with us' }).click();
+  expect((await refused).status()).toBe(403);
+  await chatFrame(forger).getByLabel('Your message').fill(`Forged question ${s}`);
+  await chatFrame(forger).getByLabel('Your message').press('Enter');
+  const forged = conversationList(page).getByRole('link', { name: new RegExp(`Forged question ${s}`) }).first();
+  await expect(forged).toBeVisible({ timeout: 5_000 });
+  await expect(forged).not.toContainText('Ada Lovelace');
+  await expect(adaConv).not.toContainText('Forged');
+  await ada.context().close();
+  await forger.context().close();
+});
+
+/** A raw email's text body with quoted-printable undone. */
+function plain(raw: string): string {
+  return raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+}
+
+function header(raw: string, name: string): string | undefined {
+  const m = new RegExp(`^${name}: (.*)$`, 'mi').exec(raw);
+  return m?.[1].trim();
+}
+
+test('the visitor leaves: the answer goes by email, the email answer continues the timeline, the link reopens the chat', async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  const s = uniqueSuffix();
+  const customer = 'ann.e2e@customer.test';
+  snippet = await addChat(page, `Mail chat ${s}`, `${SHOP}\nhttps://mail-${s}.example.com`);
+  await login(page, USERS.support);
+
+  const visitor = await visitorPage(browser);
+  await visitor.goto(`${SHOP}/`);
+  await visitor.getByRole('button', { name: 'Chat with us' }).click();
+  const frame = chatFrame(visitor);
+  await frame.getByLabel('Your name (optional)').fill(`Ann Chat ${s}`);
+  await frame.getByLabel('Your email (optional)').fill(customer);
+  await frame.getByLabel('Your message').fill(`Can I change my order ${s}?`);
+  await frame.getByLabel('Your message').press('Enter');
+  await expect(frame.locator('li.visitor', { hasText: `order ${s}` })).toBeVisible();
+  // The visitor leaves before anyone answers.
+  await visitor.context().close();
+
+  const conv = conversationList(page).getByRole('link', { name: new RegExp(`Ann Chat ${s}`) }).first();
+  await expect(conv).toBeVisible({ timeout: 5_000 });
+  await conv.click();
+  const answer = `Yes, until it ships (${s}).`;
+  await page.getByRole('textbox', { name: 'Message', exact: true }).fill(answer);
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  const tl = timeline(page);
+  await expect(tl.locator('article[data-channel="chat"][data-direction="out"]', { hasText: answer })).toBeVisible();
+
+  // Unseen, the answer goes on by email to the address the visitor typed (real SMTP).
+  await expect.poll(() => mailDeliveredTo(customer).filter((m) => plain(m).includes(answer)).length, { timeout: 40_000 }).toBe(1);
+  const mail = mailDeliveredTo(customer).find((m) => plain(m).includes(answer))!;
+  const text = plain(mail);
+  expect(text).toContain('You left our website chat before you saw our answer');
+  const link = /(http:\/\/127\.0\.0\.1:3400\/\S*convergence_chat=\S+)/.exec(text)![1];
+  await expect(tl.locator('article[data-channel="email"][data-direction="out"]', { hasText: answer })).toBeVisible({ timeout: 10_000 });
+
+  // The customer answers the email; it continues the same conversation.
+  const reply = `Then please add a second one (${s}).`;
+  await smtpSend(
+    customer,
+    SUPPORT_MAILBOX,
+    `From: Ann <${customer}>\nTo: ${header(mail, 'Reply-To') ?? SUPPORT_MAILBOX}\nSubject: Re: ${header(mail, 'Subject') ?? 'chat'}\n` +
+      `Message-ID: <chat-${s}@customer.test>\nIn-Reply-To: ${header(mail, 'Message-ID')}\nDate: ${new Date().toUTCString()}\n\n${reply}\n`,
+  );
+  await expect(tl.locator('article[data-channel="email"][data-direction="in"]', { hasText: reply })).toBeVisible({ timeout: 30_000 });
+
+  // The link in the email opens the chat attached to her, with the email in the thread.
+  const back = await visitorPage(browser);
+  await back.goto(link);
+  const again = chatFrame(back);
+  await expect(again.locator('li.visitor', { hasText: `order ${s}` })).toBeVisible({ timeout: 10_000 });
+  await expect(again.locator('li', { hasText: reply })).toContainText('by email');
+  await screenshot(back, 'chat-continued-after-email');
+  await back.context().close();
 });

@@ -52,10 +52,28 @@ pub async fn round(
     Ok(done)
 }
 
+/// Runs a round every `timing.every_ms`. Each round is a task of its own: a failure or a panic
+/// is logged and the next round goes on.
 pub async fn run(db: Db, hub: Hub, key: Arc<[u8]>, outbox: Arc<Notify>, timing: Timing) {
     loop {
-        if let Err(e) = round(&db, &hub, &key, &outbox, timing, now_ms()).await {
-            tracing::error!(error = %e, "chat follow-up worker");
+        let (db2, hub2, key2, outbox2) = (db.clone(), hub.clone(), key.clone(), outbox.clone());
+        let done =
+            tokio::spawn(
+                async move { round(&db2, &hub2, &key2, &outbox2, timing, now_ms()).await },
+            )
+            .await;
+        match done {
+            Ok(Ok(f)) if !f.is_empty() => {
+                let emailed = f.iter().filter(|f| f.outcome.is_ok()).count();
+                tracing::info!(
+                    conversations = f.len(),
+                    emailed,
+                    "unseen chat answers followed up"
+                );
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "chat follow-up worker"),
+            Err(e) => tracing::error!(error = %e, "chat follow-up round panicked"),
         }
         tokio::time::sleep(Duration::from_millis(timing.every_ms as u64)).await;
     }
