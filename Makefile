@@ -14,6 +14,8 @@
 #                     a phone number (p50 <= 20 ms, p99 <= 60 ms at 4 clients), SQLite then PostgreSQL
 #   make bench-email  import 10,000 varied emails from a local Dovecot into SQLite
 #   make bench-webhooks  inbound SMS webhooks at 4 connections for 30 s on SQLite (release)
+#   make bench-chat   the website chat with 1,000 open widget streams: messages/s at 1 and 4
+#                     clients, send and delivery latency p50/p90/p99/max, SQLite (release)
 #   make bench-campaign  campaigns on the 1,000,000-message seed: plan a 100,000-customer support
 #                     campaign (<= 10 s), send through the provider stand-in at 1 and 4 workers
 #                     (>= 500 messages/s, p50/p90/p99/max latency), SQLite then PostgreSQL
@@ -43,7 +45,7 @@ LEPTOS_BUILD_FLAGS := --split
 # Running target/*/server directly needs LEPTOS_OUTPUT_NAME=convergence LEPTOS_SITE_ROOT=target/site
 # LEPTOS_SITE_PKG_DIR=pkg; scripts/lib.sh and scripts/e2e-server.sh export them.
 
-.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-reports bench-search bench-email bench-webhooks bench-campaign bundle-size clean-e2e screenshots
+.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-reports bench-search bench-email bench-webhooks bench-chat bench-campaign bundle-size clean-e2e screenshots
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -130,6 +132,15 @@ bench-webhooks:
 	rm -rf target/bench-webhooks && mkdir -p target/bench-webhooks
 	CONVERGENCE_LOG=warn CONVERGENCE_DATABASE_URL=sqlite://target/bench-webhooks/bench.db \
 	  target/release/tools bench-webhooks --concurrency 4 --seconds 30 $(BENCH_ARGS)
+
+# Website chat: 1,000 open widget streams, then visitors' messages at 1 and 4 clients for 15 s
+# each, on a fresh SQLite database (the server in process; needs ~2,100 open files).
+bench-chat:
+	cargo build --release -p tools
+	rm -rf target/bench-chat && mkdir -p target/bench-chat
+	ulimit -n 8192 2>/dev/null || true; \
+	CONVERGENCE_LOG=warn CONVERGENCE_DATABASE_URL=sqlite://target/bench-chat/bench.db \
+	  target/release/tools bench-chat --streams 1000 --clients 1,4 --seconds 15 $(BENCH_ARGS)
 
 # Campaigns: on a fresh seed, plan a support campaign to every customer (one after the other, then
 # four at once) and send to the customers reachable on SMS through the provider stand-in at 1 and

@@ -283,6 +283,27 @@ async fn a_visitor_and_an_agent_chat_live(engine: Engine) {
     assert_eq!(again["messages"][1]["seen"], true);
     assert_eq!(again["messages"][1]["author"], "Sam");
 
+    // While the widget is open the composer says nothing; once the visitor has gone it says
+    // where an answer goes.
+    let chat_notice = |d: &app::model::ConversationDetail| {
+        d.reply_options
+            .iter()
+            .find(|o| o.channel == app::domain::ChannelKind::Chat)
+            .and_then(|o| o.notice.clone())
+    };
+    let d = app::service::conversations::detail(db, conv).await.unwrap();
+    assert_eq!(chat_notice(&d), None);
+    sqlx::query("UPDATE chat_visitors SET last_active_at = last_active_at - 120000")
+        .execute(&db.write)
+        .await
+        .unwrap();
+    let d = app::service::conversations::detail(db, conv).await.unwrap();
+    assert!(
+        chat_notice(&d).is_some_and(|n| n.contains("left the chat") && n.contains("no email")),
+        "{:?}",
+        chat_notice(&d)
+    );
+
     // Another visitor of the same chat sees none of it.
     let other = session(&app, chat, None).await;
     assert_ne!(visitor_of(other["token"].as_str().unwrap()), visitor);

@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_campaign;
+mod bench_chat;
 mod bench_email;
 mod bench_webhooks;
 mod seed;
@@ -89,6 +90,17 @@ enum Command {
         /// The mailbox already holds the messages.
         #[arg(long)]
         no_fill: bool,
+    },
+    /// Measure the website chat: `streams` open widget streams, then visitors' messages at each
+    /// number of `clients` for `seconds` (messages/s; send and delivery latency p50/p90/p99/max)
+    /// against the real router and workers (uses CONVERGENCE_DATABASE_URL, a fresh database).
+    BenchChat {
+        #[arg(long, default_value_t = 1000)]
+        streams: usize,
+        #[arg(long, default_value = "1,4", value_delimiter = ',')]
+        clients: Vec<usize>,
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
     },
     /// Measure inbound SMS webhooks: signed Twilio posts at `concurrency` connections for
     /// `seconds` against the real router and workers (uses CONVERGENCE_DATABASE_URL, which
@@ -204,6 +216,19 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 password,
                 messages,
                 no_fill,
+            })
+            .await
+        }
+        Command::BenchChat {
+            streams,
+            clients,
+            seconds,
+        } => {
+            bench_chat::run(&bench_chat::ChatBenchOptions {
+                database_url,
+                streams,
+                clients,
+                seconds,
             })
             .await
         }

@@ -11,6 +11,9 @@ pub const MAX_NOTICE: usize = 500;
 pub const MAX_NAME: usize = 80;
 /// The longest message a visitor may send, in characters.
 pub const MAX_VISITOR_TEXT: usize = 4_000;
+/// How long since a visitor's widget was last there (a request or its stream's heartbeat)
+/// before they count as gone.
+pub const GONE_FOR_MS: i64 = 60_000;
 /// White text on the widget's colour must reach this contrast ratio (WCAG 2.1 AA, 1.4.3).
 pub const MIN_CONTRAST: f64 = 4.5;
 

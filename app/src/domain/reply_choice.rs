@@ -156,6 +156,17 @@ pub fn account_problem(
     None
 }
 
+/// What the composer says when the website chat's visitor has left: where an answer goes then
+/// (`email`: the address unseen answers are sent on to, if the customer has one).
+pub fn chat_absent(email: Option<&str>) -> String {
+    match email.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => format!(
+            "The visitor has left the chat: they see this on their next visit, and if it stays unseen for a few minutes it goes to {e} by email."
+        ),
+        None => "The visitor has left the chat and gave no email address: they see this on their next visit to the site.".to_string(),
+    }
+}
+
 /// How a channel is named in a sentence: "by SMS", "by email", "on WhatsApp".
 pub fn by_channel(channel: ChannelKind) -> &'static str {
     match channel {

@@ -21,8 +21,7 @@ pub type Link<'a> = dyn Fn(i64, Option<(i64, &str)>) -> Option<String> + Send + 
 
 /// How long an answer stays unseen before it goes by email, by default.
 pub const UNSEEN_FOR_MS: i64 = 3 * 60_000;
-/// How long since the visitor's widget was last there before they count as gone, at most.
-pub const GONE_FOR_MS: i64 = 60_000;
+pub use crate::domain::chat_settings::GONE_FOR_MS;
 
 /// When answers go on by email, and how often the worker looks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

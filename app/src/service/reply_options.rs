@@ -60,6 +60,32 @@ pub async fn for_conversation(
         })
         .collect();
     let default = reply_choice::default_choice(&candidates, &facts).map(|i| options[i].key());
+    // The website chat reaches a visitor only while the widget is open: say when it is not.
+    if options
+        .iter()
+        .any(|o| o.channel == ChannelKind::Chat && o.unavailable.is_none())
+    {
+        let now = now_ms();
+        let present = crate::store::chat::visitor_present(
+            db,
+            customer.id,
+            now - crate::domain::chat_settings::GONE_FOR_MS,
+        )
+        .await?;
+        if !present {
+            let email = options
+                .iter()
+                .find(|o| o.channel == ChannelKind::Email && o.unavailable.is_none())
+                .map(|o| o.identifier_label.clone());
+            let words = crate::domain::reply_choice::chat_absent(email.as_deref());
+            for o in options
+                .iter_mut()
+                .filter(|o| o.channel == ChannelKind::Chat)
+            {
+                o.notice.get_or_insert_with(|| words.clone());
+            }
+        }
+    }
     Ok(ReplyOptions { options, default })
 }
 

@@ -58,6 +58,19 @@ pub async fn last_active(db: &Db, account: i64, visitor: &str) -> Result<Option<
     })
 }
 
+/// Whether any chat visitor of customer `customer` has had the widget open since `since`.
+pub async fn visitor_present(db: &Db, customer: i64, since: i64) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) FROM identifiers i JOIN chat_visitors v ON v.visitor = i.value \
+         WHERE i.customer_id = $1 AND i.kind = 'chat' AND v.last_active_at >= $2",
+    )
+    .bind(customer)
+    .bind(since)
+    .fetch_one(&db.read)
+    .await?;
+    Ok(row.try_get::<i64, _>(0)? > 0)
+}
+
 /// The conversation `visitor` writes in (None until their first message is stored).
 pub async fn conversation_of(db: &Db, visitor: &str) -> Result<Option<i64>> {
     let row = sqlx::query(

@@ -1,6 +1,6 @@
 //! `Convergence.identify({id, email, name, hash})`: who the visitor is, as the site says.
 
-use super::{check_site, limit, visitor_of, with_cors, ChatState, Refused};
+use super::{check_site, visitor_of, with_cors, ChatState, Refused};
 use crate::channels::chat::settings::ChatConfig;
 use crate::channels::chat::token;
 use app::service::chat::{Claim, Identified};
@@ -71,8 +71,7 @@ async fn identify(
 ) -> Result<(bool, bool), Refused> {
     let chat = config.account_id;
     let visitor = visitor_of(st, chat, &body.token)?;
-    limit(
-        &st.db,
+    st.limit(
         &format!("chat-identify:{chat}:{visitor}"),
         10,
         "Too many sign-ins from this chat just now; wait a minute.",

@@ -69,6 +69,9 @@ pub struct ChatState {
     /// Our own origin: requests from the chat frame carry it.
     own_origin: Arc<str>,
     accounts: Arc<Mutex<HashMap<i64, Cached>>>,
+    /// Every limit times this (`CONVERGENCE_CHAT_LIMIT_SCALE`, 1 unless a load test raises it:
+    /// its clients all come from one address).
+    limit_scale: i64,
 }
 
 /// A chat account as read, and when.
@@ -91,6 +94,11 @@ impl ChatState {
             key: secret_key.as_bytes().into(),
             own_origin: own_origin.into(),
             accounts: Arc::default(),
+            limit_scale: std::env::var("CONVERGENCE_CHAT_LIMIT_SCALE")
+                .ok()
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .filter(|n| *n >= 1)
+                .unwrap_or(1),
         }
     }
 
@@ -245,6 +253,14 @@ fn with_cors(mut r: Response, site: &Site) -> Response {
 /// The address key of a client: the IPv4 address, or the /64 of an IPv6 one.
 fn address_key(addr: Option<IpAddr>) -> String {
     app::ssr::login_limit::LoginLimiter::address_key(addr)
+}
+
+impl ChatState {
+    /// Counts a hit on `key` and refuses when it is over `max` (times the limit scale) in the
+    /// window.
+    async fn limit(&self, key: &str, max: i64, words: &str) -> Result<(), Refused> {
+        limit(&self.db, key, max.saturating_mul(self.limit_scale), words).await
+    }
 }
 
 /// Counts a hit on `key` and refuses when it is over `max` in the window.

@@ -1,7 +1,7 @@
 //! What a visitor does: start or resume a session, write, see answers, type.
 
 use super::identity::publish_changes;
-use super::{address_key, check_site, limit, visitor_of, with_cors, ChatState, Refused};
+use super::{address_key, check_site, visitor_of, with_cors, ChatState, Refused};
 use super::{
     MESSAGES_PER_ADDRESS, MESSAGES_PER_VISITOR, NEW_VISITORS_PER_ADDRESS, TOKEN_TTL_MS,
     TYPING_PER_VISITOR,
@@ -131,8 +131,7 @@ async fn session(
     let visitor = match known {
         Some(v) => v.to_string(),
         None => {
-            limit(
-                &st.db,
+            st.limit(
                 &format!("chat-new:{}", address_key(Some(ip))),
                 NEW_VISITORS_PER_ADDRESS,
                 "Too many chats were started from your network just now; wait a minute and reload the page.",
@@ -301,15 +300,13 @@ async fn receive(
     let text = app::domain::chat_settings::visitor_text(&body.text)
         .map_err(|w| Refused::new(StatusCode::BAD_REQUEST, w))?;
     let claim = body.claim()?;
-    limit(
-        &st.db,
+    st.limit(
         &format!("chat-msg:{chat}:{visitor}"),
         MESSAGES_PER_VISITOR,
         "You are sending messages faster than we can read them; wait a minute and send again.",
     )
     .await?;
-    limit(
-        &st.db,
+    st.limit(
         &format!("chat-msg-ip:{}", address_key(Some(ip))),
         MESSAGES_PER_ADDRESS,
         "Too many messages were sent from your network just now; wait a minute and send again.",
@@ -431,8 +428,7 @@ pub async fn typing_handler(
     };
     let done = async {
         let visitor = visitor_of(&st, config.account_id, &body.token)?;
-        limit(
-            &st.db,
+        st.limit(
             &format!("chat-typing:{}:{visitor}", config.account_id),
             TYPING_PER_VISITOR,
             "Typing signals are limited; keep writing.",
