@@ -145,6 +145,19 @@ async fn unseen_answers_go_on_by_email_once_and_the_link_continues_the_chat(engi
     assert!(round(&app, later + 60_000).await.is_empty());
     assert_eq!(emails_of(&app, conv).await.len(), 1);
 
+    // The email leaves through the outbox.
+    crate::support::messages::wait_for("the email sent", 10, || async {
+        let state: String = sqlx::query("SELECT delivery_state FROM messages WHERE id = $1")
+            .bind(email_id)
+            .fetch_one(&db.read)
+            .await
+            .unwrap()
+            .try_get("delivery_state")
+            .unwrap();
+        ["sent", "delivered"].contains(&state.as_str()).then_some(())
+    })
+    .await;
+
     // The link in the email opens the chat attached to the customer, on another device.
     let link = body
         .split_whitespace()
