@@ -349,7 +349,8 @@ async fn receive(
         }
     }
     st.wake_inbound.notify_one();
-    let _ = app::store::chat::touch(&st.db, chat, &visitor, now_ms()).await;
+    // No presence write here: the widget that sends holds its stream open, whose heartbeat
+    // says the visitor is there (one write fewer per message on SQLite's single writer).
     Ok(stored)
 }
 
