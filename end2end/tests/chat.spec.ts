@@ -3,6 +3,7 @@
 // live, the visitor reloads and keeps the thread; a site that is not allowed gets nothing.
 import * as http from 'http';
 import * as crypto from 'crypto';
+import AxeBuilder from '@axe-core/playwright';
 import { type Page, type FrameLocator, type Browser } from '@playwright/test';
 import { test, expect, USERS, login, gotoApp, conversationList, timeline, screenshot, uniqueSuffix, smtpSend, mailDeliveredTo, SUPPORT_MAILBOX } from './support';
 
@@ -28,6 +29,15 @@ function shopPage(url: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title></head>
 <body><main><h1>${title}</h1><p><a href="/other">Delivery times</a></p></main>
 ${snippet}${user}</body></html>`;
+}
+
+/** No moderate, serious or critical axe violation on `page`, its chat frame included. */
+async function expectAccessible(page: Page, name: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => ['moderate', 'serious', 'critical'].includes(v.impact ?? ''));
+  const report = bad.map((v) => `${v.impact} ${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('\n');
+  expect(bad, `${name}: axe violations\n${report}`).toEqual([]);
+  expect(results.passes.length).toBeGreaterThan(10);
 }
 
 function hmac(id: string): string {
@@ -126,6 +136,7 @@ test('a visitor on the shop chats with an agent live, reloads and keeps the thre
   const outbound = tl.locator('article[data-direction="out"]', { hasText: answer });
   await expect(outbound.locator('.delivery')).toHaveText('read', { timeout: 10_000 });
   await screenshot(visitor, 'chat-widget-open');
+  await expectAccessible(visitor, 'the open chat at 1280 px');
   await screenshot(page, 'chat-agent-conversation');
 
   // A reload and a navigation keep the thread (the token is kept by the shop's page).
@@ -174,6 +185,13 @@ test('the chat fills a phone screen and closes back to the launcher', async ({ p
   expect(size!.height).toBeGreaterThanOrEqual(800);
   await expect(chatFrame(visitor).getByLabel('Your message')).toBeVisible();
   await screenshot(visitor, 'chat-widget-phone');
+  await expectAccessible(visitor, 'the open chat at 390 px');
+  // The admin's chat form at phone width too.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await gotoApp(page, '/admin?add=chat#provider-form');
+  await expect(page.getByRole('form', { name: /Add account: Website chat/ })).toBeVisible();
+  await expectAccessible(page, 'the chat form at 390 px');
+  await screenshot(page, 'chat-admin-form-phone');
   await chatFrame(visitor).getByRole('button', { name: 'Close chat' }).click();
   await expect(visitor.getByRole('button', { name: 'Chat with us' })).toBeVisible();
   await visitor.context().close();

@@ -404,6 +404,26 @@ async fn other_websites_and_bad_tokens_are_refused(engine: Engine) {
         assert_eq!(r.status(), 404, "{id}");
     }
 
+    // The widget's code (script, frame page, its script and style) is small on the wire.
+    let mut total = 0;
+    for path in [
+        "/chat/widget.js".to_string(),
+        format!("/chat/frame/{chat}?site={}", urlencode(SITE)),
+        "/chat/frame.js".into(),
+        "/chat/frame.css".into(),
+    ] {
+        let r = reqwest::Client::new()
+            .get(app.url(&path))
+            .header("Accept-Encoding", "br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["content-encoding"], "br", "{path}");
+        total += r.bytes().await.unwrap().len();
+    }
+    assert!(total < 40 * 1024, "the widget is {total} bytes brotli");
+
     // Tokens: forged, altered, made for another chat, or expired are refused.
     let key = crate::support::TEST_SECRET.as_bytes();
     let visitor = visitor_of(&token);

@@ -10,11 +10,9 @@
 use crate::stats::percentile;
 use app::domain::ChannelKind;
 use app::ssr::chat_token;
-use app::ssr::state::Settings;
 use app::store::{channel_accounts, now_ms, Db};
 use futures::StreamExt;
 use serde_json::json;
-use server::channels::{ChannelConfig, Registry};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -50,34 +48,7 @@ pub async fn run(o: &ChatBenchOptions) -> Result<(), BoxError> {
         &json!({}),
     )
     .await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = format!("http://{}", listener.local_addr()?);
-    let mut options = leptos::config::LeptosOptions::builder()
-        .output_name("convergence")
-        .build();
-    options.site_addr = listener.local_addr()?;
-    let state = server::startup::build_state(
-        db.clone(),
-        options,
-        Settings {
-            public_url: addr.clone(),
-            secret_key: SECRET.into(),
-        },
-    );
-    let registry = Registry::with_config(&ChannelConfig::new(SECRET, &addr));
-    server::startup::spawn_workers(
-        &state,
-        registry.clone(),
-        server::channels::email::sync::SyncOptions::default(),
-    );
-    let router = server::http::router(state, registry);
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            server::startup::no_delay(listener),
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await;
-    });
+    let addr = crate::in_process::serve(&db, SECRET).await?;
     println!(
         "bench-chat: {} open widget streams, clients {:?}, {} s each ({})",
         o.streams, o.clients, o.seconds, o.database_url

@@ -6,10 +6,8 @@
 
 use crate::stats::percentile;
 use app::domain::ChannelKind;
-use app::ssr::state::Settings;
 use app::store::{channel_accounts, Db};
 use serde_json::json;
-use server::channels::{ChannelConfig, Registry};
 use sqlx::Row;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -45,30 +43,7 @@ pub async fn run(o: &WebhookBenchOptions) -> Result<(), BoxError> {
         &json!({"auth_token": AUTH_TOKEN}),
     )
     .await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = format!("http://{}", listener.local_addr()?);
-    let mut options = leptos::config::LeptosOptions::builder()
-        .output_name("convergence")
-        .build();
-    options.site_addr = listener.local_addr()?;
-    let state = server::startup::build_state(
-        db.clone(),
-        options,
-        Settings {
-            public_url: addr.clone(),
-            secret_key: "bench-secret-key-bench-secret-key".into(),
-        },
-    );
-    let registry = Registry::with_config(&ChannelConfig::new(&state.settings.secret_key, &addr));
-    server::startup::spawn_workers(
-        &state,
-        registry.clone(),
-        server::channels::email::sync::SyncOptions::default(),
-    );
-    let router = server::http::router(state, registry);
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
+    let addr = crate::in_process::serve(&db, "bench-secret-key-bench-secret-key").await?;
 
     let url = Arc::new(format!("{addr}/webhooks/twilio/{account}"));
     let counter = Arc::new(AtomicU64::new(0));

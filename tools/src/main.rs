@@ -8,6 +8,7 @@ mod bench_campaign;
 mod bench_chat;
 mod bench_email;
 mod bench_webhooks;
+mod in_process;
 mod seed;
 mod stats;
 

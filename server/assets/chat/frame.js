@@ -47,7 +47,7 @@
     var m = document.createElement("span"); m.className = "meta"; m.textContent = meta; li.appendChild(m);
     return li;
   }
-  function scroll() { log.scrollTop = log.scrollHeight; }
+  function scroll() { var box = $("logbox"); box.scrollTop = box.scrollHeight; }
   function add(m) {
     if (!m || shown[m.id]) return;
     shown[m.id] = true;

@@ -154,7 +154,9 @@ async fn unseen_answers_go_on_by_email_once_and_the_link_continues_the_chat(engi
             .unwrap()
             .try_get("delivery_state")
             .unwrap();
-        ["sent", "delivered"].contains(&state.as_str()).then_some(())
+        ["sent", "delivered"]
+            .contains(&state.as_str())
+            .then_some(())
     })
     .await;
 

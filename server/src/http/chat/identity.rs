@@ -1,6 +1,6 @@
 //! `Convergence.identify({id, email, name, hash})`: who the visitor is, as the site says.
 
-use super::{check_site, visitor_of, with_cors, ChatState, Refused};
+use super::{answer, checked, visitor_of, ChatState, Refused};
 use crate::channels::chat::settings::ChatConfig;
 use crate::channels::chat::token;
 use app::service::chat::{Claim, Identified};
@@ -44,22 +44,16 @@ pub async fn identify_handler(
     headers: HeaderMap,
     Json(body): Json<IdentifyBody>,
 ) -> Response {
-    let config = match st.chat_config(&chat).await {
+    let (config, site) = match checked(&st, &chat, &headers, &body.site).await {
         Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
-    let site = match check_site(&config, &st.own_origin, &headers, &body.site) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
     let done = identify(&st, &config, body).await;
-    with_cors(
-        match done {
-            Ok(joined) => Json(serde_json::json!({ "verified": joined.0, "joined": joined.1 }))
-                .into_response(),
-            Err(r) => r.into_response(),
-        },
+    answer(
         &site,
+        done.map(|(verified, joined)| {
+            Json(serde_json::json!({ "verified": verified, "joined": joined })).into_response()
+        }),
     )
 }
 

@@ -237,6 +237,27 @@ pub fn check_site(
     }
 }
 
+/// The chat a request names and its checked website, or the answer refusing it.
+async fn checked(
+    st: &ChatState,
+    chat: &str,
+    headers: &HeaderMap,
+    site: &str,
+) -> Result<(Arc<ChatConfig>, Site), Response> {
+    let config = st
+        .chat_config(chat)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let site =
+        check_site(&config, &st.own_origin, headers, site).map_err(IntoResponse::into_response)?;
+    Ok((config, site))
+}
+
+/// Answers `result` (or its refusal in words) with the CORS headers `site` gets.
+fn answer(site: &Site, result: Result<Response, Refused>) -> Response {
+    with_cors(result.unwrap_or_else(IntoResponse::into_response), site)
+}
+
 fn with_cors(mut r: Response, site: &Site) -> Response {
     if let Some(o) = &site.cors {
         if let Ok(v) = HeaderValue::from_str(o) {
@@ -295,10 +316,16 @@ fn visitor_of(state: &ChatState, chat: i64, token_text: &str) -> Result<String, 
 
 pub fn router(state: ChatState) -> Router {
     Router::new()
-        .route("/chat/widget.js", get(frame::widget_js))
-        .route("/chat/frame.js", get(frame::frame_js))
-        .route("/chat/frame.css", get(frame::frame_css))
-        .route("/chat/frame/{chat}", get(frame::frame_handler))
+        // The widget's code, compressed (6 KB brotli in all); nothing secret is in it, so
+        // compression reveals nothing. The API's answers are not compressed.
+        .merge(
+            Router::new()
+                .route("/chat/widget.js", get(frame::widget_js))
+                .route("/chat/frame.js", get(frame::frame_js))
+                .route("/chat/frame.css", get(frame::frame_css))
+                .route("/chat/frame/{chat}", get(frame::frame_handler))
+                .layer(tower_http::compression::CompressionLayer::new()),
+        )
         .route(
             "/chat/api/{chat}/session",
             post(visitor::session_handler).options(frame::preflight_handler),

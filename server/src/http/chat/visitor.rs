@@ -1,7 +1,7 @@
 //! What a visitor does: start or resume a session, write, see answers, type.
 
 use super::identity::publish_changes;
-use super::{address_key, check_site, visitor_of, with_cors, ChatState, Refused};
+use super::{address_key, answer, checked, visitor_of, ChatState, Refused};
 use super::{
     MESSAGES_PER_ADDRESS, MESSAGES_PER_VISITOR, NEW_VISITORS_PER_ADDRESS, TOKEN_TTL_MS,
     TYPING_PER_VISITOR,
@@ -93,15 +93,11 @@ pub async fn session_handler(
     headers: HeaderMap,
     Json(body): Json<SessionBody>,
 ) -> Response {
-    let config = match st.chat_config(&chat).await {
+    let (config, site) = match checked(&st, &chat, &headers, &body.site).await {
         Ok(c) => c,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
-    let site = match check_site(&config, &st.own_origin, &headers, &body.site) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
-    let answer = session(
+    let answer_to = session(
         &st,
         &config,
         peer.ip(),
@@ -109,13 +105,7 @@ pub async fn session_handler(
         body.invite.as_deref(),
     )
     .await;
-    with_cors(
-        match answer {
-            Ok(a) => Json(a).into_response(),
-            Err(r) => r.into_response(),
-        },
-        &site,
-    )
+    answer(&site, answer_to.map(|a| Json(a).into_response()))
 }
 
 async fn session(
@@ -259,25 +249,21 @@ pub async fn message_handler(
     headers: HeaderMap,
     Json(body): Json<MessageBody>,
 ) -> Response {
-    let config = match st.chat_config(&chat).await {
+    let (config, site) = match checked(&st, &chat, &headers, &body.site).await {
         Ok(c) => c,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
-    let site = match check_site(&config, &st.own_origin, &headers, &body.site) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
-    let answer = receive(&st, &config, peer.ip(), body).await;
-    with_cors(
-        match answer {
-            Ok(stored) => (
-                StatusCode::ACCEPTED,
-                Json(serde_json::json!({ "duplicate": matches!(stored, Stored::Duplicate) })),
-            )
-                .into_response(),
-            Err(r) => r.into_response(),
-        },
+    let stored = receive(&st, &config, peer.ip(), body).await;
+    answer(
         &site,
+        stored.map(|stored| {
+            let duplicate = matches!(stored, Stored::Duplicate);
+            (
+                StatusCode::ACCEPTED,
+                Json(serde_json::json!({ "duplicate": duplicate })),
+            )
+                .into_response()
+        }),
     )
 }
 
@@ -371,13 +357,9 @@ pub async fn seen_handler(
     headers: HeaderMap,
     Json(body): Json<SeenBody>,
 ) -> Response {
-    let config = match st.chat_config(&chat).await {
+    let (config, site) = match checked(&st, &chat, &headers, &body.site).await {
         Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
-    let site = match check_site(&config, &st.own_origin, &headers, &body.site) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
     let done = async {
         let visitor = visitor_of(&st, config.account_id, &body.token)?;
@@ -403,13 +385,7 @@ pub async fn seen_handler(
         Ok::<_, Refused>(())
     }
     .await;
-    with_cors(
-        match done {
-            Ok(()) => StatusCode::NO_CONTENT.into_response(),
-            Err(r) => r.into_response(),
-        },
-        &site,
-    )
+    answer(&site, done.map(|()| StatusCode::NO_CONTENT.into_response()))
 }
 
 /// The visitor is writing: agents on the conversation see "Visitor is writing".
@@ -419,13 +395,9 @@ pub async fn typing_handler(
     headers: HeaderMap,
     Json(body): Json<SeenBody>,
 ) -> Response {
-    let config = match st.chat_config(&chat).await {
+    let (config, site) = match checked(&st, &chat, &headers, &body.site).await {
         Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
-    let site = match check_site(&config, &st.own_origin, &headers, &body.site) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
     let done = async {
         let visitor = visitor_of(&st, config.account_id, &body.token)?;
@@ -455,11 +427,5 @@ pub async fn typing_handler(
         Ok::<_, Refused>(())
     }
     .await;
-    with_cors(
-        match done {
-            Ok(()) => StatusCode::NO_CONTENT.into_response(),
-            Err(r) => r.into_response(),
-        },
-        &site,
-    )
+    answer(&site, done.map(|()| StatusCode::NO_CONTENT.into_response()))
 }
