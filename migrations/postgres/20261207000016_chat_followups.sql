@@ -10,3 +10,6 @@ CREATE TABLE chat_followups (
 -- The chat answers not yet seen, found without reading every message.
 CREATE INDEX messages_chat_unseen ON messages (delivery_state, created_at)
     WHERE channel = 'chat' AND direction = 'out';
+
+-- A customer's visitors by their id (whether any of them is still there), across chats.
+CREATE INDEX chat_visitors_visitor ON chat_visitors (visitor, last_active_at);

@@ -12,7 +12,7 @@ use super::conversations;
 use super::reply::{queue_agent_reply, Sending};
 use crate::domain::ChannelKind;
 use crate::store::chat::{self as chat_store, UnseenAnswer};
-use crate::store::{Db, Result};
+use crate::store::{Db, Result, StoreError};
 use std::collections::BTreeMap;
 
 /// Makes the "continue in the chat" link for a customer, from the chat account and the page
@@ -113,17 +113,45 @@ pub async fn follow_up_unseen(
     for (conversation, answers) in by_conversation {
         let ids: Vec<i64> = answers.iter().map(|a| a.id).collect();
         let outcome = follow_up_one(db, conversation, &answers, link).await;
-        let email = outcome.as_ref().ok().copied();
-        let mut tx = db.write.begin().await?;
-        chat_store::record_followup(&mut tx, &ids, email, now).await?;
-        tx.commit().await?;
+        // A passing failure (the database busy) is tried again next round; a final one (no
+        // address, the customer opted out) is recorded, and not tried again.
+        let (email, record) = match &outcome {
+            Ok(id) => (Some(*id), true),
+            Err(Failure::Final(_)) => (None, true),
+            Err(Failure::Passing(_)) => (None, false),
+        };
+        if record {
+            let mut tx = db.write.begin().await?;
+            chat_store::record_followup(&mut tx, &ids, email, now).await?;
+            tx.commit().await?;
+        }
         done.push(FollowUp {
             conversation,
             answers: ids,
-            outcome,
+            outcome: outcome.map_err(|f| match f {
+                Failure::Final(w) | Failure::Passing(w) => w,
+            }),
         });
     }
     Ok(done)
+}
+
+/// Why a conversation's answers were not emailed.
+enum Failure {
+    /// Will not change by trying again.
+    Final(String),
+    /// Tried again next round.
+    Passing(String),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Failure {
+        match e {
+            StoreError::Invalid(w) | StoreError::Conflict(w) => Failure::Final(w),
+            StoreError::NotFound => Failure::Final("the conversation is gone".into()),
+            other => Failure::Passing(other.to_string()),
+        }
+    }
 }
 
 async fn follow_up_one(
@@ -131,14 +159,10 @@ async fn follow_up_one(
     conversation: i64,
     answers: &[UnseenAnswer],
     link: &Link<'_>,
-) -> Result<i64, String> {
-    let detail = conversations::detail(db, conversation)
-        .await
-        .map_err(|e| e.to_string())?;
+) -> Result<i64, Failure> {
+    let detail = conversations::detail(db, conversation).await?;
     // A real mailbox before the playground's stand-in, a verified address before a typed one.
-    let accounts = crate::store::channel_accounts::list(db)
-        .await
-        .map_err(|e| e.to_string())?;
+    let accounts = crate::store::channel_accounts::list(db).await?;
     let playground = |id: i64| {
         accounts
             .iter()
@@ -149,15 +173,15 @@ async fn follow_up_one(
         .iter()
         .filter(|o| o.channel == ChannelKind::Email && o.unavailable.is_none())
         .min_by_key(|o| (playground(o.account_id), o.unverified))
-        .ok_or_else(|| "the visitor left no email address we may write to".to_string())?;
+        .ok_or_else(|| {
+            Failure::Final("the visitor left no email address we may write to".into())
+        })?;
     let author = answers
         .iter()
         .rev()
         .find_map(|a| a.author_user_id)
-        .ok_or_else(|| "the answers have no author".to_string())?;
-    let page = chat_store::last_page(db, conversation)
-        .await
-        .map_err(|e| e.to_string())?;
+        .ok_or_else(|| Failure::Final("the answers have no author".into()))?;
+    let page = chat_store::last_page(db, conversation).await?;
     let at = page.as_ref().map(|(a, p)| (*a, p.as_str()));
     let text = email_text(answers, link(detail.customer.id, at).as_deref());
     let last = answers.last().map_or(0, |a| a.id);
@@ -177,7 +201,7 @@ async fn follow_up_one(
         },
     )
     .await
-    .map_err(|e| e.to_string())
+    .map_err(Failure::from)
 }
 
 #[cfg(test)]
