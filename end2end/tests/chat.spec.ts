@@ -301,3 +301,29 @@ test('the visitor leaves: the answer goes by email, the email answer continues t
   await screenshot(back, 'chat-continued-after-email');
   await back.context().close();
 });
+
+test("an agent's invitation link opens the chat attached to the customer", async ({ page, browser }) => {
+  const s = uniqueSuffix();
+  snippet = await addChat(page, `Invite chat ${s}`, `${SHOP}\nhttps://invite-${s}.example.com`);
+  await login(page, USERS.support);
+  await conversationList(page).getByRole('link', { name: /Grace Hopper/ }).first().click();
+  await page.getByRole('button', { name: 'Invite to website chat' }).click();
+  const draft = page.getByRole('textbox', { name: 'Message', exact: true });
+  await expect(draft).toHaveValue(/You can continue with us in our website chat: http:\/\/127\.0\.0\.1:3400\/\?convergence_chat=k1\.\d+\.\d+\./);
+  const link = /(http:\S+)/.exec(await draft.inputValue())![1];
+  // The link names the chat it opens (the first one listing the shop); the shop's pages carry
+  // that chat's embed code.
+  const chatId = /convergence_chat=k1\.(\d+)\./.exec(link)![1];
+  snippet = `<script src="http://127.0.0.1:3000/chat/widget.js" data-chat="${chatId}" async></script>`;
+
+  const visitor = await visitorPage(browser);
+  await visitor.goto(link);
+  const frame = chatFrame(visitor);
+  await frame.getByLabel('Your message').fill(`Invited and here (${s})`);
+  await frame.getByLabel('Your message').press('Enter');
+  // It lands in Grace's conversation, not a new visitor's.
+  const grace = conversationList(page).getByRole('link', { name: /Grace Hopper/ }).first();
+  await expect(grace).toContainText(`Invited and here (${s})`, { timeout: 5_000 });
+  await expect(timeline(page).locator('article[data-channel="chat"]', { hasText: `Invited and here (${s})` })).toBeVisible();
+  await visitor.context().close();
+});
