@@ -538,6 +538,27 @@ async fn floods_markup_and_oversize_messages_are_stopped(engine: Engine) {
         .unwrap();
     assert!(hits > server::http::chat::MESSAGES_PER_VISITOR);
 
+    // A token opening streams without end is stopped too.
+    let stream_url = app.url(&format!(
+        "/chat/api/{chat}/stream?site={}&token={token}",
+        urlencode(SITE)
+    ));
+    let mut statuses = Vec::new();
+    for _ in 0..=server::http::chat::STREAMS_PER_VISITOR {
+        let r = reqwest::Client::new()
+            .get(&stream_url)
+            .header("Origin", SITE)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count() as i64,
+        server::http::chat::STREAMS_PER_VISITOR
+    );
+    assert_eq!(statuses.last(), Some(&429));
+
     // New visitors per address are limited too.
     let mut starts = 1;
     loop {

@@ -53,6 +53,8 @@ pub const MESSAGES_PER_VISITOR: i64 = 20;
 pub const MESSAGES_PER_ADDRESS: i64 = 60;
 /// New visitors one address may start per window.
 pub const NEW_VISITORS_PER_ADDRESS: i64 = 20;
+/// Streams one visitor may open per window (a page load or a reconnection each).
+pub const STREAMS_PER_VISITOR: i64 = 30;
 /// Typing signals one visitor may send per window.
 pub const TYPING_PER_VISITOR: i64 = 30;
 /// How long a chat account read from the database is reused.
@@ -238,7 +240,7 @@ pub fn check_site(
 }
 
 /// The chat a request names and its checked website, or the answer refusing it.
-async fn checked(
+pub(super) async fn checked(
     st: &ChatState,
     chat: &str,
     headers: &HeaderMap,
@@ -279,7 +281,7 @@ fn address_key(addr: Option<IpAddr>) -> String {
 impl ChatState {
     /// Counts a hit on `key` and refuses when it is over `max` (times the limit scale) in the
     /// window.
-    async fn limit(&self, key: &str, max: i64, words: &str) -> Result<(), Refused> {
+    pub(super) async fn limit(&self, key: &str, max: i64, words: &str) -> Result<(), Refused> {
         limit(&self.db, key, max.saturating_mul(self.limit_scale), words).await
     }
 }

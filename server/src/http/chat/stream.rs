@@ -7,7 +7,7 @@
 //! Events sent: `message` (a [`WidgetMessage`]), `typing` (an agent's first name), `online`.
 //! The stream ends when the visitor's token expires; the widget then asks for a fresh one.
 
-use super::{check_site, ChatState, Refused, WidgetMessage};
+use super::{checked, ChatState, Refused, WidgetMessage, STREAMS_PER_VISITOR};
 use app::model::{LiveEvent, LiveKind, PresenceState};
 use app::store::{chat as chat_store, now_ms};
 use axum::extract::{Path, Query, State};
@@ -43,13 +43,9 @@ pub async fn stream_handler(
     Query(q): Query<StreamQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let config = match st.chat_config(&chat).await {
+    let (config, site) = match checked(&st, &chat, &headers, &q.site).await {
         Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
-    let site = match check_site(&config, st.own_origin(), &headers, &q.site) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
     let now = now_ms();
     let Ok(visitor) =
@@ -57,6 +53,17 @@ pub async fn stream_handler(
     else {
         return Refused::unauthorized().into_response();
     };
+    // A widget opens its stream once per page; a token opening streams without end is not one.
+    if let Err(r) = st
+        .limit(
+            &format!("chat-stream:{}:{visitor}", config.account_id),
+            STREAMS_PER_VISITOR,
+            "Too many chat connections from this visitor just now; wait a minute.",
+        )
+        .await
+    {
+        return r.into_response();
+    }
     let expires = q
         .token
         .rsplit('.')
