@@ -9,7 +9,10 @@ use app::store::now_ms;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-both_engines!(unseen_answers_go_on_by_email_once_and_the_link_continues_the_chat);
+both_engines!(
+    unseen_answers_go_on_by_email_once_and_the_link_continues_the_chat,
+    a_chat_moves_to_sms_and_the_widget_says_so,
+);
 
 async fn round(app: &TestApp, at: i64) -> Vec<FollowUp> {
     server::workers::chat_followup::round(
@@ -212,4 +215,72 @@ async fn unseen_answers_go_on_by_email_once_and_the_link_continues_the_chat(engi
     .await;
     let fresh: Value = r.json().await.unwrap();
     assert_eq!(fresh["messages"], json!([]));
+}
+
+/// From the chat an agent offers to go on by SMS: "Move conversation to…" sends the handoff in
+/// the chat (the widget shows it) and makes SMS the reply channel; consent rules hold as for
+/// every move.
+async fn a_chat_moves_to_sms_and_the_widget_says_so(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let chat = new_chat(&app).await;
+    let db = &app.state.db;
+    let s = session(&app, chat, None).await;
+    let token = s["token"].as_str().unwrap().to_string();
+    let visitor = visitor_of(&token);
+    let r = api(
+        &app,
+        chat,
+        "messages",
+        SITE,
+        json!({ "site": SITE, "token": token, "client_id": "w-move-000001", "text": "Can you text me instead?" }),
+    )
+    .await;
+    assert_eq!(r.status(), 202);
+    crate::support::messages::wait_for("the visitor's message", 5, || async {
+        (!stored(db, &visitor).await.is_empty()).then_some(())
+    })
+    .await;
+    let (customer, conv) = owner(db, "chat", &visitor).await;
+    let conv = conv.unwrap();
+    // The agent adds the number the visitor gave in the chat.
+    app::service::identifiers::add(
+        db,
+        customer,
+        app::domain::IdentifierKind::Phone,
+        "+1 415 555 0142",
+        "US",
+        1,
+    )
+    .await
+    .unwrap();
+    let d = app::service::conversations::detail(db, conv).await.unwrap();
+    let sms = d
+        .reply_options
+        .iter()
+        .find(|o| o.channel == app::domain::ChannelKind::Sms && o.unavailable.is_none())
+        .expect("an SMS option")
+        .key();
+    let agent = app.login(SUPPORT.0, SUPPORT.1).await;
+    let r = app
+        .call(
+            &agent,
+            "/api/conversation/move",
+            &[("id", &conv.to_string()), ("to", &sms), ("handoff", "on")],
+        )
+        .await;
+    assert!(r.status().is_success(), "move: {}", r.text().await.unwrap());
+    // The handoff went out in the chat, and the widget shows it.
+    let handoff = crate::support::messages::wait_for("the handoff in the chat", 5, || async {
+        let again = session(&app, chat, Some(&token)).await;
+        again["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["from"] == "agent")
+            .map(|m| m["text"].as_str().unwrap().to_string())
+    })
+    .await;
+    assert!(handoff.contains("by SMS at +1 415 555 0142"), "{handoff}");
+    let d = app::service::conversations::detail(db, conv).await.unwrap();
+    assert_eq!(d.default_reply.as_deref(), Some(sms.as_str()));
 }
