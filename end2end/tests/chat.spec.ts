@@ -249,7 +249,8 @@ function header(raw: string, name: string): string | undefined {
 test('the visitor leaves: the answer goes by email, the email answer continues the timeline, the link reopens the chat', async ({ page, browser }) => {
   test.setTimeout(120_000);
   const s = uniqueSuffix();
-  const customer = 'ann.e2e@customer.test';
+  // An address of its own: the email tests expect Ann's mailbox to be nobody's in the app yet.
+  const customer = `chat.${s}@customer.test`;
   snippet = await addChat(page, `Mail chat ${s}`, `${SHOP}\nhttps://mail-${s}.example.com`);
   await login(page, USERS.support);
 
