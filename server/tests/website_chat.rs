@@ -126,6 +126,24 @@ pub(crate) async fn stored(db: &Db, visitor: &str) -> Vec<(String, String, Strin
     .collect()
 }
 
+/// A new visitor of `chat` who writes `message` (the widget's JSON: `client_id`, `text` and any
+/// pre-chat fields); answers their token and visitor id once the message is threaded.
+pub(crate) async fn visitor_writes(app: &TestApp, chat: i64, message: Value) -> (String, String) {
+    let s = session(app, chat, None).await;
+    let token = s["token"].as_str().unwrap().to_string();
+    let visitor = visitor_of(&token);
+    let mut body = message;
+    body["site"] = json!(SITE);
+    body["token"] = json!(token);
+    let r = api(app, chat, "messages", SITE, body).await;
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    crate::support::messages::wait_for("the visitor's message", 5, || async {
+        (!stored(&app.state.db, &visitor).await.is_empty()).then_some(())
+    })
+    .await;
+    (token, visitor)
+}
+
 pub(crate) fn visitor_of(token: &str) -> String {
     token.split('.').nth(2).unwrap().to_string()
 }
@@ -723,21 +741,14 @@ async fn a_typed_email_only_suggests(engine: Engine) {
     let chat = new_chat(&app).await;
     let db = &app.state.db;
     let (grace, _) = owner(db, "email", "grace@navy.example.org").await;
-    let s = session(&app, chat, None).await;
-    let token = s["token"].as_str().unwrap().to_string();
-    let visitor = visitor_of(&token);
-
     // Grace's address typed into the pre-chat form: a suggestion, never a join.
-    let r = api(
+    let (_, visitor) = visitor_writes(
         &app,
         chat,
-        "messages",
-        SITE,
-        json!({ "site": SITE, "token": token, "client_id": "w-prechat-0001", "text": "Invoice question",
+        json!({ "client_id": "w-prechat-0001", "text": "Invoice question",
                 "name": "G. Hopper", "email": "grace@navy.example.org" }),
     )
     .await;
-    assert_eq!(r.status(), 202);
     let (mine, _) = owner(db, "chat", &visitor).await;
     assert_ne!(mine, grace);
     let suggestion: String = sqlx::query(

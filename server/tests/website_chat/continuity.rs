@@ -2,7 +2,7 @@
 //! they are gone (never the ones they saw, never while they are there, once only); the email
 //! carries a link that opens the chat attached to the customer, where the emails show too.
 
-use super::{api, new_chat, owner, session, stored, visitor_of, SITE, SUPPORT};
+use super::{api, new_chat, owner, session, visitor_of, visitor_writes, SITE, SUPPORT};
 use crate::support::{spawn_app, Engine, TestApp};
 use app::service::chat_followup::{FollowUp, Timing, UNSEEN_FOR_MS};
 use app::store::now_ms;
@@ -77,22 +77,12 @@ async fn unseen_answers_go_on_by_email_once_and_the_link_continues_the_chat(engi
     let app = spawn_app(engine).await;
     let chat = new_chat(&app).await;
     let db = &app.state.db;
-    let s = session(&app, chat, None).await;
-    let token = s["token"].as_str().unwrap().to_string();
-    let visitor = visitor_of(&token);
-    let r = api(
+    let (token, visitor) = visitor_writes(
         &app,
         chat,
-        "messages",
-        SITE,
-        json!({ "site": SITE, "token": token, "client_id": "w-leaving-0001", "text": "Do you ship to Norway?",
+        json!({ "client_id": "w-leaving-0001", "text": "Do you ship to Norway?",
                 "email": "vera@example.com", "name": "Vera", "page": "https://shop.example.com/cart?step=2" }),
     )
-    .await;
-    assert_eq!(r.status(), 202);
-    crate::support::messages::wait_for("the visitor's message", 5, || async {
-        (!stored(db, &visitor).await.is_empty()).then_some(())
-    })
     .await;
     let (_, conv) = owner(db, "chat", &visitor).await;
     let conv = conv.unwrap();
@@ -224,21 +214,11 @@ async fn a_chat_moves_to_sms_and_the_widget_says_so(engine: Engine) {
     let app = spawn_app(engine).await;
     let chat = new_chat(&app).await;
     let db = &app.state.db;
-    let s = session(&app, chat, None).await;
-    let token = s["token"].as_str().unwrap().to_string();
-    let visitor = visitor_of(&token);
-    let r = api(
+    let (token, visitor) = visitor_writes(
         &app,
         chat,
-        "messages",
-        SITE,
-        json!({ "site": SITE, "token": token, "client_id": "w-move-000001", "text": "Can you text me instead?" }),
+        json!({ "client_id": "w-move-000001", "text": "Can you text me instead?" }),
     )
-    .await;
-    assert_eq!(r.status(), 202);
-    crate::support::messages::wait_for("the visitor's message", 5, || async {
-        (!stored(db, &visitor).await.is_empty()).then_some(())
-    })
     .await;
     let (customer, conv) = owner(db, "chat", &visitor).await;
     let conv = conv.unwrap();
