@@ -12,6 +12,7 @@ use sqlx::Row;
 use std::time::{Duration, Instant};
 
 mod continuity;
+mod processes;
 
 const ADMIN: (&str, &str) = ("admin@convergence.test", "admin-password-1");
 pub(crate) const SUPPORT: (&str, &str) = ("support@convergence.test", "support-password-1");
@@ -149,7 +150,7 @@ pub(crate) fn visitor_of(token: &str) -> String {
 }
 
 /// Reads the stream until an event of `kind` whose data contains `needle`; answers its data.
-async fn next_event(
+pub(crate) async fn next_event(
     stream: &mut reqwest::Response,
     buf: &mut String,
     kind: &str,
@@ -328,7 +329,7 @@ async fn a_visitor_and_an_agent_chat_live(engine: Engine) {
     assert_eq!(other["messages"], json!([]));
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     s.replace(':', "%3A").replace('/', "%2F")
 }
 
