@@ -123,6 +123,8 @@ test('a visitor on the shop chats with an agent live, reloads and keeps the thre
   const tl = timeline(page);
   await expect(tl.locator('article[data-direction="in"][data-channel="chat"]', { hasText: question })).toBeVisible();
   await expect(tl.locator('article b')).toHaveCount(0);
+  // The agent has it open: the visitor sees it seen.
+  await expect(mine.locator('.meta')).toContainText('Seen', { timeout: 5_000 });
 
   // The agent answers on the chat; the visitor sees it at once, and the agent sees it read.
   const via = page.getByRole('combobox', { name: 'Reply via' });

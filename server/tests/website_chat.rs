@@ -243,6 +243,23 @@ async fn a_visitor_and_an_agent_chat_live(engine: Engine) {
     })
     .unwrap();
 
+    // An agent opens the conversation (their presence): the widget shows the message seen.
+    app.state
+        .hub
+        .publish(app::model::LiveEvent {
+            kind: app::model::LiveKind::Presence,
+            conversation_id: Some(conv),
+            message_id: None,
+            presence: Some(app::model::Presence {
+                user_id: 2,
+                name: "Sam Support".into(),
+                state: app::model::PresenceState::Viewing,
+            }),
+        })
+        .await;
+    let seen = next_event(&mut stream, &mut buf, "seen", "Sam").await;
+    assert_eq!(seen["name"], "Sam");
+
     // The agent answers on the chat; the widget has it within a second.
     let agent = app.login(SUPPORT.0, SUPPORT.1).await;
     let d = app::service::conversations::detail(db, conv).await.unwrap();

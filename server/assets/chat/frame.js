@@ -149,6 +149,12 @@
     source.addEventListener("message", function (e) {
       try { add(JSON.parse(e.data)); } catch (x) { /* ignore a bad event */ }
     });
+    source.addEventListener("seen", function () {
+      Array.prototype.forEach.call(log.querySelectorAll("li.visitor:not(.failed):not(.seen) .meta"), function (m) {
+        m.textContent += " · Seen";
+        m.parentNode.classList.add("seen");
+      });
+    });
     source.addEventListener("typing", function (e) {
       var who = "";
       try { who = JSON.parse(e.data).name; } catch (x) { /* no name */ }

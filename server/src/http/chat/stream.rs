@@ -4,7 +4,8 @@
 //! is held. Events name conversations only; the stream reads what its own visitor may see
 //! from the database (`store::chat`), never what an event says.
 //!
-//! Events sent: `message` (a [`WidgetMessage`]), `typing` (an agent's first name), `online`.
+//! Events sent: `message` (a [`WidgetMessage`]), `typing` (an agent's first name), `seen` (an
+//! agent has the conversation open since the visitor last wrote).
 //! The stream ends when the visitor's token expires; the widget then asks for a fresh one.
 
 use super::{checked, ChatState, Refused, WidgetMessage, STREAMS_PER_VISITOR};
@@ -82,6 +83,7 @@ pub async fn stream_handler(
         last_touch: Instant::now(),
         last_resolve: None,
         resolve_due: false,
+        unseen_by_agents: false,
         started: false,
     };
     let stream = futures::stream::unfold(watch, |mut w| async move {
@@ -122,6 +124,8 @@ struct Watch {
     last_resolve: Option<Instant>,
     /// A lookup was put off (too soon after the last): done when the gap has passed.
     resolve_due: bool,
+    /// The visitor wrote since an agent last had the conversation open (a `seen` is due).
+    unseen_by_agents: bool,
     started: bool,
 }
 
@@ -170,11 +174,20 @@ impl Watch {
                 let (Some(c), Some(p)) = (self.conversation, ev.presence.as_ref()) else {
                     return;
                 };
-                if ev.conversation_id == Some(c)
-                    && p.user_id > 0
-                    && p.state == PresenceState::Typing
-                {
-                    let first = p.name.split_whitespace().next().unwrap_or("").to_string();
+                if ev.conversation_id != Some(c) || p.user_id <= 0 {
+                    return;
+                }
+                let first = p.name.split_whitespace().next().unwrap_or("").to_string();
+                // An agent with the conversation open has seen what the visitor wrote.
+                if p.state != PresenceState::Left && self.unseen_by_agents {
+                    self.unseen_by_agents = false;
+                    self.queue.push_back(
+                        Event::default()
+                            .event("seen")
+                            .data(serde_json::json!({ "name": first }).to_string()),
+                    );
+                }
+                if p.state == PresenceState::Typing {
                     self.queue.push_back(
                         Event::default()
                             .event("typing")
@@ -235,6 +248,9 @@ impl Watch {
             self.after = self.after.max(m.id);
             if m.direction == "out" && m.delivery_state == "sent" {
                 last_answer = Some(m.id);
+            }
+            if m.direction == "in" {
+                self.unseen_by_agents = true;
             }
             let w = WidgetMessage::from(m);
             self.queue.push_back(
