@@ -310,7 +310,7 @@ test("an agent's invitation link opens the chat attached to the customer", async
   snippet = await addChat(page, `Invite chat ${s}`, `${SHOP}\nhttps://invite-${s}.example.com`);
   await login(page, USERS.support);
   await conversationList(page).getByRole('link', { name: /Grace Hopper/ }).first().click();
-  await page.getByRole('button', { name: 'Invite to website chat' }).click();
+  await page.getByRole('link', { name: 'Invite to website chat' }).click();
   const draft = page.getByRole('textbox', { name: 'Message', exact: true });
   await expect(draft).toHaveValue(/You can continue with us in our website chat: http:\/\/127\.0\.0\.1:3400\/\?convergence_chat=k1\.\d+\.\d+\./);
   const link = /(http:\S+)/.exec(await draft.inputValue())![1];

@@ -340,6 +340,23 @@ async fn a_visitor_and_an_agent_chat_live(engine: Engine) {
         chat_notice(&d)
     );
 
+    // Without JavaScript, "Invite to website chat" is a page with the signed link, for staff
+    // who may reply only.
+    let invite = app.url(&format!("/conversations/{conv}/chat-invite"));
+    let page = agent.get(&invite).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("You can continue with us in our website chat: https://shop.example.com/?convergence_chat=k1."),
+        "{html}"
+    );
+    let anonymous = app.client().get(&invite).send().await.unwrap();
+    assert!(anonymous.status().is_client_error() || anonymous.status().is_redirection());
+    let marketing = app
+        .login("marketing@convergence.test", "marketing-password-1")
+        .await;
+    assert_eq!(marketing.get(&invite).send().await.unwrap().status(), 403);
+
     // Another visitor of the same chat sees none of it.
     let other = session(&app, chat, None).await;
     assert_ne!(visitor_of(other["token"].as_str().unwrap()), visitor);

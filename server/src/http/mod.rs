@@ -14,6 +14,7 @@ pub mod assets;
 pub mod attachments;
 pub mod auth;
 pub mod chat;
+pub mod chat_invite;
 pub mod csrf;
 pub mod download;
 pub mod events;
@@ -106,6 +107,10 @@ pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
             get(message_frame::message_body_handler),
         )
         .route("/attachments/{id}", get(attachments::attachment_handler))
+        .route(
+            "/conversations/{id}/chat-invite",
+            get(chat_invite::chat_invite_handler),
+        )
         .route("/reports/export.csv", get(reports::export_handler))
         .route("/reports/episodes.csv", get(reports::episodes_handler))
         .route(

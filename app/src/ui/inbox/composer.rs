@@ -69,16 +69,15 @@ fn option_text(o: &ReplyOption) -> String {
 
 /// Reply form with the channel picker, the live counter, the UCS-2 fixes and the preview.
 /// "Invite to website chat": adds a signed link that opens the website chat attached to this
-/// customer to the draft, to send on whatever channel the reply goes by. Needs JavaScript (it
-/// is hidden until the page runs it); the words say when no chat names a site to open it on.
+/// customer to the draft, to send on whatever channel the reply goes by; without JavaScript
+/// the link opens a page with the invitation to copy (`http::chat_invite`). The words say when
+/// no chat names a site to open it on.
 fn invite_button(
     conversation: i64,
     draft: Draft,
     channel: Arc<dyn Fn() -> Option<ChannelKind> + Send + Sync>,
 ) -> impl IntoView {
     let invite = ServerAction::<ChatInvite>::new();
-    let (js, set_js) = signal(false);
-    Effect::new(move |_| set_js.set(true));
     Effect::new(move |_| {
         if let Some(Ok(Some((_, link)))) = invite.value().get() {
             draft.body.update(|b| {
@@ -102,15 +101,18 @@ fn invite_button(
         _ => None,
     };
     view! {
-        <button
-            type="button"
+        // Without JavaScript the link opens a page with the invitation to copy.
+        <a
+            href=format!("/conversations/{conversation}/chat-invite")
             class="link-button"
-            hidden=move || !js.get()
-            disabled=move || invite.pending().get()
-            on:click=move |_| {
-                invite.dispatch(ChatInvite { id: conversation });
+            aria-disabled=move || invite.pending().get().then_some("true")
+            on:click=move |ev| {
+                ev.prevent_default();
+                if !invite.pending().get_untracked() {
+                    invite.dispatch(ChatInvite { id: conversation });
+                }
             }
-        >"Invite to website chat"</button>
+        >"Invite to website chat"</a>
         {move || words().map(|w| view! { <span class="hint" role="status">{w}</span> })}
     }
 }
