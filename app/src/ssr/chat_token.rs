@@ -69,7 +69,7 @@ fn check<'t>(
     channel: i64,
     now: i64,
     subject_ok: impl Fn(&str) -> bool,
-) -> Result<&'t str, TokenError> {
+) -> Result<(&'t str, i64), TokenError> {
     if token.len() > MAX_TOKEN {
         return Err(TokenError::Malformed);
     }
@@ -109,7 +109,7 @@ fn check<'t>(
     if now >= expires {
         return Err(TokenError::Expired);
     }
-    Ok(subject)
+    Ok((subject, expires))
 }
 
 fn visitor_ok(v: &str) -> bool {
@@ -141,6 +141,16 @@ pub fn verify_visitor<'t>(
     channel: i64,
     now: i64,
 ) -> Result<&'t str, TokenError> {
+    check(key, "v1", token, channel, now, visitor_ok).map(|(v, _)| v)
+}
+
+/// [`verify_visitor`], with when the token expires (unix ms).
+pub fn verify_visitor_until<'t>(
+    key: &[u8],
+    token: &'t str,
+    channel: i64,
+    now: i64,
+) -> Result<(&'t str, i64), TokenError> {
     check(key, "v1", token, channel, now, visitor_ok)
 }
 
@@ -156,7 +166,8 @@ pub fn verify_continue(key: &[u8], token: &str, channel: i64, now: i64) -> Resul
             .ok()
             .is_some_and(|n| n > 0 && n.to_string() == s)
     };
-    check(key, "k1", token, channel, now, is_id).map(|s| s.parse().expect("checked to be an id"))
+    check(key, "k1", token, channel, now, is_id)
+        .map(|(s, _)| s.parse().expect("checked to be an id"))
 }
 
 /// What a site computes for its signed-in user: `hex(HMAC-SHA256(secret, user_id))`.

@@ -3,6 +3,7 @@
 //! place). The page shows the signed link to copy into a reply, and a way back.
 
 use super::auth::{need, Authorized};
+use app::domain::text::escape_html;
 use app::ssr::{chat_token, AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -25,8 +26,8 @@ pub async fn chat_invite_handler(
             format!(
                 "<p>Copy this line into your reply; it opens “{}” attached to this customer for a week:</p>\
                  <p><textarea readonly rows=\"3\" cols=\"70\" aria-label=\"Invitation\">You can continue with us in our website chat: {}</textarea></p>",
-                escape(&name),
-                escape(&link)
+                escape_html(&name),
+                escape_html(&link)
             ),
         ),
         Ok(None) => (
@@ -55,11 +56,4 @@ pub async fn chat_invite_handler(
         ),
     )
         .into_response()
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

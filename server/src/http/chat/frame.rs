@@ -3,6 +3,7 @@
 
 use super::{ChatState, Refused};
 use crate::channels::chat::settings::ChatConfig;
+use app::domain::text::escape_html;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -94,7 +95,7 @@ fn refused_page(words: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Chat unavailable</title>\
          <link rel=\"stylesheet\" href=\"/chat/frame.css\"></head><body><main class=\"refused\"><h1>Chat unavailable</h1><p>{}</p></main></body></html>",
-        escape(words)
+        escape_html(words)
     )
 }
 
@@ -110,13 +111,6 @@ pub fn frame_csp(config: &ChatConfig) -> String {
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
          img-src 'self' data:; base-uri 'none'; form-action 'none'; {ancestors}"
     )
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// CORS preflight: allowed for the chat's websites only.

@@ -49,9 +49,12 @@ pub async fn stream_handler(
         Err(r) => return r,
     };
     let now = now_ms();
-    let Ok(visitor) =
-        crate::channels::chat::token::verify_visitor(st.key(), &q.token, config.account_id, now)
-    else {
+    let Ok((visitor, expires)) = crate::channels::chat::token::verify_visitor_until(
+        st.key(),
+        &q.token,
+        config.account_id,
+        now,
+    ) else {
         return Refused::unauthorized().into_response();
     };
     // A widget opens its stream once per page; a token opening streams without end is not one.
@@ -65,12 +68,6 @@ pub async fn stream_handler(
     {
         return r.into_response();
     }
-    let expires = q
-        .token
-        .rsplit('.')
-        .nth(1)
-        .and_then(|e| e.parse::<i64>().ok())
-        .unwrap_or(now);
     let watch = Watch {
         st: st.clone(),
         rx: st.hub.subscribe(),

@@ -350,6 +350,19 @@ pub struct SeenBody {
     upto: i64,
 }
 
+/// The token's visitor and the conversation they write in (None before their first message).
+async fn visitor_conversation(
+    st: &ChatState,
+    config: &ChatConfig,
+    token: &str,
+) -> Result<(String, Option<i64>), Refused> {
+    let visitor = visitor_of(st, config.account_id, token)?;
+    let conversation = app::store::chat::conversation_of(&st.db, &visitor)
+        .await
+        .map_err(Refused::internal)?;
+    Ok((visitor, conversation))
+}
+
 /// The visitor has seen the answers up to message `upto`.
 pub async fn seen_handler(
     State(st): State<ChatState>,
@@ -362,11 +375,7 @@ pub async fn seen_handler(
         Err(r) => return r,
     };
     let done = async {
-        let visitor = visitor_of(&st, config.account_id, &body.token)?;
-        let Some(conversation) = app::store::chat::conversation_of(&st.db, &visitor)
-            .await
-            .map_err(Refused::internal)?
-        else {
+        let (_, Some(conversation)) = visitor_conversation(&st, &config, &body.token).await? else {
             return Ok(());
         };
         let changed = app::store::chat::mark_answers(&st.db, conversation, body.upto, "read")
@@ -400,17 +409,14 @@ pub async fn typing_handler(
         Err(r) => return r,
     };
     let done = async {
-        let visitor = visitor_of(&st, config.account_id, &body.token)?;
+        let (visitor, conversation) = visitor_conversation(&st, &config, &body.token).await?;
         st.limit(
             &format!("chat-typing:{}:{visitor}", config.account_id),
             TYPING_PER_VISITOR,
             "Typing signals are limited; keep writing.",
         )
         .await?;
-        if let Some(conversation) = app::store::chat::conversation_of(&st.db, &visitor)
-            .await
-            .map_err(Refused::internal)?
-        {
+        if let Some(conversation) = conversation {
             st.hub
                 .publish(LiveEvent {
                     kind: LiveKind::Presence,
