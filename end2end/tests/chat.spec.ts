@@ -66,7 +66,7 @@ function chatFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe[title="Chat"]');
 }
 
-async function visitorPage(browser: Browser, width = 1280): Promise<Page> {
+async function visitorPage(browser: Browser, width = 1400): Promise<Page> {
   const context = await browser.newContext({ viewport: { width, height: 820 } });
   return context.newPage();
 }
@@ -84,6 +84,8 @@ async function addChat(page: Page, name: string, origins = SHOP): Promise<string
   await form.getByLabel('Identity secret').fill(IDENTITY_SECRET);
   await form.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(page).toHaveURL(/\/admin\?edit_provider=\d+/);
+  // The redrawn form shows what was saved.
+  await expect(page.getByRole('form', { name: /Edit account: Website chat/ }).getByLabel('Allowed websites')).toHaveValue(origins);
   const code = page.getByRole('textbox', { name: 'Embed code' });
   await expect(code).toHaveValue(/chat\/widget\.js/);
   return code.inputValue();
@@ -94,6 +96,8 @@ test('a visitor on the shop chats with an agent live, reloads and keeps the thre
   const s = uniqueSuffix();
   snippet = await addChat(page, `Shop chat ${s}`);
   expect(snippet).toMatch(/^<script src="http:\/\/127\.0\.0\.1:3000\/chat\/widget\.js" data-chat="\d+" async><\/script>$/);
+  await expectAccessible(page, 'the saved chat form at 1400 px');
+  await screenshot(page, 'chat-admin-form');
 
   // The agent's inbox is open and live.
   await login(page, USERS.support);
@@ -138,7 +142,7 @@ test('a visitor on the shop chats with an agent live, reloads and keeps the thre
   const outbound = tl.locator('article[data-direction="out"]', { hasText: answer });
   await expect(outbound.locator('.delivery')).toHaveText('read', { timeout: 10_000 });
   await screenshot(visitor, 'chat-widget-open');
-  await expectAccessible(visitor, 'the open chat at 1280 px');
+  await expectAccessible(visitor, 'the open chat at 1400 px');
   await screenshot(page, 'chat-agent-conversation');
 
   // A reload and a navigation keep the thread (the token is kept by the shop's page).

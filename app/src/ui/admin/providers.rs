@@ -184,9 +184,14 @@ fn field(f: &'static FieldSpec, value: String, saved: bool, refusal: Refusal) ->
     };
     let error = field_error(refusal, key, &id);
     let control = match f.kind {
-        FieldKind::Multiline => EitherOf3::A(view! {
-            <textarea id=id.clone() name=f.key rows="3" required=required aria-describedby=described aria-invalid=invalid>{value}</textarea>
-        }),
+        FieldKind::Multiline => {
+            // The text (for the page without JavaScript) and the property (a redrawn form shows
+            // the saved value, not what the textarea held before).
+            let text = value.clone();
+            EitherOf3::A(view! {
+                <textarea id=id.clone() name=f.key rows="3" required=required aria-describedby=described aria-invalid=invalid prop:value=value>{text}</textarea>
+            })
+        }
         FieldKind::Choice(words) => {
             let chosen = if words.contains(&value.as_str()) {
                 value
