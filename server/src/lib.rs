@@ -1,11 +1,13 @@
 //! The Convergence server, the product: the command line (`cli`), the HTTP edge (`http`), the
-//! channel adapters (`channels`), the background workers (`workers`) and how they are started
-//! together (`startup`). The browser app, the use cases and storage are the `app` crate.
+//! channel adapters (`channels`), the background workers (`workers`), the leases that keep
+//! singleton work to one process (`leases`) and how they are started together (`startup`).
+//! The browser app, the use cases and storage are the `app` crate.
 
 pub mod channels;
 pub mod cli;
 pub mod delivery;
 pub mod demo_data;
 pub mod http;
+pub mod leases;
 pub mod startup;
 pub mod workers;

@@ -5,13 +5,18 @@ use server::cli::{self, Cli, Command};
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CONVERGENCE_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into()),
-        )
-        .init();
     let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CONVERGENCE_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into());
+    if cli.log_json {
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(false)
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
     let done = match cli.command.clone().unwrap_or(Command::Serve) {
         Command::Serve => cli::serve::run(&cli).await,
         Command::Migrate => cli::migrate::run(&cli).await,
@@ -21,6 +26,7 @@ async fn main() {
         Command::AddChannelAccount(args) => cli::accounts::add_channel_account(&cli, args).await,
         Command::ImportConsent(args) => cli::import_consent::run(&cli, args).await,
         Command::ReportsRebuild(args) => cli::reports::run(&cli, args).await,
+        Command::Backup(args) => cli::backup::run(&cli, args).await,
     };
     if let Err(e) = done {
         eprintln!("error: {e}");

@@ -37,6 +37,7 @@ pub fn build_state(
         leptos_options,
         hub: Hub::new(&db),
         limiter: LoginLimiter::new(db.clone()),
+        counters: Arc::default(),
         db,
         settings: Arc::new(settings),
         wake,
@@ -120,6 +121,8 @@ pub struct ServeConfig {
     pub retry_horizon_ms: i64,
     /// How long a chat answer stays unseen before it goes by email (`workers::chat_followup`).
     pub chat_followup_ms: i64,
+    /// The bearer token `/metrics` asks for; `None` leaves the endpoint off.
+    pub metrics_token: Option<String>,
 }
 
 /// How long a stopping server waits for the sends under way.
@@ -187,6 +190,7 @@ pub async fn serve(config: &ServeConfig) -> Result<(), BoxError> {
         Settings {
             public_url: config.public_url.clone(),
             secret_key: config.secret_key.clone(),
+            metrics_token: config.metrics_token.clone(),
         },
     );
     // Release builds compress the bundle before listening, so the first browser already gets
@@ -232,6 +236,7 @@ pub async fn serve(config: &ServeConfig) -> Result<(), BoxError> {
     } else {
         Vec::new()
     };
+    let db_for_leases = state.db.clone();
     let app = http::router(state, registry);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(
@@ -253,6 +258,8 @@ pub async fn serve(config: &ServeConfig) -> Result<(), BoxError> {
             if tokio::time::timeout(SHUTDOWN_GRACE, outbox).await.is_err() {
                 tracing::warn!("a delivery was still running after {SHUTDOWN_GRACE:?}; its lease expires and another process looks it up");
             }
+            // Mailboxes and other singleton work go to the other processes on their next look.
+            crate::leases::release_all(&db_for_leases).await;
             tracing::info!("stopped");
         }
     }

@@ -26,6 +26,7 @@ mod live_postgres;
 mod mail_harness;
 mod meta_channels;
 mod move_conversation;
+mod operations;
 mod outbox_process;
 mod outbox_ui;
 mod reports;

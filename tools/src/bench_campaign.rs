@@ -96,6 +96,7 @@ pub async fn run(o: &CampaignBenchOptions) -> Result<(), BoxError> {
     let settings = Settings {
         public_url: public_url.to_string(),
         secret_key: "bench-secret-key-bench-secret-key".into(),
+        metrics_token: None,
     };
     let state = server::startup::build_state(db.clone(), options, settings);
     let registry =

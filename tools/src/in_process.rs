@@ -22,6 +22,7 @@ pub async fn serve(db: &Db, secret: &str) -> Result<String, BoxError> {
         Settings {
             public_url: addr.clone(),
             secret_key: secret.into(),
+            metrics_token: None,
         },
     );
     let registry = Registry::with_config(&ChannelConfig::new(secret, &addr));

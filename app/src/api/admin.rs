@@ -9,11 +9,27 @@ pub async fn admin_users() -> Result<Vec<AdminUser>, ServerFnError> {
     // runs takes its context with it (see `channels_page`).
     let st = auth::state()?;
     auth::require(Permission::ManageUsers).await?;
+    let open = crate::store::sessions::open_of(&st.db, &[], crate::store::now_ms())
+        .await
+        .map_err(errors::store)?;
+    let current = crate::ssr::account::session_id(&auth::session().await?);
     Ok(crate::store::users::list(&st.db)
         .await
         .map_err(errors::store)?
         .into_iter()
-        .map(|(user, disabled)| AdminUser { user, disabled })
+        .map(|(user, disabled, two_factor)| {
+            let mine: Vec<_> = open
+                .iter()
+                .filter(|s| s.user_id == user.id)
+                .cloned()
+                .collect();
+            AdminUser {
+                sessions: crate::ssr::account::infos(&mine, current.as_deref()),
+                user,
+                disabled,
+                two_factor,
+            }
+        })
         .collect())
 }
 
@@ -28,7 +44,7 @@ pub async fn create_user(
     use crate::domain::{Permission, Role};
     use crate::ssr::{auth, errors};
     let st = auth::state()?;
-    auth::require(Permission::ManageUsers).await?;
+    let me = auth::require(Permission::ManageUsers).await?;
     let role = match role.trim() {
         "" => Role::BY_PRIVILEGE[0],
         r => Role::parse(r).ok_or_else(|| errors::bad_request("unknown role"))?,
@@ -42,6 +58,15 @@ pub async fn create_user(
     let (name, email) = user
         .map(|u| (u.name, u.email))
         .unwrap_or((name.trim().to_string(), email.trim().to_string()));
+    crate::ssr::audit::record(
+        &st.db,
+        Some(&me),
+        None,
+        crate::domain::audit::AuditAction::UserAdded,
+        &format!("{name} <{email}>"),
+        &format!("role {}", role.label()),
+    )
+    .await;
     Ok(format!(
         "Added {name} ({email}) as {}. They can sign in with the password you set.",
         role.label()
@@ -60,5 +85,16 @@ pub async fn set_user_disabled(id: i64, disabled: bool) -> Result<(), ServerFnEr
     }
     crate::store::users::set_disabled(&st.db, id, disabled)
         .await
-        .map_err(errors::store)
+        .map_err(errors::store)?;
+    let target = match crate::store::users::get(&st.db, id).await {
+        Ok(Some(u)) => format!("{} <{}>", u.name, u.email),
+        _ => format!("user {id}"),
+    };
+    let action = if disabled {
+        crate::domain::audit::AuditAction::UserDisabled
+    } else {
+        crate::domain::audit::AuditAction::UserEnabled
+    };
+    crate::ssr::audit::record(&st.db, Some(&me), None, action, &target, "").await;
+    Ok(())
 }

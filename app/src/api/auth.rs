@@ -4,6 +4,7 @@ use leptos::prelude::*;
 /// Signs in. Rate-limited per account and per address; the session id rotates on success.
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), ServerFnError> {
+    use crate::domain::audit::AuditAction;
     use crate::ssr::{auth, errors};
     use crate::store::{sessions::USER_ID_KEY, users};
     use http::StatusCode;
@@ -19,6 +20,15 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
         .await
         .map_err(errors::store)?
     {
+        crate::ssr::audit::record(
+            &st.db,
+            None,
+            Some(&format!("someone as {}", email.trim())),
+            AuditAction::SignInFailed,
+            "",
+            "refused: too many attempts",
+        )
+        .await;
         return Err(errors::fail(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many sign-in attempts. Wait 15 minutes and try again.",
@@ -36,6 +46,15 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
         }
     };
     let Some(user) = user.filter(|_| ok) else {
+        crate::ssr::audit::record(
+            &st.db,
+            None,
+            Some(&format!("someone as {}", email.trim())),
+            AuditAction::SignInFailed,
+            "",
+            "wrong email or password, or a disabled account",
+        )
+        .await;
         st.limiter
             .record_failure(&email, ip)
             .await
@@ -54,10 +73,37 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
         .cycle_id()
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
+    if user.totp_enabled {
+        // The password was right; the code comes next, on /login/code.
+        use crate::api::two_factor::{PENDING_AT_KEY, PENDING_USER_KEY};
+        let fail = |e: tower_sessions::session::Error| ServerFnError::new(e.to_string());
+        session
+            .insert(PENDING_USER_KEY, user.id)
+            .await
+            .map_err(fail)?;
+        session
+            .insert(PENDING_AT_KEY, crate::store::now_ms())
+            .await
+            .map_err(fail)?;
+        leptos_axum::redirect("/login/code");
+        return Ok(());
+    }
     session
         .insert(USER_ID_KEY, user.id)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
+    crate::ssr::account::mark_sign_in(&session, crate::store::now_ms())
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    crate::ssr::audit::record(
+        &st.db,
+        Some(&user.view()),
+        None,
+        AuditAction::SignIn,
+        "",
+        "",
+    )
+    .await;
     leptos_axum::redirect("/inbox");
     Ok(())
 }
@@ -73,6 +119,20 @@ fn dummy_hash() -> &'static str {
 /// Signs out: the server-side session is deleted.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), ServerFnError> {
+    if let (Ok(st), Ok(Some(u))) = (
+        crate::ssr::auth::state(),
+        crate::ssr::auth::current_user().await,
+    ) {
+        crate::ssr::audit::record(
+            &st.db,
+            Some(&u),
+            None,
+            crate::domain::audit::AuditAction::SignOut,
+            "",
+            "",
+        )
+        .await;
+    }
     let session = crate::ssr::auth::session().await?;
     session
         .flush()

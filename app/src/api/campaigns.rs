@@ -114,7 +114,23 @@ pub async fn approve_campaign(id: i64) -> Result<(), ServerFnError> {
     };
     crate::service::campaigns::approve(&db, &who, id)
         .await
-        .map_err(edge::store)
+        .map_err(edge::store)?;
+    if let Ok(Some(me)) = crate::ssr::auth::current_user().await {
+        let name = crate::service::campaigns::detail(&db, user, id)
+            .await
+            .map(|d| d.name)
+            .unwrap_or_default();
+        crate::ssr::audit::record(
+            &db,
+            Some(&me),
+            None,
+            crate::domain::audit::AuditAction::CampaignApproved,
+            format!("campaign {id} {name}").trim(),
+            "",
+        )
+        .await;
+    }
+    Ok(())
 }
 
 /// Sends an approved campaign now (`at` empty) or at `at`, a local date and time

@@ -41,12 +41,28 @@ pub(crate) mod edge {
         }
     }
 
-    /// Tells other admin pages that the channel list changed.
+    /// Records a change to channel account `id` in the audit trail (its name and provider;
+    /// never its settings or secrets).
+    pub async fn audit(
+        st: &crate::ssr::AppState,
+        me: &crate::model::UserView,
+        id: i64,
+        action: crate::domain::audit::AuditAction,
+    ) {
+        let target = match crate::store::channel_accounts::get(&st.db, id).await {
+            Ok(a) => format!("{} ({}, account {id})", a.name, a.provider),
+            Err(_) => format!("channel account {id}"),
+        };
+        crate::ssr::audit::record(&st.db, Some(me), None, action, &target, "").await;
+    }
+
+    /// Tells the mailbox supervisors of every process, and other admin pages, that the
+    /// channel list changed.
     pub async fn announce(st: &crate::ssr::AppState) {
         st.channels.accounts_changed();
         st.hub
             .publish(LiveEvent {
-                kind: LiveKind::Channel,
+                kind: LiveKind::Accounts,
                 conversation_id: None,
                 message_id: None,
                 presence: None,
@@ -88,10 +104,17 @@ pub async fn save_email_account(#[server(flatten)] form: EmailForm) -> Result<i6
     use crate::domain::Permission;
     use crate::ssr::auth;
     let st = auth::state()?;
-    auth::require(Permission::ManageChannels).await?;
+    let me = auth::require(Permission::ManageChannels).await?;
     let id = crate::service::channel_accounts::save_email_form(&st.db, &form)
         .await
         .map_err(edge::store)?;
+    edge::audit(
+        &st,
+        &me,
+        id,
+        crate::domain::audit::AuditAction::AccountSaved,
+    )
+    .await;
     edge::announce(&st).await;
     Ok(id)
 }
@@ -133,10 +156,16 @@ pub async fn set_channel_enabled(id: i64, enabled: bool) -> Result<(), ServerFnE
     use crate::domain::Permission;
     use crate::ssr::auth;
     let st = auth::state()?;
-    auth::require(Permission::ManageChannels).await?;
+    let me = auth::require(Permission::ManageChannels).await?;
     crate::service::channel_accounts::set_enabled(&st.db, id, enabled)
         .await
         .map_err(edge::store)?;
+    let action = if enabled {
+        crate::domain::audit::AuditAction::AccountEnabled
+    } else {
+        crate::domain::audit::AuditAction::AccountDisabled
+    };
+    edge::audit(&st, &me, id, action).await;
     edge::announce(&st).await;
     Ok(())
 }

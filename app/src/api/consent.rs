@@ -61,6 +61,33 @@ pub async fn record_consent(
     let conversation = record_by_agent(&st.db, &change, u.id, &u.name)
         .await
         .map_err(errors::store)?;
+    crate::ssr::audit::record(
+        &st.db,
+        Some(&u),
+        None,
+        crate::domain::audit::AuditAction::ConsentChanged,
+        &format!("identifier {identifier_id}"),
+        &format!(
+            "{} {}{}{}",
+            change.purpose.as_str(),
+            if change.granted {
+                "granted"
+            } else {
+                "opted out"
+            },
+            if change.all_channels {
+                " on every channel"
+            } else {
+                ""
+            },
+            if change.reason.trim().is_empty() {
+                String::new()
+            } else {
+                format!(": {}", change.reason.trim())
+            }
+        ),
+    )
+    .await;
     if let Some(c) = conversation {
         st.hub.conversation_changed(c).await;
     }

@@ -3,7 +3,9 @@
 //! table group). No wire type is defined here: they are in `model`. Endpoints are fixed
 //! (`/api/...`) so tests and the permissions table can name them.
 
+pub mod account;
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod canned;
@@ -21,5 +23,6 @@ pub mod presence;
 pub mod providers;
 pub mod reports;
 pub mod search;
+pub mod two_factor;
 pub mod views;
 pub mod zone;

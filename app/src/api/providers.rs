@@ -16,11 +16,18 @@ pub async fn save_provider_account(
     use crate::service::provider_accounts;
     use crate::ssr::auth;
     let st = auth::state()?;
-    auth::require(Permission::ManageChannels).await?;
+    let me = auth::require(Permission::ManageChannels).await?;
     let (id, spec) = provider_accounts::parse_form(&form).map_err(edge::store)?;
     let id = provider_accounts::save_provider(&st.db, id, spec, &form.name, &form.values)
         .await
         .map_err(edge::store)?;
+    edge::audit(
+        &st,
+        &me,
+        id,
+        crate::domain::audit::AuditAction::AccountSaved,
+    )
+    .await;
     edge::announce(&st).await;
     leptos_axum::redirect(&format!("/admin?edit_provider={id}#provider-form"));
     Ok(id)

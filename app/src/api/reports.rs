@@ -70,12 +70,26 @@ pub async fn save_report_settings(
     use crate::domain::Permission;
     use crate::ssr::auth;
     let st = auth::state()?;
-    auth::require(Permission::ManageReportSettings).await?;
+    let me = auth::require(Permission::ManageReportSettings).await?;
     // Refusals keep a plain form post's redirect back to the page, which shows them.
     let days: i64 = inactivity_days.trim().parse().map_err(|_| {
         edge::refuse("the inactivity period must be a whole number of days, from 1 to 90")
     })?;
-    crate::service::reports::save_from_form(&st.db, &time_zone, days, &business_hours)
+    let said = crate::service::reports::save_from_form(&st.db, &time_zone, days, &business_hours)
         .await
-        .map_err(edge::store)
+        .map_err(edge::store)?;
+    crate::ssr::audit::record(
+        &st.db,
+        Some(&me),
+        None,
+        crate::domain::audit::AuditAction::SettingsChanged,
+        "report settings",
+        &format!(
+            "time zone {}, inactivity {days} days, business hours {}",
+            time_zone.trim(),
+            business_hours.trim()
+        ),
+    )
+    .await;
+    Ok(said)
 }

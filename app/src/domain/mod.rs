@@ -1,5 +1,6 @@
 //! Pure domain code: no I/O, compiled for the server and for the browser.
 
+pub mod audit;
 pub mod campaign;
 pub mod campaign_rules;
 #[cfg(test)]
@@ -11,6 +12,7 @@ pub mod chat_settings;
 pub mod consent;
 pub mod conversation;
 pub mod convert;
+pub mod csv;
 pub mod cursor;
 pub mod email_account;
 pub mod event;

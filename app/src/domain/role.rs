@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The shortest password a user may have.
+pub const MIN_PASSWORD_LEN: usize = 10;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {

@@ -47,4 +47,7 @@ pub enum LiveKind {
     Channel,
     /// An agent opened, is writing in, replied to or left a conversation.
     Presence,
+    /// Channel accounts were added, edited or removed: every process's mailbox supervisor
+    /// looks again (the admin page refreshes too).
+    Accounts,
 }

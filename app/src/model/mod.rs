@@ -3,6 +3,7 @@
 //! server-only row types. Every shape is re-exported here, so `crate::model::X` names it
 //! whatever its file.
 
+pub mod audit;
 pub mod campaigns;
 pub mod channels;
 pub mod consent;
@@ -16,6 +17,7 @@ pub mod providers;
 pub mod reports;
 pub mod users;
 
+pub use audit::*;
 pub use campaigns::*;
 pub use channels::*;
 pub use consent::*;

@@ -316,7 +316,7 @@ pub async fn list(db: &Db) -> Result<Vec<CampaignItem>> {
     let names: BTreeMap<i64, String> = users::list(db)
         .await?
         .into_iter()
-        .map(|(u, _)| (u.id, u.name))
+        .map(|(u, _, _)| (u.id, u.name))
         .collect();
     Ok(rows
         .into_iter()

@@ -19,8 +19,8 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
     let agents = users::list(db)
         .await?
         .into_iter()
-        .filter(|(u, disabled)| !disabled && u.role != Role::Marketing)
-        .map(|(u, _)| u)
+        .filter(|(u, disabled, _)| !disabled && u.role != Role::Marketing)
+        .map(|(u, _, _)| u)
         .collect();
     let consent = store::consent::customer_consent_from(db, c.customer_id, &latest).await?;
     let failing = store::outbox::failing_accounts(db).await?;

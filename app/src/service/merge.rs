@@ -11,10 +11,11 @@
 //! changes). Both conversations' summaries are computed again from their messages.
 
 use super::reports;
+use crate::domain::audit::AuditAction;
 use crate::domain::event;
 use crate::domain::merge::{merged_sentence, unmerged_sentence, SOMEONE};
 use crate::store::{
-    conversations, customers, events, identifiers, labels, merges, messages, users,
+    audit, conversations, customers, events, identifiers, labels, merges, messages, users,
 };
 use crate::store::{now_ms, Db, Result, StoreError};
 use sqlx::AnyConnection;
@@ -133,6 +134,21 @@ pub async fn merge_by(
     )
     .await?;
     merges::set_event(&mut tx, merge_id, event_id).await?;
+    audit::record_in(
+        &mut tx,
+        &audit::NewEntry {
+            actor_id: user,
+            actor: &who,
+            action: AuditAction::Merge,
+            target: &format!(
+                "customer {merged} ({}) into customer {survivor} ({})",
+                m.name, s.name
+            ),
+            detail: &body,
+            ip: None,
+        },
+    )
+    .await?;
     conversations::recompute_summary(&mut tx, sc).await?;
     conversations::recompute_summary(&mut tx, mc).await?;
     // Both histories changed: their episodes are computed again from the start.
@@ -225,6 +241,21 @@ pub async fn unmerge(db: &Db, merged: i64, actor: i64) -> Result<MergeOutcome> {
         Some(actor),
         Some(&body),
         serde_json::json!({ "merge_id": merge_id, "merged_id": merged, "merged_name": m.name }),
+    )
+    .await?;
+    audit::record_in(
+        &mut tx,
+        &audit::NewEntry {
+            actor_id: Some(actor),
+            actor: &who,
+            action: AuditAction::MergeUndone,
+            target: &format!(
+                "customer {merged} ({}) out of customer {survivor} ({})",
+                m.name, s.name
+            ),
+            detail: &body,
+            ip: None,
+        },
     )
     .await?;
     reports::mark(&mut tx, sc, 0).await?;

@@ -26,6 +26,7 @@ pub mod identifiers;
 pub mod ingest;
 pub mod labels;
 pub mod merge;
+pub mod operations;
 pub mod provider_accounts;
 pub mod reply;
 pub mod reply_options;

@@ -140,7 +140,7 @@ pub async fn page(db: &Db, q: &ReportQuery, marketing: bool) -> Result<ReportPag
     let agents: Vec<(i64, String)> = users::list(db)
         .await?
         .into_iter()
-        .map(|(u, _)| (u.id, u.name))
+        .map(|(u, _, _)| (u.id, u.name))
         .collect();
     let x = Ctx {
         c: &c,

@@ -46,10 +46,17 @@ pub async fn current_user() -> Result<Option<UserView>, ServerFnError> {
 }
 
 /// The caller, if signed in and allowed `p`; otherwise 401 or 403.
+/// Why a user whose role requires two factors, and who has none yet, is refused.
+pub const NEEDS_TWO_FACTOR: &str =
+    "Your role signs in with two factors: set them up on Your account (/account) first.";
+
 pub async fn require(p: Permission) -> Result<UserView, ServerFnError> {
     let Some(u) = current_user().await? else {
         return Err(fail(StatusCode::UNAUTHORIZED, "Please sign in."));
     };
+    if u.needs_two_factor_setup {
+        return Err(fail(StatusCode::FORBIDDEN, NEEDS_TWO_FACTOR));
+    }
     if !u.role.allows(p) {
         return Err(fail(
             StatusCode::FORBIDDEN,

@@ -16,6 +16,8 @@ pub struct Settings {
     pub public_url: String,
     /// Secret for HMAC tokens. Never serialised, never logged.
     pub secret_key: String,
+    /// The bearer token `/metrics` asks for; `None` turns the endpoint off.
+    pub metrics_token: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -23,6 +25,10 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("public_url", &self.public_url)
             .field("secret_key", &"<redacted>")
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -86,6 +92,17 @@ pub struct AppState {
     pub wake: Wake,
     pub limiter: LoginLimiter,
     pub channels: Arc<dyn ChannelOps>,
+    /// What this process counts for `/metrics`.
+    pub counters: Arc<Counters>,
+}
+
+/// This process's own counts for `/metrics` (the server's edge keeps them): webhook requests by
+/// (provider, status) and the live streams open now.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub webhooks: std::sync::Mutex<std::collections::BTreeMap<(&'static str, u16), u64>>,
+    pub staff_streams: std::sync::atomic::AtomicI64,
+    pub chat_streams: std::sync::atomic::AtomicI64,
 }
 
 #[cfg(test)]
@@ -97,6 +114,7 @@ mod tests {
         let s = |u: &str| Settings {
             public_url: u.into(),
             secret_key: String::new(),
+            metrics_token: None,
         };
         assert_eq!(
             s("http://127.0.0.1:3000").public_origin(),
@@ -106,13 +124,15 @@ mod tests {
             s("https://x.example/inbox/").public_origin(),
             "https://x.example"
         );
-        assert!(format!(
+        let shown = format!(
             "{:?}",
             Settings {
                 public_url: "a".into(),
-                secret_key: "hunter2".into()
+                secret_key: "hunter2".into(),
+                metrics_token: Some("scrape-token-123456".into()),
             }
-        )
-        .contains("redacted"));
+        );
+        assert!(shown.contains("redacted"));
+        assert!(!shown.contains("hunter2") && !shown.contains("scrape-token"));
     }
 }

@@ -136,3 +136,21 @@ pub async fn set_account_state(
     .await?;
     Ok(())
 }
+
+/// Every synced mailbox with its phase and its last successful look (unix ms), for operators.
+pub async fn sync_states(db: &Db) -> Result<Vec<(i64, String, Option<i64>)>> {
+    let rows = sqlx::query(
+        "SELECT channel_account_id, phase, last_success_at FROM mailbox_sync ORDER BY channel_account_id",
+    )
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("channel_account_id")?,
+                r.try_get("phase")?,
+                r.try_get("last_success_at")?,
+            ))
+        })
+        .collect()
+}

@@ -548,3 +548,17 @@ async fn sent_counts(
         })
         .collect()
 }
+
+/// Outbound messages by delivery state (`queued`, `sent`, `delivered`, `read`, `failed`, ...),
+/// for operators.
+pub async fn delivery_counts(db: &Db) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT delivery_state, COUNT(*) AS n FROM messages WHERE direction = 'out' \
+         GROUP BY delivery_state ORDER BY delivery_state",
+    )
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("delivery_state")?, r.try_get("n")?)))
+        .collect()
+}

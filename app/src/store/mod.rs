@@ -11,6 +11,7 @@
 //! SQLITE_BUSY; on PostgreSQL reads and writes share one pool.
 
 pub mod attachments;
+pub mod audit;
 pub mod campaign_audience;
 pub mod campaigns;
 pub mod canned;
@@ -22,6 +23,7 @@ pub mod customers;
 pub mod events;
 pub mod identifiers;
 pub mod labels;
+pub mod leases;
 pub mod login_throttle;
 pub mod mailbox;
 pub mod merges;
@@ -95,6 +97,16 @@ pub fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// Connections per process on PostgreSQL: `CONVERGENCE_DB_POOL_SIZE`, else 16. Each process
+/// also holds one more for LISTEN; size PostgreSQL's `max_connections` for every process.
+fn pg_pool_size() -> u32 {
+    std::env::var("CONVERGENCE_DB_POOL_SIZE")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n: &u32| (2..=500).contains(n))
+        .unwrap_or(16)
+}
+
 /// Current time in unix milliseconds.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -150,7 +162,7 @@ impl Db {
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
-                    .max_connections(16)
+                    .max_connections(pg_pool_size())
                     .acquire_timeout(Duration::from_secs(30))
                     .connect(url)
                     .await?;
@@ -182,6 +194,30 @@ impl Db {
     pub async fn close(&self) {
         self.read.close().await;
         self.write.close().await;
+    }
+
+    /// Writes a consistent copy of a SQLite database to `path` while the app keeps running
+    /// (`VACUUM INTO` reads one snapshot; writers carry on in the WAL). `path` must not exist.
+    /// PostgreSQL is backed up with `pg_dump`, which this refuses to stand in for.
+    pub async fn backup_into(&self, path: &str) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Invalid(
+                "this database is PostgreSQL: back it up with pg_dump (README, Operations)".into(),
+            ));
+        }
+        sqlx::query("VACUUM INTO $1")
+            .bind(path)
+            .execute(&self.read)
+            .await?;
+        Ok(())
+    }
+
+    /// SQLite's own check of a database file: `ok`, or what is wrong.
+    pub async fn integrity(&self) -> Result<String> {
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows.join("; "))
     }
 }
 

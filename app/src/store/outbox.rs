@@ -439,3 +439,13 @@ pub async fn account_health(db: &Db, account_id: i64) -> Result<AccountHealth> {
         failed,
     })
 }
+
+/// The outbox for operators: jobs not done, and the due time of the one due longest ago.
+pub async fn queue_stats(db: &Db) -> Result<(i64, Option<i64>)> {
+    let r = sqlx::query(
+        "SELECT COUNT(*) AS depth, MIN(next_attempt_at) AS oldest FROM outbox WHERE done_at IS NULL",
+    )
+    .fetch_one(&db.read)
+    .await?;
+    Ok((r.try_get("depth")?, r.try_get("oldest")?))
+}

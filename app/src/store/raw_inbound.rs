@@ -15,7 +15,16 @@ pub enum Stored {
 }
 
 /// Attempts before a failing payload stops being retried automatically.
-pub const MAX_ATTEMPTS: i64 = 5;
+pub const MAX_ATTEMPTS: i64 = 8;
+
+/// The wait after each passing failure, by attempts made before it: 5 s, 30 s, 2 min, 10 min,
+/// 30 min, then hourly. With [`MAX_ATTEMPTS`] a payload is retried for about three and a half
+/// hours, long enough for a database restart or a provider's media outage to pass.
+pub const RETRY_DELAYS_MS: [i64; 6] = [5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000];
+
+/// How long a process's claim on the payloads it took lasts: if it dies mid-batch, another
+/// process takes them after this.
+pub const CLAIM_MS: i64 = 120_000;
 
 pub async fn store(
     db: &Db,
@@ -139,7 +148,48 @@ pub async fn store_batch(
     Ok(new)
 }
 
-/// Pending payloads, oldest first, that have not used up their attempts.
+/// Takes up to `limit` pending payloads that are due, oldest first, for this process: each is
+/// claimed until `now + CLAIM_MS`, so another process skips it (on PostgreSQL rows another
+/// process is claiming are skipped, and a row claimed meanwhile fails the repeated condition).
+/// Answers them in id order.
+pub async fn claim(db: &Db, now: i64, limit: i64) -> Result<Vec<RawInbound>> {
+    let sql = format!(
+        "UPDATE raw_inbound SET next_attempt_at = $1 WHERE id IN (\
+           SELECT id FROM raw_inbound WHERE state = 'pending' AND next_attempt_at <= $2 \
+           AND attempts < $3 ORDER BY id LIMIT $4{}) \
+         AND state = 'pending' AND next_attempt_at <= $2 \
+         RETURNING id, channel_account_id, content_type, payload, attempts, received_at",
+        db.backend.skip_locked()
+    );
+    let mut rows: Vec<RawInbound> = sqlx::query_as(&sql)
+        .bind(now + CLAIM_MS)
+        .bind(now)
+        .bind(MAX_ATTEMPTS)
+        .bind(limit)
+        .fetch_all(&db.write)
+        .await?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+/// The SQL for the wait before the next attempt, from the attempts made so far.
+fn retry_delay_sql() -> String {
+    let mut s = String::from("CASE attempts");
+    for (i, d) in RETRY_DELAYS_MS
+        .iter()
+        .enumerate()
+        .take(RETRY_DELAYS_MS.len() - 1)
+    {
+        s.push_str(&format!(" WHEN {i} THEN {d}"));
+    }
+    s.push_str(&format!(
+        " ELSE {} END",
+        RETRY_DELAYS_MS[RETRY_DELAYS_MS.len() - 1]
+    ));
+    s
+}
+
+/// Pending payloads, oldest first, that have not used up their attempts (due or not).
 pub async fn pending(db: &Db, limit: i64) -> Result<Vec<RawInbound>> {
     Ok(sqlx::query_as(
         "SELECT id, channel_account_id, content_type, payload, attempts, received_at FROM raw_inbound \
@@ -192,19 +242,21 @@ pub async fn mark_ignored(db: &Db, id: i64, reason: &str) -> Result<()> {
 }
 
 /// Records a processing error. `final_` moves it to the failed list (kept for a person to
-/// retry); otherwise it stays pending for another attempt.
+/// retry); otherwise it stays pending for another attempt after [`RETRY_DELAYS_MS`].
 pub async fn mark_error(db: &Db, id: i64, error: &str, final_: bool) -> Result<()> {
-    sqlx::query(
+    let sql = format!(
         "UPDATE raw_inbound SET state = CASE WHEN $1 = 1 OR attempts + 1 >= $2 THEN 'failed' ELSE 'pending' END, \
-         error = $3, attempts = attempts + 1, processed_at = $4 WHERE id = $5",
-    )
-    .bind(final_ as i64)
-    .bind(MAX_ATTEMPTS)
-    .bind(error)
-    .bind(now_ms())
-    .bind(id)
-    .execute(&db.write)
-    .await?;
+         error = $3, attempts = attempts + 1, processed_at = $4, next_attempt_at = $4 + {} WHERE id = $5",
+        retry_delay_sql()
+    );
+    sqlx::query(&sql)
+        .bind(final_ as i64)
+        .bind(MAX_ATTEMPTS)
+        .bind(error)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&db.write)
+        .await?;
     Ok(())
 }
 
@@ -249,7 +301,8 @@ pub async fn failed(db: &Db, limit: i64) -> Result<Vec<FailedEvent>> {
 /// (or no longer) failed.
 pub async fn retry(db: &Db, id: i64) -> Result<()> {
     let n = sqlx::query(
-        "UPDATE raw_inbound SET state = 'pending', attempts = 0, error = NULL WHERE id = $1 AND state = 'failed'",
+        "UPDATE raw_inbound SET state = 'pending', attempts = 0, error = NULL, next_attempt_at = 0 \
+         WHERE id = $1 AND state = 'failed'",
     )
     .bind(id)
     .execute(&db.write)
@@ -259,4 +312,22 @@ pub async fn retry(db: &Db, id: i64) -> Result<()> {
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+/// The inbound queue for operators: payloads waiting, when the oldest of them arrived, and
+/// payloads failed for good (waiting for a person).
+pub async fn queue_stats(db: &Db) -> Result<(i64, Option<i64>, i64)> {
+    let r = sqlx::query(
+        "SELECT COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS pending, \
+         MIN(CASE WHEN state = 'pending' THEN received_at END) AS oldest, \
+         COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS failed \
+         FROM raw_inbound WHERE state IN ('pending', 'failed')",
+    )
+    .fetch_one(&db.read)
+    .await?;
+    Ok((
+        r.try_get("pending")?,
+        r.try_get("oldest")?,
+        r.try_get("failed")?,
+    ))
 }

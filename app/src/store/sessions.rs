@@ -127,3 +127,73 @@ pub async fn anyone_signed_in(db: &super::Db, now: i64) -> super::Result<bool> {
     .await?;
     Ok(sqlx::Row::try_get::<i64, _>(&row, 0)? > 0)
 }
+
+/// The session keys that describe a sign-in, set when it happens (shown to the user and admins).
+pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+pub const SIGNED_IN_IP_KEY: &str = "signed_in_ip";
+pub const SIGNED_IN_AGENT_KEY: &str = "signed_in_agent";
+
+/// One open session of a user, as stored: its id (a secret: never sent anywhere), what the
+/// sign-in recorded, and when it expires.
+#[derive(Clone, Debug)]
+pub struct OpenSession {
+    pub id: String,
+    pub user_id: i64,
+    pub signed_in_at: Option<i64>,
+    pub ip: Option<String>,
+    pub agent: Option<String>,
+    pub expires_at: i64,
+}
+
+/// The open sessions of `users` (every user when empty), newest sign-in first.
+pub async fn open_of(db: &super::Db, users: &[i64], now: i64) -> super::Result<Vec<OpenSession>> {
+    let filter = if users.is_empty() {
+        String::new()
+    } else {
+        format!(" AND user_id IN ({})", super::id_list(users))
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT id, user_id, data, expires_at FROM sessions \
+         WHERE user_id IS NOT NULL AND expires_at > $1{filter}"
+    ))
+    .bind(now)
+    .fetch_all(&db.read)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let data: String = r.try_get("data")?;
+        let v: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
+        let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        out.push(OpenSession {
+            id: r.try_get("id")?,
+            user_id: r.try_get("user_id")?,
+            signed_in_at: v.get(SIGNED_IN_AT_KEY).and_then(|x| x.as_i64()),
+            ip: text(SIGNED_IN_IP_KEY),
+            agent: text(SIGNED_IN_AGENT_KEY),
+            expires_at: r.try_get("expires_at")?,
+        });
+    }
+    out.sort_by_key(|s| std::cmp::Reverse(s.signed_in_at.unwrap_or(0)));
+    Ok(out)
+}
+
+/// Ends every session of `user_id` but `keep` (the caller's own, when it stays signed in).
+/// Answers how many ended.
+pub async fn end_for_user(db: &super::Db, user_id: i64, keep: Option<&str>) -> super::Result<u64> {
+    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+        .bind(user_id)
+        .bind(keep.unwrap_or(""))
+        .execute(&db.write)
+        .await?;
+    Ok(r.rows_affected())
+}
+
+/// Ends one session of `user_id`. Answers whether it was open.
+pub async fn end_one(db: &super::Db, user_id: i64, id: &str) -> super::Result<bool> {
+    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id = $2")
+        .bind(user_id)
+        .bind(id)
+        .execute(&db.write)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}

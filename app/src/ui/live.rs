@@ -54,7 +54,10 @@ fn connect(live: Live) {
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
                 if let Some(text) = e.data().as_string() {
                     if let Ok(ev) = serde_json::from_str::<LiveEvent>(&text) {
-                        if ev.kind == crate::model::LiveKind::Channel {
+                        if matches!(
+                            ev.kind,
+                            crate::model::LiveKind::Channel | crate::model::LiveKind::Accounts
+                        ) {
                             live.channels.update(|t| *t += 1);
                         } else if ev.kind == crate::model::LiveKind::Presence {
                             live.presence.set(Some(ev));

@@ -38,3 +38,40 @@ pub fn LoginPage() -> impl IntoView {
         </main>
     }
 }
+
+/// `/login/code`: the second step, for users with two-factor sign-in. A separate wasm chunk.
+pub struct CodeRoute;
+
+#[lazy_route]
+impl LazyRoute for CodeRoute {
+    fn data() -> Self {
+        CodeRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <CodePage/> }.into_any()
+    }
+}
+
+#[component]
+pub fn CodePage() -> impl IntoView {
+    let code = expect_context::<SessionCtx>().code;
+    view! {
+        <main class="login">
+            <div class="login-card">
+                <h1>"Enter your code"</h1>
+                <p class="tagline">"Open your authenticator app and type the six digits it shows for Convergence. Lost your phone? Type one of your recovery codes."</p>
+                <ActionForm action=code>
+                    <label for="login-code">"Code"</label>
+                    <input id="login-code" name="code" autocomplete="one-time-code" required autofocus maxlength="14" aria-describedby="code-hint"/>
+                    <p class="hint" id="code-hint">"Six digits, or a recovery code such as abcd-efgh-jk."</p>
+                    <button type="submit" disabled=move || code.pending().get()>"Continue"</button>
+                </ActionForm>
+                {move || {
+                    code.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })
+                }}
+                <p><a href="/login">"Start again with your password"</a></p>
+            </div>
+        </main>
+    }
+}

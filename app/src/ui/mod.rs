@@ -1,5 +1,6 @@
 //! The browser UI, by feature: sign-in, the three-pane inbox, the playground, administration.
 
+pub mod account;
 pub mod admin;
 pub mod campaign_form;
 pub mod campaigns;
@@ -18,6 +19,7 @@ use crate::model::UserView;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::hooks::use_location;
 use leptos_router::{path, Lazy, SsrMode};
 
 /// The app icon, inline so the site needs no static assets folder.
@@ -48,6 +50,8 @@ pub struct SessionCtx {
     pub me: Resource<Result<Option<UserView>, ServerFnError>>,
     pub login: ServerAction<Login>,
     pub logout: ServerAction<Logout>,
+    /// The second step of signing in (a two-factor code).
+    pub code: ServerAction<crate::api::two_factor::VerifySignInCode>,
 }
 
 /// The signed-in user, provided to everything under [`Authed`].
@@ -65,11 +69,23 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let login = ServerAction::<Login>::new();
     let logout = ServerAction::<Logout>::new();
+    let code = ServerAction::<crate::api::two_factor::VerifySignInCode>::new();
     let me = Resource::new(
-        move || (login.version().get(), logout.version().get()),
+        move || {
+            (
+                login.version().get(),
+                logout.version().get(),
+                code.version().get(),
+            )
+        },
         |_| me(),
     );
-    provide_context(SessionCtx { me, login, logout });
+    provide_context(SessionCtx {
+        me,
+        login,
+        logout,
+        code,
+    });
     live::provide_live();
     widgets::provide_zone();
 
@@ -81,10 +97,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=|| view! { <Redirect path="/inbox"/> } ssr=SsrMode::Async/>
                 // The inbox is in the main bundle; the other pages are fetched when opened.
                 <Route path=path!("/login") view={Lazy::<login::LoginRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/login/code") view={Lazy::<login::CodeRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/inbox") view=inbox::InboxPage ssr=SsrMode::Async/>
                 <Route path=path!("/inbox/:id") view=inbox::InboxPage ssr=SsrMode::Async/>
                 <Route path=path!("/playground") view={Lazy::<playground::PlaygroundRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view={Lazy::<admin::AdminRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/account") view={Lazy::<account::AccountRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/reports") view={Lazy::<reports::ReportsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/reports/episodes") view={Lazy::<reports::EpisodesRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/reports/settings") view={Lazy::<report_settings::ReportSettingsRoute>::new()} ssr=SsrMode::Async/>
@@ -168,6 +186,21 @@ pub fn Authed(children: ChildrenFn) -> impl IntoView {
                 let children = children.clone();
                 Suspend::new(async move {
                     match session.me.await {
+                        Ok(Some(user)) if user.needs_two_factor_setup
+                            && !use_location().pathname.get_untracked().starts_with("/account") =>
+                        {
+                            view! {
+                                <main class="notice-page" id="main">
+                                    <h1>"Set up two-factor sign-in"</h1>
+                                    <p>"Your role signs in with a password and a code from an authenticator app. Set it up on your account page; everything else opens once it is done."</p>
+                                    <p><a href="/account#two-factor">"Set up two-factor sign-in"</a></p>
+                                    <ActionForm action=session.logout attr:class="logout">
+                                        <button type="submit">"Sign out"</button>
+                                    </ActionForm>
+                                </main>
+                            }
+                                .into_any()
+                        }
                         Ok(Some(user)) => {
                             provide_context(CurrentUser(user.clone()));
                             view! {
@@ -200,10 +233,10 @@ fn TopBar(user: UserView) -> impl IntoView {
                 {(user.role == Role::Admin).then(|| view! { <a href="/admin">"Admin"</a> })}
             </nav>
             <widgets::ZoneNote/>
-            <span class="whoami">
+            <a class="whoami" href="/account" title="Your account: password and sessions">
                 <span class="name">{user.name.clone()}</span>
                 <span class="role">{user.role.label()}</span>
-            </span>
+            </a>
             <ActionForm action=session.logout attr:class="logout">
                 <button type="submit">"Sign out"</button>
             </ActionForm>

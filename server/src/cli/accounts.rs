@@ -81,7 +81,8 @@ pub async fn add_email_account(cli: &Cli, args: EmailAccountArgs) -> CommandResu
         &secrets,
     )
     .await?;
-    println!("added email account #{id} <{address}>; a running server picks it up within 30 s");
+    announce(&db).await;
+    println!("added email account #{id} <{address}>; a running server picks it up within 5 s");
     Ok(())
 }
 
@@ -120,6 +121,20 @@ pub async fn add_channel_account(cli: &Cli, args: ChannelAccountArgs) -> Command
         &secrets,
     )
     .await?;
+    announce(&db).await;
     println!("{id} {}", spec.webhook_url(&cli.public_url, id));
     Ok(())
+}
+
+/// Tells running servers that the accounts changed: at once on PostgreSQL (NOTIFY); on SQLite
+/// their supervisors find the account on their next look, within 5 s.
+async fn announce(db: &app::store::Db) {
+    app::ssr::live::Hub::new(db)
+        .publish(app::model::LiveEvent {
+            kind: app::model::LiveKind::Accounts,
+            conversation_id: None,
+            message_id: None,
+            presence: None,
+        })
+        .await;
 }

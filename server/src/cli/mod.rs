@@ -5,10 +5,12 @@
 //! - `accounts`: `add-email-account` and `add-channel-account`.
 //! - `import_consent`: `import-consent --file F.csv`.
 //! - `reports`: `reports-rebuild`.
+//! - `backup`: `backup --to FILE` (SQLite, online).
 //!
 //! Seeding and the benchmarks are the `tools` binary; the provider stand-in is `standin`.
 
 pub mod accounts;
+pub mod backup;
 pub mod create_admin;
 pub mod demo;
 pub mod import_consent;
@@ -92,6 +94,21 @@ pub struct Cli {
           value_parser = parse_horizon, global = true)]
     pub chat_followup_after: i64,
 
+    /// A bearer token for `GET /metrics` (Prometheus text format; 16+ characters). Unset:
+    /// the endpoint answers 404.
+    #[arg(
+        long,
+        env = "CONVERGENCE_METRICS_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub metrics_token: Option<String>,
+
+    /// Log lines as JSON objects (one per line) instead of text.
+    #[arg(long, env = "CONVERGENCE_LOG_JSON", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::FalseyValueParser::new(), global = true)]
+    pub log_json: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -122,6 +139,9 @@ pub enum Command {
     /// Compute the report episodes and daily rollups again from the messages and events; with
     /// --time-zone or --inactivity-days, change those reporting settings first.
     ReportsRebuild(reports::RebuildArgs),
+    /// Write a consistent backup of the SQLite database to a new file while the app runs
+    /// (checked before it is named FILE). PostgreSQL is backed up with pg_dump (README).
+    Backup(backup::BackupArgs),
 }
 
 pub const DEV_SECRET: &str = "convergence-development-secret-do-not-use-in-production";

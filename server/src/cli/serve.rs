@@ -16,6 +16,19 @@ pub async fn run(cli: &Cli) -> CommandResult {
         demo_data: cli.demo_data,
         retry_horizon_ms: cli.retry_horizon,
         chat_followup_ms: cli.chat_followup_after,
+        metrics_token: metrics_token(cli)?,
     })
     .await
+}
+
+/// The `/metrics` token: off when unset; refused when too short to resist guessing.
+fn metrics_token(cli: &Cli) -> Result<Option<String>, String> {
+    match cli.metrics_token.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) if t.len() < 16 => Err(
+            "CONVERGENCE_METRICS_TOKEN must be at least 16 characters (a long random string)"
+                .into(),
+        ),
+        Some(t) => Ok(Some(t.to_string())),
+    }
 }

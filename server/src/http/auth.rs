@@ -78,6 +78,9 @@ impl<P: Needs> FromRequestParts<AppState> for Authorized<P> {
         };
         match user {
             None => Err((StatusCode::UNAUTHORIZED, "Please sign in.").into_response()),
+            Some(u) if u.needs_two_factor_setup() => {
+                Err((StatusCode::FORBIDDEN, app::ssr::auth::NEEDS_TWO_FACTOR).into_response())
+            }
             Some(u) if !u.role.allows(P::PERMISSION) => {
                 Err((StatusCode::FORBIDDEN, "Not allowed.").into_response())
             }

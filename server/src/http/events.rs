@@ -14,16 +14,21 @@ pub async fn events_handler(
     _staff: Authorized<need::ReadConversations>,
     State(state): State<AppState>,
 ) -> Response {
-    let stream = tokio_stream::wrappers::BroadcastStream::new(state.hub.subscribe()).map(|r| {
-        // A lagging browser missed events: tell it to re-fetch everything.
-        let ev = r.unwrap_or(LiveEvent {
-            kind: LiveKind::Conversation,
-            conversation_id: None,
-            message_id: None,
-            presence: None,
+    let open = super::metrics::StreamGuard::open(&state.counters, super::metrics::Stream::Staff);
+    let stream =
+        tokio_stream::wrappers::BroadcastStream::new(state.hub.subscribe()).map(move |r| {
+            let _counted = &open;
+            // A lagging browser missed events: tell it to re-fetch everything.
+            let ev = r.unwrap_or(LiveEvent {
+                kind: LiveKind::Conversation,
+                conversation_id: None,
+                message_id: None,
+                presence: None,
+            });
+            Ok::<_, Infallible>(
+                Event::default().data(serde_json::to_string(&ev).unwrap_or_default()),
+            )
         });
-        Ok::<_, Infallible>(Event::default().data(serde_json::to_string(&ev).unwrap_or_default()))
-    });
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()

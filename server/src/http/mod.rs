@@ -2,16 +2,19 @@
 //! headers), the Leptos pages and server functions, and every plain axum route.
 //!
 //! - `auth`: the one [`auth::Authorized`] extractor plain routes use; `csrf`: the Origin check.
-//! - `assets`: the pre-compressed client bundle; `health`: `/healthz`; `events`: `/api/events`.
+//! - `assets`: the pre-compressed client bundle; `health`: `/healthz`; `events`: `/api/events`;
+//!   `metrics`: `/metrics` (Prometheus, behind a bearer token).
 //! - `message_frame`: `/messages/{id}/body`; `attachments`: `/attachments/{id}`; `files`:
 //!   `/files/{token}`; `download`: the headers every served file carries.
 //! - `uploads`: `/conversations/{id}/reply-with-files`; `unsubscribe`: `/unsubscribe/{token}`.
+//! - `audit`: `/admin/audit.csv` (the trail as CSV) and the record every export leaves.
 //! - `webhooks`: `/webhooks/{provider}/{account}` (the adapters verify, this stores).
 //! - `page_deadline`: the outermost layer: a page render that stalls is tried once more, then
 //!   answered 503 in words.
 
 pub mod assets;
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod chat;
 pub mod chat_invite;
@@ -21,6 +24,7 @@ pub mod events;
 pub mod files;
 pub mod health;
 pub mod message_frame;
+pub mod metrics;
 pub mod page_deadline;
 pub mod reports;
 pub mod unsubscribe;
@@ -78,6 +82,10 @@ pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
         registry,
         &state.settings.public_url,
         state.wake.inbound.clone(),
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        state.counters.clone(),
+        metrics::count_webhooks,
     ));
     let chat = chat::router(chat::ChatState::new(
         state.db.clone(),
@@ -86,6 +94,7 @@ pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
         state.wake.inbound.clone(),
         &state.settings.secret_key,
         &state.settings.public_origin(),
+        state.counters.clone(),
     ));
     let routes = generate_route_list(App);
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
@@ -100,6 +109,7 @@ pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
     let pkg_dir = assets::pkg_dir(&state.leptos_options);
     Router::new()
         .route("/healthz", get(health::healthz_handler))
+        .route("/metrics", get(metrics::metrics_handler))
         .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_br())
         .route("/api/events", get(events::events_handler))
         .route(
@@ -112,6 +122,7 @@ pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
             get(chat_invite::chat_invite_handler),
         )
         .route("/reports/export.csv", get(reports::export_handler))
+        .route("/admin/audit.csv", get(audit::export_handler))
         .route("/reports/episodes.csv", get(reports::episodes_handler))
         .route(
             "/conversations/{id}/reply-with-files",

@@ -10,10 +10,11 @@ use app::model::{DrillQuery, ReportQuery};
 use app::service::report_view;
 use app::ssr::AppState;
 use app::store::StoreError;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use std::net::SocketAddr;
 
 #[derive(Deserialize)]
 pub struct SectionParam {
@@ -52,6 +53,7 @@ pub async fn export_handler(
     State(state): State<AppState>,
     Query(query): Query<ReportQuery>,
     Query(p): Query<SectionParam>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
 ) -> Response {
     let marketing = staff.user.role.allows(Permission::ViewMarketingReports);
     if query.marketing_only(None) && !marketing {
@@ -62,13 +64,20 @@ pub async fn export_handler(
         Err(e) => return error(e),
     };
     match report_view::section_csv(&page, &p.section) {
-        Some(body) => csv(
-            body,
-            &format!(
+        Some(body) => {
+            let name = format!(
                 "convergence-{}-{}-{}.csv",
                 p.section, page.query.from, page.query.to
-            ),
-        ),
+            );
+            super::audit::record_export(
+                &state.db,
+                &staff.user,
+                &format!("report table {name}"),
+                Some(ip),
+            )
+            .await;
+            csv(body, &name)
+        }
         None => (
             StatusCode::NOT_FOUND,
             format!("There is no table {:?} on this report.", p.section),
@@ -82,13 +91,23 @@ pub async fn episodes_handler(
     State(state): State<AppState>,
     Query(query): Query<ReportQuery>,
     Query(drill): Query<DrillQuery>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
 ) -> Response {
     let marketing = staff.user.role.allows(Permission::ViewMarketingReports);
     if query.marketing_only(Some(&drill)) && !marketing {
         return forbidden();
     }
     match report_view::episodes_csv(&state.db, &query, &drill, marketing).await {
-        Ok(body) => csv(body, "convergence-episodes.csv"),
+        Ok(body) => {
+            super::audit::record_export(
+                &state.db,
+                &staff.user,
+                &format!("report episodes {} to {}", query.from, query.to),
+                Some(ip),
+            )
+            .await;
+            csv(body, "convergence-episodes.csv")
+        }
         Err(e) => error(e),
     }
 }

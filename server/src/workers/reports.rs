@@ -1,6 +1,6 @@
 //! Keeps the report episodes and rollups current: rebuilds them when saved settings ask for it,
-//! and refreshes the conversations that changed (marked in the transaction of each change). Reports also refresh before they read, so this
-//! loop only keeps that work small.
+//! and refreshes the conversations that changed (marked in the transaction of each change).
+//! Reports also refresh before they read, so this loop only keeps that work small.
 
 use app::service::reports;
 use app::store::{Db, StoreError};
@@ -18,10 +18,14 @@ pub async fn refresh(db: &Db) -> Result<usize, StoreError> {
     reports::refresh_pending(db).await
 }
 
+/// Rounds every 2 s in the one process that holds the `reports` lease (renewed each round,
+/// well inside its 20 s).
 pub async fn run(db: Db) {
     loop {
-        if let Err(e) = refresh(&db).await {
-            tracing::error!(error = %e, "reports worker");
+        if crate::leases::hold(&db, "reports").await {
+            if let Err(e) = refresh(&db).await {
+                tracing::error!(error = %e, "reports worker");
+            }
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }

@@ -1,10 +1,10 @@
-//! Reopens snoozed conversations when their time comes.
+//! Reopens snoozed conversations when their time comes. One process at a time does it (the
+//! `snooze` lease), so a wake-up is announced once.
 
 use app::model::{LiveEvent, LiveKind};
 use app::service::conversations;
 use app::ssr::live::Hub;
 use app::store::{now_ms, Db, StoreError};
-use std::time::Duration;
 
 pub async fn wake_due(db: &Db, hub: &Hub) -> Result<usize, StoreError> {
     let ids = conversations::wake_snoozed(db, now_ms()).await?;
@@ -22,9 +22,11 @@ pub async fn wake_due(db: &Db, hub: &Hub) -> Result<usize, StoreError> {
 
 pub async fn run(db: Db, hub: Hub) {
     loop {
-        if let Err(e) = wake_due(&db, &hub).await {
-            tracing::error!(error = %e, "snooze worker");
+        if crate::leases::hold(&db, "snooze").await {
+            if let Err(e) = wake_due(&db, &hub).await {
+                tracing::error!(error = %e, "snooze worker");
+            }
         }
-        tokio::time::sleep(Duration::from_secs(15)).await;
+        tokio::time::sleep(crate::leases::RENEW).await;
     }
 }

@@ -37,6 +37,7 @@ pub async fn quiet_app(engine: Engine) -> TestApp {
         Settings {
             public_url: addr.clone(),
             secret_key: TEST_SECRET.into(),
+            metrics_token: None,
         },
     );
     let router = server::http::router(state.clone(), Registry::standard(TEST_SECRET));

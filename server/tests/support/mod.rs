@@ -3,6 +3,7 @@
 //! a test on each, and `spawn_app` which runs the real router and workers on a random port.
 //!
 //! - `mail`, `proxy`, `processes`: real Dovecot and SMTP servers, a connection-cutting proxy;
+//!   `scripted_imap`: an IMAP server whose timing the test decides (races);
 //!   `email`: mailbox helpers for the email tests.
 //! - `messages`: reading messages back and waiting for them.
 //! - `twilio`: the app and the Twilio stand-in side by side, for `sms_twilio`.
@@ -13,6 +14,7 @@ pub mod mail;
 pub mod messages;
 pub mod processes;
 pub mod proxy;
+pub mod scripted_imap;
 pub mod twilio;
 
 use app::ssr::state::Settings;
@@ -23,6 +25,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The secret key every test app uses (reply tokens, Message-IDs).
 pub const TEST_SECRET: &str = "test-secret-key-0123456789abcdefghij";
+
+/// The bearer token test apps ask for on `/metrics`.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
 
 pub const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -242,6 +247,7 @@ pub fn test_sync_options() -> server::channels::email::sync::SyncOptions {
         command_timeout: std::time::Duration::from_secs(5),
         idle_timeout: std::time::Duration::from_secs(5),
         poll_interval: std::time::Duration::from_millis(300),
+        reconcile_interval: std::time::Duration::from_secs(5),
         backoff_min: std::time::Duration::from_millis(100),
         backoff_max: std::time::Duration::from_secs(1),
         max_message_bytes: 2 * 1024 * 1024,
@@ -289,6 +295,7 @@ async fn spawn_app_registry(engine: Engine, registry: impl FnOnce(&str) -> Regis
         Settings {
             public_url: addr.clone(),
             secret_key: TEST_SECRET.into(),
+            metrics_token: Some(METRICS_TOKEN.into()),
         },
     );
     let registry = registry(&addr);

@@ -9,6 +9,8 @@ use tokio::net::{TcpListener, TcpStream};
 struct ProxyState {
     target_port: u16,
     connections: AtomicUsize,
+    open: AtomicUsize,
+    max_open: AtomicUsize,
     cuts: AtomicUsize,
     /// (generation, n_bytes) while armed.
     armed: Mutex<Option<(u64, usize)>>,
@@ -33,6 +35,8 @@ impl DropProxy {
         let state = Arc::new(ProxyState {
             target_port,
             connections: AtomicUsize::new(0),
+            open: AtomicUsize::new(0),
+            max_open: AtomicUsize::new(0),
             cuts: AtomicUsize::new(0),
             armed: Mutex::new(None),
             generation: Mutex::new(0),
@@ -42,8 +46,11 @@ impl DropProxy {
         let accept = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 st.connections.fetch_add(1, Ordering::SeqCst);
+                let now_open = st.open.fetch_add(1, Ordering::SeqCst) + 1;
+                st.max_open.fetch_max(now_open, Ordering::SeqCst);
                 let st2 = st.clone();
                 let task = tokio::spawn(async move {
+                    let _open = OpenGuard(st2.clone());
                     if let Ok(server) = TcpStream::connect(("127.0.0.1", st2.target_port)).await {
                         relay(client, server, st2).await;
                     }
@@ -80,9 +87,28 @@ impl DropProxy {
         self.state.connections.load(Ordering::SeqCst)
     }
 
+    /// Connections open now.
+    pub fn open(&self) -> usize {
+        self.state.open.load(Ordering::SeqCst)
+    }
+
+    /// The most connections that were open at once.
+    pub fn max_open(&self) -> usize {
+        self.state.max_open.load(Ordering::SeqCst)
+    }
+
     /// Connections cut so far.
     pub fn cuts(&self) -> usize {
         self.state.cuts.load(Ordering::SeqCst)
+    }
+}
+
+/// Counts a connection closed however its task ends (finished or aborted).
+struct OpenGuard(Arc<ProxyState>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -3,13 +3,22 @@
 //! A worker connects, EXAMINEs the folder (read-only: nothing is ever marked read or moved),
 //! imports every message after the stored (UIDVALIDITY, last UID) in batches with
 //! `BODY.PEEK[]`, stores each raw message before anything parses it, then waits with IDLE
-//! (re-issued well before the 29-minute limit) or polls when the server has no IDLE. Every
-//! command has a timeout; any failure is shown on the account in the server's words and the
-//! worker reconnects with exponential backoff.
+//! (ended every `reconcile_interval`, so a server that never announces new mail still cannot
+//! hold a message back for more than a minute) or polls when the server has no IDLE. Mail the
+//! server announces while an import runs (an unsolicited EXISTS during FETCH, which it will not
+//! announce again in IDLE) and mail that arrived since the last search are looked for right
+//! before IDLE starts. Every command has a timeout; any failure is shown on the account in the
+//! server's words and the worker reconnects with exponential backoff.
+//!
+//! With several server processes on one database, each mailbox is synced by the one process
+//! that holds its lease (`mailbox:<id>`, see `crate::leases`); the others take over within
+//! 25 s when it dies. Account changes reach every process's supervisor at once through the
+//! live hub (NOTIFY on PostgreSQL).
 
 use super::imap::{self, timed, ImapError, Session};
 use super::parse;
 use super::settings::{imap_date, EmailAccount};
+use crate::leases;
 use app::model::{LiveEvent, LiveKind};
 use app::ports::BatchItem;
 use app::ssr::live::Hub;
@@ -32,6 +41,9 @@ pub struct SyncOptions {
     pub idle_timeout: Duration,
     /// How often a server without IDLE is asked for new mail.
     pub poll_interval: Duration,
+    /// IDLE is ended and the folder searched again at least this often, whatever the server
+    /// announces (a server may fail to announce new mail at all).
+    pub reconcile_interval: Duration,
     pub backoff_min: Duration,
     pub backoff_max: Duration,
     /// Larger messages keep only their header, quarantined with an error.
@@ -44,7 +56,8 @@ impl Default for SyncOptions {
             batch: 200,
             command_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(25 * 60),
-            poll_interval: Duration::from_secs(60),
+            poll_interval: Duration::from_secs(30),
+            reconcile_interval: Duration::from_secs(50),
             backoff_min: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
             max_message_bytes: 25 * 1024 * 1024,
@@ -166,6 +179,7 @@ async fn sync_session_inner(
         .map_err(|e| ImapError::Server(format!("storage: {e}")))?;
     *failures = 0;
     let has_idle = caps.has_str("IDLE");
+    let mut quick_rounds = 0u32;
     loop {
         // EXAMINE again after every wait: it refreshes the folder and shows a changed
         // UIDVALIDITY (the folder was recreated), which means reading it again.
@@ -186,6 +200,16 @@ async fn sync_session_inner(
                 .map_err(|e| ImapError::Server(format!("storage: {e}")))?;
         }
         import_new(ctx, &mut s, acc, &mut pos).await?;
+        // Mail announced during the import, or delivered since its search, is read now: IDLE
+        // only reports what happens after it starts. A server that keeps announcing gets a
+        // few quick rounds, then waits like any other (the reconciliation bounds the delay).
+        if quick_rounds < MAX_QUICK_ROUNDS
+            && (announced(&s) || has_newer(&mut s, t, pos.last_uid).await?)
+        {
+            quick_rounds += 1;
+            continue;
+        }
+        quick_rounds = 0;
         ctx.phase(
             acc.id,
             if has_idle { "idle" } else { "polling" },
@@ -196,20 +220,56 @@ async fn sync_session_inner(
         if has_idle {
             s = wait_idle(s, &ctx.opts).await?;
         } else {
-            tokio::time::sleep(ctx.opts.poll_interval).await;
+            tokio::time::sleep(ctx.opts.poll_interval.min(ctx.opts.reconcile_interval)).await;
         }
     }
 }
 
-/// Waits for the server to report a change (or for the IDLE period to end).
+/// Rounds in a row that look again without waiting (mail announced mid-import).
+const MAX_QUICK_ROUNDS: u32 = 5;
+
+/// Drains what the server said on its own since the last look; answers whether any of it
+/// means the folder changed (new mail, expunged mail, a new UIDVALIDITY).
+fn announced(s: &Session) -> bool {
+    use async_imap::types::UnsolicitedResponse as U;
+    let mut changed = false;
+    while let Ok(r) = s.unsolicited_responses.try_recv() {
+        changed |= match r {
+            U::Exists(_) | U::Recent(_) | U::Expunge(_) | U::Status { .. } => true,
+            U::Other(data) => matches!(
+                data.parsed(),
+                imap_proto::Response::Data {
+                    code: Some(imap_proto::ResponseCode::UidValidity(_)),
+                    ..
+                }
+            ),
+        };
+    }
+    changed
+}
+
+/// Whether the folder holds a UID after `last_uid` (a cheap `UID SEARCH`; the answer to
+/// `n:*` always includes the highest UID, so it is compared).
+async fn has_newer(s: &mut Session, t: Duration, last_uid: u32) -> Result<bool, ImapError> {
+    let found = timed(
+        t,
+        "UID SEARCH",
+        s.uid_search(format!("UID {}:*", last_uid.saturating_add(1))),
+    )
+    .await?;
+    Ok(found.into_iter().any(|u| u > last_uid))
+}
+
+/// Waits for the server to report a change, or for the reconciliation (or IDLE) period to end.
 async fn wait_idle(s: Session, opts: &SyncOptions) -> Result<Session, ImapError> {
     let t = opts.command_timeout;
+    let period = opts.idle_timeout.min(opts.reconcile_interval);
     let mut h = s.idle();
     timed(t, "IDLE", h.init()).await?;
     {
-        let (fut, stop) = h.wait_with_timeout(opts.idle_timeout);
+        let (fut, stop) = h.wait_with_timeout(period);
         // The library's timer restarts on every keep-alive; ours bounds the whole IDLE.
-        if let Ok(r) = tokio::time::timeout(opts.idle_timeout, fut).await {
+        if let Ok(r) = tokio::time::timeout(period, fut).await {
             r?;
         }
         drop(stop);
@@ -347,10 +407,13 @@ async fn fetch_map<T>(
     Ok(out)
 }
 
-/// Keeps one worker per enabled email account, restarting a worker when its account's
-/// settings change and stopping it when the account is disabled or removed.
+/// Keeps one worker per email account whose lease this process holds, restarting a worker
+/// when its account's settings change and stopping it when the account is removed or the lease
+/// is lost. Looks again when woken (`changed`), when the hub says accounts changed (any
+/// process), and every `leases::RENEW` to renew its leases and take over those that expired.
 pub async fn supervise(ctx: SyncContext, changed: Arc<Notify>) {
     let mut running: HashMap<i64, (String, JoinHandle<()>)> = HashMap::new();
+    let mut events = ctx.hub.subscribe();
     loop {
         match channel_accounts::list(&ctx.db).await {
             Ok(rows) => {
@@ -358,14 +421,28 @@ pub async fn supervise(ctx: SyncContext, changed: Arc<Notify>) {
                     .into_iter()
                     .filter(|r| r.provider == super::PROVIDER)
                     .collect();
-                running.retain(|id, (_, h)| {
-                    let keep = rows.iter().any(|r| r.id == *id);
-                    if !keep {
+                let gone: Vec<i64> = running
+                    .keys()
+                    .filter(|id| !rows.iter().any(|r| r.id == **id))
+                    .copied()
+                    .collect();
+                for id in gone {
+                    if let Some((_, h)) = running.remove(&id) {
                         h.abort();
                     }
-                    keep
-                });
+                    leases::release(&ctx.db, &lease_name(id)).await;
+                }
                 for r in rows {
+                    if !leases::hold(&ctx.db, &lease_name(r.id)).await {
+                        if let Some((_, h)) = running.remove(&r.id) {
+                            tracing::warn!(
+                                account_id = r.id,
+                                "mailbox lease lost; another process syncs it now"
+                            );
+                            h.abort();
+                        }
+                        continue;
+                    }
                     let fp = format!("{}|{}|{}|{}", r.enabled, r.address, r.settings, r.secrets);
                     let same = running.get(&r.id).map(|(f, _)| *f == fp).unwrap_or(false);
                     if same {
@@ -380,11 +457,29 @@ pub async fn supervise(ctx: SyncContext, changed: Arc<Notify>) {
             }
             Err(e) => tracing::error!(error = %e, "mailbox supervisor cannot list accounts"),
         }
+        let accounts_event = async {
+            loop {
+                match events.recv().await {
+                    Ok(ev) if ev.kind == LiveKind::Accounts => return,
+                    Ok(_) => {}
+                    // Missed events may have held an account change.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        std::future::pending::<()>().await
+                    }
+                }
+            }
+        };
         tokio::select! {
             _ = changed.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            _ = accounts_event => {}
+            _ = tokio::time::sleep(leases::RENEW) => {}
         }
     }
+}
+
+fn lease_name(account_id: i64) -> String {
+    format!("mailbox:{account_id}")
 }
 
 #[cfg(test)]

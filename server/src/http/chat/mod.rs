@@ -74,6 +74,8 @@ pub struct ChatState {
     /// Every limit times this (`CONVERGENCE_CHAT_LIMIT_SCALE`, 1 unless a load test raises it:
     /// its clients all come from one address).
     limit_scale: i64,
+    /// The process's counts for `/metrics` (open widget streams).
+    pub counters: Arc<app::ssr::state::Counters>,
 }
 
 /// A chat account as read, and when.
@@ -87,6 +89,7 @@ impl ChatState {
         wake_inbound: Arc<Notify>,
         secret_key: &str,
         own_origin: &str,
+        counters: Arc<app::ssr::state::Counters>,
     ) -> ChatState {
         ChatState {
             db,
@@ -101,6 +104,7 @@ impl ChatState {
                 .and_then(|v| v.trim().parse::<i64>().ok())
                 .filter(|n| *n >= 1)
                 .unwrap_or(1),
+            counters,
         }
     }
 

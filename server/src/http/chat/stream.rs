@@ -83,9 +83,11 @@ pub async fn stream_handler(
         unseen_by_agents: false,
         started: false,
     };
-    let stream = futures::stream::unfold(watch, |mut w| async move {
+    let open =
+        crate::http::metrics::StreamGuard::open(&st.counters, crate::http::metrics::Stream::Chat);
+    let stream = futures::stream::unfold((watch, open), |(mut w, open)| async move {
         let ev = w.next().await?;
-        Some((Ok::<_, Infallible>(ev), w))
+        Some((Ok::<_, Infallible>(ev), (w, open)))
     });
     let mut r = Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
@@ -203,7 +205,7 @@ impl Watch {
                     self.refresh(false).await;
                 }
             }
-            LiveKind::Channel => {}
+            LiveKind::Channel | LiveKind::Accounts => {}
         }
     }
 

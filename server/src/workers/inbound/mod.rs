@@ -29,7 +29,7 @@ pub async fn process_pending(
     registry: &Registry,
     batch: i64,
 ) -> Result<usize, StoreError> {
-    let rows = raw_inbound::pending(db, batch).await?;
+    let rows = raw_inbound::claim(db, app::store::now_ms(), batch).await?;
     let mut accounts: HashMap<i64, AccountRow> = HashMap::new();
     let mut group = Group::default();
     for raw in &rows {
