@@ -13,6 +13,19 @@ pub const PENDING_USER_KEY: &str = "pending_2fa_user";
 pub const PENDING_AT_KEY: &str = "pending_2fa_at";
 #[cfg(feature = "ssr")]
 const PENDING_MS: i64 = 5 * 60_000;
+/// Recovery codes just made, until the account page has shown them once.
+#[cfg(feature = "ssr")]
+const FRESH_CODES_KEY: &str = "fresh_recovery_codes";
+
+/// Keeps `codes` in the session for the account page to show once.
+#[cfg(feature = "ssr")]
+async fn keep_for_showing(codes: &[String]) -> Result<(), ServerFnError> {
+    crate::ssr::auth::session()
+        .await?
+        .insert(FRESH_CODES_KEY, codes)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
 
 /// The second step of signing in: an authenticator code or a recovery code, for the password
 /// accepted just before in this session.
@@ -156,7 +169,14 @@ pub async fn get_two_factor_status() -> Result<TwoFactorStatus, ServerFnError> {
             uri,
         }
     });
+    let new_recovery_codes: Vec<String> = auth::session()
+        .await?
+        .remove(FRESH_CODES_KEY)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?
+        .unwrap_or_default();
     Ok(TwoFactorStatus {
+        new_recovery_codes,
         enabled: row.totp_enabled,
         required: row.two_factor_required,
         recovery_codes_left: users::recovery_codes_left(&st.db, me.id)
@@ -208,6 +228,7 @@ pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, ServerFnErr
     users::enable_totp(&st.db, me.id, step, &hashes)
         .await
         .map_err(errors::store)?;
+    keep_for_showing(&codes).await?;
     audit::record(
         &st.db,
         Some(&me),
@@ -306,6 +327,7 @@ pub async fn renew_recovery_codes(password: String) -> Result<Vec<String>, Serve
     crate::store::users::replace_recovery_codes(&st.db, me.id, &hashes)
         .await
         .map_err(errors::store)?;
+    keep_for_showing(&codes).await?;
     audit::record(
         &st.db,
         Some(&me),

@@ -48,6 +48,9 @@ pub struct TwoFactorStatus {
     pub recovery_codes_left: i64,
     /// A set-up under way: scan or type it, then confirm with a code.
     pub setup: Option<TwoFactorSetup>,
+    /// Recovery codes made just now, shown this once (kept in the session until this read, so
+    /// a page without JavaScript shows them too).
+    pub new_recovery_codes: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

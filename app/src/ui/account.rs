@@ -102,7 +102,7 @@ fn AccountPage() -> impl IntoView {
 #[component]
 pub fn SessionTable(list: Vec<SessionInfo>, end: ServerAction<EndMySessions>) -> impl IntoView {
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Your sessions">
             <table class="sessions">
                 <thead><tr><th>"Signed in"</th><th>"From"</th><th>"Browser"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
                 <tbody>
@@ -148,13 +148,6 @@ fn TwoFactor() -> impl IntoView {
         },
         |_| get_two_factor_status(),
     );
-    let codes = move || {
-        confirm
-            .value()
-            .get()
-            .and_then(Result::ok)
-            .or_else(|| renew.value().get().and_then(Result::ok))
-    };
     let errors = move || {
         [
             start.value().get().and_then(Result::err),
@@ -171,17 +164,17 @@ fn TwoFactor() -> impl IntoView {
         <section aria-labelledby="two-factor-title" id="two-factor">
             <h2 id="two-factor-title">"Two-factor sign-in"</h2>
             {errors}
-            {move || codes().map(|list| view! {
-                <div class="recovery-codes" role="status">
-                    <p><strong>"Your recovery codes. Save them now: they are shown only this once."</strong>" Each one signs you in once if you lose your phone."</p>
-                    <ul>{list.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}</ul>
-                </div>
-            })}
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match status.await {
                         Err(e) => view! { <p class="error" role="alert">{err_text(&e)}</p> }.into_any(),
                         Ok(st) => {
+                            let fresh = (!st.new_recovery_codes.is_empty()).then(|| view! {
+                                <div class="recovery-codes" role="status">
+                                    <p><strong>"Your recovery codes. Save them now: they are shown only this once."</strong>" Each one signs you in once if you lose your phone."</p>
+                                    <ul>{st.new_recovery_codes.iter().map(|c| view! { <li><code>{c.clone()}</code></li> }).collect_view()}</ul>
+                                </div>
+                            });
                             let on = if st.enabled {
                                 view! {
                                     <p class="ok">{format!(
@@ -229,7 +222,7 @@ fn TwoFactor() -> impl IntoView {
                                     </ActionForm>
                                 })}
                             });
-                            view! { {on}{setup}{manage} }.into_any()
+                            view! { {fresh}{on}{setup}{manage} }.into_any()
                         }
                     }
                 })}

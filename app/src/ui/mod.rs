@@ -233,7 +233,7 @@ fn TopBar(user: UserView) -> impl IntoView {
                 {(user.role == Role::Admin).then(|| view! { <a href="/admin">"Admin"</a> })}
             </nav>
             <widgets::ZoneNote/>
-            <a class="whoami" href="/account" title="Your account: password and sessions">
+            <a class="whoami" href="/account" aria-label=format!("Your account: {} ({})", user.name, user.role.label()) title="Your account: password, two-factor sign-in, sessions">
                 <span class="name">{user.name.clone()}</span>
                 <span class="role">{user.role.label()}</span>
             </a>

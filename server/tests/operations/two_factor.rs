@@ -76,6 +76,16 @@ async fn two_factor_sign_in_from_set_up_to_reset(engine: Engine) {
         (Value::Bool(true), Value::from(10))
     );
     assert_eq!(st["setup"], Value::Null);
+    assert_eq!(
+        st["new_recovery_codes"],
+        serde_json::json!(codes),
+        "shown once on the page"
+    );
+    assert_eq!(
+        status(&app, &a).await["new_recovery_codes"],
+        serde_json::json!([]),
+        "and only once"
+    );
 
     // Signing in now takes a code: the one just used is refused, the next one works once.
     let b = password_step(&app).await;

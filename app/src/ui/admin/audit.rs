@@ -63,7 +63,7 @@ pub fn AuditTrail() -> impl IntoView {
                         Err(e) => view! { <p class="error" role="alert">{err_text(&e)}</p> }.into_any(),
                         Ok(p) if p.entries.is_empty() => view! { <p class="empty">"Nothing recorded matches."</p> }.into_any(),
                         Ok(p) => view! {
-                            <div class="table-scroll">
+                            <div class="table-scroll" tabindex="0" role="region" aria-label="Audit entries">
                                 <table class="audit">
                                     <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"On"</th><th>"Details"</th><th>"From"</th></tr></thead>
                                     <tbody>
