@@ -86,6 +86,7 @@ async fn a_backup_taken_under_webhook_load_holds_every_acknowledged_message() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("integrity ok"), "{stdout}");
+    eprintln!("under load: {}", stdout.trim());
     // Load goes on a little after the backup, then stops.
     tokio::time::sleep(Duration::from_millis(300)).await;
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
