@@ -1,32 +1,6 @@
 // Without JavaScript: the account page's forms post and come back, and signing in with a
 // two-factor code works as plain forms (issue 17).
-import * as crypto from 'crypto';
-import { test, expect, USERS, ORIGIN, uniqueSuffix } from './support';
-
-function base32Decode(s: string): Buffer {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out: number[] = [];
-  for (const c of s.replace(/[\s=]/g, '').toUpperCase()) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((value >>> bits) & 0xff);
-    }
-  }
-  return Buffer.from(out);
-}
-
-function totp(secret: string, ms: number): string {
-  const step = Buffer.alloc(8);
-  step.writeBigUInt64BE(BigInt(Math.floor(ms / 30_000)));
-  const h = crypto.createHmac('sha1', base32Decode(secret)).update(step).digest();
-  const o = h[h.length - 1] & 15;
-  const bin = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
-  return (bin % 1_000_000).toString().padStart(6, '0');
-}
+import { test, expect, USERS, ORIGIN, totp, uniqueSuffix } from './support';
 
 async function signIn(page: import('@playwright/test').Page, email: string, password: string) {
   await page.goto('/login');

@@ -4,8 +4,7 @@
 // finds nothing on these screens at desktop and phone widths.
 import AxeBuilder from '@axe-core/playwright';
 import { type Page } from '@playwright/test';
-import * as crypto from 'crypto';
-import { test, expect, USERS, installHydrationProbe, login, gotoApp, screenshot, uniqueSuffix, waitForHydration, waitForLiveStream } from './support';
+import { test, expect, USERS, totp, installHydrationProbe, login, gotoApp, screenshot, uniqueSuffix, waitForHydration, waitForLiveStream } from './support';
 
 const FAILING = new Set(['moderate', 'serious', 'critical']);
 
@@ -14,32 +13,6 @@ async function expectNoViolations(page: Page, name: string): Promise<void> {
   const bad = results.violations.filter((v) => FAILING.has(v.impact ?? ''));
   const report = bad.map((v) => `${v.impact} ${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('\n');
   expect(bad, `${name}: axe violations\n${report}`).toEqual([]);
-}
-
-function base32Decode(s: string): Buffer {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out: number[] = [];
-  for (const c of s.replace(/[\s=]/g, '').toUpperCase()) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((value >>> bits) & 0xff);
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** The six digits an authenticator app shows at `ms` (RFC 6238, SHA-1, 30 s). */
-function totp(secret: string, ms: number): string {
-  const step = Buffer.alloc(8);
-  step.writeBigUInt64BE(BigInt(Math.floor(ms / 30_000)));
-  const h = crypto.createHmac('sha1', base32Decode(secret)).update(step).digest();
-  const o = h[h.length - 1] & 15;
-  const bin = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
-  return (bin % 1_000_000).toString().padStart(6, '0');
 }
 
 test('a user secures their account; the admin sees it in the audit trail', async ({ page, browser }) => {

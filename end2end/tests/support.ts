@@ -1,5 +1,6 @@
 // Shared fixtures and helpers for the Convergence browser tests.
 import { test as base, expect, type BrowserContext, type Page, type Response } from '@playwright/test';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -270,4 +271,30 @@ export async function standinSmsSentTo(request: ApiRequest, to: string): Promise
 /** Escapes text for use inside a RegExp. */
 export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function base32Decode(s: string): Buffer {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out: number[] = [];
+  for (const c of s.replace(/[\s=]/g, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >>> bits) & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The six digits an authenticator app shows at `ms` for a base32 key (RFC 6238, SHA-1, 30 s). */
+export function totp(secret: string, ms: number): string {
+  const step = Buffer.alloc(8);
+  step.writeBigUInt64BE(BigInt(Math.floor(ms / 30_000)));
+  const h = crypto.createHmac('sha1', base32Decode(secret)).update(step).digest();
+  const o = h[h.length - 1] & 15;
+  const bin = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
+  return (bin % 1_000_000).toString().padStart(6, '0');
 }

@@ -16,34 +16,14 @@ pub async fn change_password(
     use crate::domain::audit::AuditAction;
     use crate::ssr::{audit, auth, errors};
     use crate::store::{sessions, users};
-    use http::StatusCode;
     let st = auth::state()?;
     let Some(me) = auth::current_user().await? else {
-        return Err(errors::fail(StatusCode::UNAUTHORIZED, "Please sign in."));
-    };
-    let ip = audit::request_ip().await.and_then(|i| i.parse().ok());
-    if !st
-        .limiter
-        .allowed(&me.email, ip)
-        .await
-        .map_err(errors::store)?
-    {
         return Err(errors::fail(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many wrong passwords. Wait 15 minutes and try again.",
+            http::StatusCode::UNAUTHORIZED,
+            "Please sign in.",
         ));
-    }
-    let row = users::get(&st.db, me.id)
-        .await
-        .map_err(errors::store)?
-        .ok_or_else(|| errors::fail(StatusCode::UNAUTHORIZED, "Please sign in."))?;
-    if !users::verify_password(&current, &row.password_hash) {
-        st.limiter
-            .record_failure(&me.email, ip)
-            .await
-            .map_err(errors::store)?;
-        return Err(errors::bad_request("Your current password is not right."));
-    }
+    };
+    crate::ssr::account::check_password(&st, &me, &current).await?;
     if new_password != confirm {
         return Err(errors::bad_request(
             "The new password and its repetition differ.",
@@ -68,12 +48,10 @@ pub async fn change_password(
         .cycle_id()
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
-    audit::record(
+    audit::on_own_account(
         &st.db,
-        Some(&me),
-        None,
+        &me,
         AuditAction::PasswordChanged,
-        &audit::who(&me),
         &format!("{ended} other session(s) ended"),
     )
     .await;
@@ -153,12 +131,10 @@ pub async fn end_my_sessions(handle: String) -> Result<String, ServerFnError> {
         ));
     }
     let n = end_sessions(&st.db, me.id, &handle, keep.as_deref()).await?;
-    audit::record(
+    audit::on_own_account(
         &st.db,
-        Some(&me),
-        None,
+        &me,
         AuditAction::SessionsEnded,
-        &audit::who(&me),
         &format!("{n} session(s) ended by their user"),
     )
     .await;

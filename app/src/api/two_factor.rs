@@ -223,58 +223,13 @@ pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, ServerFnErr
             "That code is not right. Check the time on your phone and type the six digits the app shows now.",
         ));
     };
-    let codes = totp::new_recovery_codes();
-    let hashes: Vec<String> = codes.iter().map(|c| totp::hash_recovery_code(c)).collect();
+    let (codes, hashes) = totp::new_recovery_codes_hashed();
     users::enable_totp(&st.db, me.id, step, &hashes)
         .await
         .map_err(errors::store)?;
     keep_for_showing(&codes).await?;
-    audit::record(
-        &st.db,
-        Some(&me),
-        None,
-        AuditAction::TwoFactorEnabled,
-        &audit::who(&me),
-        "",
-    )
-    .await;
+    audit::on_own_account(&st.db, &me, AuditAction::TwoFactorEnabled, "").await;
     Ok(codes)
-}
-
-/// Checks the caller's password (for turning two factors off or renewing codes).
-#[cfg(feature = "ssr")]
-async fn check_password(
-    st: &crate::ssr::AppState,
-    me: &crate::model::UserView,
-    password: &str,
-) -> Result<(), ServerFnError> {
-    use crate::ssr::errors;
-    let ip = crate::ssr::audit::request_ip()
-        .await
-        .and_then(|i| i.parse().ok());
-    if !st
-        .limiter
-        .allowed(&me.email, ip)
-        .await
-        .map_err(errors::store)?
-    {
-        return Err(errors::fail(
-            http::StatusCode::TOO_MANY_REQUESTS,
-            "Too many wrong passwords. Wait 15 minutes and try again.",
-        ));
-    }
-    let row = crate::store::users::get(&st.db, me.id)
-        .await
-        .map_err(errors::store)?
-        .ok_or_else(|| errors::fail(http::StatusCode::UNAUTHORIZED, "Please sign in."))?;
-    if !crate::store::users::verify_password(password, &row.password_hash) {
-        st.limiter
-            .record_failure(&me.email, ip)
-            .await
-            .map_err(errors::store)?;
-        return Err(errors::bad_request("Your password is not right."));
-    }
-    Ok(())
 }
 
 /// Turns the caller's two-factor sign-in off (refused while their role requires it).
@@ -284,7 +239,7 @@ pub async fn disable_two_factor(password: String) -> Result<(), ServerFnError> {
     use crate::ssr::{audit, auth, errors};
     let st = auth::state()?;
     let me = signed_in().await?;
-    check_password(&st, &me, &password).await?;
+    crate::ssr::account::check_password(&st, &me, &password).await?;
     let row = crate::store::users::get(&st.db, me.id)
         .await
         .map_err(errors::store)?;
@@ -296,15 +251,7 @@ pub async fn disable_two_factor(password: String) -> Result<(), ServerFnError> {
     crate::store::users::disable_totp(&st.db, me.id)
         .await
         .map_err(errors::store)?;
-    audit::record(
-        &st.db,
-        Some(&me),
-        None,
-        AuditAction::TwoFactorDisabled,
-        &audit::who(&me),
-        "by the user",
-    )
-    .await;
+    audit::on_own_account(&st.db, &me, AuditAction::TwoFactorDisabled, "by the user").await;
     Ok(())
 }
 
@@ -315,28 +262,19 @@ pub async fn renew_recovery_codes(password: String) -> Result<Vec<String>, Serve
     use crate::ssr::{audit, auth, errors, totp};
     let st = auth::state()?;
     let me = signed_in().await?;
-    check_password(&st, &me, &password).await?;
+    crate::ssr::account::check_password(&st, &me, &password).await?;
     let row = crate::store::users::get(&st.db, me.id)
         .await
         .map_err(errors::store)?;
     if !row.is_some_and(|r| r.totp_enabled) {
         return Err(errors::bad_request("Set up two-factor sign-in first."));
     }
-    let codes = totp::new_recovery_codes();
-    let hashes: Vec<String> = codes.iter().map(|c| totp::hash_recovery_code(c)).collect();
+    let (codes, hashes) = totp::new_recovery_codes_hashed();
     crate::store::users::replace_recovery_codes(&st.db, me.id, &hashes)
         .await
         .map_err(errors::store)?;
     keep_for_showing(&codes).await?;
-    audit::record(
-        &st.db,
-        Some(&me),
-        None,
-        AuditAction::RecoveryCodesRenewed,
-        &audit::who(&me),
-        "",
-    )
-    .await;
+    audit::on_own_account(&st.db, &me, AuditAction::RecoveryCodesRenewed, "").await;
     Ok(codes)
 }
 

@@ -64,6 +64,42 @@ pub async fn mark_sign_in(s: &Session, at: i64) -> Result<(), tower_sessions::se
     Ok(())
 }
 
+/// Checks the caller's password before a change to their account, limited like signing in
+/// (wrong passwords count as failed sign-ins).
+pub async fn check_password(
+    st: &super::AppState,
+    me: &crate::model::UserView,
+    password: &str,
+) -> Result<(), leptos::prelude::ServerFnError> {
+    use super::errors;
+    let ip = super::audit::request_ip()
+        .await
+        .and_then(|i| i.parse().ok());
+    if !st
+        .limiter
+        .allowed(&me.email, ip)
+        .await
+        .map_err(errors::store)?
+    {
+        return Err(errors::fail(
+            http::StatusCode::TOO_MANY_REQUESTS,
+            "Too many wrong passwords. Wait 15 minutes and try again.",
+        ));
+    }
+    let row = crate::store::users::get(&st.db, me.id)
+        .await
+        .map_err(errors::store)?
+        .ok_or_else(|| errors::fail(http::StatusCode::UNAUTHORIZED, "Please sign in."))?;
+    if !crate::store::users::verify_password(password, &row.password_hash) {
+        st.limiter
+            .record_failure(&me.email, ip)
+            .await
+            .map_err(errors::store)?;
+        return Err(errors::bad_request("Your current password is not right."));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

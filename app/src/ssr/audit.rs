@@ -46,3 +46,8 @@ pub async fn record(
         tracing::error!(error = %e, action = action.as_str(), "cannot write the audit trail");
     }
 }
+
+/// Records `action` that `user` did to their own account.
+pub async fn on_own_account(db: &Db, user: &UserView, action: AuditAction, detail: &str) {
+    record(db, Some(user), None, action, &who(user), detail).await
+}

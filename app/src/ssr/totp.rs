@@ -141,6 +141,13 @@ pub fn new_recovery_codes() -> Vec<String> {
         .collect()
 }
 
+/// New recovery codes and their hashes, as stored.
+pub fn new_recovery_codes_hashed() -> (Vec<String>, Vec<String>) {
+    let codes = new_recovery_codes();
+    let hashes = codes.iter().map(|c| hash_recovery_code(c)).collect();
+    (codes, hashes)
+}
+
 /// A recovery code as stored: SHA-256 of its letters and digits, lowercase (dashes, spaces and
 /// case as typed do not matter).
 pub fn hash_recovery_code(code: &str) -> String {

@@ -25,35 +25,29 @@ fn bounded(s: &str) -> String {
     s.chars().take(FIELD_CHARS).collect()
 }
 
-const INSERT: &str = "INSERT INTO audit_log (at, actor_id, actor, action, target, detail, ip) \
-                      VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/// The insert of `e`, bound, for a pool or a transaction.
+fn insert<'q>(e: &NewEntry<'_>) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor_id, actor, action, target, detail, ip) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(now_ms())
+    .bind(e.actor_id)
+    .bind(bounded(e.actor))
+    .bind(e.action.as_str())
+    .bind(bounded(e.target))
+    .bind(bounded(e.detail))
+    .bind(e.ip.map(bounded))
+}
 
 pub async fn record(db: &Db, e: &NewEntry<'_>) -> Result<()> {
-    sqlx::query(INSERT)
-        .bind(now_ms())
-        .bind(e.actor_id)
-        .bind(bounded(e.actor))
-        .bind(e.action.as_str())
-        .bind(bounded(e.target))
-        .bind(bounded(e.detail))
-        .bind(e.ip.map(bounded))
-        .execute(&db.write)
-        .await?;
+    insert(e).execute(&db.write).await?;
     Ok(())
 }
 
 /// [`record`] inside the caller's transaction (the entry stands or falls with the change).
 pub async fn record_in(conn: &mut AnyConnection, e: &NewEntry<'_>) -> Result<()> {
-    sqlx::query(INSERT)
-        .bind(now_ms())
-        .bind(e.actor_id)
-        .bind(bounded(e.actor))
-        .bind(e.action.as_str())
-        .bind(bounded(e.target))
-        .bind(bounded(e.detail))
-        .bind(e.ip.map(bounded))
-        .execute(&mut *conn)
-        .await?;
+    insert(e).execute(&mut *conn).await?;
     Ok(())
 }
 

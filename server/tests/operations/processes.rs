@@ -6,7 +6,7 @@
 use crate::support::email::{
     conversation_of, count, eventually, mail, messages_of, servers, settings, PASSWORD, SUPPORT,
 };
-use crate::support::processes::{free_port, spawn_server, Guarded};
+use crate::support::processes::{free_port, healthy, spawn_server, Guarded};
 use crate::support::proxy::DropProxy;
 use crate::support::{run_on, Engine};
 use app::domain::{ChannelKind, Role};
@@ -17,19 +17,6 @@ use std::time::{Duration, Instant};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_processes_share_a_mailbox_one_session_at_a_time() {
     run_on(Engine::Postgres, three_processes).await
-}
-
-async fn healthy(port: u16) {
-    for _ in 0..300 {
-        if reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the server on {port} did not start");
 }
 
 fn question(n: u32) -> Vec<u8> {

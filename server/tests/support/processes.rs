@@ -169,3 +169,17 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Waits up to 30 s for a spawned server on `port` to answer `/healthz`.
+pub async fn healthy(port: u16) {
+    for _ in 0..300 {
+        if reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server on {port} did not start");
+}

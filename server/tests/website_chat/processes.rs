@@ -3,29 +3,15 @@
 //! through NOTIFY, within a second or two.
 
 use super::{next_event, urlencode, SITE};
-use crate::support::processes::{free_port, spawn_server};
+use crate::support::processes::{free_port, healthy, spawn_server};
 use crate::support::{run_on, Engine};
 use app::domain::{ChannelKind, Role};
 use app::store::{channel_accounts, users, Db};
 use serde_json::{json, Value};
-use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_on_postgres_share_the_widget_stream() {
     run_on(Engine::Postgres, two_processes).await
-}
-
-async fn healthy(base: &str) {
-    for _ in 0..150 {
-        if reqwest::get(format!("{base}/healthz"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{base} did not start");
 }
 
 async fn two_processes(db: Db) {
@@ -59,8 +45,8 @@ async fn two_processes(db: Db) {
         format!("http://127.0.0.1:{pa}"),
         format!("http://127.0.0.1:{pb}"),
     );
-    healthy(&a).await;
-    healthy(&b).await;
+    healthy(pa).await;
+    healthy(pb).await;
     let http = reqwest::Client::new();
     let post = |base: &str, path: &str, body: Value| {
         http.post(format!("{base}/chat/api/{chat}/{path}"))
