@@ -22,6 +22,8 @@
 #   make bundle-size  what an agent downloads to open the inbox (wasm + JS + CSS, brotli) vs 200 KiB,
 #                     then each lazy chunk
 #   make screenshots  refresh the README's screenshots in docs/screenshots/ (tests never do)
+#   make fuzz         each cargo-fuzz target (parsers of untrusted input) for FUZZ_SECONDS (60);
+#                     the long run: FUZZ_RUNS=10000000 FUZZ_SECONDS=0 make fuzz
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -45,7 +47,7 @@ LEPTOS_BUILD_FLAGS := --split
 # Running target/*/server directly needs LEPTOS_OUTPUT_NAME=convergence LEPTOS_SITE_ROOT=target/site
 # LEPTOS_SITE_PKG_DIR=pkg; scripts/lib.sh and scripts/e2e-server.sh export them.
 
-.PHONY: help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-reports bench-search bench-email bench-webhooks bench-chat bench-campaign bundle-size clean-e2e screenshots
+.PHONY: fuzz help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-reports bench-search bench-email bench-webhooks bench-chat bench-campaign bundle-size clean-e2e screenshots
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -73,8 +75,13 @@ test: setup-test
 	CONVERGENCE_TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' cargo test --workspace --no-fail-fast || status=1; \
 	echo "==> make e2e"; \
 	$(MAKE) --no-print-directory e2e || status=1; \
+	echo "==> fuzz: every target for 30 s"; \
+	FUZZ_SECONDS=30 scripts/fuzz.sh || status=1; \
 	if [ $$status -ne 0 ]; then echo "==> make test: FAILED"; else echo "==> make test: all passed"; fi; \
 	exit $$status
+
+fuzz:
+	scripts/fuzz.sh
 
 cargo-test: setup-test
 	CONVERGENCE_TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' cargo test --workspace --no-fail-fast
