@@ -20,14 +20,17 @@
 #   FUZZ_JOBS        parallel libFuzzer workers per target (-fork=N when > 1)        [1]
 #   FUZZ_EML_SEEDS   a directory of .eml files added to the email corpus  [../shared/corpus/eml]
 #   FUZZ_DEBUG_ASSERTIONS=1  also build with debug assertions and overflow checks
+#   FUZZ_CODEGEN_UNITS  e.g. 16: a faster build, somewhat slower fuzzing   [cargo-fuzz: 1]
 #
-# Toolchain: cargo-fuzz passes unstable rustc/cargo flags, and only stable Rust is installed.
-# What works on stable (checked with rustc 1.95, cargo-fuzz 0.13):
+# Toolchain: only stable Rust is installed. What works (checked with rustc 1.95, cargo-fuzz 0.13):
 #   RUSTC_BOOTSTRAP=1 cargo fuzz build -O -s none
-# `-s none` (no AddressSanitizer: -Zsanitizer needs a nightly standard library, which stable
-# lacks) and RUSTC_BOOTSTRAP=1 (cargo-fuzz's -Z flags). Safe Rust needs no ASan to catch
-# panics; libFuzzer's -timeout catches hangs and -rss_limit_mb memory blow-ups. The fuzz crate is
-# its own workspace with its own target directory (fuzz/target), so it never touches target/.
+# `-s none` turns off AddressSanitizer (cargo-fuzz's default, which needs -Zsanitizer); cargo-fuzz
+# then passes only stable -C flags (sancov passes, --cfg fuzzing). RUSTC_BOOTSTRAP=1 makes
+# cargo-fuzz treat the compiler as nightly, which it checks for its -Z options. Safe Rust needs no
+# ASan to catch panics; libFuzzer's -timeout catches hangs and -rss_limit_mb memory blow-ups.
+# The fuzz crate is its own workspace with its own target directory (fuzz/target), so it never
+# touches target/. A cold build takes long (~25 min on 2 cores: cargo-fuzz compiles the app and
+# server crates as one codegen unit each); FUZZ_CODEGEN_UNITS=16 should shorten it (untried).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,6 +53,9 @@ fi
 BUILD_FLAGS=(-O -s none)
 if [[ "${FUZZ_DEBUG_ASSERTIONS:-0}" == 1 ]]; then
     BUILD_FLAGS+=(-a)
+fi
+if [[ -n "${FUZZ_CODEGEN_UNITS:-}" ]]; then
+    BUILD_FLAGS+=(--codegen-units "$FUZZ_CODEGEN_UNITS")
 fi
 
 if [[ $# -gt 0 ]]; then

@@ -11,9 +11,7 @@ use server::channels::Receiver;
 
 fn account() -> &'static AccountRow {
     static A: OnceLock<AccountRow> = OnceLock::new();
-    A.get_or_init(|| {
-        convergence_fuzz::account(ChannelKind::Chat, chat::PROVIDER, "", "{}", "{}")
-    })
+    A.get_or_init(|| convergence_fuzz::account(ChannelKind::Chat, chat::PROVIDER, "", "{}", "{}"))
 }
 
 fuzz_target!(|data: &[u8]| {
