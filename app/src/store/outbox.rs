@@ -270,6 +270,17 @@ pub async fn give_up(db: &Db, outbox_id: i64, error: &str) -> Result<()> {
 
 /// Ends the job with `outcome` ([`FAILED`], [`UNKNOWN`]).
 pub async fn end(db: &Db, outbox_id: i64, error: &str, outcome: &str) -> Result<()> {
+    let mut conn = db.write.acquire().await?;
+    end_in(&mut conn, outbox_id, error, outcome).await
+}
+
+/// [`end`] inside the caller's transaction.
+pub async fn end_in(
+    conn: &mut AnyConnection,
+    outbox_id: i64,
+    error: &str,
+    outcome: &str,
+) -> Result<()> {
     sqlx::query(
         "UPDATE outbox SET done_at = $1, locked_until = NULL, last_error = $2, outcome = $3 WHERE id = $4",
     )
@@ -277,7 +288,7 @@ pub async fn end(db: &Db, outbox_id: i64, error: &str, outcome: &str) -> Result<
     .bind(error)
     .bind(outcome)
     .bind(outbox_id)
-    .execute(&db.write)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }

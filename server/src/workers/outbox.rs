@@ -143,15 +143,19 @@ struct Work<'a> {
 
 impl Work<'_> {
     async fn fail(&self, msg: &Outbound, reason: &str, outcome: &str) -> Result<(), StoreError> {
-        messages::set_delivery(
-            self.db,
+        // One transaction: a message shown failed always has its job ended, so "Send again"
+        // pressed at once finds it (it raced the second write before).
+        let mut tx = self.db.write.begin().await?;
+        messages::set_delivery_in(
+            &mut tx,
             msg.message_id,
             DeliveryState::Failed,
             Some(reason),
             None,
         )
         .await?;
-        outbox::end(self.db, self.job.outbox_id, reason, outcome).await?;
+        outbox::end_in(&mut tx, self.job.outbox_id, reason, outcome).await?;
+        tx.commit().await?;
         publish(self.hub, msg.conversation_id, msg.message_id).await;
         Ok(())
     }
