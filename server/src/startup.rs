@@ -101,6 +101,7 @@ pub fn spawn_workers_with(
             hub: state.hub.clone(),
             inbound: state.wake.inbound.clone(),
             opts: sync,
+            shown: Default::default(),
         },
         state.wake.accounts.clone(),
     ));

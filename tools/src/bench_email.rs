@@ -178,6 +178,7 @@ pub async fn run(o: &EmailBenchOptions) -> Result<(), BoxError> {
             hub: hub.clone(),
             inbound: wake,
             opts: SyncOptions::default(),
+            shown: Default::default(),
         },
         account,
     ));

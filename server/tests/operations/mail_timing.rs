@@ -88,6 +88,7 @@ async fn mail_announced_during_an_import_is_read_before_idle(db: Db) {
             hub: Hub::new(&db),
             inbound: Arc::new(tokio::sync::Notify::new()),
             opts: options(Duration::from_secs(600)),
+            shown: Default::default(),
         },
         acc,
     ));
@@ -120,6 +121,7 @@ async fn mail_the_server_never_announces_waits_no_longer_than_the_reconciliation
             hub: Hub::new(&db),
             inbound: Arc::new(tokio::sync::Notify::new()),
             opts: options(reconcile),
+            shown: Default::default(),
         },
         acc,
     ));

@@ -73,6 +73,9 @@ pub struct SyncContext {
     /// Wakes the inbound worker when raw messages were stored.
     pub inbound: Arc<Notify>,
     pub opts: SyncOptions,
+    /// What each mailbox last told the admin page (phase, detail, total): the periodic
+    /// reconciliation writes its success every 50 s, and browsers hear only of changes.
+    pub shown: Arc<std::sync::Mutex<HashMap<i64, String>>>,
 }
 
 impl SyncContext {
@@ -89,7 +92,15 @@ impl SyncContext {
         {
             tracing::error!(account_id, error = %e, "cannot record account state");
         }
-        self.changed().await;
+        let now_showing = format!("{phase}|{detail:?}|{total:?}");
+        let news = self
+            .shown
+            .lock()
+            .map(|mut m| m.insert(account_id, now_showing.clone()) != Some(now_showing))
+            .unwrap_or(true);
+        if news {
+            self.changed().await;
+        }
     }
 
     async fn changed(&self) {
