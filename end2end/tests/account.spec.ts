@@ -72,6 +72,7 @@ test('a user secures their account; the admin sees it in the audit trail', async
   await expect(kit.getByRole('heading', { name: 'Enter your code' })).toBeVisible();
   await waitForHydration(kit);
   await expectNoViolations(kit, 'code step');
+  await screenshot(kit, 'login-code');
   await kit.getByLabel('Code', { exact: true }).fill('000000');
   await kit.getByRole('button', { name: 'Continue' }).click();
   await expect(kit.getByRole('alert')).toContainText('not right');
@@ -107,4 +108,20 @@ test('account and the code step at phone width', async ({ page }) => {
   await screenshot(page, 'account-390');
   await gotoApp(page, '/admin');
   await expect(page.getByText('You do not have access to this page.')).toBeVisible();
+
+  // The code step (its form renders without a pending sign-in) and the admin's audit trail.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await page.goto('/login/code');
+  await expect(page.getByRole('heading', { name: 'Enter your code' })).toBeVisible();
+  await expectNoViolations(page, 'code step at 390 px');
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await screenshot(page, 'login-code-390');
+  await login(page, USERS.admin);
+  await gotoApp(page, '/admin#audit-log');
+  const trail = page.getByRole('region', { name: 'Audit trail' });
+  await expect(trail.getByRole('cell').first()).toBeVisible();
+  await expectNoViolations(page, 'admin at 390 px');
+  await trail.scrollIntoViewIfNeeded();
+  await screenshot(page, 'admin-audit-390');
 });

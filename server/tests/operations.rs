@@ -20,9 +20,10 @@ mod metrics;
 mod processes;
 mod two_factor;
 
+use crate::support::TestApp;
 use app::domain::ChannelKind;
 use app::store::{channel_accounts, leases, raw_inbound, Db};
-use serde_json::json;
+use serde_json::{json, Value};
 
 both_engines!(
     a_lease_has_one_holder_until_it_expires,
@@ -168,4 +169,21 @@ async fn a_payload_goes_to_one_process_and_failures_wait_longer_each_time(db: Db
         1,
         "a person's retry is due at once"
     );
+}
+
+/// One page of the audit trail as the admin client `c` reads it (`form`: the filter).
+pub(crate) async fn trail(app: &TestApp, c: &reqwest::Client, form: &[(&str, &str)]) -> Value {
+    let r = app.call(c, "/api/admin/audit", form).await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+/// The stored action names of a trail page, newest first.
+pub(crate) fn actions(page: &Value) -> Vec<String> {
+    page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect()
 }

@@ -167,7 +167,7 @@ pub async fn reset_password(id: i64, password: String) -> Result<String, ServerF
     let ended = sessions::end_for_user(&st.db, id, keep.as_deref())
         .await
         .map_err(errors::store)?;
-    let name = format!("{} <{}>", target.name, target.email);
+    let name = crate::ssr::audit::who(&target.view());
     audit::record(
         &st.db,
         Some(&me),
@@ -200,7 +200,7 @@ pub async fn end_user_sessions(id: i64, handle: String) -> Result<String, Server
         Some(&me),
         None,
         AuditAction::SessionsEnded,
-        &format!("{} <{}>", target.name, target.email),
+        &crate::ssr::audit::who(&target.view()),
         &format!("{n} session(s) ended by an admin"),
     )
     .await;

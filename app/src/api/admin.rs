@@ -87,7 +87,7 @@ pub async fn set_user_disabled(id: i64, disabled: bool) -> Result<(), ServerFnEr
         .await
         .map_err(errors::store)?;
     let target = match crate::store::users::get(&st.db, id).await {
-        Ok(Some(u)) => format!("{} <{}>", u.name, u.email),
+        Ok(Some(u)) => crate::ssr::audit::who(&u.view()),
         _ => format!("user {id}"),
     };
     let action = if disabled {

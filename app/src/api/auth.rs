@@ -20,15 +20,7 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
         .await
         .map_err(errors::store)?
     {
-        crate::ssr::audit::record(
-            &st.db,
-            None,
-            Some(&format!("someone as {}", email.trim())),
-            AuditAction::SignInFailed,
-            "",
-            "refused: too many attempts",
-        )
-        .await;
+        crate::ssr::audit::sign_in_refused(&st.db, &email, "refused: too many attempts").await;
         return Err(errors::fail(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many sign-in attempts. Wait 15 minutes and try again.",
@@ -46,12 +38,9 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
         }
     };
     let Some(user) = user.filter(|_| ok) else {
-        crate::ssr::audit::record(
+        crate::ssr::audit::sign_in_refused(
             &st.db,
-            None,
-            Some(&format!("someone as {}", email.trim())),
-            AuditAction::SignInFailed,
-            "",
+            &email,
             "wrong email or password, or a disabled account",
         )
         .await;

@@ -105,31 +105,36 @@ pub async fn preview_campaign(definition: String) -> Result<AudiencePreview, Ser
 #[server(endpoint = "campaign/approve")]
 pub async fn approve_campaign(id: i64) -> Result<(), ServerFnError> {
     use crate::api::channels::edge;
+    use crate::domain::Permission;
     use crate::service::search::Searcher;
-    let (db, user, zone, region) = searcher_parts().await?;
+    use crate::ssr::auth;
+    let st = auth::state()?;
+    let me = auth::require(Permission::ManageCampaigns).await?;
+    let zone = crate::api::zone::request_zone().name;
+    let region = crate::service::identifiers::default_region();
     let who = Searcher {
-        user_id: user,
+        user_id: me.id,
         zone: &zone,
         region: &region,
     };
-    crate::service::campaigns::approve(&db, &who, id)
+    crate::service::campaigns::approve(&st.db, &who, id)
         .await
         .map_err(edge::store)?;
-    if let Ok(Some(me)) = crate::ssr::auth::current_user().await {
-        let name = crate::service::campaigns::detail(&db, user, id)
-            .await
-            .map(|d| d.name)
-            .unwrap_or_default();
-        crate::ssr::audit::record(
-            &db,
-            Some(&me),
-            None,
-            crate::domain::audit::AuditAction::CampaignApproved,
-            format!("campaign {id} {name}").trim(),
-            "",
-        )
-        .await;
-    }
+    let name = crate::store::campaigns::get(&st.db, id)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.name)
+        .unwrap_or_default();
+    crate::ssr::audit::record(
+        &st.db,
+        Some(&me),
+        None,
+        crate::domain::audit::AuditAction::CampaignApproved,
+        format!("campaign {id} {name}").trim(),
+        "",
+    )
+    .await;
     Ok(())
 }
 

@@ -96,12 +96,9 @@ pub async fn verify_sign_in_code(code: String) -> Result<(), ServerFnError> {
             .record_failure(&user.email, ip)
             .await
             .map_err(errors::store)?;
-        audit::record(
+        audit::sign_in_refused(
             &st.db,
-            None,
-            Some(&format!("someone as {}", user.email)),
-            AuditAction::SignInFailed,
-            "",
+            &user.email,
             "right password, wrong or used second-factor code",
         )
         .await;
@@ -366,7 +363,7 @@ pub async fn reset_user_two_factor(id: i64) -> Result<String, ServerFnError> {
         Some(&me),
         None,
         AuditAction::TwoFactorDisabled,
-        &format!("{} <{}>", target.name, target.email),
+        &crate::ssr::audit::who(&target.view()),
         "reset by an admin; sessions ended",
     )
     .await;

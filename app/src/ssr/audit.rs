@@ -34,17 +34,32 @@ pub async fn record(
         (None, Some(w)) => w.to_string(),
         (None, None) => "unknown".to_string(),
     };
-    let entry = NewEntry {
-        actor_id: user.map(|u| u.id),
-        actor: &actor,
-        action,
-        target,
-        detail,
-        ip: ip.as_deref(),
-    };
-    if let Err(e) = audit::record(db, &entry).await {
-        tracing::error!(error = %e, action = action.as_str(), "cannot write the audit trail");
+    write(
+        db,
+        &NewEntry {
+            actor_id: user.map(|u| u.id),
+            actor: &actor,
+            action,
+            target,
+            detail,
+            ip: ip.as_deref(),
+        },
+    )
+    .await
+}
+
+/// Writes `entry`; a failure is logged loudly, not returned (the change itself is done). For
+/// the plain axum routes, which have no server-function context to take the address from.
+pub async fn write(db: &Db, entry: &NewEntry<'_>) {
+    if let Err(e) = audit::record(db, entry).await {
+        tracing::error!(error = %e, action = entry.action.as_str(), "cannot write the audit trail");
     }
+}
+
+/// A refused sign-in, named by the address that was typed (nobody is known yet).
+pub async fn sign_in_refused(db: &Db, typed_email: &str, why: &str) {
+    let actor = format!("someone as {}", typed_email.trim());
+    record(db, None, Some(&actor), AuditAction::SignInFailed, "", why).await
 }
 
 /// Records `action` that `user` did to their own account.

@@ -31,19 +31,20 @@ pub struct AuditQuery {
 
 /// Records that `user` exported `what` from `ip`.
 pub async fn record_export(db: &Db, user: &UserRow, what: &str, ip: Option<SocketAddr>) {
-    let actor = format!("{} <{}>", user.name, user.email);
+    let actor = app::ssr::audit::who(&user.view());
     let ip = ip.map(|a| a.ip().to_string());
-    let entry = NewEntry {
-        actor_id: Some(user.id),
-        actor: &actor,
-        action: AuditAction::Export,
-        target: what,
-        detail: "",
-        ip: ip.as_deref(),
-    };
-    if let Err(e) = audit::record(db, &entry).await {
-        tracing::error!(error = %e, "cannot write the audit trail");
-    }
+    app::ssr::audit::write(
+        db,
+        &NewEntry {
+            actor_id: Some(user.id),
+            actor: &actor,
+            action: AuditAction::Export,
+            target: what,
+            detail: "",
+            ip: ip.as_deref(),
+        },
+    )
+    .await
 }
 
 pub async fn export_handler(

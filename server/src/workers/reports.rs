@@ -18,11 +18,20 @@ pub async fn refresh(db: &Db) -> Result<usize, StoreError> {
     reports::refresh_pending(db).await
 }
 
-/// Rounds every 2 s in the one process that holds the `reports` lease (renewed each round,
-/// well inside its 20 s).
+/// Rounds every 2 s in the one process that holds the `reports` lease. The lease is renewed
+/// every `leases::RENEW`, not every round (one write per round would double this loop's work).
 pub async fn run(db: Db) {
+    let mut renewed: Option<std::time::Instant> = None;
     loop {
-        if crate::leases::hold(&db, "reports").await {
+        let held = match renewed {
+            Some(at) if at.elapsed() < crate::leases::RENEW => true,
+            _ => {
+                let held = crate::leases::hold(&db, "reports").await;
+                renewed = held.then(std::time::Instant::now);
+                held
+            }
+        };
+        if held {
             if let Err(e) = refresh(&db).await {
                 tracing::error!(error = %e, "reports worker");
             }

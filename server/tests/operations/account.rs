@@ -147,12 +147,7 @@ async fn passwords_and_sessions_are_the_users_and_the_admins(engine: Engine) {
     let admin = app
         .login("admin@convergence.test", "admin-password-1")
         .await;
-    let support_id = app::store::users::find_by_email(db, SUPPORT)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-        .to_string();
+    let support_id = app.user_id(SUPPORT).await;
     let r = app
         .call(&admin, "/api/admin/users", &[])
         .await
@@ -190,23 +185,15 @@ async fn passwords_and_sessions_are_the_users_and_the_admins(engine: Engine) {
     );
     app.login(SUPPORT, "set-by-the-admin-1").await;
 
-    let trail: Value = app
-        .call(
+    let actions = super::actions(
+        &super::trail(
+            &app,
             &admin,
-            "/api/admin/audit",
             &[("action", ""), ("actor", "sam support"), ("period", "")],
         )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let actions: Vec<&str> = trail["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+        .await,
+    );
     for want in ["password_changed", "password_reset", "sessions_ended"] {
-        assert!(actions.contains(&want), "{want} in {actions:?}");
+        assert!(actions.iter().any(|a| a == want), "{want} in {actions:?}");
     }
 }

@@ -2,25 +2,10 @@
 //! channel accounts (without secrets), merges and undos, consent, exports; filtered, paged,
 //! exported as CSV by admins only.
 
-use crate::support::{spawn_app, Engine, TestApp};
-use serde_json::Value;
+use super::{actions, trail};
+use crate::support::{spawn_app, Engine};
 
 both_engines!(staff_actions_are_in_the_audit_trail);
-
-async fn trail(app: &TestApp, c: &reqwest::Client, form: &[(&str, &str)]) -> Value {
-    let r = app.call(c, "/api/admin/audit", form).await;
-    assert_eq!(r.status(), 200);
-    r.json().await.unwrap()
-}
-
-fn actions(page: &Value) -> Vec<String> {
-    page["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap().to_string())
-        .collect()
-}
 
 async fn staff_actions_are_in_the_audit_trail(engine: Engine) {
     let app = spawn_app(engine).await;
@@ -66,11 +51,7 @@ async fn staff_actions_are_in_the_audit_trail(engine: Engine) {
         )
         .await;
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-    let newbie = app::store::users::find_by_email(db, "newbie@example.com")
-        .await
-        .unwrap()
-        .unwrap();
-    let id = newbie.id.to_string();
+    let id = app.user_id("newbie@example.com").await;
     let r = app
         .call(
             &admin,

@@ -162,12 +162,7 @@ async fn two_factor_sign_in_from_set_up_to_reset(engine: Engine) {
     assert_eq!(r.status(), 400);
 
     // Lost phone: the admin turns it off; the user is signed out and signs in with the password.
-    let support_id = app::store::users::find_by_email(&app.state.db, SUPPORT)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-        .to_string();
+    let support_id = app.user_id(SUPPORT).await;
     let r = app
         .call(
             &admin,
@@ -210,16 +205,12 @@ async fn two_factor_sign_in_from_set_up_to_reset(engine: Engine) {
     assert_eq!(r.status(), 429, "guessing codes is limited");
     let r = app.call(&admin, "/api/admin/two-factor/save", &[]).await;
     assert_eq!(r.status(), 200);
-    let trail: Value = app
-        .call(
-            &admin,
-            "/api/admin/audit",
-            &[("action", ""), ("actor", ""), ("period", "")],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let trail = super::trail(
+        &app,
+        &admin,
+        &[("action", ""), ("actor", ""), ("period", "")],
+    )
+    .await;
     let text = trail.to_string();
     for want in [
         "two_factor_enabled",

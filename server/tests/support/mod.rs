@@ -221,6 +221,16 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The id of the user with `email`, as a form value.
+    pub async fn user_id(&self, email: &str) -> String {
+        app::store::users::find_by_email(&self.state.db, email)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no user {email}"))
+            .id
+            .to_string()
+    }
+
     /// A client signed in as `email`.
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Client {
         let c = self.client();
