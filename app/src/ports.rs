@@ -141,6 +141,8 @@ pub struct Outbound {
     /// The recipient identifier (consent is kept per identifier) and how it is written.
     pub identifier_id: i64,
     pub recipient_label: String,
+    /// Who holds the recipient identifier now (the preference center's links name them).
+    pub customer_id: i64,
     /// An automatic answer (an SMS HELP reply): exempt from consent and windows.
     pub automatic: bool,
     /// A campaign's message: its topic's consent is checked instead of support's, and it may

@@ -91,6 +91,10 @@ pub fn spawn_workers_with(
     tokio::spawn(workers::campaigns::run(
         state.db.clone(),
         app::service::identifiers::default_region(),
+        Some(app::ssr::pref_token::Linker {
+            public_url: state.settings.public_url.clone(),
+            key: state.settings.secret_key.as_bytes().to_vec(),
+        }),
         state.wake.campaigns.clone(),
         state.wake.outbox.clone(),
     ));

@@ -21,6 +21,7 @@ both_engines!(
     two_workers_and_a_stopped_worker_message_each_customer_once,
     bad_drafts_and_bad_moments_are_refused_in_words,
     quiet_hours_and_the_throttle_make_recipients_wait,
+    the_customers_own_choices_decide_channel_time_and_frequency,
 );
 
 async fn a_campaign_falls_back_counts_replies_and_stops_at_stop(db: Db) {
@@ -318,7 +319,7 @@ async fn two_workers_and_a_stopped_worker_message_each_customer_once(db: Db) {
     let db = w.db.clone();
     let stopped = tokio::spawn(async move {
         loop {
-            let _ = svc::tick(&db, "US", now_ms(), 1).await;
+            let _ = svc::tick(&db, "US", None, now_ms(), 1).await;
         }
     });
     tokio::time::sleep(std::time::Duration::from_millis(30)).await;
@@ -335,7 +336,7 @@ async fn two_workers_and_a_stopped_worker_message_each_customer_once(db: Db) {
         .unwrap();
     let run = |db: Db| async move {
         for _ in 0..50 {
-            svc::tick(&db, "US", now_ms(), 2).await.unwrap();
+            svc::tick(&db, "US", None, now_ms(), 2).await.unwrap();
         }
     };
     tokio::join!(run(w.db.clone()), run(w.db.clone()));
@@ -494,4 +495,148 @@ async fn quiet_hours_and_the_throttle_make_recipients_wait(db: Db) {
         2,
         "{states:?}"
     );
+}
+
+/// What customers chose on their preference center page (issue 18) holds for campaigns: no
+/// marketing by SMS sends by email instead; their own quiet hours make them wait; their
+/// marketing frequency makes a second campaign wait.
+async fn the_customers_own_choices_decide_channel_time_and_frequency(db: Db) {
+    use app::domain::preferences::Quiet;
+    use app::service::preferences::{save, Choices};
+    let w = World::new(db).await;
+    let now = now_ms();
+    let uniq = world::uuid_ish() % 100_000;
+    // Ana: no marketing on SMS (the page unticks it), email allowed.
+    let ana_phone = format!("+1415556{:04}", uniq % 10_000);
+    let (ana, ana_ids) = w
+        .customer(
+            "Ana",
+            Some(&ana_phone),
+            Some(&format!("ana{uniq}@example.com")),
+        )
+        .await;
+    // Ben: quiet hours covering this minute in UTC.
+    let (ben, ben_ids) = w
+        .customer("Ben", Some(&format!("+1415557{:04}", uniq % 10_000)), None)
+        .await;
+    // Cy: marketing at most once a week.
+    let (cy, cy_ids) = w
+        .customer("Cy", Some(&format!("+1415558{:04}", uniq % 10_000)), None)
+        .await;
+    for id in ana_ids.iter().chain(&ben_ids).chain(&cy_ids) {
+        w.consent(*id, true).await;
+    }
+    let all = |ids: &[i64]| -> Vec<(i64, Purpose)> {
+        ids.iter()
+            .flat_map(|i| [(*i, Purpose::Support), (*i, Purpose::Marketing)])
+            .collect()
+    };
+    let mut ana_allowed = all(&ana_ids);
+    ana_allowed.retain(|(i, p)| !(*i == ana_ids[0] && *p == Purpose::Marketing));
+    let saved = save(
+        &w.db,
+        ana_ids[0],
+        ana,
+        &Choices {
+            allowed: ana_allowed,
+            ..Default::default()
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(saved.changes.len(), 1, "{:?}", saved.changes);
+    let minute = ((now.rem_euclid(86_400_000)) / 60_000) as u16;
+    save(
+        &w.db,
+        ben_ids[0],
+        ben,
+        &Choices {
+            allowed: all(&ben_ids),
+            time_zone: Some("UTC".into()),
+            quiet: Some(Quiet {
+                from: minute.saturating_sub(1),
+                until: (minute + 90) % 1440,
+            }),
+            ..Default::default()
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    save(
+        &w.db,
+        cy_ids[0],
+        cy,
+        &Choices {
+            allowed: all(&cy_ids),
+            frequency: (1, 7),
+            ..Default::default()
+        },
+        now,
+    )
+    .await
+    .unwrap();
+
+    let mut def = definition();
+    def.steps.truncate(1);
+    let first = w.launch(&def).await;
+    w.settle().await;
+    let (state, channel, _) = w.state_of(first, 0, ana).await;
+    assert_eq!(
+        (state.as_str(), channel.as_deref()),
+        ("delivered", Some("email")),
+        "Ana by email"
+    );
+    let (state, ..) = w.state_of(first, 0, ben).await;
+    assert_eq!(state, "waiting", "Ben is in his quiet hours");
+    let reason: String = sqlx::query_scalar(
+        "SELECT reason FROM campaign_recipients WHERE campaign_id = $1 AND customer_id = $2",
+    )
+    .bind(first)
+    .bind(ben)
+    .fetch_one(&w.db.read)
+    .await
+    .unwrap();
+    assert!(
+        reason.contains("Quiet hours the customer chose"),
+        "{reason}"
+    );
+    let (state, channel, _) = w.state_of(first, 0, cy).await;
+    assert_eq!(
+        (state.as_str(), channel.as_deref()),
+        ("delivered", Some("sms"))
+    );
+    // The first marketing text on a channel carries the customer's preference center link.
+    let body: String = sqlx::query_scalar(
+        "SELECT m.body_text FROM campaign_messages c JOIN messages m ON m.id = c.message_id \
+         WHERE c.campaign_id = $1 AND c.customer_id = $2",
+    )
+    .bind(first)
+    .bind(cy)
+    .fetch_one(&w.db.read)
+    .await
+    .unwrap();
+    assert!(
+        body.contains("Choose how we reach you: http://127.0.0.1:3000/p/"),
+        "{body}"
+    );
+
+    // A second campaign the same day: Cy's once-a-week limit makes it wait, in words.
+    let second = w.launch(&def).await;
+    w.settle().await;
+    let (state, ..) = w.state_of(second, 0, cy).await;
+    assert_eq!(state, "waiting", "Cy had one this week");
+    let reason: String = sqlx::query_scalar(
+        "SELECT reason FROM campaign_recipients WHERE campaign_id = $1 AND customer_id = $2",
+    )
+    .bind(second)
+    .bind(cy)
+    .fetch_one(&w.db.read)
+    .await
+    .unwrap();
+    assert!(reason.contains("at most once a week"), "{reason}");
+    // Nothing went to Ana's phone, ever.
+    let texts = w.sms.sent.lock().unwrap().clone();
+    assert!(!texts.contains(&ana_phone), "{texts:?}");
 }

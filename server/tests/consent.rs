@@ -5,6 +5,7 @@
 mod harness;
 mod import;
 mod outbox;
+mod preferences;
 mod unsubscribe;
 
 use crate::support::{spawn_app, Engine};

@@ -511,7 +511,7 @@ async fn worker(
         let (mut claimed, queueing) = (0, queued.load(Ordering::Relaxed) < limit);
         let t = Instant::now();
         if queueing {
-            let (n, sent) = campaign_send::send_batch(&db, &row, now_ms()).await?;
+            let (n, sent) = campaign_send::send_batch(&db, &row, None, now_ms()).await?;
             did[5] += t.elapsed().as_millis() as u64;
             queued.fetch_add(sent.queued as u64, Ordering::Relaxed);
             claimed = n as u64;

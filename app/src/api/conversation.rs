@@ -256,6 +256,26 @@ pub async fn confirm_identifier(id: i64) -> Result<(), ServerFnError> {
     Ok(())
 }
 
+/// "Let the customer choose": the customer's preference center link for the reply going by
+/// `identifier_id` in conversation `id`, for the agent to add to the draft.
+#[server(endpoint = "conversation/preference-link")]
+pub async fn preference_link(id: i64, identifier_id: i64) -> Result<String, ServerFnError> {
+    use crate::domain::Permission;
+    use crate::ssr::{auth, errors, pref_token};
+    let st = auth::state()?;
+    auth::require(Permission::Reply).await?;
+    let (i, c) = crate::service::preferences::link_target(&st.db, id, identifier_id)
+        .await
+        .map_err(errors::store)?;
+    Ok(pref_token::link(
+        &st.settings.public_url,
+        st.settings.secret_key.as_bytes(),
+        i,
+        c,
+        crate::store::now_ms(),
+    ))
+}
+
 /// A link that opens the website chat attached to this conversation's customer, for the agent
 /// to send on any channel ("continue in the chat"): (the chat's name, the link), or None when
 /// no website chat names a site to open it on.

@@ -96,6 +96,7 @@ pub fn source_words(source: &str, detail: Option<&str>, actor: Option<&str>) -> 
         source::UNSUBSCRIBE => "email unsubscribe link".to_string(),
         source::IMPORT => "import".to_string(),
         source::CHAT_FORM => "ticked in the website chat".to_string(),
+        source::PREFERENCE_CENTER => "the customer's preference center".to_string(),
         source::PROVIDER => "reported by the provider".to_string(),
         other => other.to_string(),
     }
@@ -157,6 +158,8 @@ pub mod source {
     pub const IMPORT: &str = "import";
     /// The visitor ticked a consent box in the website chat's pre-chat form.
     pub const CHAT_FORM: &str = "chat_form";
+    /// The customer chose it on their preference center page (`/p/{token}`).
+    pub const PREFERENCE_CENTER: &str = "preference_center";
 }
 
 /// Why a send to an identifier is refused, in words, or None when consent allows it.

@@ -25,6 +25,8 @@ pub mod localtime;
 pub mod merge;
 #[cfg(feature = "ssr")]
 pub mod phone;
+pub mod pref_words;
+pub mod preferences;
 pub mod providers;
 pub mod quote;
 pub mod reply_choice;

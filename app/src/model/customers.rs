@@ -21,6 +21,10 @@ pub struct CustomerView {
     pub id: i64,
     pub name: String,
     pub preferred_channel: Option<ChannelKind>,
+    /// What the customer chose on their preference center page, in words: "Quiet hours
+    /// 22:00–08:00 (Europe/Madrid), marketing at most once a week".
+    #[serde(default)]
+    pub chosen: Option<String>,
     pub identifiers: Vec<IdentifierView>,
     pub channels_used: Vec<ChannelKind>,
     /// Set when this customer was merged into another: the panel links there.

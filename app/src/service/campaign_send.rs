@@ -17,7 +17,8 @@ use crate::domain::campaign_rules::{
     cap_until, pick, quiet_until, wait_words, zone_for_phone, Contact, Person, SkipReason,
 };
 use crate::domain::canned::{self, Fill};
-use crate::domain::consent::Consent;
+use crate::domain::consent::{Consent, Purpose};
+use crate::domain::preferences::{frequency_until, Quiet};
 use crate::domain::text::escape_html;
 use crate::domain::window::{DAY_MS, HOUR_MS};
 use crate::domain::{ChannelKind, IdentifierKind};
@@ -41,6 +42,9 @@ pub struct Reader {
     pub name: String,
     pub person: Person,
     pub time_zone: Option<String>,
+    /// The quiet hours and marketing frequency the customer chose (preference center).
+    pub quiet: Option<Quiet>,
+    pub frequency: Option<(u32, u32)>,
     /// The first phone number (E.164), for the time zone its region suggests.
     pub phone: Option<String>,
     /// Identifier id → how it is written.
@@ -60,6 +64,21 @@ pub fn readers(rows: Vec<ContactRow>) -> Vec<Reader> {
                     contacts: Vec::new(),
                 },
                 time_zone: r.time_zone.clone(),
+                quiet: match (r.quiet_from, r.quiet_until) {
+                    (Some(f), Some(u))
+                        if (0..1440).contains(&f) && (0..1440).contains(&u) && f != u =>
+                    {
+                        Some(Quiet {
+                            from: f as u16,
+                            until: u as u16,
+                        })
+                    }
+                    _ => None,
+                },
+                frequency: match (r.marketing_max, r.marketing_days) {
+                    (Some(m), Some(d)) if m > 0 && d > 0 => Some((m as u32, d as u32)),
+                    _ => None,
+                },
                 phone: None,
                 labels: HashMap::new(),
             });
@@ -224,8 +243,18 @@ pub struct Sent {
     pub skipped: usize,
 }
 
+/// Makes a customer's preference center link: `(identifier, customer) → URL` (the key stays
+/// with the caller). A marketing campaign's first message on a channel other than email
+/// carries it (every email carries it already, added by the email sender).
+pub type Links<'a> = Option<&'a (dyn Fn(i64, i64) -> String + Send + Sync)>;
+
 /// Sends one batch of `c`'s due recipients; returns what it did (nothing claimed: all zero).
-pub async fn send_batch(db: &Db, c: &CampaignRow, now: i64) -> Result<(usize, Sent)> {
+pub async fn send_batch(
+    db: &Db,
+    c: &CampaignRow,
+    links: Links<'_>,
+    now: i64,
+) -> Result<(usize, Sent)> {
     let def = definition_of(c)?;
     let Some(step) = def.steps.get(c.step as usize) else {
         return Ok((0, Sent::default()));
@@ -238,7 +267,8 @@ pub async fn send_batch(db: &Db, c: &CampaignRow, now: i64) -> Result<(usize, Se
     let (rows, recent, last) = {
         let mut conn = db.read.acquire().await?;
         let rows = audience::people(&mut conn, &ids, def.topic).await?;
-        let recent = campaigns::recent_sends(&mut conn, &ids, now - DAY_MS).await?;
+        // The longest span a customer's marketing frequency looks back over (30 days).
+        let recent = campaigns::recent_sends(&mut conn, &ids, now - 30 * DAY_MS).await?;
         let identifiers: Vec<i64> = rows.iter().filter_map(|r| r.identifier_id).collect();
         let last = audience::last_accounts(&mut conn, &identifiers).await?;
         (rows, recent, last)
@@ -254,8 +284,14 @@ pub async fn send_batch(db: &Db, c: &CampaignRow, now: i64) -> Result<(usize, Se
         enabled,
     };
     let mut recent_by: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (customer, at) in recent {
-        recent_by.entry(customer).or_default().push(at);
+    let mut marketing_by: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (customer, at, marketing) in recent {
+        if at > now - DAY_MS {
+            recent_by.entry(customer).or_default().push(at);
+        }
+        if marketing {
+            marketing_by.entry(customer).or_default().push(at);
+        }
     }
     let people: HashMap<i64, Reader> = readers(rows)
         .into_iter()
@@ -313,6 +349,37 @@ pub async fn send_batch(db: &Db, c: &CampaignRow, now: i64) -> Result<(usize, Se
             campaigns::set_waiting(&mut batch, d.id, until, &wait_words(true, until)).await?;
             done.waiting += 1;
             continue;
+        }
+        // The customer's own quiet hours and marketing frequency (their preference center).
+        if let Some(until) = reader.quiet.and_then(|q| q.ends_after(off, now)) {
+            let words = format!(
+                "Quiet hours the customer chose ({} in {zone}): waits until {} UTC.",
+                reader.quiet.map(|q| q.words()).unwrap_or_default(),
+                crate::domain::text::format_time(until)
+            );
+            campaigns::set_waiting(&mut batch, d.id, until, &words).await?;
+            done.waiting += 1;
+            continue;
+        }
+        if def.topic == Purpose::Marketing {
+            if let Some(((max, days), until)) = reader.frequency.and_then(|(m, dd)| {
+                frequency_until(
+                    m,
+                    dd,
+                    marketing_by.get(&d.customer_id).unwrap_or(&Vec::new()),
+                    now,
+                )
+                .map(|u| ((m, dd), u))
+            }) {
+                let words = format!(
+                    "The customer asked for marketing at most {}: waits until {} UTC.",
+                    crate::domain::preferences::frequency_words(max, days),
+                    crate::domain::text::format_time(until)
+                );
+                campaigns::set_waiting(&mut batch, d.id, until, &words).await?;
+                done.waiting += 1;
+                continue;
+            }
         }
         let empty = Vec::new();
         if let Some(until) = cap_until(
@@ -402,7 +469,21 @@ pub async fn send_batch(db: &Db, c: &CampaignRow, now: i64) -> Result<(usize, Se
                 });
                 (None, text)
             }
-            ch => (None, canned::fill(step.text(ch), &fill)),
+            ch => {
+                let mut text = canned::fill(step.text(ch), &fill);
+                if def.topic == Purpose::Marketing {
+                    if let Some(link) = links {
+                        if !campaigns::ever_sent_on(&mut batch, d.customer_id, ch).await? {
+                            let line = crate::domain::pref_words::fill(
+                                crate::domain::pref_words::EN.link_message,
+                                &link(p.identifier_id, d.customer_id),
+                            );
+                            text = format!("{}\n{line}", text.trim_end());
+                        }
+                    }
+                }
+                (None, text)
+            }
         };
         let payload = serde_json::to_string(&extra).unwrap_or_else(|_| "{}".into());
         let mut tx = sqlx::Acquire::begin(&mut batch).await?;

@@ -503,7 +503,13 @@ impl Tick {
 /// One round of the campaign worker over every active campaign: plan a due step, send due
 /// recipients (at most `batches` batches each), follow sent messages, end finished steps.
 /// Safe to run in several processes at once.
-pub async fn tick(db: &Db, region: &str, now: i64, batches: usize) -> Result<Tick> {
+pub async fn tick(
+    db: &Db,
+    region: &str,
+    links: campaign_send::Links<'_>,
+    now: i64,
+    batches: usize,
+) -> Result<Tick> {
     let mut t = Tick::default();
     for c in campaigns::active(db, now).await? {
         if c.status == "sending" {
@@ -530,7 +536,7 @@ pub async fn tick(db: &Db, region: &str, now: i64, batches: usize) -> Result<Tic
             continue;
         }
         for _ in 0..batches {
-            let (claimed, sent) = campaign_send::send_batch(db, &c, now).await?;
+            let (claimed, sent) = campaign_send::send_batch(db, &c, links, now).await?;
             t.queued += sent.queued;
             t.waiting += sent.waiting;
             t.skipped += sent.skipped;

@@ -35,10 +35,22 @@ pub async fn customer_view_from(
             verified: i.verified,
         })
         .collect();
+    let chosen = {
+        let mut conn = db.read.acquire().await?;
+        customers::chosen(&mut conn, customer_id).await?
+    };
+    let chosen = crate::domain::preferences::summary(
+        chosen
+            .quiet
+            .map(|(from, until)| crate::domain::preferences::Quiet { from, until }),
+        chosen.time_zone.as_deref(),
+        chosen.frequency,
+    );
     Ok(CustomerView {
         id: c.id,
         name: c.name,
         preferred_channel: c.preferred_channel,
+        chosen,
         identifiers,
         channels_used: ChannelKind::from_mask(c.channels_mask),
         merged_into: customers::merged_into(db, customer_id).await?,

@@ -11,7 +11,8 @@
 //! `report_cross` and `report_reach` → `report_tabs`, `report_query`; `report_cross` and
 //! `report_tabs` → `report_charts`; `views` → `search`; `campaigns` → `campaign_send`,
 //! `search`; the website chat: `chat` → `identifiers`, `merge`; `chat_followup` →
-//! `conversations`, `reply`. The others call no other service module.
+//! `conversations`, `reply`; the preference center: `preferences` → `identifiers`, `merge`,
+//! `reply`. The others call no other service module.
 
 pub mod campaign_send;
 pub mod campaigns;
@@ -27,6 +28,7 @@ pub mod ingest;
 pub mod labels;
 pub mod merge;
 pub mod operations;
+pub mod preferences;
 pub mod provider_accounts;
 pub mod reply;
 pub mod reply_options;
@@ -169,6 +171,7 @@ mod layering {
             ("customers", &["suggestions"]),
             ("ingest", &["reports", "suggestions"]),
             ("merge", &["reports"]),
+            ("preferences", &["identifiers", "merge", "reply"]),
             ("reply", &["reports", "sending"]),
             (
                 "reply_options",

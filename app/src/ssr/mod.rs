@@ -7,6 +7,7 @@ pub mod chat_token;
 pub mod errors;
 pub mod live;
 pub mod login_limit;
+pub mod pref_token;
 pub mod state;
 pub mod totp;
 pub mod zone;

@@ -16,6 +16,12 @@ pub struct ContactRow {
     pub name: String,
     pub preferred_channel: Option<String>,
     pub time_zone: Option<String>,
+    /// What the customer chose on their preference center page (minutes after local
+    /// midnight; at most `marketing_max` marketing messages in `marketing_days` days).
+    pub quiet_from: Option<i64>,
+    pub quiet_until: Option<i64>,
+    pub marketing_max: Option<i64>,
+    pub marketing_days: Option<i64>,
     pub identifier_id: Option<i64>,
     pub kind: Option<String>,
     pub value: Option<String>,
@@ -91,7 +97,7 @@ fn conditions(a: &Audience, now: i64) -> Vec<String> {
 fn contacts_sql(customers: &str, topic: Purpose) -> String {
     format!(
         "WITH page AS ({customers}) \
-         SELECT p.id AS customer_id, p.name, p.preferred_channel, p.time_zone, i.id AS identifier_id, i.kind, i.value, i.label, \
+         SELECT p.id AS customer_id, p.name, p.preferred_channel, p.time_zone, p.quiet_from, p.quiet_until, p.marketing_max, p.marketing_days, i.id AS identifier_id, i.kind, i.value, i.label, \
                 i.last_inbound_at, e.granted, e.source, e.detail, e.created_at AS consent_at \
          FROM page p LEFT JOIN identifiers i ON i.customer_id = p.id \
          LEFT JOIN consent_events e ON e.id = (SELECT MAX(ce.id) FROM consent_events ce WHERE ce.identifier_id = i.id AND ce.purpose = '{}') \
@@ -113,7 +119,7 @@ pub async fn page(
     let mut w = conditions(audience, now);
     w.push(format!("c.id > {after}"));
     let customers = format!(
-        "SELECT c.id, c.name, c.preferred_channel, c.time_zone FROM customers c WHERE {} ORDER BY c.id LIMIT {limit}",
+        "SELECT c.id, c.name, c.preferred_channel, c.time_zone, c.quiet_from, c.quiet_until, c.marketing_max, c.marketing_days FROM customers c WHERE {} ORDER BY c.id LIMIT {limit}",
         w.join(" AND ")
     );
     Ok(sqlx::query_as(&contacts_sql(&customers, topic))
@@ -132,7 +138,7 @@ pub async fn people(
     }
     let ids = id_list(customers);
     let customers = format!(
-        "SELECT c.id, c.name, c.preferred_channel, c.time_zone FROM customers c WHERE c.id IN ({ids})"
+        "SELECT c.id, c.name, c.preferred_channel, c.time_zone, c.quiet_from, c.quiet_until, c.marketing_max, c.marketing_days FROM customers c WHERE c.id IN ({ids})"
     );
     Ok(sqlx::query_as(&contacts_sql(&customers, topic))
         .fetch_all(&mut *conn)

@@ -3,6 +3,7 @@
 //! cannot both move it.
 
 use super::{id_list, now_ms, Db, Result};
+use crate::domain::consent::Purpose;
 use sqlx::{AnyConnection, Row};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -427,25 +428,32 @@ pub async fn prune_throttle(db: &Db, before: i64) -> Result<()> {
 }
 
 /// When each of `customers` got campaign messages since `since` (any campaign; a message
-/// that failed reached nobody and does not count).
+/// that failed reached nobody and does not count), and whether each was marketing.
 pub async fn recent_sends(
     conn: &mut AnyConnection,
     customers: &[i64],
     since: i64,
-) -> Result<Vec<(i64, i64)>> {
+) -> Result<Vec<(i64, i64, bool)>> {
     if customers.is_empty() {
         return Ok(Vec::new());
     }
     let ids = id_list(customers);
     let rows = sqlx::query(&format!(
-        "SELECT c.customer_id, c.created_at FROM campaign_messages c JOIN messages m ON m.id = c.message_id \
+        "SELECT c.customer_id, c.created_at, c.purpose FROM campaign_messages c JOIN messages m ON m.id = c.message_id \
          WHERE c.customer_id IN ({ids}) AND c.created_at > $1 AND m.delivery_state <> 'failed'"
     ))
     .bind(since)
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("customer_id")?, r.try_get("created_at")?)))
+        .map(|r| {
+            let purpose: String = r.try_get("purpose")?;
+            Ok((
+                r.try_get("customer_id")?,
+                r.try_get("created_at")?,
+                purpose == Purpose::Marketing.as_str(),
+            ))
+        })
         .collect()
 }
 
@@ -618,4 +626,21 @@ pub async fn mark_reply(
     .execute(&mut *conn)
     .await?;
     Ok(Some(campaign_id))
+}
+
+/// Whether `customer` was ever sent a campaign message on `channel` (the first one carries the
+/// preference center link).
+pub async fn ever_sent_on(
+    conn: &mut AnyConnection,
+    customer: i64,
+    channel: crate::domain::ChannelKind,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "SELECT 1 FROM campaign_messages WHERE customer_id = $1 AND channel = $2 LIMIT 1",
+    )
+    .bind(customer)
+    .bind(channel.as_str())
+    .fetch_optional(&mut *conn)
+    .await?
+    .is_some())
 }

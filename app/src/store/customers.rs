@@ -201,3 +201,75 @@ pub async fn preferred_counts(conn: &mut AnyConnection) -> Result<Vec<(Option<St
         .map(|r| Ok((r.try_get("preferred_channel")?, r.try_get("n")?)))
         .collect()
 }
+
+/// What a customer chose on their preference center page, beyond consent and the preferred
+/// channel.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Chosen {
+    pub time_zone: Option<String>,
+    /// Quiet hours, minutes after local midnight.
+    pub quiet: Option<(u16, u16)>,
+    /// At most this many marketing messages in this many days.
+    pub frequency: Option<(u32, u32)>,
+}
+
+/// Customer `id`'s [`Chosen`].
+pub async fn chosen(conn: &mut AnyConnection, id: i64) -> Result<Chosen> {
+    let r = sqlx::query(
+        "SELECT time_zone, quiet_from, quiet_until, marketing_max, marketing_days FROM customers WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    chosen_of(&r)
+}
+
+/// A row's [`Chosen`] (columns `time_zone`, `quiet_from`, `quiet_until`, `marketing_max`,
+/// `marketing_days`).
+pub fn chosen_of(r: &sqlx::any::AnyRow) -> Result<Chosen> {
+    let q: (Option<i64>, Option<i64>) = (r.try_get("quiet_from")?, r.try_get("quiet_until")?);
+    let f: (Option<i64>, Option<i64>) = (r.try_get("marketing_max")?, r.try_get("marketing_days")?);
+    let minute = |m: i64| u16::try_from(m).ok().filter(|m| *m < 1440);
+    let count = |n: i64| u32::try_from(n).ok();
+    Ok(Chosen {
+        time_zone: r.try_get("time_zone")?,
+        quiet: match q {
+            (Some(a), Some(b)) => minute(a).zip(minute(b)).filter(|(a, b)| a != b),
+            _ => None,
+        },
+        frequency: match f {
+            (Some(m), Some(d)) => count(m).zip(count(d)).filter(|(m, d)| *m > 0 && *d > 0),
+            _ => None,
+        },
+    })
+}
+
+/// Stores customer `id`'s [`Chosen`].
+pub async fn set_chosen(conn: &mut AnyConnection, id: i64, c: &Chosen, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE customers SET time_zone = $1, quiet_from = $2, quiet_until = $3, marketing_max = $4, \
+         marketing_days = $5, updated_at = $6 WHERE id = $7",
+    )
+    .bind(c.time_zone.as_deref())
+    .bind(c.quiet.map(|q| q.0 as i64))
+    .bind(c.quiet.map(|q| q.1 as i64))
+    .bind(c.frequency.map(|f| f.0 as i64))
+    .bind(c.frequency.map(|f| f.1 as i64))
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Customer `id`'s preferred channel.
+pub async fn preferred_channel(conn: &mut AnyConnection, id: i64) -> Result<Option<ChannelKind>> {
+    let r = sqlx::query("SELECT preferred_channel FROM customers WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let p: Option<String> = r.try_get("preferred_channel")?;
+    Ok(p.as_deref().and_then(ChannelKind::parse))
+}

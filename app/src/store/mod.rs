@@ -29,6 +29,7 @@ pub mod mailbox;
 pub mod merges;
 pub mod messages;
 pub mod outbox;
+pub mod preference_codes;
 pub mod rate_counters;
 pub mod raw_inbound;
 pub mod reports;

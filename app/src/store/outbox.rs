@@ -109,7 +109,7 @@ pub async fn claim(db: &Db) -> Result<Option<Job>> {
 /// What the sender of message `message_id` needs to deliver it.
 pub async fn load(db: &Db, message_id: i64) -> Result<Outbound> {
     let r = sqlx::query(
-        "SELECT m.id, m.conversation_id, m.channel, m.channel_account_id, i.value AS recipient, i.last_inbound_at, m.identifier_id, i.label, m.automatic, m.subject, m.body_text, \
+        "SELECT m.id, m.conversation_id, m.channel, m.channel_account_id, i.value AS recipient, i.last_inbound_at, m.identifier_id, i.label, i.customer_id, m.automatic, m.subject, m.body_text, \
                 cm.campaign_id, cm.purpose, cm.payload \
          FROM messages m JOIN identifiers i ON i.id = m.identifier_id LEFT JOIN campaign_messages cm ON cm.message_id = m.id WHERE m.id = $1",
     )
@@ -151,6 +151,7 @@ pub async fn load(db: &Db, message_id: i64) -> Result<Outbound> {
         last_inbound_at: r.try_get("last_inbound_at")?,
         identifier_id: r.try_get("identifier_id")?,
         recipient_label: r.try_get("label")?,
+        customer_id: r.try_get("customer_id")?,
         automatic: r.try_get::<i64, _>("automatic")? != 0,
         campaign: campaign_part(&r)?,
     })

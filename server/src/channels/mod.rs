@@ -155,6 +155,8 @@ impl ChannelConfig {
 /// Adapters by provider name (`channel_accounts.provider`).
 #[derive(Clone, Default)]
 pub struct Registry {
+    /// Makes the preference center's links (issue 18) for messages the workers write.
+    links: Option<app::ssr::pref_token::Linker>,
     receivers: HashMap<String, Arc<dyn Receiver>>,
     senders: HashMap<String, Arc<dyn Sender>>,
     webhooks: HashMap<String, Arc<dyn webhook::Webhook>>,
@@ -170,7 +172,13 @@ impl Registry {
     /// Every adapter this build knows.
     pub fn with_config(config: &ChannelConfig) -> Registry {
         let secret_key = config.secret_key.as_str();
-        let mut r = Registry::default();
+        let mut r = Registry {
+            links: Some(app::ssr::pref_token::Linker {
+                public_url: config.public_url.clone(),
+                key: secret_key.as_bytes().to_vec(),
+            }),
+            ..Registry::default()
+        };
         r.add(
             email::PROVIDER,
             Arc::new(email::receiver::EmailReceiver::new(secret_key)),
@@ -186,6 +194,11 @@ impl Registry {
         telegram::register(&mut r, config);
         chat::register(&mut r, config);
         r
+    }
+
+    /// The preference center's link maker (None in a registry built by hand for a test).
+    pub fn links(&self) -> Option<&app::ssr::pref_token::Linker> {
+        self.links.as_ref()
     }
 
     pub fn add_webhook(&mut self, provider: &str, hook: Arc<dyn webhook::Webhook>) {

@@ -26,6 +26,8 @@ pub mod health;
 pub mod message_frame;
 pub mod metrics;
 pub mod page_deadline;
+pub mod preference_link;
+pub mod preferences;
 pub mod reports;
 pub mod unsubscribe;
 pub mod uploads;
@@ -121,6 +123,10 @@ pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
             "/conversations/{id}/chat-invite",
             get(chat_invite::chat_invite_handler),
         )
+        .route(
+            "/conversations/{id}/preference-link",
+            get(preference_link::preference_link_handler),
+        )
         .route("/reports/export.csv", get(reports::export_handler))
         .route("/admin/audit.csv", get(audit::export_handler))
         .route("/reports/episodes.csv", get(reports::episodes_handler))
@@ -163,6 +169,7 @@ pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
             HeaderValue::from_str(&csp(None)).expect("the CSP is a valid header value"),
         ))
         .merge(unsubscribe::routes()) // after the layers: signed links, no session or CSRF check
+        .merge(preferences::routes()) // after the layers: signed links; checks its own origin
         .merge(files::routes()) // after the layers: file links carry their own token and headers
         .with_state(state)
         .merge(webhooks)

@@ -51,6 +51,8 @@ pub struct World {
     pub email_account: AccountRow,
     pub author: i64,
     pub approver: i64,
+    /// Preference center links, as the campaign worker makes them.
+    pub links: Box<dyn Fn(i64, i64) -> String + Send + Sync>,
 }
 
 impl World {
@@ -99,6 +101,15 @@ impl World {
             hub: Hub::new(&db),
             db,
             registry,
+            links: Box::new(|i, c| {
+                app::ssr::pref_token::link(
+                    "http://127.0.0.1:3000",
+                    crate::support::TEST_SECRET.as_bytes(),
+                    i,
+                    c,
+                    now_ms(),
+                )
+            }),
             sms,
             sms_account,
             email_account,
@@ -223,7 +234,9 @@ impl World {
     /// Runs the campaign worker and the outbox until nothing moves.
     pub async fn settle(&self) {
         for _ in 0..20 {
-            let t = svc::tick(&self.db, "US", now_ms(), 10).await.unwrap();
+            let t = svc::tick(&self.db, "US", Some(&*self.links), now_ms(), 10)
+                .await
+                .unwrap();
             let n = workers::outbox::deliver_due(&self.db, &self.hub, &self.registry)
                 .await
                 .unwrap();

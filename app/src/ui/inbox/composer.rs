@@ -1,7 +1,7 @@
 use super::aids::{composer_aids, AidsInput};
 use super::canned_picker::{CannedPicker, LIST_ID};
 use super::draft::Draft;
-use crate::api::conversation::{AddNote, ChatInvite, SendReply};
+use crate::api::conversation::{AddNote, ChatInvite, PreferenceLink, SendReply};
 use crate::domain::sms::{self, Encoding};
 use crate::domain::{canned, convert, window, ChannelKind};
 use crate::model::{ConversationDetail, ReplyOption};
@@ -113,6 +113,56 @@ fn invite_button(
                 }
             }
         >"Invite to website chat"</a>
+        {move || words().map(|w| view! { <span class="hint" role="status">{w}</span> })}
+    }
+}
+
+/// "Let the customer choose": adds the customer's preference center link (for the address the
+/// reply goes to) to the draft. Without JavaScript the link opens a page with the line to copy
+/// (`http::preference_link`).
+fn choose_button(
+    conversation: i64,
+    draft: Draft,
+    identifier: Arc<dyn Fn() -> Option<i64> + Send + Sync>,
+) -> impl IntoView {
+    let get = ServerAction::<PreferenceLink>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(link)) = get.value().get() {
+            draft.body.update(|b| {
+                if !b.trim().is_empty() {
+                    b.push_str("\n\n");
+                }
+                b.push_str(&format!("Choose how we reach you: {link}"));
+            });
+        }
+    });
+    let words = move || match get.value().get() {
+        Some(Err(e)) => Some(err_text(&e)),
+        _ => None,
+    };
+    let href = {
+        let identifier = identifier.clone();
+        move || {
+            format!(
+                "/conversations/{conversation}/preference-link?identifier={}",
+                identifier().unwrap_or(0)
+            )
+        }
+    };
+    view! {
+        <a
+            href=href
+            class="link-button"
+            aria-disabled=move || get.pending().get().then_some("true")
+            on:click=move |ev| {
+                ev.prevent_default();
+                if let Some(identifier_id) = identifier() {
+                    if !get.pending().get_untracked() {
+                        get.dispatch(PreferenceLink { id: conversation, identifier_id });
+                    }
+                }
+            }
+        >"Let the customer choose"</a>
         {move || words().map(|w| view! { <span class="hint" role="status">{w}</span> })}
     }
 }
@@ -275,6 +325,14 @@ pub fn Composer(
         )
     };
     let invite = invite_button(detail.id, draft, Arc::new(channel.clone()));
+    let choose = {
+        let option = option.clone();
+        choose_button(
+            detail.id,
+            draft,
+            Arc::new(move || option().map(|o| o.identifier_id)),
+        )
+    };
     view! {
         {files_form}
         <ActionForm action attr:class="composer" on:input=forget_error(action) on:change=forget_error(action)>
@@ -363,6 +421,7 @@ pub fn Composer(
             <div class="row end">
                 <a class="canned-link" href="/canned">"Canned responses"</a>
                 {invite}
+                {choose}
                 {move || count().map(|(text, over)| view! { <span class="counter" class:over=over aria-live="polite">{text}</span> })}
                 {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })}
                 <button

@@ -159,6 +159,10 @@ pub fn CustomerPanel(
                 None => view! { <p class="preferred none">"No preferred channel"</p> }.into_any(),
             }}
             {can_manage.then(|| preferred_form(id, preferred, actions))}
+            {customer.chosen.clone().map(|c| view! {
+                <h3>"Chosen by the customer"</h3>
+                <p class="chosen">{c}</p>
+            })}
             {(!customer.merges.is_empty()).then(|| view! {
                 <h3>"Merged into this customer"</h3>
                 <ul class="merges">

@@ -11,6 +11,7 @@ use app::domain::email_account::TlsMode;
 use app::domain::DeliveryState;
 use app::ports::Outbound;
 use app::store::channel_accounts::AccountRow;
+use app::store::now_ms;
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
@@ -223,9 +224,25 @@ pub fn build(
     let unsubscribe = public_url
         .filter(|_| msg.campaign.is_some())
         .map(|url| super::unsubscribe::link(url, key, msg.identifier_id));
-    let text = match &unsubscribe {
-        Some(link) => format!("{}\n\n--\nUnsubscribe: {link}\n", msg.body_text.trim_end()),
-        None => msg.body_text.clone(),
+    // Every email carries the customer's preference center link (issue 18).
+    let choose = public_url.map(|url| {
+        app::ssr::pref_token::link(url, key, msg.identifier_id, msg.customer_id, now_ms())
+    });
+    let mut footer_lines = Vec::new();
+    if let Some(link) = &choose {
+        footer_lines.push(format!("Choose how we reach you: {link}"));
+    }
+    if let Some(link) = &unsubscribe {
+        footer_lines.push(format!("Unsubscribe: {link}"));
+    }
+    let text = if footer_lines.is_empty() {
+        msg.body_text.clone()
+    } else {
+        format!(
+            "{}\n\n--\n{}\n",
+            msg.body_text.trim_end(),
+            footer_lines.join("\n")
+        )
     };
     let authored = msg
         .campaign
@@ -239,10 +256,23 @@ pub fn build(
             text_to_html(&msg.body_text)
         ),
     };
-    if let Some(link) = &unsubscribe {
-        let footer = format!(
-            "<p style=\"font-size:12px;color:#555\"><a href=\"{}\">Unsubscribe</a></p>",
+    let mut links = Vec::new();
+    if let Some(link) = &choose {
+        links.push(format!(
+            "<a href=\"{}\">Choose how we reach you</a>",
             app::domain::text::escape_html(link)
+        ));
+    }
+    if let Some(link) = &unsubscribe {
+        links.push(format!(
+            "<a href=\"{}\">Unsubscribe</a>",
+            app::domain::text::escape_html(link)
+        ));
+    }
+    if !links.is_empty() {
+        let footer = format!(
+            "<p style=\"font-size:12px;color:#555\">{}</p>",
+            links.join(" · ")
         );
         match html.rfind("</body>") {
             Some(i) => html.insert_str(i, &footer),
@@ -343,6 +373,7 @@ mod tests {
             last_inbound_at: None,
             identifier_id: 1,
             recipient_label: String::new(),
+            customer_id: 1,
             automatic: false,
             campaign: None,
         }

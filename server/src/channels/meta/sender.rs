@@ -225,6 +225,7 @@ mod tests {
             last_inbound_at: last,
             identifier_id: 1,
             recipient_label: String::new(),
+            customer_id: 1,
             automatic: false,
             campaign: None,
         }

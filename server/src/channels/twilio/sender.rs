@@ -356,6 +356,7 @@ mod tests {
             last_inbound_at: None,
             identifier_id: 1,
             recipient_label: String::new(),
+            customer_id: 1,
             automatic: false,
             campaign: None,
         }

@@ -1,13 +1,15 @@
 //! SMS keywords on a message just stored: STOP/START change consent (with a timeline event),
-//! HELP is answered with the account's help text.
+//! HELP is answered with the account's help text and the customer's preference center link.
 
 use app::domain::keywords::{sms_keyword, SmsKeyword};
+use app::domain::pref_words::{fill, EN};
 use app::domain::ChannelKind;
 use app::model::{LiveEvent, LiveKind};
 use app::ports::InboundMessage;
 use app::service::ingest::Ingested;
 use app::service::{consent, reply};
 use app::ssr::live::Hub;
+use app::ssr::pref_token::Linker;
 use app::store::channel_accounts::AccountRow;
 use app::store::{Db, Result};
 
@@ -20,6 +22,7 @@ pub const DEFAULT_HELP: &str =
 pub async fn act_on_keyword(
     db: &Db,
     hub: &Hub,
+    links: Option<&Linker>,
     account: &AccountRow,
     m: &InboundMessage,
     r: &Ingested,
@@ -47,7 +50,18 @@ pub async fn act_on_keyword(
         } else {
             help.trim()
         };
-        reply::queue_automatic(db, r.conversation_id, account.id, identifier_id, help).await?;
+        // The answer carries the customer's preference center link (issue 18).
+        let help = match links {
+            Some(l) => format!(
+                "{help} {}",
+                fill(
+                    EN.link_message,
+                    &l.link(identifier_id, r.customer_id, app::store::now_ms())
+                )
+            ),
+            None => help.to_string(),
+        };
+        reply::queue_automatic(db, r.conversation_id, account.id, identifier_id, &help).await?;
     }
     hub.publish(LiveEvent {
         kind: LiveKind::Conversation,

@@ -54,7 +54,7 @@ pub async fn process_pending(
             match prepare_message(db, registry, &account, *m).await {
                 Ok(Some(m)) => {
                     if group.account.as_ref().is_some_and(|a| a.id != account.id) {
-                        group.flush(db, hub).await?;
+                        group.flush(db, hub, registry).await?;
                     }
                     group.account = Some(account);
                     group.items.push((raw.id, m));
@@ -64,11 +64,11 @@ pub async fn process_pending(
             }
             continue;
         }
-        group.flush(db, hub).await?;
+        group.flush(db, hub, registry).await?;
         let outcome = process_events(db, hub, registry, raw, &account, events).await;
         record(db, raw.id, outcome).await?;
     }
-    group.flush(db, hub).await?;
+    group.flush(db, hub, registry).await?;
     Ok(rows.len())
 }
 
@@ -80,7 +80,7 @@ struct Group {
 }
 
 impl Group {
-    async fn flush(&mut self, db: &Db, hub: &Hub) -> Result<(), StoreError> {
+    async fn flush(&mut self, db: &Db, hub: &Hub, registry: &Registry) -> Result<(), StoreError> {
         let Some(account) = self.account.take() else {
             return Ok(());
         };
@@ -99,7 +99,7 @@ impl Group {
         for ((raw_id, m), result) in items.iter().zip(results) {
             let outcome = match result {
                 Ok(r) if r.duplicate => Ok(Outcome::Processed),
-                Ok(r) => after_new_message(db, hub, &account, m, &r).await,
+                Ok(r) => after_new_message(db, hub, registry, &account, m, &r).await,
                 Err(StoreError::Invalid(s)) => Err(Failure::Final(s)),
                 Err(other) => Err(Failure::Retry(other.to_string())),
             };
@@ -196,6 +196,7 @@ async fn prepare_message(
 async fn after_new_message(
     db: &Db,
     hub: &Hub,
+    registry: &Registry,
     account: &AccountRow,
     m: &InboundMessage,
     r: &ingest::Ingested,
@@ -207,7 +208,7 @@ async fn after_new_message(
         presence: None,
     })
     .await;
-    keywords::act_on_keyword(db, hub, account, m, r)
+    keywords::act_on_keyword(db, hub, registry.links(), account, m, r)
         .await
         .map_err(|e| Failure::Retry(e.to_string()))?;
     Ok(Outcome::Stored)
@@ -241,7 +242,7 @@ async fn process_events(
                     })?;
                 stored_with_raw = single && !r.duplicate;
                 if !r.duplicate {
-                    after_new_message(db, hub, account, &m, &r).await?;
+                    after_new_message(db, hub, registry, account, &m, &r).await?;
                 }
             }
             InboundEvent::Status {
