@@ -21,6 +21,7 @@
 #   FUZZ_EML_SEEDS   a directory of .eml files added to the email corpus  [../shared/corpus/eml]
 #   FUZZ_DEBUG_ASSERTIONS=1  also build with debug assertions and overflow checks
 #   FUZZ_CODEGEN_UNITS  e.g. 16: a faster build, somewhat slower fuzzing   [cargo-fuzz: 1]
+#   FUZZ_MAX_LEN     longest input libFuzzer makes, in bytes                         [65536]
 #
 # Toolchain: only stable Rust is installed. What works (checked with rustc 1.95, cargo-fuzz 0.13):
 #   RUSTC_BOOTSTRAP=1 cargo fuzz build -O -s none
@@ -96,7 +97,7 @@ for target in "${TARGETS[@]}"; do
 
     log="$FUZZ/artifacts/$target.log"
     args=(
-        -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1
+        -timeout=10 -rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-65536}" -print_final_stats=1
         -max_total_time="$SECONDS_PER_TARGET" -artifact_prefix="$artifacts/"
     )
     if [[ "$RUNS" != 0 ]]; then
