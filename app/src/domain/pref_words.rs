@@ -37,7 +37,7 @@ impl Lang {
                 .find_map(|p| p.trim().strip_prefix("q="))
                 .and_then(|q| q.trim().parse::<f32>().ok())
                 .unwrap_or(1.0);
-            if !(q > 0.0) || q > 1.0 {
+            if q.is_nan() || q <= 0.0 || q > 1.0 {
                 continue;
             }
             let Some(lang) = Lang::from_code(tag) else {

@@ -335,13 +335,12 @@ async fn choices_take_effect_everywhere_at_once(engine: Engine) {
         assert_eq!(s, 422, "{form:?}");
         assert!(body.contains(words), "{form:?}: {body}");
     }
-    assert_eq!(
+    assert!(
         app::store::consent::current(&db, email, Purpose::Marketing)
             .await
             .unwrap()
             .unwrap()
             .granted,
-        true,
         "a refused form changed nothing"
     );
 
