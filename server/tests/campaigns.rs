@@ -90,7 +90,10 @@ async fn a_campaign_falls_back_counts_replies_and_stops_at_stop(db: Db) {
     // The first marketing text on a channel also carries the preference center link.
     let (first, link) = text.split_once('\n').expect("two lines");
     assert_eq!(first, "Hi Ann, 20% off this week. Reply STOP to opt out.");
-    assert!(link.starts_with("Choose how we reach you: http://127.0.0.1:3000/p/"), "{link}");
+    assert!(
+        link.starts_with("Choose how we reach you: http://127.0.0.1:3000/p/"),
+        "{link}"
+    );
 
     // Ann replies: her conversation gets it, marked as answering the campaign.
     let r = w

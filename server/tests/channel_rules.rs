@@ -268,16 +268,23 @@ async fn help_is_answered_even_after_stop_and_stopall_ends_marketing_everywhere(
     assert_eq!(automatic.len(), 1, "{automatic:?}");
     let (body, state) = &automatic[0];
     assert_eq!(state, "sent");
-    let (help, link) = body.split_once(" Choose how we reach you: ").expect("a link");
+    let (help, link) = body
+        .split_once(" Choose how we reach you: ")
+        .expect("a link");
     assert_eq!(help, "Acme: reply STOP to opt out.");
-    let token = link.strip_prefix("http://127.0.0.1:3000/p/").expect("our link");
+    let token = link
+        .strip_prefix("http://127.0.0.1:3000/p/")
+        .expect("our link");
     let claims = app::ssr::pref_token::verify(
         crate::support::TEST_SECRET.as_bytes(),
         token,
         app::store::now_ms(),
     )
     .expect("a genuine link");
-    assert_eq!((claims.identifier_id, claims.customer_id), (ident, customer));
+    assert_eq!(
+        (claims.identifier_id, claims.customer_id),
+        (ident, customer)
+    );
     use app::domain::consent::Purpose;
     let m = app::store::consent::current(&w.db, email_ident, Purpose::Marketing)
         .await
