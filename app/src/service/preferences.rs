@@ -599,11 +599,15 @@ pub enum Fresh {
     Nowhere,
 }
 
-/// Sends a fresh link to identifier `identifier_id` (whoever holds it now: after a merge, the
-/// survivor). `body(identifier, customer)` writes the message with its link.
+/// Sends a fresh link to identifier `identifier_id` of a link made for `customer_id`: to
+/// whoever holds it now when that is the link's customer or the one it was merged into. An
+/// identifier an agent took away from the customer since (detached to someone else), or one
+/// the customer asked us to stop using, gets nothing. `body(identifier, customer)` writes the
+/// message with its link.
 pub async fn send_fresh_link(
     db: &Db,
     identifier_id: i64,
+    customer_id: i64,
     body: impl Fn(i64, i64) -> String,
     now: i64,
 ) -> Result<Fresh> {
@@ -612,7 +616,15 @@ pub async fn send_fresh_link(
         return Ok(Fresh::Nowhere);
     };
     let owner = customers::current(&mut conn, i.customer_id).await?;
+    let linked = match customers::current(&mut conn, customer_id).await {
+        Ok(c) => c,
+        Err(StoreError::NotFound) => return Ok(Fresh::Nowhere),
+        Err(e) => return Err(e),
+    };
     drop(conn);
+    if owner != linked {
+        return Ok(Fresh::Nowhere);
+    }
     let removal = consent::current(db, identifier_id, Purpose::Support)
         .await?
         .and_then(|c| c.detail)

@@ -515,4 +515,28 @@ async fn a_merged_customers_link_is_refused_and_a_fresh_one_is_sent(engine: Engi
     // Once per ten minutes.
     let (s, _) = post(&app, &grace_link, &[("action", "fresh")]).await;
     assert_eq!(s, 429);
+
+    // A number an agent took away from Ada: its old (expired) link sends nothing anywhere.
+    let phone = ada.id_of("phone");
+    service::identifiers::remove(&db, ada.customer, phone)
+        .await
+        .unwrap();
+    let old = pref_token::sign(
+        TEST_SECRET.as_bytes(),
+        phone,
+        ada.customer,
+        now_ms() - pref_token::TTL_MS - 7_200_000,
+    );
+    let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE automatic = 1")
+        .fetch_one(&db.read)
+        .await
+        .unwrap();
+    let (s, body) = post(&app, &app.url(&format!("/p/{old}")), &[("action", "fresh")]).await;
+    assert_eq!(s, 410, "{body}");
+    assert!(body.contains("no longer in our records"), "{body}");
+    let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE automatic = 1")
+        .fetch_one(&db.read)
+        .await
+        .unwrap();
+    assert_eq!(before, after, "nothing was sent");
 }

@@ -224,7 +224,7 @@ async fn form_handler(
     let claims = match pref_token::verify(st.settings.secret_key.as_bytes(), &token, now) {
         Ok(c) => c,
         Err(TokenError::Expired(c)) if field("action") == "fresh" => {
-            return fresh(&st, lang, c.identifier_id).await
+            return fresh(&st, lang, c).await
         }
         Err(e) => return refused(lang, e, &action),
     };
@@ -378,7 +378,7 @@ async fn form_handler(
                 Err(e) => failed(lang, e),
             }
         }
-        "fresh" => fresh(&st, lang, id).await,
+        "fresh" => fresh(&st, lang, claims).await,
         _ => show_with(StatusCode::BAD_REQUEST, false, w.nothing_changed.into()).await,
     }
 }
@@ -392,8 +392,9 @@ async fn stale_now(st: &AppState, lang: Lang, c: Claims, action: &str) -> Respon
     }
 }
 
-/// Sends a fresh link to identifier `id`, at most once per window.
-async fn fresh(st: &AppState, lang: Lang, id: i64) -> Response {
+/// Sends a fresh link where the link `c` went, at most once per window.
+async fn fresh(st: &AppState, lang: Lang, c: Claims) -> Response {
+    let id = c.identifier_id;
     let w = lang.words();
     match over(st, &format!("pref:f:{id}"), FRESH_PER_IDENTIFIER).await {
         Ok(false) => {}
@@ -416,7 +417,7 @@ async fn fresh(st: &AppState, lang: Lang, id: i64) -> Response {
             &pref_token::link(&url, &key, identifier, customer, now_ms()),
         )
     };
-    match prefs::send_fresh_link(&st.db, id, body, now_ms()).await {
+    match prefs::send_fresh_link(&st.db, id, c.customer_id, body, now_ms()).await {
         Ok(Fresh::Sent(c)) => {
             st.hub.conversation_changed(c).await;
             st.wake.outbox.notify_one();
