@@ -23,6 +23,7 @@ import {
   conversationList,
   timeline,
   screenshot,
+  publish,
   uniqueSuffix,
   randomPhone,
   smtpSend,
@@ -270,7 +271,7 @@ export async function preferenceCenter(page: Page, browser: Browser, request: AP
     );
     await expect(
       timeline(page).getByText(
-        `The customer changed their preferences in the preference center: asked for no marketing on SMS (${maskedPhone}); ` +
+        `The customer changed their preferences in the preference center: asked for no marketing on SMS (${phone}); ` +
           'prefers WhatsApp; quiet hours 21:00–07:30 (Europe/Madrid); marketing at most once a week.',
       ),
     ).toBeVisible();
@@ -278,7 +279,7 @@ export async function preferenceCenter(page: Page, browser: Browser, request: AP
 
     // 3b. She adds a second email address: a code is sent to it, she types it.
     const add = customer.getByRole('region', { name: 'Add an email address or phone number' });
-    await add.getByRole('combobox', { name: 'Add an email address or phone number' }).selectOption('email');
+    await add.getByRole('combobox', { name: 'What to add' }).selectOption('email');
     await add.getByRole('textbox', { name: 'Address or number', exact: true }).fill(second);
     await add.getByRole('button', { name: 'Send me a code' }).click();
     await expect(customer.getByRole('status')).toHaveText('If we can reach wor***@customer.test, a code is on its way. It works for 15 minutes.');
@@ -301,7 +302,8 @@ export async function preferenceCenter(page: Page, browser: Browser, request: AP
     await expect(customer.getByRole('status')).toHaveText('Added. We may now reach you at wor***@customer.test as you choose above.');
     await expect(customer.getByRole('checkbox', { name: 'Answers to your questions: Email wor***@customer.test', exact: true })).toBeChecked();
     await expect(customer.getByRole('textbox', { name: 'The code we sent', exact: true })).toHaveCount(0);
-    await screenshot(customer, 'preferences-added-390');
+    const added = await screenshot(customer, 'preferences-added-390');
+    if (js) publish(added, 'preferences-390.png');
 
     // The agent's composer gains the address, verified; the panel lists it.
     await agentSees(page, async () => {
@@ -315,7 +317,8 @@ export async function preferenceCenter(page: Page, browser: Browser, request: AP
 
     // 5. The page at desktop width too, and accessible at both.
     await customer.setViewportSize({ width: 1400, height: 900 });
-    await screenshot(customer, 'preferences-added-1400');
+    const wide = await screenshot(customer, 'preferences-added-1400');
+    if (js) publish(wide, 'preferences-1400.png');
     await expectNoViolations(customer, 'preference center at 1400 px');
   } finally {
     await phoneContext.close();

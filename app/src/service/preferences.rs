@@ -41,6 +41,8 @@ pub struct Row {
     pub kind: IdentifierKind,
     pub channel: ChannelKind,
     pub masked: String,
+    /// The value as stored: for the staff's timeline sentence, never shown on the page.
+    pub value: String,
     pub support: bool,
     pub marketing: bool,
     /// An SMS number that texted STOP: only START changes it (carriers block sends till then).
@@ -147,6 +149,7 @@ pub async fn open(db: &Db, identifier_id: i64, customer_id: i64, now: i64) -> Re
             kind: i.kind,
             channel,
             masked: rules::mask(i.kind, &i.value),
+            value: i.value.clone(),
             support: allows(&s, Purpose::Support),
             marketing: allows(&m, Purpose::Marketing),
             stopped,
@@ -270,7 +273,7 @@ pub async fn save(
             changes.push(format!(
                 "{} ({})",
                 detail.trim_start_matches("the customer "),
-                r.masked
+                r.value
             ));
         }
     }

@@ -225,7 +225,12 @@ pub fn build(
         .filter(|_| msg.campaign.is_some())
         .map(|url| super::unsubscribe::link(url, key, msg.identifier_id));
     // Every email carries the customer's preference center link (issue 18).
-    let choose = public_url.map(|url| {
+    // Not twice: an agent may have put it in the reply already ("Let the customer choose").
+    let choose = public_url.filter(|url| {
+        !msg.body_text
+            .contains(&format!("{}/p/", url.trim_end_matches('/')))
+    });
+    let choose = choose.map(|url| {
         app::ssr::pref_token::link(url, key, msg.identifier_id, msg.customer_id, now_ms())
     });
     let mut footer_lines = Vec::new();
@@ -449,6 +454,34 @@ mod tests {
         assert!(!String::from_utf8(m.formatted())
             .unwrap()
             .contains("List-Unsubscribe"));
+    }
+
+    /// Every email carries the customer's preference center link, once, in text and HTML; it
+    /// names the recipient identifier and its customer.
+    #[test]
+    fn every_email_carries_the_preference_center_link_once() {
+        let url = "https://inbox.example.com";
+        let (m, _) = build(&account(), b"k", Some(url), &outbound()).unwrap();
+        let raw = String::from_utf8(m.formatted())
+            .unwrap()
+            .replace("=\r\n", "");
+        let at = raw
+            .find("Choose how we reach you: https://inbox.example.com/p/")
+            .expect("text link");
+        let token: String = raw[at..]
+            .trim_start_matches("Choose how we reach you: https://inbox.example.com/p/")
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+            .collect();
+        let c = app::ssr::pref_token::verify(b"k", &token, app::store::now_ms()).unwrap();
+        assert_eq!((c.identifier_id, c.customer_id), (1, 1));
+        assert!(raw.contains(">Choose how we reach you</a>"), "HTML link");
+        // An agent put it in the reply already: not again in the footer.
+        let mut o = outbound();
+        o.body_text = format!("See {url}/p/{token} to choose.");
+        let (m, _) = build(&account(), b"k", Some(url), &o).unwrap();
+        let raw = String::from_utf8(m.formatted()).unwrap();
+        assert!(!raw.contains("Choose how we reach you"), "{raw}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ fieldset legend{font-weight:600;padding:0 .25rem}\
 .row{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;padding:.5rem 0;border-top:1px solid #eaeef2}\
 .row:first-of-type{border-top:0}\
 .addr{flex:1 1 12rem;font-weight:600;overflow-wrap:anywhere}\
+.boxes{display:flex;flex-wrap:wrap;gap:0 1.25rem}\
 .addr small{display:block;font-weight:400;color:#57606a}\
 label{display:inline-flex;gap:.4rem;align-items:center;min-height:44px}\
 .field{display:flex;flex-direction:column;gap:.25rem;margin:.5rem 0}\
@@ -169,6 +170,7 @@ pub fn page(
             ));
             continue;
         }
+        out.push_str("<div class=\"boxes\">");
         for (purpose, on) in [
             (Purpose::Support, r.support),
             (Purpose::Marketing, r.marketing),
@@ -188,7 +190,7 @@ pub fn page(
                 addr = esc(&r.masked),
             ));
         }
-        out.push_str("</div>");
+        out.push_str("</div></div>");
     }
     out.push_str("</fieldset>");
     // Preferred channel.
@@ -275,7 +277,7 @@ pub fn page(
          <button type=\"submit\" class=\"secondary\">{send}</button></form>",
         h = esc(w.add_heading),
         help = esc(w.add_help),
-        kind_label = esc(w.add_heading),
+        kind_label = esc(w.add_kind_label),
         email = esc(w.add_kind_email),
         phone = esc(w.add_kind_phone),
         value = esc(w.add_value),
@@ -289,7 +291,7 @@ pub fn page(
              <input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" \
              pattern=\"[0-9]{{6}}\" maxlength=\"6\" required></div>\
              <button type=\"submit\">{confirm}</button></form>",
-            sent = esc(&fill(w.code_sent, pending)),
+            sent = esc(&fill(w.code_waiting, pending)),
             label = esc(w.code_label),
             confirm = esc(w.confirm_code),
         ));
