@@ -6,8 +6,8 @@ use super::auth::{need, Authorized};
 use app::domain::text::escape_html;
 use app::ssr::{chat_token, AppState};
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 
 pub async fn chat_invite_handler(
     _staff: Authorized<need::Reply>,
@@ -46,14 +46,5 @@ pub async fn chat_invite_handler(
             )
         }
     };
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
-        format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>Invite to website chat</title></head><body><main><h1>Invite to website chat</h1>{body}\
-             <p><a href=\"/inbox/{id}\">Back to the conversation</a></p></main></body></html>"
-        ),
-    )
-        .into_response()
+    super::plain_pages::copy_page(status, "Invite to website chat", &body, id)
 }

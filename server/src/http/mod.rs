@@ -26,6 +26,7 @@ pub mod health;
 pub mod message_frame;
 pub mod metrics;
 pub mod page_deadline;
+pub mod plain_pages;
 pub mod preference_link;
 pub mod preferences;
 pub mod reports;

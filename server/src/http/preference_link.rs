@@ -6,8 +6,8 @@ use super::auth::{need, Authorized};
 use app::domain::text::escape_html;
 use app::ssr::{pref_token, AppState};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use std::collections::HashMap;
 
 pub async fn preference_link_handler(
@@ -51,14 +51,5 @@ pub async fn preference_link_handler(
             )
         }
     };
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
-        format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>Let the customer choose</title></head><body><main><h1>Let the customer choose</h1>{body}\
-             <p><a href=\"/inbox/{id}\">Back to the conversation</a></p></main></body></html>"
-        ),
-    )
-        .into_response()
+    super::plain_pages::copy_page(status, "Let the customer choose", &body, id)
 }

@@ -14,7 +14,7 @@ use app::ssr::AppState;
 use app::store::{identifiers, StoreError};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -42,21 +42,7 @@ fn html(status: StatusCode, title: &str, body: &str) -> Response {
         t = escape_html(title)
     );
     let mut r = (status, doc).into_response();
-    let h = r.headers_mut();
-    let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
-        h.insert(k, HeaderValue::from_static(v));
-    };
-    set(h, header::CONTENT_TYPE, "text/html; charset=utf-8");
-    set(h, header::CACHE_CONTROL, "no-store");
-    set(h, header::REFERRER_POLICY, "no-referrer");
-    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(h, header::X_FRAME_OPTIONS, "DENY");
-    set(
-        h,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    );
-    h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    super::plain_pages::link_page_headers(r.headers_mut(), "no-referrer");
     r
 }
 

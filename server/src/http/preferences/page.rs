@@ -49,23 +49,13 @@ pub fn html(status: StatusCode, lang: Lang, title: &str, body: &str) -> Response
         t = esc(title)
     );
     let mut r = (status, doc).into_response();
-    let h = r.headers_mut();
-    let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
-        h.insert(k, HeaderValue::from_static(v));
-    };
-    set(h, header::CONTENT_TYPE, "text/html; charset=utf-8");
-    set(h, header::CACHE_CONTROL, "no-store");
     // same-origin, not no-referrer: with no-referrer a form POST carries `Origin: null`, which
     // the origin check must refuse. The page links nowhere else.
-    set(h, header::REFERRER_POLICY, "same-origin");
-    set(h, header::X_FRAME_OPTIONS, "DENY");
-    set(
-        h,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    crate::http::plain_pages::link_page_headers(r.headers_mut(), "same-origin");
+    r.headers_mut().insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.code()),
     );
-    set(h, header::CONTENT_LANGUAGE, lang.code());
-    h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
     r
 }
 
