@@ -602,11 +602,11 @@ pub enum Fresh {
     Nowhere,
 }
 
-/// Sends a fresh link to identifier `identifier_id` of a link made for `customer_id`: to
-/// whoever holds it now when that is the link's customer or the one it was merged into. An
-/// identifier an agent took away from the customer since (detached to someone else), or one
-/// the customer asked us to stop using, gets nothing. `body(identifier, customer)` writes the
-/// message with its link.
+/// Sends a fresh link for a link made for `identifier_id` of `customer_id`, by the same
+/// channel: to that identifier when it is still the customer's (or, after a merge, the
+/// survivor's); else, when an agent took it away since or the customer asked us to stop using
+/// it, to another of the customer's confirmed addresses on the same channel, if there is one.
+/// `body(identifier, customer)` writes the message with its link.
 pub async fn send_fresh_link(
     db: &Db,
     identifier_id: i64,
@@ -624,19 +624,33 @@ pub async fn send_fresh_link(
         Err(StoreError::NotFound) => return Ok(Fresh::Nowhere),
         Err(e) => return Err(e),
     };
+    let removed = |c: Option<crate::domain::consent::Consent>| {
+        c.and_then(|c| c.detail).as_deref() == Some(REMOVAL_DETAIL)
+    };
+    let usable = owner == linked
+        && !removed(consent::newest(&mut conn, identifier_id, Purpose::Support).await?);
+    let target = if usable {
+        Some(identifier_id)
+    } else {
+        // Another confirmed address of the customer's on the same channel.
+        let channel = channel_of(i.kind);
+        let mut found = None;
+        for o in identifiers::held_by(&mut conn, &[linked]).await? {
+            if o.id == identifier_id || !o.verified || channel_of(o.kind) != channel {
+                continue;
+            }
+            if !removed(consent::newest(&mut conn, o.id, Purpose::Support).await?) {
+                found = Some(o.id);
+                break;
+            }
+        }
+        found
+    };
     drop(conn);
-    if owner != linked {
+    let Some(target) = target else {
         return Ok(Fresh::Nowhere);
-    }
-    let removal = consent::current(db, identifier_id, Purpose::Support)
-        .await?
-        .and_then(|c| c.detail)
-        .as_deref()
-        == Some(REMOVAL_DETAIL);
-    if removal {
-        return Ok(Fresh::Nowhere);
-    }
-    match send_to(db, identifier_id, &body(identifier_id, owner), now).await? {
+    };
+    match send_to(db, target, &body(target, linked), now).await? {
         Some((c, _)) => Ok(Fresh::Sent(c)),
         None => Ok(Fresh::Nowhere),
     }

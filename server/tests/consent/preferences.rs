@@ -457,7 +457,35 @@ async fn an_address_joins_only_with_its_code(engine: Engine) {
             .unwrap();
     assert_eq!(merged, Some(ada.customer));
 
-    // Codes are limited per customer: the sixth in an hour is refused.
+    // An agent takes Ada's first address away: its link no longer opens her page, and a fresh
+    // link goes by the same channel to another of her confirmed addresses.
+    let first = ada.id_of("email");
+    service::identifiers::remove(&db, ada.customer, first)
+        .await
+        .unwrap();
+    let (s, body) = get(&app, &url, "en").await;
+    assert_eq!(s, 410, "{body}");
+    assert!(
+        body.contains("Send me a new link") && !body.contains("wor***"),
+        "{body}"
+    );
+    let (s, body) = post(&app, &url, &[("action", "fresh")]).await;
+    assert_eq!(s, 200, "{body}");
+    let (to, text) = last_automatic(&app, ada.conversation).await;
+    assert_ne!(to, first);
+    let (owner, kind): (i64, String) = {
+        let r = sqlx::query("SELECT customer_id, kind FROM identifiers WHERE id = $1")
+            .bind(to)
+            .fetch_one(&db.read)
+            .await
+            .unwrap();
+        (r.get("customer_id"), r.get("kind"))
+    };
+    assert_eq!((owner, kind.as_str()), (ada.customer, "email"));
+    assert!(text.starts_with("Choose how we reach you: "), "{text}");
+
+    // Codes are limited per customer (whichever link asks): the sixth in an hour is refused.
+    let url = link(&app, to, ada.customer);
     let mut last = 0;
     for i in 0..4 {
         let v = format!("limit{i}-{}@example.org", now_ms());
@@ -533,7 +561,7 @@ async fn a_merged_customers_link_is_refused_and_a_fresh_one_is_sent(engine: Engi
         .unwrap();
     let (s, body) = post(&app, &app.url(&format!("/p/{old}")), &[("action", "fresh")]).await;
     assert_eq!(s, 410, "{body}");
-    assert!(body.contains("no longer in our records"), "{body}");
+    assert!(body.contains("We hold no other address of yours"), "{body}");
     let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE automatic = 1")
         .fetch_one(&db.read)
         .await

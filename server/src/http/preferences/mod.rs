@@ -122,7 +122,7 @@ fn stale(lang: Lang, o: &Opened, action: &str) -> Response {
             lang,
             w.link_old_title,
             w.link_removed,
-            None,
+            Some(&page::fresh_form(w, action)),
         ),
     }
 }
@@ -427,7 +427,7 @@ async fn fresh(st: &AppState, lang: Lang, c: Claims) -> Response {
             StatusCode::GONE,
             lang,
             w.link_old_title,
-            w.link_removed,
+            w.fresh_nowhere,
             None,
         ),
         Err(e) => failed(lang, e),
