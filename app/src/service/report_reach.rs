@@ -96,6 +96,7 @@ fn source_label(s: &str) -> &str {
         "unsubscribe" => "Unsubscribe link",
         "import" => "Import",
         "chat_form" => "Website chat form",
+        "preference_center" => "Preference center",
         other => other,
     }
 }
@@ -195,7 +196,7 @@ pub fn reach(x: &Ctx, f: &ReachFacts, cards: &mut Vec<Card>, sections: &mut Vec<
         note: Some(
             "Every consent change recorded in the range, by the kind of identifier, purpose and \
              source: SMS keywords (STOP, START), provider opt-outs, agents, the email unsubscribe \
-             link and imports."
+             link, the customers' own preference center and imports."
                 .into(),
         ),
         svg: None,

@@ -286,6 +286,26 @@ async fn choices_take_effect_everywhere_at_once(engine: Engine) {
     .unwrap();
     assert_eq!(audited, 1);
 
+    // The marketing reports count them under their source.
+    let q = app::model::ReportQuery {
+        tab: "reach".into(),
+        range: "7".into(),
+        ..Default::default()
+    };
+    let report = service::report_view::page(&db, &q, true).await.unwrap();
+    let consent = report.sections.iter().find(|s| s.id == "consent").unwrap();
+    let rows: Vec<Vec<String>> = consent
+        .table
+        .rows
+        .iter()
+        .map(|r| r.iter().map(|c| c.text.clone()).collect())
+        .collect();
+    assert!(
+        rows.iter()
+            .any(|r| r[1] == "Marketing" && r[2] == "Preference center" && r[3] == "given"),
+        "{rows:?}"
+    );
+
     // The page shows what holds now; saving the same again changes nothing.
     let (_, page) = get(&app, &url, "en").await;
     assert!(
