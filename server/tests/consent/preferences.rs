@@ -83,6 +83,9 @@ async fn a_signed_link_opens_the_page_and_nothing_else_does(engine: Engine) {
     assert!(page.contains("+1 *** *** 0101"), "{page}");
     assert!(!page.contains("ada.lovelace@example.com") && !page.contains("4155550101"));
     assert!(!page.contains("<script"), "no scripts on the page");
+    // Tiny: the whole page, styles included, in one small response.
+    eprintln!("preference center page: {} bytes", page.len());
+    assert!(page.len() < 16 * 1024, "{} bytes", page.len());
     // Every form control has a label a screen reader reads.
     assert!(page.contains("aria-label=\"Answers to your questions: SMS +1 *** *** 0101\""));
 
