@@ -168,6 +168,22 @@ async fn over(st: &AppState, key: &str, max: i64) -> Result<bool, StoreError> {
     Ok(rate_counters::hit(&st.db, key, now_ms(), WINDOW_MS).await? > max)
 }
 
+/// Counts a hit on `key`; the refusal page when over `max` in the window.
+async fn limit(st: &AppState, lang: Lang, key: &str, max: i64) -> Result<(), Response> {
+    let w = lang.words();
+    match over(st, key, max).await {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(page::message(
+            StatusCode::TOO_MANY_REQUESTS,
+            lang,
+            w.failed_title,
+            w.too_many,
+            None,
+        )),
+        Err(e) => Err(failed(lang, e)),
+    }
+}
+
 /// Every form of the page.
 async fn form_handler(
     State(st): State<AppState>,
@@ -197,18 +213,8 @@ async fn form_handler(
         );
     }
     let address = app::ssr::login_limit::LoginLimiter::address_key(Some(peer.ip()));
-    match over(&st, &format!("pref:a:{address}"), PER_ADDRESS).await {
-        Ok(false) => {}
-        Ok(true) => {
-            return page::message(
-                StatusCode::TOO_MANY_REQUESTS,
-                lang,
-                w.failed_title,
-                w.too_many,
-                None,
-            )
-        }
-        Err(e) => return failed(lang, e),
+    if let Err(r) = limit(&st, lang, &format!("pref:a:{address}"), PER_ADDRESS).await {
+        return r;
     }
     let form: Vec<(String, String)> = form_urlencoded::parse(&body)
         .take(200)
@@ -228,158 +234,178 @@ async fn form_handler(
         }
         Err(e) => return refused(lang, e, &action),
     };
-    match over(&st, &format!("pref:l:{}", claims.identifier_id), PER_LINK).await {
-        Ok(false) => {}
-        Ok(true) => {
-            return page::message(
-                StatusCode::TOO_MANY_REQUESTS,
-                lang,
-                w.failed_title,
-                w.too_many,
-                None,
-            )
-        }
-        Err(e) => return failed(lang, e),
+    let link_key = format!("pref:l:{}", claims.identifier_id);
+    if let Err(r) = limit(&st, lang, &link_key, PER_LINK).await {
+        return r;
     }
-    let show_with = |status: StatusCode, ok: bool, text: String| {
-        let st = st.clone();
-        let token = token.clone();
-        let action = action.clone();
-        async move { show(&st, lang, claims, &token, &action, status, Some((ok, text))).await }
-    };
-    let (id, customer) = (claims.identifier_id, claims.customer_id);
-    match field("action") {
-        "save" => {
-            let choices = match read_choices(w, &form, &st, claims).await {
-                Ok(c) => c,
-                Err(words) => {
-                    return show_with(StatusCode::UNPROCESSABLE_ENTITY, false, words).await
-                }
-            };
-            match prefs::save(&st.db, id, customer, &choices, now).await {
-                Ok(saved) => {
-                    if let Some(c) = saved.conversation_id {
-                        st.hub.conversation_changed(c).await;
-                    }
-                    let text = if saved.changes.is_empty() {
-                        w.nothing_changed
-                    } else {
-                        w.saved
-                    };
-                    show_with(StatusCode::OK, true, text.to_string()).await
-                }
-                Err(StoreError::Conflict(_)) => stale_now(&st, lang, claims, &action).await,
-                Err(StoreError::Invalid(_)) => {
-                    show_with(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        false,
-                        w.nothing_changed.into(),
-                    )
-                    .await
-                }
-                Err(e) => failed(lang, e),
-            }
-        }
+    let outcome = match field("action") {
+        "save" => on_save(&st, w, &form, claims, now).await,
         "code" => {
             let kind = match field("kind") {
                 "phone" => IdentifierKind::Phone,
                 _ => IdentifierKind::Email,
             };
-            let region = app::service::identifiers::default_region();
-            match prefs::ask_code(
-                &st.db,
-                id,
-                customer,
-                kind,
-                field("value"),
-                &region,
-                w.code_message,
-                now,
+            on_code(&st, w, claims, kind, field("value"), now).await
+        }
+        "confirm" => on_confirm(&st, w, claims, field("code"), now).await,
+        "remove" => on_remove(&st, w, claims, field("target"), now).await,
+        "fresh" => return fresh(&st, lang, claims).await,
+        _ => Ok(Notice::refused(StatusCode::BAD_REQUEST, w.nothing_changed)),
+    };
+    match outcome {
+        Ok(n) => {
+            let status = n.status;
+            show(
+                &st,
+                lang,
+                claims,
+                &token,
+                &action,
+                status,
+                Some((n.ok, n.text)),
             )
             .await
-            {
-                Ok(CodeAsked::Sent {
-                    value,
-                    conversation_id,
-                }) => {
-                    st.hub.conversation_changed(conversation_id).await;
-                    st.wake.outbox.notify_one();
-                    show_with(StatusCode::OK, true, fill(w.code_sent, &value)).await
-                }
-                Ok(CodeAsked::Invalid) => {
-                    show_with(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        false,
-                        w.add_invalid.into(),
-                    )
-                    .await
-                }
-                Ok(CodeAsked::CannotSend) => {
-                    show_with(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        false,
-                        w.cannot_send_there.into(),
-                    )
-                    .await
-                }
-                Ok(CodeAsked::Limited) => {
-                    show_with(StatusCode::TOO_MANY_REQUESTS, false, w.code_limit.into()).await
-                }
-                Err(StoreError::Conflict(_)) => stale_now(&st, lang, claims, &action).await,
-                Err(e) => failed(lang, e),
-            }
         }
-        "confirm" => match prefs::check_code(&st.db, id, customer, field("code"), now).await {
-            Ok(CodeChecked::Added { value, changed }) => {
-                for c in changed {
-                    st.hub.conversation_changed(c).await;
-                }
-                show_with(StatusCode::OK, true, fill(w.code_added, &value)).await
-            }
-            Ok(CodeChecked::Wrong) => {
-                show_with(StatusCode::UNPROCESSABLE_ENTITY, false, w.code_wrong.into()).await
-            }
-            Ok(CodeChecked::Expired) => {
-                show_with(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    false,
-                    w.code_expired.into(),
-                )
-                .await
-            }
-            Err(StoreError::Conflict(_)) => stale_now(&st, lang, claims, &action).await,
-            Err(e) => failed(lang, e),
-        },
-        "remove" => {
-            let Ok(target) = field("target").parse::<i64>() else {
-                return show_with(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    false,
-                    w.nothing_changed.into(),
-                )
-                .await;
-            };
-            match prefs::ask_removal(&st.db, id, customer, target, now).await {
-                Ok((masked, conv)) => {
-                    if let Some(c) = conv {
-                        st.hub.conversation_changed(c).await;
-                    }
-                    show_with(StatusCode::OK, true, fill(w.removal_done, &masked)).await
-                }
-                Err(StoreError::NotFound) => {
-                    show_with(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        false,
-                        w.nothing_changed.into(),
-                    )
-                    .await
-                }
-                Err(StoreError::Conflict(_)) => stale_now(&st, lang, claims, &action).await,
-                Err(e) => failed(lang, e),
-            }
+        Err(StoreError::Conflict(_)) => stale_now(&st, lang, claims, &action).await,
+        Err(e) => failed(lang, e),
+    }
+}
+
+/// What a form did, shown above the page.
+struct Notice {
+    status: StatusCode,
+    ok: bool,
+    text: String,
+}
+
+impl Notice {
+    fn done(text: impl Into<String>) -> Notice {
+        Notice {
+            status: StatusCode::OK,
+            ok: true,
+            text: text.into(),
         }
-        "fresh" => fresh(&st, lang, claims).await,
-        _ => show_with(StatusCode::BAD_REQUEST, false, w.nothing_changed.into()).await,
+    }
+
+    fn refused(status: StatusCode, text: impl Into<String>) -> Notice {
+        Notice {
+            status,
+            ok: false,
+            text: text.into(),
+        }
+    }
+}
+
+/// Channels per purpose, preferred channel, quiet hours, zone, frequency.
+async fn on_save(
+    st: &AppState,
+    w: &Words,
+    form: &[(String, String)],
+    c: Claims,
+    now: i64,
+) -> Result<Notice, StoreError> {
+    let choices = match read_choices(w, form, st, c).await {
+        Ok(choices) => choices,
+        Err(words) => return Ok(Notice::refused(StatusCode::UNPROCESSABLE_ENTITY, words)),
+    };
+    match prefs::save(&st.db, c.identifier_id, c.customer_id, &choices, now).await {
+        Ok(saved) => {
+            if let Some(conv) = saved.conversation_id {
+                st.hub.conversation_changed(conv).await;
+            }
+            Ok(Notice::done(if saved.changes.is_empty() {
+                w.nothing_changed
+            } else {
+                w.saved
+            }))
+        }
+        Err(StoreError::Invalid(_)) => Ok(Notice::refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            w.nothing_changed,
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// Sends a code to an address to add.
+async fn on_code(
+    st: &AppState,
+    w: &Words,
+    c: Claims,
+    kind: IdentifierKind,
+    value: &str,
+    now: i64,
+) -> Result<Notice, StoreError> {
+    let region = app::service::identifiers::default_region();
+    let asked = prefs::ask_code(
+        &st.db,
+        c.identifier_id,
+        c.customer_id,
+        kind,
+        value,
+        &region,
+        w.code_message,
+        now,
+    )
+    .await?;
+    let unprocessable = |t: &str| Notice::refused(StatusCode::UNPROCESSABLE_ENTITY, t);
+    Ok(match asked {
+        CodeAsked::Sent {
+            value,
+            conversation_id,
+        } => {
+            st.hub.conversation_changed(conversation_id).await;
+            st.wake.outbox.notify_one();
+            Notice::done(fill(w.code_sent, &value))
+        }
+        CodeAsked::Invalid => unprocessable(w.add_invalid),
+        CodeAsked::CannotSend => unprocessable(w.cannot_send_there),
+        CodeAsked::Limited => Notice::refused(StatusCode::TOO_MANY_REQUESTS, w.code_limit),
+    })
+}
+
+/// Checks the code typed.
+async fn on_confirm(
+    st: &AppState,
+    w: &Words,
+    c: Claims,
+    code: &str,
+    now: i64,
+) -> Result<Notice, StoreError> {
+    let checked = prefs::check_code(&st.db, c.identifier_id, c.customer_id, code, now).await?;
+    Ok(match checked {
+        CodeChecked::Added { value, changed } => {
+            for conv in changed {
+                st.hub.conversation_changed(conv).await;
+            }
+            Notice::done(fill(w.code_added, &value))
+        }
+        CodeChecked::Wrong => Notice::refused(StatusCode::UNPROCESSABLE_ENTITY, w.code_wrong),
+        CodeChecked::Expired => Notice::refused(StatusCode::UNPROCESSABLE_ENTITY, w.code_expired),
+    })
+}
+
+/// Asks us to stop using one of the customer's addresses.
+async fn on_remove(
+    st: &AppState,
+    w: &Words,
+    c: Claims,
+    target: &str,
+    now: i64,
+) -> Result<Notice, StoreError> {
+    let not_theirs = Notice::refused(StatusCode::UNPROCESSABLE_ENTITY, w.nothing_changed);
+    let Ok(target) = target.parse::<i64>() else {
+        return Ok(not_theirs);
+    };
+    match prefs::ask_removal(&st.db, c.identifier_id, c.customer_id, target, now).await {
+        Ok((masked, conv)) => {
+            if let Some(conv) = conv {
+                st.hub.conversation_changed(conv).await;
+            }
+            Ok(Notice::done(fill(w.removal_done, &masked)))
+        }
+        Err(StoreError::NotFound) => Ok(not_theirs),
+        Err(e) => Err(e),
     }
 }
 
