@@ -525,11 +525,24 @@ async fn the_customers_own_choices_decide_channel_time_and_frequency(db: Db) {
     let (ben, ben_ids) = w
         .customer("Ben", Some(&format!("+1415557{:04}", uniq % 10_000)), None)
         .await;
+    // Dee: prefers email (SMS comes first in the campaign's list).
+    let (dee, dee_ids) = w
+        .customer(
+            "Dee",
+            Some(&format!("+1415559{:04}", uniq % 10_000)),
+            Some(&format!("dee{uniq}@example.com")),
+        )
+        .await;
     // Cy: marketing at most once a week.
     let (cy, cy_ids) = w
         .customer("Cy", Some(&format!("+1415558{:04}", uniq % 10_000)), None)
         .await;
-    for id in ana_ids.iter().chain(&ben_ids).chain(&cy_ids) {
+    for id in ana_ids
+        .iter()
+        .chain(&ben_ids)
+        .chain(&cy_ids)
+        .chain(&dee_ids)
+    {
         w.consent(*id, true).await;
     }
     let all = |ids: &[i64]| -> Vec<(i64, Purpose)> {
@@ -584,6 +597,20 @@ async fn the_customers_own_choices_decide_channel_time_and_frequency(db: Db) {
     .await
     .unwrap();
 
+    save(
+        &w.db,
+        dee_ids[1],
+        dee,
+        &Choices {
+            allowed: all(&dee_ids),
+            preferred: Some(ChannelKind::Email),
+            ..Default::default()
+        },
+        now,
+    )
+    .await
+    .unwrap();
+
     let mut def = definition();
     def.steps.truncate(1);
     let first = w.launch(&def).await;
@@ -626,6 +653,13 @@ async fn the_customers_own_choices_decide_channel_time_and_frequency(db: Db) {
     assert!(
         body.contains("Choose how we reach you: http://127.0.0.1:3000/p/"),
         "{body}"
+    );
+
+    let (state, channel, _) = w.state_of(first, 0, dee).await;
+    assert_eq!(
+        (state.as_str(), channel.as_deref()),
+        ("delivered", Some("email")),
+        "Dee's preferred channel comes first"
     );
 
     // A second campaign the same day: Cy's once-a-week limit makes it wait, in words.

@@ -335,6 +335,34 @@ async fn choices_take_effect_everywhere_at_once(engine: Engine) {
     .await;
     assert!(again.contains("Nothing changed."), "{again}");
 
+    // Preferring email makes it the default reply (she last wrote on WhatsApp).
+    let (s, _) = post(
+        &app,
+        &url,
+        &[
+            ("action", "save"),
+            ("allow", &e),
+            ("allow", &em),
+            ("allow", &w),
+            ("preferred", "email"),
+            ("quiet_from", "22:00"),
+            ("quiet_until", "08:00"),
+            ("zone", "Europe/Madrid"),
+            ("frequency", "1/7"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let d = service::conversations::detail(&db, ada.conversation)
+        .await
+        .unwrap();
+    let by_email = d
+        .reply_options
+        .iter()
+        .find(|o| o.channel == ChannelKind::Email)
+        .unwrap();
+    assert_eq!(d.default_reply, Some(by_email.key()));
+
     // Mistakes come back in words, and change nothing.
     for (form, words) in [
         (
