@@ -479,6 +479,8 @@ pub async fn ask_code(
             identifiers::add_suggested(&mut tx, customer_id, kind, &value, raw.trim(), now).await?
         }
     };
+    // Codes are kept a day (long after they expire), then go.
+    preference_codes::prune(&mut tx, now - 86_400_000).await?;
     preference_codes::insert(
         &mut tx,
         customer_id,

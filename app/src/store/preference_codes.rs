@@ -84,3 +84,12 @@ pub async fn use_once(conn: &mut AnyConnection, id: i64, now: i64) -> Result<boo
             .await?;
     Ok(r.rows_affected() == 1)
 }
+
+/// Deletes codes made before `before` (long expired, used or not).
+pub async fn prune(conn: &mut AnyConnection, before: i64) -> Result<u64> {
+    let r = sqlx::query("DELETE FROM preference_codes WHERE created_at < $1")
+        .bind(before)
+        .execute(&mut *conn)
+        .await?;
+    Ok(r.rows_affected())
+}

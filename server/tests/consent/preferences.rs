@@ -442,12 +442,28 @@ async fn an_address_joins_only_with_its_code(engine: Engine) {
     assert_eq!(s, 422);
     assert!(body.contains("does not look like"), "{body}");
 
+    // A code from two days ago, left behind: asking for a new one clears it.
+    sqlx::query(
+        "INSERT INTO preference_codes (customer_id, kind, value, code_hash, created_at, expires_at) \
+         VALUES ($1, 'email', 'old@example.org', 'x', $2, $2)",
+    )
+    .bind(ada.customer)
+    .bind(now_ms() - 2 * 86_400_000)
+    .execute(&db.write)
+    .await
+    .unwrap();
     let (s, body) = post(
         &app,
         &url,
         &[("action", "code"), ("kind", "email"), ("value", &new)],
     )
     .await;
+    let left: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM preference_codes WHERE value = 'old@example.org'")
+            .fetch_one(&db.read)
+            .await
+            .unwrap();
+    assert_eq!(left, 0, "old codes are pruned");
     assert_eq!(s, 200, "{body}");
     assert!(body.contains("a code is on its way"), "{body}");
     let (to, text) = last_automatic(&app, ada.conversation).await;
