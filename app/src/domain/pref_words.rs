@@ -131,6 +131,8 @@ pub struct Words {
     pub failed: &'static str,
     pub other_site: &'static str,
     pub language: &'static str,
+    /// The website chat's name (the other channels are brand names, not translated).
+    pub website_chat: &'static str,
     pub code_message: &'static str,
     pub link_message: &'static str,
 }
@@ -145,8 +147,8 @@ impl Words {
 
     /// Channel names as customers know them (brand names are not translated).
     pub fn channel(&self, c: ChannelKind) -> &'static str {
-        match (self.title == ES.title, c) {
-            (true, ChannelKind::Chat) => "Chat del sitio web",
+        match c {
+            ChannelKind::Chat => self.website_chat,
             _ => c.label(),
         }
     }
@@ -236,6 +238,7 @@ pub static EN: Words = Words {
     failed: "We could not do that just now; it has been logged. Please try again in a few minutes.",
     other_site: "This form was sent from another site, so nothing was changed. Open the link from our message again.",
     language: "Language",
+    website_chat: "Website chat",
     code_message: "Your code to add this address to your preferences is {}. It works for 15 minutes. If you did not ask for it, ignore this message.",
     link_message: "Choose how we reach you: {}",
 };
@@ -309,6 +312,7 @@ pub static ES: Words = Words {
     failed: "No pudimos hacerlo ahora; quedó registrado. Inténtalo de nuevo en unos minutos.",
     other_site: "Este formulario se envió desde otro sitio, así que no cambió nada. Abre de nuevo el enlace de nuestro mensaje.",
     language: "Idioma",
+    website_chat: "Chat del sitio web",
     code_message: "Tu código para añadir esta dirección a tus preferencias es {}. Vale 15 minutos. Si no lo pediste, ignora este mensaje.",
     link_message: "Elige cómo te contactamos: {}",
 };

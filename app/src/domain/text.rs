@@ -103,6 +103,11 @@ pub fn url_encode(s: &str) -> String {
 }
 
 /// Escapes text for HTML element content and attribute values.
+/// Whether two secrets (codes, hashes of codes) are equal, compared in constant time.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {

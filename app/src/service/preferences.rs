@@ -531,10 +531,7 @@ pub async fn check_code(
         return Ok(CodeChecked::Expired);
     };
     let given = code_hash(customer_id, code);
-    let same: bool = {
-        use subtle_eq::eq;
-        eq(given.as_bytes(), p.code_hash.as_bytes())
-    };
+    let same = crate::domain::text::same_secret(&given, &p.code_hash);
     if !rules::is_code(code) || !same {
         preference_codes::count_try(db, p.id).await?;
         return Ok(CodeChecked::Wrong);
@@ -655,13 +652,6 @@ pub async fn send_fresh_link(
     match send_to(db, target, &body(target, linked), now).await? {
         Some((c, _)) => Ok(Fresh::Sent(c)),
         None => Ok(Fresh::Nowhere),
-    }
-}
-
-/// Constant-time comparison of two byte strings (the code hashes).
-mod subtle_eq {
-    pub fn eq(a: &[u8], b: &[u8]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
 }
 

@@ -78,9 +78,7 @@ pub fn code_for(secret: &str, ms: i64) -> Option<String> {
     Some(code_at(&base32_decode(secret)?, step_of(ms), DIGITS))
 }
 
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
-}
+use crate::domain::text::same_secret as same;
 
 /// Checks a typed code against `secret` at `now_ms`, one step either side, and only for steps
 /// after `last_step` (a code is good once). Answers the step it matched.
