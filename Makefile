@@ -4,7 +4,8 @@
 #
 #   make run          serve the app on SQLite with demo data at http://127.0.0.1:3000
 #   make test         everything: cargo test (SQLite + PostgreSQL) and the Playwright suite
-#   make e2e          debug build (server and provider stand-in) + Playwright (hydrate and no-JS)
+#   make e2e          the browser bundle as it ships (release, wasm-opt) + debug server and provider
+#                     stand-in + Playwright (hydrate and no-JS)
 #   make bench        release build, seeded SQLite db, the inbox and the longest conversation at
 #                     1 and 4 clients (p50/p90/p99/max against their targets) on 127.0.0.1:3100
 #   make bench-pg     same against a fresh PostgreSQL database convergence_bench
@@ -21,6 +22,8 @@
 #                     (>= 500 messages/s, p50/p90/p99/max latency), SQLite then PostgreSQL
 #   make bundle-size  what an agent downloads to open the inbox (wasm + JS + CSS, brotli) vs 200 KiB,
 #                     then each lazy chunk
+#   make bundle-floor the smallest Leptos 0.8 bundle (a hydrated app, and an islands app) built and
+#                     measured the same way: what the framework costs before any of our code
 #   make screenshots  refresh the README's screenshots in docs/screenshots/ (tests never do)
 #   make fuzz         each cargo-fuzz target (parsers of untrusted input) for FUZZ_SECONDS (60);
 #                     the long run: FUZZ_RUNS=10000000 FUZZ_SECONDS=0 make fuzz
@@ -29,7 +32,9 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-export PATH := $(HOME)/.cargo/bin:$(PATH)
+# wasm-opt comes from scripts/binaryen (npm, pinned; scripts/setup.sh installs it): cargo-leptos
+# runs the first wasm-opt on PATH for release builds, and Debian's binaryen 108 damages the bundle.
+export PATH := $(CURDIR)/scripts/binaryen/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 PLAYWRIGHT_ARGS ?=
@@ -47,7 +52,7 @@ LEPTOS_BUILD_FLAGS := --split
 # Running target/*/server directly needs LEPTOS_OUTPUT_NAME=convergence LEPTOS_SITE_ROOT=target/site
 # LEPTOS_SITE_PKG_DIR=pkg; scripts/lib.sh and scripts/e2e-server.sh export them.
 
-.PHONY: fuzz help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-reports bench-search bench-email bench-webhooks bench-chat bench-campaign bundle-size clean-e2e screenshots
+.PHONY: fuzz help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-reports bench-search bench-email bench-webhooks bench-chat bench-campaign bundle-size bundle-floor clean-e2e screenshots
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -67,6 +72,7 @@ build: setup
 
 build-release: setup
 	cargo leptos build --release $(LEPTOS_BUILD_FLAGS)
+	node scripts/check-bundle.mjs
 
 # Runs the Rust tests and the browser tests even when the first part fails, then fails if either did.
 test: setup-test
@@ -86,10 +92,15 @@ fuzz:
 cargo-test: setup-test
 	CONVERGENCE_TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' cargo test --workspace --no-fail-fast
 
-# The stand-in is built together with the server so that it reuses the server's compiled
-# dependencies (alone, cargo would compile them again with the stand-in's own features).
+# The browser tests run the client bundle exactly as it ships: built in release, through wasm-opt,
+# and checked to start (scripts/check-bundle.mjs); a debug bundle skips wasm-opt, and a broken
+# wasm-opt once shipped a bundle no page could start while every test passed. The server is a
+# debug build (it serves the same files). The stand-in is built together with the server so that
+# it reuses the server's compiled dependencies (alone, cargo would compile them again with the
+# stand-in's own features).
 e2e: setup-test
-	cargo leptos build $(LEPTOS_BUILD_FLAGS)
+	cargo leptos build --release --frontend-only $(LEPTOS_BUILD_FLAGS)
+	node scripts/check-bundle.mjs
 	cargo build -p server -p standin
 	$(MAKE) --no-print-directory e2e-only
 
@@ -103,7 +114,8 @@ e2e-only:
 # The only run that writes tracked files: the specs that take the README's screenshots, with
 # E2E_PUBLISH_SCREENSHOTS=1 (other runs keep screenshots in the ignored end2end/screenshots/).
 screenshots: setup-test
-	cargo leptos build $(LEPTOS_BUILD_FLAGS)
+	cargo leptos build --release --frontend-only $(LEPTOS_BUILD_FLAGS)
+	node scripts/check-bundle.mjs
 	cargo build -p server -p standin
 	E2E_PUBLISH_SCREENSHOTS=1 $(MAKE) --no-print-directory e2e-only PLAYWRIGHT_ARGS='--project=hydrate tests/cross-channel.spec.ts tests/reports.spec.ts tests/a11y.spec.ts'
 
@@ -164,6 +176,9 @@ bench-email: setup-test
 
 bundle-size: build-release
 	scripts/bundle-size.sh
+
+bundle-floor: setup-test
+	scripts/bundle-floor.sh
 
 clean-e2e:
 	rm -rf target/e2e end2end/test-results end2end/playwright-report end2end/screenshots

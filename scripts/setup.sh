@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what building (and, with `test`, testing) Convergence needs — only what is missing.
 #
-#   scripts/setup.sh          build tooling: wasm32 target, cargo-leptos 0.3.10, wasm-bindgen CLI, wasm-opt
+#   scripts/setup.sh          build tooling: wasm32 target, cargo-leptos 0.3.10, wasm-bindgen CLI, wasm-opt (npm)
 #   scripts/setup.sh pg       build tooling + a running PostgreSQL on 127.0.0.1:5432
 #   scripts/setup.sh test     build tooling + PostgreSQL + chromium, brotli, curl and `npm ci` in end2end/,
 #                             Dovecot (IMAP) and a Python virtualenv target/testenv/py (aiosmtpd, ...)
@@ -129,11 +129,20 @@ else
   wasm_bindgen_ok || die "wasm-bindgen $WB_VERSION not usable after install"
 fi
 
-if have wasm-opt; then
-  say "wasm-opt: present"
-else
-  apt_install binaryen
+# wasm-opt for release bundles: binaryen 132 from npm, pinned in scripts/binaryen (the Makefile
+# puts it first on PATH). Debian's binaryen 108 points the export of wasm-bindgen's externref
+# table at the function table, and no page of such a bundle starts.
+if ! have npm; then
+  apt_install nodejs npm
 fi
+WASM_OPT="scripts/binaryen/node_modules/.bin/wasm-opt"
+if [ -x "$WASM_OPT" ] && [ ! scripts/binaryen/package-lock.json -nt scripts/binaryen/node_modules/.package-lock.json ]; then
+  say "wasm-opt (binaryen, scripts/binaryen): present"
+else
+  say "npm ci (scripts/binaryen: wasm-opt)"
+  (cd scripts/binaryen && npm ci --no-audit --no-fund --loglevel=error)
+fi
+"$WASM_OPT" --version | grep -q "version 132" || die "$WASM_OPT is not binaryen 132"
 
 # --- PostgreSQL (pg and test modes) -------------------------------------------------------------
 pg_ready() { pg_isready -q -h 127.0.0.1 -p 5432 >/dev/null 2>&1; }
