@@ -15,6 +15,15 @@ test('without JavaScript: sign in, inbox list, conversation timeline', async ({ 
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
   await screenshot(page, 'login');
 
+  // A wrong password comes back to the sign-in page with the reason in words (not a bare
+  // error body from the form's endpoint).
+  await page.getByLabel('Email', { exact: true }).fill(USERS.support.email);
+  await page.getByLabel('Password', { exact: true }).fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/login\?/);
+  await expect(page.getByRole('alert')).toHaveText('Wrong email or password.');
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+
   await login(page, USERS.support);
   await expect(page).toHaveURL(/\/inbox/);
   await expect(page.getByRole('banner').getByText(USERS.support.name, { exact: true })).toBeVisible();

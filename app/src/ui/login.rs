@@ -1,4 +1,4 @@
-use super::{err_text, SessionCtx};
+use super::{err_text, session_error, SessionCtx};
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
@@ -32,7 +32,7 @@ pub fn LoginPage() -> impl IntoView {
                     <button type="submit" disabled=move || login.pending().get()>"Sign in"</button>
                 </ActionForm>
                 {move || {
-                    login.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })
+                    session_error(login).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })
                 }}
             </div>
         </main>
@@ -68,7 +68,7 @@ pub fn CodePage() -> impl IntoView {
                     <button type="submit" disabled=move || code.pending().get()>"Continue"</button>
                 </ActionForm>
                 {move || {
-                    code.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })
+                    session_error(code).map(|e| view! { <p class="error" role="alert">{err_text(&e)}</p> })
                 }}
                 <p><a href="/login">"Start again with your password"</a></p>
             </div>

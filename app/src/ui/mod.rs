@@ -131,6 +131,31 @@ pub fn no_access(title: &'static str) -> AnyView {
     .into_any()
 }
 
+/// The error a form of server function `S` left in the page's URL: without JavaScript a
+/// refused form post is redirected back with it (`__path`, `__err`). Actions made under the
+/// router read it themselves; the session's actions are made above it, so their pages ask here.
+pub fn error_from_url<S>() -> Option<ServerFnError>
+where
+    S: leptos::server_fn::ServerFn<Error = ServerFnError>,
+{
+    use leptos::server_fn::error::ServerFnUrlError;
+    use_context::<leptos::server::ServerActionError>()
+        .filter(|e| e.path() == S::PATH)
+        .map(|e| ServerFnUrlError::<ServerFnError>::decode_err(e.err()))
+}
+
+/// What a session form says went wrong: its last answer, or before any, the URL's error.
+pub fn session_error<S>(action: ServerAction<S>) -> Option<ServerFnError>
+where
+    S: leptos::server_fn::ServerFn<Error = ServerFnError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    match action.value().get() {
+        Some(answer) => answer.err(),
+        None => error_from_url::<S>(),
+    }
+}
+
 /// An action's error is about the input that was sent: once the agent changes any field of
 /// its form it is stale, and goes. Put this on the form as `on:input` and `on:change` (both
 /// bubble from every field).

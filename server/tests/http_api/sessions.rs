@@ -9,6 +9,7 @@ both_engines!(
     sessions_rotate_at_login_and_end_at_logout,
     login_is_rate_limited,
     health_reports_database,
+    refused_forms_without_javascript_go_back_with_words,
 );
 
 async fn state_changes_need_our_origin(engine: Engine) {
@@ -201,4 +202,66 @@ async fn health_reports_database(engine: Engine) {
     app.state.db.close().await;
     let r = reqwest::get(app.url("/healthz")).await.unwrap();
     assert_eq!(r.status(), 503);
+}
+
+/// Without JavaScript a form posts to its server function and the browser follows the answer.
+/// A refusal must lead back to the form's page, which says why in words, not to a bare error
+/// body: the wrong password (401), an empty note (400), a note without the right (403).
+async fn refused_forms_without_javascript_go_back_with_words(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let html = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    // The page the browser lands on after answer `r` to a form posted from `back`.
+    async fn follow(c: &reqwest::Client, r: reqwest::Response, back: &str) -> String {
+        assert_eq!(r.status(), 302, "a redirect, not a bare error page");
+        let location = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(location.starts_with(back), "{location} goes back to {back}");
+        assert!(location.contains("__err="), "{location} carries the error");
+        let page = c
+            .get(&location)
+            .header("Accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{location}");
+        page.text().await.unwrap()
+    }
+
+    let anon = app.client();
+    let login = app.url("/login");
+    let r = anon
+        .post(app.url("/api/login"))
+        .header("Origin", &app.addr)
+        .header("Referer", &login)
+        .header("Accept", html)
+        .form(&[("email", SUPPORT.0), ("password", "not-the-password")])
+        .send()
+        .await
+        .unwrap();
+    let page = follow(&anon, r, &login).await;
+    assert!(page.contains("Wrong email or password."), "{page}");
+
+    let c = app.login(SUPPORT.0, SUPPORT.1).await;
+    let conv = first_conversation(&app).await;
+    let back = app.url(&format!("/inbox/{conv}"));
+    let r = c
+        .post(app.url("/api/conversation/note"))
+        .header("Origin", &app.addr)
+        .header("Referer", &back)
+        .header("Accept", html)
+        .form(&[("id", conv.to_string().as_str()), ("body", "   ")])
+        .send()
+        .await
+        .unwrap();
+    let page = follow(&c, r, &back).await;
+    assert!(page.contains("a note cannot be empty"), "{page}");
+
+    // The app's own calls (JavaScript) keep their status codes.
+    let r = app
+        .call(
+            &c,
+            "/api/conversation/note",
+            &[("id", &conv.to_string()), ("body", " ")],
+        )
+        .await;
+    assert_eq!(r.status(), 400);
 }
