@@ -43,6 +43,21 @@ pub async fn touch(db: &Db, account: i64, visitor: &str, now: i64) -> Result<boo
     Ok(row.try_get::<i64, _>(0)? == now)
 }
 
+/// Forgets at most `limit` visitors last seen before `before` (unix ms); answers how many.
+/// Their tokens have expired, so no widget can name them again; what they wrote stays, with
+/// their identifier. Batched, so a backlog never holds the write lock for long.
+pub async fn prune(db: &Db, before: i64, limit: i64) -> Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM chat_visitors WHERE id IN \
+         (SELECT id FROM chat_visitors WHERE last_active_at < $1 ORDER BY last_active_at LIMIT $2)",
+    )
+    .bind(before)
+    .bind(limit)
+    .execute(&db.write)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// When `visitor` of `account` was last there (None: never).
 pub async fn last_active(db: &Db, account: i64, visitor: &str) -> Result<Option<i64>> {
     let row = sqlx::query(

@@ -12,6 +12,29 @@ use tokio::sync::Notify;
 /// How long a "continue in the chat" link in a follow-up email stays valid.
 pub const LINK_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 
+/// A chat visitor not seen for this long is forgotten (`chat_visitors`): far beyond the visitor
+/// token's lifetime, so no widget can name them again. What they wrote stays.
+pub const FORGET_VISITORS_AFTER_MS: i64 = 7 * 24 * 3600 * 1000;
+const _: () = assert!(FORGET_VISITORS_AFTER_MS > 2 * crate::http::chat::TOKEN_TTL_MS);
+
+/// How often the worker forgets gone visitors, and how many per statement.
+const FORGET_EVERY_MS: i64 = 10 * 60 * 1000;
+const FORGET_BATCH: i64 = 1000;
+
+/// Forgets the visitors gone since before `now - FORGET_VISITORS_AFTER_MS`, a batch at a time;
+/// answers how many. Bounded work per call: at most 100 batches.
+pub async fn forget_gone_visitors(db: &Db, now: i64) -> Result<u64, StoreError> {
+    let mut total = 0;
+    for _ in 0..100 {
+        let n = app::store::chat::prune(db, now - FORGET_VISITORS_AFTER_MS, FORGET_BATCH).await?;
+        total += n;
+        if n < FORGET_BATCH as u64 {
+            break;
+        }
+    }
+    Ok(total)
+}
+
 /// The page the visitor wrote from with the signed continue parameter the widget reads.
 pub fn continue_link(key: &[u8], chat: i64, customer: i64, page: &str, now: i64) -> Option<String> {
     let t = token::continue_token(key, chat, customer, now + LINK_TTL_MS);
@@ -55,7 +78,17 @@ pub async fn round(
 /// Runs a round every `timing.every_ms`. Each round is a task of its own: a failure or a panic
 /// is logged and the next round goes on.
 pub async fn run(db: Db, hub: Hub, key: Arc<[u8]>, outbox: Arc<Notify>, timing: Timing) {
+    let mut last_forget = 0;
     loop {
+        let now = now_ms();
+        if now - last_forget >= FORGET_EVERY_MS {
+            last_forget = now;
+            match forget_gone_visitors(&db, now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(visitors = n, "gone chat visitors forgotten"),
+                Err(e) => tracing::warn!(error = %e, "forgetting gone chat visitors"),
+            }
+        }
         let (db2, hub2, key2, outbox2) = (db.clone(), hub.clone(), key.clone(), outbox.clone());
         let done =
             tokio::spawn(

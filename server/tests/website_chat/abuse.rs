@@ -10,6 +10,7 @@ use sqlx::Row;
 both_engines!(
     other_websites_and_bad_tokens_are_refused,
     floods_markup_and_oversize_messages_are_stopped,
+    gone_visitors_are_forgotten_and_their_words_kept,
 );
 
 async fn other_websites_and_bad_tokens_are_refused(engine: Engine) {
@@ -281,4 +282,83 @@ async fn floods_markup_and_oversize_messages_are_stopped(engine: Engine) {
     )
     .await;
     assert_eq!(known.status(), 200);
+}
+
+/// Every page view without a token makes a visitor: those gone for a week are forgotten in
+/// batches, so a busy site (or a flood from many addresses) does not grow the table forever.
+/// What a forgotten visitor wrote stays in the inbox.
+async fn gone_visitors_are_forgotten_and_their_words_kept(engine: Engine) {
+    use server::workers::chat_followup::{forget_gone_visitors, FORGET_VISITORS_AFTER_MS};
+    let app = spawn_app(engine).await;
+    let chat = new_chat(&app).await;
+    let db = &app.state.db;
+    let wrote = session(&app, chat, None).await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let silent = session(&app, chat, None).await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let here = session(&app, chat, None).await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        say(&app, chat, &wrote, "w-gone-000001", "Still there?")
+            .await
+            .status(),
+        202
+    );
+    crate::support::messages::wait_for("the message", 5, || async {
+        (!stored(db, &visitor_of(&wrote)).await.is_empty()).then_some(())
+    })
+    .await;
+
+    let now = app::store::now_ms();
+    let long_ago = now - FORGET_VISITORS_AFTER_MS - 60_000;
+    for t in [&wrote, &silent] {
+        sqlx::query("UPDATE chat_visitors SET last_active_at = $1 WHERE visitor = $2")
+            .bind(long_ago)
+            .bind(visitor_of(t))
+            .execute(&db.write)
+            .await
+            .unwrap();
+    }
+    // A backlog larger than one batch, as after a flood.
+    sqlx::query(
+        "INSERT INTO chat_visitors (account_id, visitor, last_active_at, created_at) \
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500) \
+         SELECT $1, 'flood' || i, $2, $2 FROM n",
+    )
+    .bind(chat)
+    .bind(long_ago - 1)
+    .execute(&db.write)
+    .await
+    .unwrap();
+    // Seen a moment inside the limit: kept.
+    sqlx::query("UPDATE chat_visitors SET last_active_at = $1 WHERE visitor = $2")
+        .bind(now - FORGET_VISITORS_AFTER_MS + 60_000)
+        .bind(visitor_of(&here))
+        .execute(&db.write)
+        .await
+        .unwrap();
+
+    assert_eq!(forget_gone_visitors(db, now).await.unwrap(), 2502);
+    assert_eq!(
+        forget_gone_visitors(db, now).await.unwrap(),
+        0,
+        "nothing twice"
+    );
+    let left: Vec<String> = sqlx::query("SELECT visitor FROM chat_visitors")
+        .fetch_all(&db.read)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get(0).unwrap())
+        .collect();
+    assert_eq!(left, [visitor_of(&here)]);
+    let kept = stored(db, &visitor_of(&wrote)).await;
+    assert_eq!(kept.len(), 1, "what a forgotten visitor wrote stays");
+    assert_eq!(kept[0].1, "Still there?");
 }
