@@ -25,8 +25,8 @@ pub fn link_page_headers(h: &mut HeaderMap, referrer: &'static str) {
     h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
 }
 
-/// A staff page without JavaScript: `title`, `body` (HTML, escaped by the caller) and a way
-/// back to conversation `conversation`.
+/// A staff page without JavaScript, in the app's stylesheet: `title`, `body` (HTML, escaped by
+/// the caller) and a way back to conversation `conversation`.
 pub fn copy_page(status: StatusCode, title: &str, body: &str, conversation: i64) -> Response {
     let t = app::domain::text::escape_html(title);
     (
@@ -34,7 +34,8 @@ pub fn copy_page(status: StatusCode, title: &str, body: &str, conversation: i64)
         [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
         format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>{t}</title></head><body><main><h1>{t}</h1>{body}\
+             <title>{t}</title><link rel=\"stylesheet\" href=\"/pkg/convergence.css\"></head>\
+             <body><main class=\"notice-page\" id=\"main\"><h1>{t}</h1>{body}\
              <p><a href=\"/inbox/{conversation}\">Back to the conversation</a></p></main></body></html>"
         ),
     )

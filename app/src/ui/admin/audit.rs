@@ -39,6 +39,7 @@ pub fn AuditTrail() -> impl IntoView {
             <h2 id="audit-title">"Audit trail"</h2>
             <p class="hint">"Sign-ins, user and channel changes, exports, merges, consent changes by staff, campaign approvals and settings. Entries are only ever added."</p>
             <form method="get" action="/admin" class="audit-filter" aria-label="Filter the audit trail">
+                <span class="field">
                 <label for="audit-action">"Action"</label>
                 <select id="audit-action" name="action">
                     <option value="" selected=move || part("action").is_empty()>"Any action"</option>
@@ -46,14 +47,19 @@ pub fn AuditTrail() -> impl IntoView {
                         <option value=a.as_str() selected=move || part("action") == a.as_str()>{a.label()}</option>
                     }).collect_view()}
                 </select>
+                </span>
+                <span class="field">
                 <label for="audit-actor">"Who"</label>
                 <input id="audit-actor" name="actor" type="search" placeholder="Name or email, acting or acted on" prop:value=move || part("actor")/>
+                </span>
+                <span class="field">
                 <label for="audit-period">"When"</label>
                 <select id="audit-period" name="period">
                     {[("", "Any time"), ("day", "Last 24 hours"), ("week", "Last 7 days"), ("month", "Last 30 days")].into_iter().map(|(v, l)| view! {
                         <option value=v selected=move || part("period") == v>{l}</option>
                     }).collect_view()}
                 </select>
+                </span>
                 <button type="submit">"Show"</button>
                 <a class="button-link" href=move || format!("/admin/audit.csv?{}", link("")) download="">"Export CSV"</a>
             </form>
