@@ -188,6 +188,33 @@ async fn choices_take_effect_everywhere_at_once(engine: Engine) {
     // Ada: no texts at all, marketing by email only, prefers WhatsApp, quiet 22:00–08:00 in
     // Madrid, marketing at most once a week.
     let url = link(&app, email, ada.customer);
+    // No zone is assumed before she chooses one: quiet hours without one are refused in words.
+    let (_, page) = get(&app, &url, "en").await;
+    assert!(
+        page.contains("<option value=\"\" selected>Choose your time zone</option>"),
+        "{page}"
+    );
+    let (s, page) = post(
+        &app,
+        &url,
+        &[
+            ("action", "save"),
+            ("quiet_from", "22:00"),
+            ("quiet_until", "08:00"),
+            ("zone", ""),
+        ],
+    )
+    .await;
+    assert!(
+        page.contains("Choose your time zone, so quiet hours follow your clock."),
+        "{s} {page}"
+    );
+    let unset: Option<i64> = sqlx::query_scalar("SELECT quiet_from FROM customers WHERE id = $1")
+        .bind(ada.customer)
+        .fetch_one(&db.read)
+        .await
+        .unwrap();
+    assert_eq!(unset, None, "nothing saved");
     let (e, w) = (format!("{email}:s"), format!("{wa}:s"));
     let em = format!("{email}:m");
     let (s, page) = post(

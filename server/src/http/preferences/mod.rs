@@ -515,13 +515,16 @@ async fn read_choices(
             .map_err(|_| w.failed.to_string())?
             .time_zone
     };
-    let time_zone = if zone.is_empty() || zone == "UTC" && current.is_none() {
+    let time_zone = if zone.is_empty() {
         current.clone()
     } else if ZONES.contains(&zone) || current.as_deref() == Some(zone) {
         Some(zone.to_string())
     } else {
         return Err(w.bad_zone.to_string());
     };
+    if quiet.is_some() && time_zone.is_none() {
+        return Err(w.quiet_needs_zone.to_string());
+    }
     let frequency = match field("frequency") {
         "" => (0, 0),
         f => parse_frequency(f).ok_or_else(|| w.bad_frequency.to_string())?,

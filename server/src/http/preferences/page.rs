@@ -222,8 +222,15 @@ pub fn page(
         until = esc(w.quiet_until),
         zone = esc(w.zone),
     ));
-    let current_zone = p.chosen.time_zone.clone().unwrap_or_else(|| "UTC".into());
-    if !ZONES.contains(&current_zone.as_str()) {
+    // No zone is assumed for a customer who has chosen none: quiet hours in UTC would be hours
+    // off for most people, so the list asks, and quiet hours need an answer.
+    let current_zone = p.chosen.time_zone.clone().unwrap_or_default();
+    if current_zone.is_empty() {
+        out.push_str(&format!(
+            "<option value=\"\" selected>{}</option>",
+            esc(w.zone_unset)
+        ));
+    } else if !ZONES.contains(&current_zone.as_str()) {
         out.push_str(&format!(
             "<option value=\"{z}\" selected>{z}</option>",
             z = esc(&current_zone)
