@@ -61,6 +61,9 @@ test('a campaign is drafted, previewed, approved by a colleague, sent with a fal
   const ctx = await browser.newContext();
   await installHydrationProbe(ctx);
   const mk = await ctx.newPage();
+  // The page's code must keep running: a panic (a disposed signal read) stops every control.
+  const pageErrors: string[] = [];
+  mk.on('pageerror', (e) => pageErrors.push(e.message));
   await login(mk, USERS.marketing);
   await waitForHydration(mk);
   await mk.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Campaigns' }).click();
@@ -92,11 +95,20 @@ test('a campaign is drafted, previewed, approved by a colleague, sent with a fal
   await expect(preview).toContainText('SMS: 2');
   await expect(preview).toContainText('Skipped, opted out: 1');
   await screenshot(mk, 'campaign-draft');
+  // Saved at once after a last change, while the preview still waits to follow it: the
+  // preview's timer then fires after the editor is gone.
+  await mk.locator('#step0-sms').fill(`Spring range ${s} is in. Reply STOP to opt out. `);
+  await mk.locator('#step0-sms').fill(`Spring range ${s} is in. Reply STOP to opt out.`);
   await mk.getByRole('button', { name: 'Save draft' }).click();
   await expect(mk).toHaveURL(/\/campaigns\/\d+$/);
   const campaignUrl = new URL(mk.url()).pathname;
   await expect(mk.getByText('A colleague (an admin or another marketing user) approves this draft')).toBeVisible();
   await expect(mk.getByRole('button', { name: 'Approve' })).toHaveCount(0);
+  // Saving moved from the new campaign's editor to the draft's page: nothing panicked, and the
+  // draft's editor answers (its SMS counter follows the text).
+  await mk.locator('#step0-sms').fill(`Spring range ${s} is in now. Reply STOP to opt out.`);
+  await expect(mk.locator('#step0-sms-count')).toContainText(/\d+ characters, 1 segment \(GSM-7\)/);
+  expect(pageErrors, pageErrors.join('\n')).toEqual([]);
 
   // The stand-in refuses the first SMS to Pat: it falls back to email.
   const fault = await request.post(`${STANDIN}/_standin/faults`, {

@@ -2,6 +2,11 @@
 //! channel, who would be skipped and why, the first customers), the steps with content per
 //! channel (the SMS counter and GSM-7 replacements as in the composer), and the strategy
 //! (channel order, fallback, quiet hours, cap, throttle).
+//!
+//! Every closure, timer and task reads and writes the editor's signals with `try_*`: saving a
+//! new campaign moves to its page, which disposes this editor while the preview's timer or a
+//! last change may still run, and a plain read of a disposed signal panics and stops the page's
+//! code.
 
 use super::err_text;
 use crate::api::campaigns::{preview_campaign, save_campaign};
@@ -32,19 +37,20 @@ pub fn CampaignForm(
     // The preview follows the audience, strategy and first step, a moment after each change.
     let generation = StoredValue::new(0u64);
     Effect::new(move |_| {
-        let d = def.get();
+        let Some(d) = def.try_get() else { return };
         let json = serde_json::to_string(&d).unwrap_or_default();
         let n = generation.get_value() + 1;
         generation.set_value(n);
         set_timeout(
             move || {
-                if generation.get_value() != n {
+                // The editor may be gone by now (saving a new campaign opens its page).
+                if generation.try_get_value() != Some(n) {
                     return;
                 }
                 leptos::task::spawn_local(async move {
                     let r = preview_campaign(json).await.map_err(|e| err_text(&e));
-                    if generation.get_value() == n {
-                        preview.set(Some(r));
+                    if generation.try_get_value() == Some(n) {
+                        preview.try_set(Some(r));
                     }
                 });
             },
@@ -60,9 +66,11 @@ pub fn CampaignForm(
         leptos::task::spawn_local(async move {
             match save_campaign(id, n, json).await {
                 Ok(id) => saved.run(id),
-                Err(e) => error.set(Some(err_text(&e))),
+                Err(e) => {
+                    error.try_set(Some(err_text(&e)));
+                }
             }
-            busy.set(false);
+            busy.try_set(false);
         });
     };
     view! {
@@ -75,7 +83,7 @@ pub fn CampaignForm(
                 {[(Purpose::Marketing, "Marketing (needs marketing consent)"), (Purpose::Support, "Transactional (needs support consent; no opt-out)")]
                     .into_iter().map(|(p, words)| view! {
                         <label class="inline">
-                            <input type="radio" name="topic" prop:checked=move || def.with(|d| d.topic == p)
+                            <input type="radio" name="topic" prop:checked=move || def.try_with(|d| d.topic == p).unwrap_or_default()
                                 on:change=move |_| def.update(|d| d.topic = p)/>
                             {words}
                         </label>
@@ -83,9 +91,9 @@ pub fn CampaignForm(
             </fieldset>
             <AudienceFields def choices/>
             <PreviewPanel preview/>
-            {move || (0..def.with(|d| d.steps.len())).map(|i| view! { <StepFields def i/> }).collect_view()}
+            {move || (0..def.try_with(|d| d.steps.len()).unwrap_or_default()).map(|i| view! { <StepFields def i/> }).collect_view()}
             <button type="button" class="secondary"
-                prop:disabled=move || def.with(|d| d.steps.len() >= MAX_STEPS)
+                prop:disabled=move || def.try_with(|d| d.steps.len() >= MAX_STEPS).unwrap_or_default()
                 on:click=move |_| def.update(|d| d.steps.push(Step { wait_hours: 48, ..Step::default() }))>
                 "Add a follow-up step"
             </button>
@@ -112,9 +120,9 @@ fn AudienceFields(def: RwSignal<Definition>, choices: CampaignChoices) -> impl I
                 let v = event_target_value(&e);
                 def.update(|d| set(d, ChannelKind::parse(&v)));
             }>
-                <option value="" selected=move || def.with(|d| get(d).is_none())>"Any"</option>
+                <option value="" selected=move || def.try_with(|d| get(d).is_none()).unwrap_or_default()>"Any"</option>
                 {ChannelKind::ALL.into_iter().map(|c| view! {
-                    <option value=c.as_str() selected=move || def.with(|d| get(d) == Some(c))>{c.label()}</option>
+                    <option value=c.as_str() selected=move || def.try_with(|d| get(d) == Some(c)).unwrap_or_default()>{c.label()}</option>
                 }).collect_view()}
             </select>
         }
@@ -128,9 +136,9 @@ fn AudienceFields(def: RwSignal<Definition>, choices: CampaignChoices) -> impl I
                 let v = event_target_value(&e);
                 def.update(|d| d.audience.label_id = opt_num(&v));
             }>
-                <option value="" selected=move || def.with(|d| d.audience.label_id.is_none())>"Any"</option>
+                <option value="" selected=move || def.try_with(|d| d.audience.label_id.is_none()).unwrap_or_default()>"Any"</option>
                 {labels.into_iter().map(|(id, n)| view! {
-                    <option value=id.to_string() selected=move || def.with(|d| d.audience.label_id == Some(id))>{n}</option>
+                    <option value=id.to_string() selected=move || def.try_with(|d| d.audience.label_id == Some(id)).unwrap_or_default()>{n}</option>
                 }).collect_view()}
             </select>
             <label for="aud-reach">"Reachable on"</label>
@@ -147,7 +155,7 @@ fn AudienceFields(def: RwSignal<Definition>, choices: CampaignChoices) -> impl I
                     [ConsentStatus::Granted, ConsentStatus::OptedOut, ConsentStatus::Default].into_iter().map(move |s| {
                         let key = format!("{}:{}", p.as_str(), s.as_str());
                         let words = format!("{}: {}", p.label(), s.label(p).to_lowercase());
-                        view! { <option value=key selected=move || def.with(|d| d.audience.consent == Some(ConsentFilter { purpose: p, status: s }))>{words}</option> }
+                        view! { <option value=key selected=move || def.try_with(|d| d.audience.consent == Some(ConsentFilter { purpose: p, status: s })).unwrap_or_default()>{words}</option> }
                     })
                 }).collect_view()}
             </select>
@@ -158,16 +166,16 @@ fn AudienceFields(def: RwSignal<Definition>, choices: CampaignChoices) -> impl I
             }>
                 <option value="">"Any"</option>
                 {IdentifierKind::ALL.into_iter().map(|k| view! {
-                    <option value=k.as_str() selected=move || def.with(|d| d.audience.identifier_kind == Some(k))>{k.label()}</option>
+                    <option value=k.as_str() selected=move || def.try_with(|d| d.audience.identifier_kind == Some(k)).unwrap_or_default()>{k.label()}</option>
                 }).collect_view()}
             </select>
             <label for="aud-within">"Wrote within (days)"</label>
             <input id="aud-within" type="number" min="1" max="3650" inputmode="numeric"
-                prop:value=move || def.with(|d| d.audience.inbound_within_days.map(|n| n.to_string()).unwrap_or_default())
+                prop:value=move || def.try_with(|d| d.audience.inbound_within_days.map(|n| n.to_string()).unwrap_or_default()).unwrap_or_default()
                 on:input=move |e| { let v = event_target_value(&e); def.update(|d| d.audience.inbound_within_days = opt_num(&v)); }/>
             <label for="aud-older">"Silent for more than (days)"</label>
             <input id="aud-older" type="number" min="1" max="3650" inputmode="numeric"
-                prop:value=move || def.with(|d| d.audience.inbound_older_than_days.map(|n| n.to_string()).unwrap_or_default())
+                prop:value=move || def.try_with(|d| d.audience.inbound_older_than_days.map(|n| n.to_string()).unwrap_or_default()).unwrap_or_default()
                 on:input=move |e| { let v = event_target_value(&e); def.update(|d| d.audience.inbound_older_than_days = opt_num(&v)); }/>
             <label for="aud-open">"Open conversation"</label>
             <select id="aud-open" on:change=move |e| {
@@ -175,8 +183,8 @@ fn AudienceFields(def: RwSignal<Definition>, choices: CampaignChoices) -> impl I
                 def.update(|d| d.audience.open_conversation = match v.as_str() { "yes" => Some(true), "no" => Some(false), _ => None });
             }>
                 <option value="">"Either"</option>
-                <option value="yes" selected=move || def.with(|d| d.audience.open_conversation == Some(true))>"Has one"</option>
-                <option value="no" selected=move || def.with(|d| d.audience.open_conversation == Some(false))>"Has none"</option>
+                <option value="yes" selected=move || def.try_with(|d| d.audience.open_conversation == Some(true)).unwrap_or_default()>"Has one"</option>
+                <option value="no" selected=move || def.try_with(|d| d.audience.open_conversation == Some(false)).unwrap_or_default()>"Has none"</option>
             </select>
             <label for="aud-view">"Saved view"</label>
             <select id="aud-view" on:change=move |e| {
@@ -185,7 +193,7 @@ fn AudienceFields(def: RwSignal<Definition>, choices: CampaignChoices) -> impl I
             }>
                 <option value="">"None"</option>
                 {views.into_iter().map(|(id, n)| view! {
-                    <option value=id.to_string() selected=move || def.with(|d| d.audience.view_id == Some(id))>{n}</option>
+                    <option value=id.to_string() selected=move || def.try_with(|d| d.audience.view_id == Some(id)).unwrap_or_default()>{n}</option>
                 }).collect_view()}
             </select>
         </fieldset>
@@ -246,7 +254,10 @@ fn PreviewPanel(preview: RwSignal<Option<Result<AudiencePreview, String>>>) -> i
 fn StepFields(def: RwSignal<Definition>, i: usize) -> impl IntoView {
     let p = format!("step{i}");
     let get = move |f: fn(&Step) -> String| {
-        move || def.with(|d| d.steps.get(i).map(f).unwrap_or_default())
+        move || {
+            def.try_with(|d| d.steps.get(i).map(f).unwrap_or_default())
+                .unwrap_or_default()
+        }
     };
     let set = move |f: fn(&mut Step, String)| {
         move |e: leptos::ev::Event| {
@@ -260,7 +271,8 @@ fn StepFields(def: RwSignal<Definition>, i: usize) -> impl IntoView {
     };
     let id = |f: &str| format!("{p}-{f}");
     let sms_text = Signal::derive(move || {
-        def.with(|d| d.steps.get(i).map(|s| s.sms.clone()).unwrap_or_default())
+        def.try_with(|d| d.steps.get(i).map(|s| s.sms.clone()).unwrap_or_default())
+            .unwrap_or_default()
     });
     view! {
         <fieldset class="step">
@@ -268,7 +280,7 @@ fn StepFields(def: RwSignal<Definition>, i: usize) -> impl IntoView {
             {(i > 0).then(|| view! {
                 <label for=id("wait")>"Hours after the step before"</label>
                 <input id=id("wait") type="number" min="1" max="1440" inputmode="numeric"
-                    prop:value=move || def.with(|d| d.steps.get(i).map(|s| s.wait_hours.to_string()).unwrap_or_default())
+                    prop:value=move || def.try_with(|d| d.steps.get(i).map(|s| s.wait_hours.to_string()).unwrap_or_default()).unwrap_or_default()
                     on:input=move |e| { let v = event_target_value(&e); def.update(|d| if let Some(s) = d.steps.get_mut(i) { s.wait_hours = v.trim().parse().unwrap_or(0) }); }/>
                 <button type="button" class="secondary" on:click=move |_| def.update(|d| { if d.steps.len() > 1 { d.steps.remove(i); } })>
                     {format!("Remove step {}", i + 1)}
@@ -332,7 +344,7 @@ fn SmsCounter(
     view! {
         <div id=id class="sms-counter">
             {move || {
-                let t = text.get();
+                let t = text.try_get().unwrap_or_default();
                 let info = sms::analyze(&t);
                 let offenders = sms_fix::offenders(&t);
                 view! {
@@ -357,7 +369,7 @@ fn SmsCounter(
 fn StrategyFields(def: RwSignal<Definition>) -> impl IntoView {
     let num = move |get: fn(&Definition) -> u32, set: fn(&mut Definition, u32)| {
         (
-            move || def.with(|d| get(d).to_string()),
+            move || def.try_with(|d| get(d).to_string()).unwrap_or_default(),
             move |e: leptos::ev::Event| {
                 let v = event_target_value(&e);
                 def.update(|d| set(d, v.trim().parse().unwrap_or(0)))
@@ -379,13 +391,13 @@ fn StrategyFields(def: RwSignal<Definition>) -> impl IntoView {
         <fieldset class="strategy">
             <legend>"How it is sent"</legend>
             <label class="inline">
-                <input type="checkbox" prop:checked=move || def.with(|d| d.strategy.preferred_first)
+                <input type="checkbox" prop:checked=move || def.try_with(|d| d.strategy.preferred_first).unwrap_or_default()
                     on:change=move |e| { let on = event_target_checked(&e); def.update(|d| d.strategy.preferred_first = on); }/>
                 "The customer's preferred channel first"
             </label>
             <p id="order-hint" class="hint">"Then these channels, in this order; the next is tried when one is unavailable, fails or is not delivered in time."</p>
             <ol class="channel-order" aria-describedby="order-hint">
-                {move || def.with(|d| d.strategy.channels.clone()).into_iter().enumerate().map(|(pos, c)| view! {
+                {move || def.try_with(|d| d.strategy.channels.clone()).unwrap_or_default().into_iter().enumerate().map(|(pos, c)| view! {
                     <li>
                         <span>{c.label()}</span>
                         <button type="button" class="secondary small" prop:disabled=pos == 0
@@ -404,7 +416,7 @@ fn StrategyFields(def: RwSignal<Definition>) -> impl IntoView {
             }>
                 <option value="">"Choose a channel"</option>
                 {move || {
-                    let chosen = def.with(|d| d.strategy.channels.clone());
+                    let chosen = def.try_with(|d| d.strategy.channels.clone()).unwrap_or_default();
                     ChannelKind::ALL.into_iter().filter(|c| !chosen.contains(c))
                         .map(|c| view! { <option value=c.as_str()>{c.label()}</option> }).collect_view()
                 }}
@@ -412,13 +424,13 @@ fn StrategyFields(def: RwSignal<Definition>) -> impl IntoView {
             <label for="fallback">"Fall back when not delivered within (minutes; 0: only on failure)"</label>
             <input id="fallback" type="number" min="0" max="10080" inputmode="numeric" prop:value=fb on:input=set_fb/>
             <label for="quiet-from">"Quiet hours from (customer's time)"</label>
-            <input id="quiet-from" type="time" prop:value=move || def.with(|d| hhmm(d.strategy.quiet_from))
+            <input id="quiet-from" type="time" prop:value=move || def.try_with(|d| hhmm(d.strategy.quiet_from)).unwrap_or_default()
                 on:input=move |e| { if let Some(m) = parse_hhmm(&event_target_value(&e)) { def.update(|d| d.strategy.quiet_from = m) } }/>
             <label for="quiet-until">"Quiet hours until"</label>
-            <input id="quiet-until" type="time" prop:value=move || def.with(|d| hhmm(d.strategy.quiet_until))
+            <input id="quiet-until" type="time" prop:value=move || def.try_with(|d| hhmm(d.strategy.quiet_until)).unwrap_or_default()
                 on:input=move |e| { if let Some(m) = parse_hhmm(&event_target_value(&e)) { def.update(|d| d.strategy.quiet_until = m) } }/>
             <label for="default-zone">"Time zone when the customer's is not known"</label>
-            <input id="default-zone" type="text" spellcheck="false" prop:value=move || def.with(|d| d.strategy.default_zone.clone())
+            <input id="default-zone" type="text" spellcheck="false" prop:value=move || def.try_with(|d| d.strategy.default_zone.clone()).unwrap_or_default()
                 on:input=move |e| { let v = event_target_value(&e); def.update(|d| d.strategy.default_zone = v) }/>
             <label for="cap">"Most campaign messages per customer per 24 hours (0: no cap)"</label>
             <input id="cap" type="number" min="0" max="100" inputmode="numeric" prop:value=cap on:input=set_cap/>
