@@ -527,6 +527,20 @@ async fn snoozed_conversations_wake_up(db: Db) {
     service::conversations::set_status(&db, r.conversation_id, Status::Snoozed, Some(until), me)
         .await
         .unwrap();
+    // The timeline says who snoozed it, and carries the end as a time of its own (the browser
+    // shows it in the agent's zone), not as UTC words.
+    let snooze = app::store::timeline::page(&db, r.conversation_id, None, 50)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find_map(|i| match i {
+            TimelineItem::Event(e) if e.kind == "snooze" => Some(e),
+            _ => None,
+        })
+        .expect("a snooze event");
+    assert_eq!(snooze.summary, "S snoozed the conversation");
+    assert_eq!(snooze.until, Some(until));
     assert!(service::conversations::wake_snoozed(&db, until - 1)
         .await
         .unwrap()

@@ -23,6 +23,18 @@ pub const LABEL_ADDED: &str = "label_added";
 /// A label taken off; `data.label` names it.
 pub const LABEL_REMOVED: &str = "label_removed";
 
+/// The time an event's words end with, if any: when a snooze ends (unix ms). The timeline
+/// shows it after [`summarize`]'s words, in the agent's time zone.
+pub fn until(kind: &str, data: &str) -> Option<i64> {
+    if kind != SNOOZE {
+        return None;
+    }
+    serde_json::from_str::<serde_json::Value>(data)
+        .ok()?
+        .get("until")?
+        .as_i64()
+}
+
 /// One line describing an event, in words, for the timeline.
 pub fn summarize(kind: &str, data: &str, actor: Option<&str>) -> String {
     let v: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
@@ -40,16 +52,8 @@ pub fn summarize(kind: &str, data: &str, actor: Option<&str>) -> String {
             Some(name) => format!("{who} assigned the conversation to {name}"),
             None => format!("{who} unassigned the conversation"),
         },
-        SNOOZE => {
-            let until = v
-                .get("until")
-                .and_then(|x| x.as_i64())
-                .map(crate::domain::text::format_time);
-            format!(
-                "{who} snoozed the conversation until {} UTC",
-                until.unwrap_or_default()
-            )
-        }
+        // The time it ends is [`until`], shown beside the words in the reader's time zone.
+        SNOOZE => format!("{who} snoozed the conversation"),
         NOTE => format!("Private note by {who}"),
         CONSENT => "Consent changed".to_string(),
         CHANNEL_SWITCH => {
@@ -100,8 +104,15 @@ mod tests {
         );
         assert_eq!(
             summarize(SNOOZE, r#"{"until":0}"#, Some("Sam")),
-            "Sam snoozed the conversation until 1970-01-01 00:00 UTC"
+            "Sam snoozed the conversation"
         );
+        // Its end is a time of its own, for the reader's zone; only snoozes have one.
+        assert_eq!(
+            until(SNOOZE, r#"{"until":1800000000000}"#),
+            Some(1_800_000_000_000)
+        );
+        assert_eq!(until(SNOOZE, "not json"), None);
+        assert_eq!(until(ASSIGN, r#"{"until":5}"#), None);
         assert_eq!(
             summarize(
                 CHANNEL_SWITCH,

@@ -69,6 +69,8 @@ pub struct EventView {
     pub body: Option<String>,
     /// One line describing the event, e.g. "Status changed to resolved".
     pub summary: String,
+    /// A time the words end with, shown in the agent's time zone: when a snooze ends.
+    pub until: Option<i64>,
     pub created_at: i64,
 }
 

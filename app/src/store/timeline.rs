@@ -117,6 +117,7 @@ pub async fn page(
         items.push(TimelineItem::Event(EventView {
             id: r.try_get("id")?,
             summary,
+            until: event::until(&kind, &data),
             kind,
             actor_name: actor,
             body,

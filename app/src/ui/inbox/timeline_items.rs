@@ -280,7 +280,7 @@ fn item_view(item: TimelineItem) -> AnyView {
         .into_any(),
         TimelineItem::Event(e) => view! {
             <div class="event" data-kind=e.kind>
-                <span>{e.summary}</span>
+                <span>{e.summary}{e.until.map(|ms| view! { " until " <Time ms/> })}</span>
                 " · "
                 <Time ms=e.created_at/>
             </div>
