@@ -77,7 +77,24 @@ test('a playground message reaches another agent live; the reply reaches the cus
     await expect(outbound).toBeVisible({ timeout: 5_000 });
     await expect(outbound).toHaveAttribute('data-channel', 'sms');
     await expect(outbound.locator('.delivery')).toHaveText('delivered', { timeout: 15_000 });
+    // The Send button was disabled while the reply went: focus is back in the reply box.
+    await expect(pageB.getByRole('textbox', { name: 'Message', exact: true })).toBeFocused();
     await screenshot(pageB, 'live-conversation-replied');
+
+    // What arrives while the conversation is open is read: the list drawn afresh shows the row
+    // as read.
+    const more = `One more thing ${suffix}`;
+    await pageA.getByRole('textbox', { name: 'Message', exact: true }).fill(more);
+    await pageA.getByRole('button', { name: 'Send as customer' }).click();
+    await expect(tl.locator('article[data-direction="in"]', { hasText: more })).toBeVisible({ timeout: 5_000 });
+    await expect
+      .poll(async () => {
+        const r = await pageB.request.get('/inbox');
+        const html = await r.text();
+        const row = html.split('<a ').find((a) => a.includes(customerName)) ?? '';
+        return row.split('>')[0].includes('unread'); // the row link's own classes
+      }, { timeout: 5_000 })
+      .toBe(false);
 
     // The customer (A's playground, same channel + identifier) sees the reply.
     const reply = customerView.locator('li[data-direction="out"]', { hasText: replyText });

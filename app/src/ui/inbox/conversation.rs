@@ -32,11 +32,15 @@ pub fn ConversationView(id: i64) -> impl IntoView {
     let version = Signal::derive(move || changed.get() + remote.get());
     let detail = Resource::new(move || (id, version.get()), |(id, _)| get_conversation(id));
 
-    // Opening a conversation marks it read (in the browser, not on GET).
-    Effect::new(move |_| {
-        leptos::task::spawn_local(async move {
-            let _ = mark_read(id).await;
-        });
+    // Opening a conversation marks it read (in the browser, not on GET), and so does what
+    // arrives while it is open in a tab the agent can see.
+    Effect::new(move |prev: Option<()>| {
+        remote.track();
+        if prev.is_none() || visible() {
+            leptos::task::spawn_local(async move {
+                let _ = mark_read(id).await;
+            });
+        }
     });
 
     // "Back" to the list keeps the list's filters.
@@ -77,4 +81,15 @@ pub fn ConversationView(id: i64) -> impl IntoView {
             })}}
         </Transition>
     }
+}
+
+/// Whether the page is in a tab the agent can see.
+#[cfg(feature = "hydrate")]
+fn visible() -> bool {
+    !document().hidden()
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn visible() -> bool {
+    false
 }

@@ -222,8 +222,22 @@ fn identifier_item(
 }
 
 fn add_form(customer: i64, a: Actions) -> impl IntoView {
+    // Once an identifier is added the form is empty again, ready for the next one (only on an
+    // answer that comes after this draw, so a live redraw never clears what is being typed).
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::watch(
+        move || a.add.value().with(|v| matches!(v, Some(Ok(_)))),
+        move |added, _, _| {
+            if *added {
+                if let Some(f) = form.get_untracked() {
+                    f.reset();
+                }
+            }
+        },
+        false,
+    );
     view! {
-        <ActionForm action=a.add attr:class="identifier-add" on:input=forget_error(a.add) on:change=forget_error(a.add)>
+        <ActionForm action=a.add node_ref=form attr:class="identifier-add" on:input=forget_error(a.add) on:change=forget_error(a.add)>
             <input type="hidden" name="customer" value=customer/>
             <label for="new-identifier-kind">"Kind"</label>
             <select id="new-identifier-kind" name="kind">

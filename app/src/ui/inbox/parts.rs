@@ -90,20 +90,31 @@ impl PartsSlot {
                     draft.moved();
                 }
             });
-            // An answered action re-fetches the detail.
-            Effect::new(move |prev: Option<usize>| {
-                let v = a.set_status.version().get()
-                    + a.assign.version().get()
-                    + a.note.version().get()
-                    + a.reply.version().get()
-                    + a.confirm.version().get()
-                    + a.move_to.version().get()
-                    + a.record_consent.version().get()
-                    + a.set_label.version().get();
-                if prev.is_some_and(|p| p != v) {
+            // An answered action re-fetches the detail, and keeps the agent's place: focus
+            // that fell to the page (the button was disabled while pending, or redrawn) goes to
+            // the reply or note box after a send, to the conversation's heading otherwise.
+            Effect::new(move |prev: Option<(usize, usize, usize)>| {
+                let now = (
+                    a.reply.version().get(),
+                    a.note.version().get(),
+                    a.set_status.version().get()
+                        + a.assign.version().get()
+                        + a.confirm.version().get()
+                        + a.move_to.version().get()
+                        + a.record_consent.version().get()
+                        + a.set_label.version().get(),
+                );
+                if let Some(p) = prev.filter(|p| *p != now) {
                     changed.update(|c| *c += 1);
+                    keep_focus(if p.0 != now.0 {
+                        "#reply-body"
+                    } else if p.1 != now.1 {
+                        "#note-body"
+                    } else {
+                        "#conversation h1"
+                    });
                 }
-                v
+                now
             });
             (a, super::presence::track(id, draft))
         });
@@ -161,7 +172,7 @@ pub fn conversation_parts(input: PartsInput) -> AnyView {
                 <a class="pane-back" href=back>"← Conversations"</a>
                 <a class="to-customer" href="#customer" rel="external">"Customer details"</a>
             </nav>
-            <h1>{header}</h1>
+            <h1 tabindex="-1">{header}</h1>
             <span class="status" data-status=d.status.as_str()>{d.status.label()}</span>
             {can_manage.then(|| view! { <ConversationActions detail=d.clone() set_status=a.set_status assign=a.assign/> })}
             <super::labels::LabelEditor id=d.id labels=d.labels.clone() all=d.all_labels.clone() action=a.set_label editable=can_label/>
@@ -176,3 +187,40 @@ pub fn conversation_parts(input: PartsInput) -> AnyView {
     }
     .into_any()
 }
+
+/// For two seconds (the re-fetch and redraw after an action), puts focus that fell to the page
+/// on `selector`. Focus the agent moved somewhere else is left alone.
+#[cfg(feature = "hydrate")]
+fn keep_focus(selector: &'static str) {
+    use wasm_bindgen::JsCast;
+    fn lost() -> bool {
+        let d = document();
+        match (d.active_element(), d.body()) {
+            (None, _) => true,
+            (Some(e), Some(b)) => e == *b.unchecked_ref::<web_sys::Element>(),
+            _ => false,
+        }
+    }
+    fn check(selector: &'static str, left: u32) {
+        if lost() {
+            if let Some(e) = document()
+                .query_selector(selector)
+                .ok()
+                .flatten()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = e.focus();
+            }
+        }
+        if left > 0 {
+            set_timeout(
+                move || check(selector, left - 1),
+                std::time::Duration::from_millis(100),
+            );
+        }
+    }
+    check(selector, 20);
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn keep_focus(_selector: &'static str) {}
