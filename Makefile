@@ -52,7 +52,7 @@ LEPTOS_BUILD_FLAGS := --split
 # Running target/*/server directly needs LEPTOS_OUTPUT_NAME=convergence LEPTOS_SITE_ROOT=target/site
 # LEPTOS_SITE_PKG_DIR=pkg; scripts/lib.sh and scripts/e2e-server.sh export them.
 
-.PHONY: fuzz help setup setup-test run test cargo-test e2e e2e-only build build-release bench bench-pg bench-reports bench-search bench-email bench-webhooks bench-chat bench-campaign bundle-size bundle-floor clean-e2e screenshots
+.PHONY: fuzz help setup setup-test run test cargo-test e2e e2e-build e2e-only build build-release bench bench-pg bench-reports bench-search bench-email bench-webhooks bench-chat bench-campaign bundle-size bundle-floor clean-e2e screenshots
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -98,11 +98,13 @@ cargo-test: setup-test
 # debug build (it serves the same files). The stand-in is built together with the server so that
 # it reuses the server's compiled dependencies (alone, cargo would compile them again with the
 # stand-in's own features).
-e2e: setup-test
+e2e: e2e-build
+	$(MAKE) --no-print-directory e2e-only
+
+e2e-build: setup-test
 	cargo leptos build --release --frontend-only $(LEPTOS_BUILD_FLAGS)
 	node scripts/check-bundle.mjs
 	cargo build -p server -p standin
-	$(MAKE) --no-print-directory e2e-only
 
 # Playwright only (assumes current debug builds of the server and the stand-in); its webServer
 # runs scripts/e2e-server.sh.
@@ -113,10 +115,7 @@ e2e-only:
 
 # The only run that writes tracked files: the specs that take the README's screenshots, with
 # E2E_PUBLISH_SCREENSHOTS=1 (other runs keep screenshots in the ignored end2end/screenshots/).
-screenshots: setup-test
-	cargo leptos build --release --frontend-only $(LEPTOS_BUILD_FLAGS)
-	node scripts/check-bundle.mjs
-	cargo build -p server -p standin
+screenshots: e2e-build
 	E2E_PUBLISH_SCREENSHOTS=1 $(MAKE) --no-print-directory e2e-only PLAYWRIGHT_ARGS='--project=hydrate tests/cross-channel.spec.ts tests/reports.spec.ts tests/a11y.spec.ts'
 
 # The load benchmarks: the release server serves, `tools` seeds and measures.

@@ -143,7 +143,7 @@ pub fn matching_commands(typed: &str) -> Vec<Command> {
 }
 
 #[cfg(feature = "hydrate")]
-mod dom {
+pub(crate) mod dom {
     use super::Action;
     use leptos::prelude::*;
     use wasm_bindgen::JsCast;

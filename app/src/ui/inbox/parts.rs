@@ -192,25 +192,17 @@ pub fn conversation_parts(input: PartsInput) -> AnyView {
 /// on `selector`. Focus the agent moved somewhere else is left alone.
 #[cfg(feature = "hydrate")]
 fn keep_focus(selector: &'static str) {
+    use super::keys::dom;
     use wasm_bindgen::JsCast;
-    fn lost() -> bool {
+    fn check(selector: &'static str, left: u32) {
         let d = document();
-        match (d.active_element(), d.body()) {
+        let lost = match (d.active_element(), d.body()) {
             (None, _) => true,
             (Some(e), Some(b)) => e == *b.unchecked_ref::<web_sys::Element>(),
             _ => false,
-        }
-    }
-    fn check(selector: &'static str, left: u32) {
-        if lost() {
-            if let Some(e) = document()
-                .query_selector(selector)
-                .ok()
-                .flatten()
-                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-            {
-                let _ = e.focus();
-            }
+        };
+        if lost {
+            dom::focus(selector);
         }
         if left > 0 {
             set_timeout(
