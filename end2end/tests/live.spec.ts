@@ -54,10 +54,18 @@ test('a playground message reaches another agent live; the reply reaches the cus
     expect(await pageB.evaluate(() => (window as unknown as { __e2eMarker?: string }).__e2eMarker)).toBe('no-reload');
     await screenshot(pageB, 'live-inbox-new-customer');
 
-    // B opens it and replies on SMS.
+    // B opens it (it is unread until then), looks at another conversation and comes back: the
+    // row is read from the moment it was opened, without waiting for the list to be fetched again.
+    await expect(newConversation).toHaveClass(/\bunread\b/);
     await newConversation.click();
     await expect(pageB).toHaveURL(/\/inbox\/\d+/);
     const tl = timeline(pageB);
+    await expect(tl.locator('article[data-direction="in"][data-channel="sms"]', { hasText: inboundText })).toBeVisible();
+    await listB.locator('a.conversation:not(.selected)').first().click();
+    await expect(newConversation).not.toHaveClass(/\bselected\b/);
+    await expect(newConversation).not.toHaveClass(/\bunread\b/);
+    expect(await pageB.evaluate(() => (window as unknown as { __e2eMarker?: string }).__e2eMarker)).toBe('no-reload');
+    await newConversation.click();
     await expect(tl.locator('article[data-direction="in"][data-channel="sms"]', { hasText: inboundText })).toBeVisible();
     await expect(pageB.getByRole('complementary', { name: 'Customer' }).getByRole('heading', { name: customerName })).toBeVisible();
 
@@ -82,7 +90,11 @@ test('a playground message reaches another agent live; the reply reaches the cus
     await screenshot(pageB, 'live-conversation-replied');
 
     // What arrives while the conversation is open is read: the list drawn afresh shows the row
-    // as read.
+    // as read. B is half-way through a reply meanwhile: the redrawn conversation keeps the reply
+    // box focused with its text, and what B types next goes on where the caret was.
+    const box = pageB.getByRole('textbox', { name: 'Message', exact: true });
+    await box.fill('Half a reply');
+    await box.focus();
     const more = `One more thing ${suffix}`;
     await pageA.getByRole('textbox', { name: 'Message', exact: true }).fill(more);
     await pageA.getByRole('button', { name: 'Send as customer' }).click();
@@ -95,6 +107,10 @@ test('a playground message reaches another agent live; the reply reaches the cus
         return row.split('>')[0].includes('unread'); // the row link's own classes
       }, { timeout: 5_000 })
       .toBe(false);
+    await expect(box).toBeFocused();
+    await expect(box).toHaveValue('Half a reply');
+    await pageB.keyboard.type(' and the rest');
+    await expect(box).toHaveValue('Half a reply and the rest');
 
     // The customer (A's playground, same channel + identifier) sees the reply.
     const reply = customerView.locator('li[data-direction="out"]', { hasText: replyText });

@@ -11,6 +11,8 @@ async function searchFor(page: Page, q: string) {
   await box.fill(q);
   await box.press('Enter');
   await expect(page).toHaveURL(/[?&]q=/);
+  // Only the words: no empty parameter for the unnamed Search button.
+  expect(new URL(page.url()).searchParams.has('')).toBe(false);
 }
 
 test('search finds a word from an email and a phone number typed with spaces', async ({ page }) => {

@@ -287,6 +287,17 @@ pub async fn load_if_empty(db: &Db) -> Result<bool, StoreError> {
                 )
                 .await?;
             }
+            // The demo's events (status, note, linking) happened a minute after the last
+            // message, not when the demo was loaded.
+            let last = cust.steps.iter().map(|s| now - s.0 * 60_000).max();
+            sqlx::query(
+                "UPDATE events SET created_at = $1 WHERE conversation_id = $2 AND created_at >= $3",
+            )
+            .bind(last.unwrap_or(now) + 60_000)
+            .bind(cid)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
         }
     }

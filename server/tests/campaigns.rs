@@ -479,9 +479,22 @@ async fn quiet_hours_and_the_throttle_make_recipients_wait(db: Db) {
             .await
             .unwrap();
     assert!(
-        reason.contains("Quiet hours in the customer's time zone"),
+        reason.contains("Quiet hours in the customer's time zone") && !reason.contains("UTC"),
         "{reason}"
     );
+    // The list carries when each waits until (the page shows it in the reader's zone): the
+    // end of the quiet hours, within the next 62 minutes.
+    let page = app::service::campaigns::recipients(&w.db, id, Some("waiting"), 0)
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), customers.len());
+    for r in &page.items {
+        let until = r.waiting_until.expect("a waiting recipient's due time");
+        assert!(
+            until > now && until <= now + 62 * 60_000,
+            "{until} vs {now}"
+        );
+    }
     assert!(w.sms.sent.lock().unwrap().is_empty());
 
     // The throttle: one message a minute on the account; the others wait for the next minute.

@@ -572,7 +572,28 @@ async fn snoozed_conversations_wake_up(db: Db) {
     assert_eq!(kinds, vec!["snooze", "reopen"]);
 }
 
+/// The demo's status changes and notes come a minute after their conversation's last message,
+/// not at the moment the demo was loaded (which put them after every message, "today").
+async fn demo_events_follow_their_conversations_messages(db: Db) {
+    server::demo_data::load_if_empty(&db).await.unwrap();
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT e.id, e.created_at, (SELECT MAX(m.created_at) FROM messages m WHERE m.conversation_id = e.conversation_id) \
+         FROM events e WHERE e.kind IN ('status', 'note')",
+    )
+    .fetch_all(&db.read)
+    .await
+    .unwrap();
+    assert!(rows.len() >= 2, "{rows:?}");
+    for (id, at, last) in rows {
+        assert!(
+            at > last && at <= last + 60_000,
+            "event {id} at {at}, the conversation's last message at {last}"
+        );
+    }
+}
+
 both_engines!(
+    demo_events_follow_their_conversations_messages,
     users_are_unique_and_passwords_verify,
     inbound_threads_by_identifier_and_is_idempotent,
     list_orders_filters_and_pages,

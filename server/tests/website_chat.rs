@@ -259,6 +259,17 @@ async fn a_visitor_and_an_agent_chat_live(engine: Engine) {
     let agent = app.login(SUPPORT.0, SUPPORT.1).await;
     let d = app::service::conversations::detail(db, conv).await.unwrap();
     let via = d.default_reply.clone().expect("the chat is a reply option");
+    // A chat with a site: the composer offers "Invite to website chat"; with the chat
+    // turned off there is nothing to invite to, and the composer does not offer it.
+    assert!(d.chat_invite);
+    app::store::channel_accounts::set_enabled(db, chat, false)
+        .await
+        .unwrap();
+    let off = app::service::conversations::detail(db, conv).await.unwrap();
+    assert!(!off.chat_invite);
+    app::store::channel_accounts::set_enabled(db, chat, true)
+        .await
+        .unwrap();
     let started = Instant::now();
     let r = app
         .call(

@@ -303,12 +303,11 @@ pub fn fallback_due(strategy: &Strategy, sent_at: i64, now: i64) -> bool {
 }
 
 /// Why a recipient waits.
-pub fn wait_words(quiet: bool, until: i64) -> String {
-    let at = crate::domain::text::format_time(until);
+pub fn wait_words(quiet: bool) -> String {
     if quiet {
-        format!("Quiet hours in the customer's time zone: waits until {at} UTC.")
+        "Quiet hours in the customer's time zone.".into()
     } else {
-        format!("Daily cap reached for this customer: waits until {at} UTC.")
+        "Daily cap reached for this customer.".into()
     }
 }
 

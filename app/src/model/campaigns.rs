@@ -121,6 +121,9 @@ pub struct RecipientItem {
     /// Channels tried before this one (each failed or was late).
     pub fell_back_from: Vec<ChannelKind>,
     pub sent_at: Option<i64>,
+    /// When a waiting recipient is due (the page shows it in the reader's time zone).
+    #[serde(default)]
+    pub waiting_until: Option<i64>,
 }
 
 /// A page of recipients.

@@ -155,4 +155,7 @@ pub struct ConversationDetail {
     pub labels: Vec<crate::model::Label>,
     #[serde(default)]
     pub all_labels: Vec<crate::model::Label>,
+    /// Whether a website chat names a site an invitation can open ("Invite to website chat").
+    #[serde(default)]
+    pub chat_invite: bool,
 }

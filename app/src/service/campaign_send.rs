@@ -346,16 +346,15 @@ pub async fn send_batch(
             .or_else(|| offset(&mut zones, &def.strategy.default_zone, now))
             .unwrap_or(0);
         if let Some(until) = quiet_until(&def.strategy, off, now) {
-            campaigns::set_waiting(&mut batch, d.id, until, &wait_words(true, until)).await?;
+            campaigns::set_waiting(&mut batch, d.id, until, &wait_words(true)).await?;
             done.waiting += 1;
             continue;
         }
         // The customer's own quiet hours and marketing frequency (their preference center).
         if let Some(until) = reader.quiet.and_then(|q| q.ends_after(off, now)) {
             let words = format!(
-                "Quiet hours the customer chose ({} in {zone}): waits until {} UTC.",
+                "Quiet hours the customer chose ({} in {zone}).",
                 reader.quiet.map(|q| q.words()).unwrap_or_default(),
-                crate::domain::text::format_time(until)
             );
             campaigns::set_waiting(&mut batch, d.id, until, &words).await?;
             done.waiting += 1;
@@ -372,9 +371,8 @@ pub async fn send_batch(
                 .map(|u| ((m, dd), u))
             }) {
                 let words = format!(
-                    "The customer asked for marketing at most {}: waits until {} UTC.",
+                    "The customer asked for marketing at most {}.",
                     crate::domain::preferences::frequency_words(max, days),
-                    crate::domain::text::format_time(until)
                 );
                 campaigns::set_waiting(&mut batch, d.id, until, &words).await?;
                 done.waiting += 1;
@@ -387,7 +385,7 @@ pub async fn send_batch(
             recent_by.get(&d.customer_id).unwrap_or(&empty),
             now,
         ) {
-            campaigns::set_waiting(&mut batch, d.id, until, &wait_words(false, until)).await?;
+            campaigns::set_waiting(&mut batch, d.id, until, &wait_words(false)).await?;
             done.waiting += 1;
             continue;
         }

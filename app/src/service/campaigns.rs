@@ -449,6 +449,7 @@ pub async fn recipients(
             customer_id: r.customer_id,
             name: r.name,
             conversation_id: r.conversation_id,
+            waiting_until: (r.state == "waiting" && r.opted_out_after == 0).then_some(r.due_at),
             state: if r.opted_out_after != 0 {
                 "opted_out".into()
             } else {

@@ -284,23 +284,13 @@ pub async fn attach(db: &Db, customer: i64, visitor: &str) -> Result<Vec<i64>> {
 /// How long an agent's "continue in the chat" link stays valid.
 pub const INVITE_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 
-/// An agent's invitation to continue conversation `conversation` in the website chat: the
-/// chat's name and a signed link to its first site that opens the chat attached to the
-/// customer (`sign(chat, customer)` makes the link's token). None when no enabled chat lists a
-/// site without a wildcard.
-pub async fn invite_link(
-    db: &Db,
-    conversation: i64,
-    sign: impl Fn(i64, i64) -> String,
-) -> Result<Option<(String, String)>> {
+/// The website chat an agent's invitation opens: the first enabled chat that lists a site
+/// without a wildcard, as (account id, name, site). None when there is no such chat (the
+/// composer then offers no invitation).
+pub async fn invite_site(db: &Db) -> Result<Option<(i64, String, String)>> {
     use crate::domain::chat_origin::AllowedOrigins;
-    let mut conn = db.read.acquire().await?;
-    let customer = crate::store::conversations::customer_of(&mut conn, conversation)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    drop(conn);
     let chats = crate::store::channel_accounts::list(db).await?;
-    let Some((chat, name, site)) = chats
+    Ok(chats
         .iter()
         .filter(|a| a.channel == crate::domain::ChannelKind::Chat && a.enabled)
         .find_map(|a| {
@@ -308,8 +298,24 @@ pub async fn invite_link(
                 .ok()?
                 .first_site()?;
             Some((a.id, a.name.clone(), site))
-        })
-    else {
+        }))
+}
+
+/// An agent's invitation to continue conversation `conversation` in the website chat: the
+/// chat's name and a signed link to its first site that opens the chat attached to the
+/// customer (`sign(chat, customer)` makes the link's token). None when no enabled chat lists a
+/// site without a wildcard ([`invite_site`]).
+pub async fn invite_link(
+    db: &Db,
+    conversation: i64,
+    sign: impl Fn(i64, i64) -> String,
+) -> Result<Option<(String, String)>> {
+    let mut conn = db.read.acquire().await?;
+    let customer = crate::store::conversations::customer_of(&mut conn, conversation)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    drop(conn);
+    let Some((chat, name, site)) = invite_site(db).await? else {
         return Ok(None);
     };
     Ok(Some((

@@ -1,7 +1,7 @@
 //! A conversation as the page opens it (the detail), and the agent actions that change it
 //! with a timeline event: status, assignment, notes; and snoozes ending.
 
-use super::{customers, reply_options, reports};
+use super::{chat, customers, reply_options, reports};
 use crate::domain::{event, Role, Status};
 use crate::model::ConversationDetail;
 use crate::store::{self, conversations, events, now_ms, users, Db, Result, StoreError};
@@ -44,7 +44,9 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
         .map(|(_, l)| l)
         .collect();
     let all_labels = store::labels::all(db).await?;
+    let chat_invite = chat::invite_site(db).await?.is_some();
     Ok(ConversationDetail {
+        chat_invite,
         labels,
         all_labels,
         failing_accounts,

@@ -3,7 +3,7 @@
 //! module directly for a plain read or write of one table group).
 //!
 //! The modules call each other in one direction only (checked by a test in this module):
-//! `conversations` → `customers`, `reply_options`; `reply_options` → `customers`, `reply`,
+//! `conversations` → `chat`, `customers`, `reply_options`; `reply_options` → `customers`, `reply`,
 //! `sending`; `reply` → `sending`; `customers` → `suggestions`; `ingest` → `suggestions`;
 //! `channel_accounts` → `provider_accounts`; every module that writes a message, a status
 //! change, a move or a merge → `reports` (which keeps the report rollups); the reports page:
@@ -167,7 +167,10 @@ mod layering {
             ("channel_accounts", &["provider_accounts"]),
             ("chat", &["identifiers", "merge"]),
             ("chat_followup", &["conversations", "reply"]),
-            ("conversations", &["customers", "reply_options", "reports"]),
+            (
+                "conversations",
+                &["chat", "customers", "reply_options", "reports"],
+            ),
             ("customers", &["suggestions"]),
             ("ingest", &["reports", "suggestions"]),
             ("merge", &["reports"]),

@@ -475,6 +475,7 @@ fn Recipients(id: i64, version: RwSignal<u32>, state: RwSignal<String>) -> impl 
                         })}
                         <span class="step">{format!("step {}", r.step + 1)}</span>
                         {r.reason.clone().map(|w| view! { <span class="reason">{w}</span> })}
+                        {r.waiting_until.map(|t| view! { <span class="until">"Waits until "<Time ms=t/></span> })}
                     </li>
                 }).collect_view()}
             </ul>

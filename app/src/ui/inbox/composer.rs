@@ -324,7 +324,9 @@ pub fn Composer(
             }),
         )
     };
-    let invite = invite_button(detail.id, draft, Arc::new(channel.clone()));
+    let invite = detail
+        .chat_invite
+        .then(|| invite_button(detail.id, draft, Arc::new(channel.clone())));
     let choose = {
         let option = option.clone();
         choose_button(

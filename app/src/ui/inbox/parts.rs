@@ -149,6 +149,7 @@ pub fn conversation_parts(input: PartsInput) -> AnyView {
         back,
     } = input;
     let (a, presence) = slot.get(d.id, draft);
+    hold_focus();
     let user = expect_context::<CurrentUser>();
     let can_reply = user.can(Permission::Reply);
     let can_manage = user.can(Permission::ManageConversations);
@@ -189,30 +190,79 @@ pub fn conversation_parts(input: PartsInput) -> AnyView {
 }
 
 /// For two seconds (the re-fetch and redraw after an action), puts focus that fell to the page
-/// on `selector`. Focus the agent moved somewhere else is left alone.
+/// back where the agent last had it during those seconds (a field with an id, such as the reply
+/// box they moved to with `r` while the answer was on its way and which the redraw replaced),
+/// else on `selector`. Focus the agent moved somewhere else is left alone.
 #[cfg(feature = "hydrate")]
 fn keep_focus(selector: &'static str) {
     use super::keys::dom;
     use wasm_bindgen::JsCast;
-    fn check(selector: &'static str, left: u32) {
+    fn check(selector: &'static str, mut last: Option<String>, left: u32) {
         let d = document();
-        let lost = match (d.active_element(), d.body()) {
+        let active = d.active_element();
+        let lost = match (&active, d.body()) {
             (None, _) => true,
-            (Some(e), Some(b)) => e == *b.unchecked_ref::<web_sys::Element>(),
+            (Some(e), Some(b)) => *e == *b.unchecked_ref::<web_sys::Element>(),
             _ => false,
         };
         if lost {
-            dom::focus(selector);
+            let back = last.as_deref().is_some_and(dom::focus);
+            if !back {
+                dom::focus(selector);
+            }
+        } else if let Some(id) = active.map(|e| e.id()).filter(|id| !id.is_empty()) {
+            last = Some(format!("#{id}"));
         }
         if left > 0 {
             set_timeout(
-                move || check(selector, left - 1),
+                move || check(selector, last, left - 1),
                 std::time::Duration::from_millis(100),
             );
         }
     }
-    check(selector, 20);
+    check(selector, None, 20);
 }
 
 #[cfg(not(feature = "hydrate"))]
 fn keep_focus(_selector: &'static str) {}
+
+/// Called while a re-fetched conversation's parts are drawn, before they replace the old ones:
+/// a field the agent is in (the reply box while a customer's message arrives) is focused again
+/// in the new drawing, with the caret where it was.
+#[cfg(feature = "hydrate")]
+fn hold_focus() {
+    use wasm_bindgen::JsCast;
+    let Some(active) = document().active_element() else {
+        return;
+    };
+    let id = active.id();
+    if id.is_empty() {
+        return;
+    }
+    let caret = active
+        .dyn_ref::<web_sys::HtmlTextAreaElement>()
+        .and_then(|t| Some((t.selection_start().ok()??, t.selection_end().ok()??)));
+    request_animation_frame(move || {
+        let d = document();
+        let lost = d.active_element().is_none_or(|e| {
+            d.body()
+                .is_some_and(|b| e == *b.unchecked_ref::<web_sys::Element>())
+        });
+        if !lost {
+            return;
+        }
+        let Some(el) = d.get_element_by_id(&id) else {
+            return;
+        };
+        if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
+            let _ = el.focus();
+        }
+        if let (Some(t), Some((start, end))) = (el.dyn_ref::<web_sys::HtmlTextAreaElement>(), caret)
+        {
+            let _ = t.set_selection_range(start, end);
+        }
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn hold_focus() {}

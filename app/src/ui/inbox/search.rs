@@ -15,7 +15,14 @@ use leptos_router::components::Form;
 pub fn SearchBox(q: Signal<String>) -> impl IntoView {
     view! {
         // The router's form: a client-side navigation once hydrated, a plain GET before.
-        <Form action="/inbox" method="get" attr:class="search" attr:role="search">
+        // Leptos adds the unnamed submit button to the query as "&=": left out.
+        <Form
+            action="/inbox"
+            method="get"
+            on_form_data=std::sync::Arc::new(|data: &web_sys::FormData| data.delete(""))
+            attr:class="search"
+            attr:role="search"
+        >
             <label for="search-box" class="visually-hidden">"Search conversations"</label>
             <input
                 id="search-box"
@@ -114,6 +121,10 @@ fn ResultRow(r: SearchResult, q: String, selected: Memo<Option<i64>>) -> impl In
     let id = r.conversation.id;
     let href = format!("/inbox/{id}?q={q}");
     let is_selected = move || selected.get() == Some(id);
+    // Opened from these results: read from then on (the server marked it so).
+    let unread = r.conversation.unread;
+    let opened =
+        Memo::new(move |was: Option<&bool>| was.copied().unwrap_or(false) || is_selected());
     let (what, channel) = match &r.matched {
         Matched::Message { channel, direction } => (
             match direction {
@@ -144,7 +155,7 @@ fn ResultRow(r: SearchResult, q: String, selected: Memo<Option<i64>>) -> impl In
         .map(|l| view! { <span class="label-chip" data-colour=l.colour>{l.name}</span> })
         .collect_view();
     view! {
-        <a href=href class="conversation result" class:selected=is_selected class:unread=r.conversation.unread>
+        <a href=href class="conversation result" class:selected=is_selected class:unread=move || unread && !opened.get()>
             <span class="line1">
                 {channel.map(|ch| view! { <ChannelIcon channel=ch/> })}
                 <span class="customer">{r.conversation.customer_name}</span>
