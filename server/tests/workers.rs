@@ -655,7 +655,88 @@ async fn inbound_worker_ingests_good_payloads_and_keeps_bad_ones_visible(db: Db)
     );
 }
 
+/// A receiver that panics on the payload `boom` (a parser bug) and reads others as the
+/// playground does.
+struct PanicsOnBoom;
+
+impl server::channels::Receiver for PanicsOnBoom {
+    fn parse(
+        &self,
+        account: &channel_accounts::AccountRow,
+        raw: &app::ports::RawInbound,
+    ) -> Result<Vec<app::ports::InboundEvent>, server::channels::ParseError> {
+        if raw.payload == b"boom" {
+            panic!("index out of bounds in the test parser");
+        }
+        server::channels::Receiver::parse(&Playground, account, raw)
+    }
+}
+
+async fn a_parser_that_panics_fails_its_payload_in_words_and_the_batch_goes_on(db: Db) {
+    channel_accounts::ensure_playground_accounts(&db)
+        .await
+        .unwrap();
+    let acc = channel_accounts::playground_for(&db, ChannelKind::Telegram)
+        .await
+        .unwrap()
+        .unwrap();
+    let (hub, _rx) = crate::support::live_hub(&db).await;
+    let raw_inbound::Stored::New(boom) =
+        raw_inbound::store(&db, acc.id, "p1", "application/json", b"boom")
+            .await
+            .unwrap()
+    else {
+        panic!()
+    };
+    let good =
+        br#"{"id":"p2","from":"700100998","name":"After Boom","text":"still here","at":5000}"#;
+    let raw_inbound::Stored::New(good_id) =
+        raw_inbound::store(&db, acc.id, "p2", "application/json", good)
+            .await
+            .unwrap()
+    else {
+        panic!()
+    };
+    let mut reg = Registry::standard(crate::support::TEST_SECRET);
+    reg.add(
+        app::domain::providers::PLAYGROUND,
+        Arc::new(PanicsOnBoom),
+        Arc::new(Playground),
+    );
+    assert_eq!(
+        workers::inbound::process_pending(&db, &hub, &reg, 10)
+            .await
+            .unwrap(),
+        2
+    );
+    let (state, err) = raw_inbound::state_of(&db, boom).await.unwrap();
+    assert_eq!(state, "failed");
+    let err = err.unwrap();
+    assert!(
+        err.contains("parser failed on this payload") && err.contains("index out of bounds"),
+        "{err}"
+    );
+    assert_eq!(
+        raw_inbound::state_of(&db, good_id).await.unwrap().0,
+        "processed"
+    );
+    // Kept as it arrived, and not picked up again.
+    let kept: Vec<u8> = sqlx::query_scalar("SELECT payload FROM raw_inbound WHERE id = $1")
+        .bind(boom)
+        .fetch_one(&db.read)
+        .await
+        .unwrap();
+    assert_eq!(kept, b"boom");
+    assert_eq!(
+        workers::inbound::process_pending(&db, &hub, &reg, 10)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
 both_engines!(
+    a_parser_that_panics_fails_its_payload_in_words_and_the_batch_goes_on,
     an_outage_longer_than_the_old_horizon_is_waited_out,
     the_horizon_ends_retries_and_agents_retry_or_cancel,
     a_lost_answer_is_looked_up_not_resent,

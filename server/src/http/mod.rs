@@ -26,6 +26,7 @@ pub mod health;
 pub mod message_frame;
 pub mod metrics;
 pub mod page_deadline;
+pub mod panics;
 pub mod plain_pages;
 pub mod preference_link;
 pub mod preferences;
@@ -175,6 +176,8 @@ pub fn router(state: AppState, registry: crate::channels::Registry) -> Router {
         .with_state(state)
         .merge(webhooks)
         .merge(chat)
+        // A handler that panics answers 500 in words (and the log has the panic).
+        .layer(panics::layer())
         // Outermost: a page render that stalls is tried once more, then answered in words.
         .layer(page_deadline::PageDeadlineLayer::new())
 }

@@ -163,9 +163,27 @@ fn parse(
     let receiver = registry.receiver(&account.provider).ok_or_else(|| {
         Failure::Final(format!("no receiver for provider {:?}", account.provider))
     })?;
-    receiver
-        .parse(account, raw)
-        .map_err(|e| Failure::Final(e.0))
+    // A parser that panics on one payload (a bug, ours or a library's) fails that payload in
+    // words and leaves the batch, the worker and the stored payload intact.
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        receiver.parse(account, raw)
+    }));
+    match parsed {
+        Ok(r) => r.map_err(|e| Failure::Final(e.0)),
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            tracing::error!(raw = raw.id, provider = %account.provider, "parser panicked: {why}");
+            Err(Failure::Final(format!(
+                "The {} parser failed on this payload (a bug, reported in the server log: {why}). \
+                 The payload is kept as it arrived; nothing was added to a conversation.",
+                account.provider
+            )))
+        }
+    }
 }
 
 /// Puts the sender in normal form and downloads the message's files. `None`: it is stored

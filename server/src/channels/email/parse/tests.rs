@@ -484,3 +484,20 @@ fn forwarded_message_is_an_attachment() {
         e.truncated
     );
 }
+
+/// Found by the fuzzer: a multipart whose boundary line runs into a nested message/rfc822 part
+/// that holds another message/rfc822 part. mail-parser 0.11 reaches a `debug_assert!(false)`
+/// on it, which would panic in a debug build (the workspace turns that library's debug
+/// assertions off, as in a release build); parsing gives a result or an error in words.
+#[test]
+fn nested_rfc822_parts_after_a_run_on_boundary_parse() {
+    let raw = b"Content-Type:multipart/\n boundary==_2d98f6c3ddf4b54299ae2604b2717254\n\n\
+--=_2d98f6c3ddf4b54299ae2604b2717254Content-Type:message/rfc822\n\n\
+Content-Type:message/rfc822\n\n\n--=_2d98f6c3ddf4b54299ae2604b2717254--";
+    let started = Instant::now();
+    let result = on_small_stack(move || parse(raw, &Limits::default()).map(|e| e.text));
+    if let Err(e) = &result {
+        assert!(!e.0.is_empty());
+    }
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
