@@ -177,9 +177,10 @@ test('two agents see each other viewing and typing, and a reply sent meanwhile',
 
   // Alex replies first: Sam is told before sending.
   const alexReply = alex.getByRole('textbox', { name: 'Message', exact: true });
-  await alexReply.fill('Hi Dorothy, yes: 20% off with a student card.');
+  const alexText = `Hi Dorothy, yes: 20% off with a student card (${uniqueSuffix()}).`;
+  await alexReply.fill(alexText);
   await alex.getByRole('button', { name: 'Send', exact: true }).click();
-  await expect(timeline(alex).getByText('Hi Dorothy, yes: 20% off with a student card.')).toBeVisible();
+  await expect(timeline(alex).getByText(alexText)).toBeVisible();
   await expect(sam.getByRole('alert').filter({ hasText: 'Alex Agent replied while you were writing' })).toBeVisible({ timeout: 5_000 });
   await screenshot(sam, 'collision-replied');
   // Sam's draft is still there.

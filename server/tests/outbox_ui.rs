@@ -112,7 +112,10 @@ async fn delivery_trouble_is_shown_in_words_with_its_actions(engine: Engine) {
         detail
             .failing_accounts
             .iter()
-            .any(|(id, w)| *id == account && w.contains("provider is failing")),
+            .any(|(id, w, next)| *id == account
+                && w.contains("provider is failing")
+                && !w.contains("UTC")
+                && *next > 0),
         "{:?}",
         detail.failing_accounts
     );

@@ -148,8 +148,9 @@ pub struct ConversationDetail {
     pub agents: Vec<UserView>,
     /// Consent of every identifier of the customer, with its history (the panel shows it).
     pub consent: CustomerConsent,
-    /// Reply accounts whose provider is failing now: (account id, what the composer says).
-    pub failing_accounts: Vec<(i64, String)>,
+    /// Reply accounts whose provider is failing now: (account id, what the composer says, the
+    /// next attempt, shown in the agent's zone).
+    pub failing_accounts: Vec<(i64, String, i64)>,
     /// The conversation's labels, and every label there is (to add one).
     #[serde(default)]
     pub labels: Vec<crate::model::Label>,

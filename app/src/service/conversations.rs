@@ -24,17 +24,17 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
         .collect();
     let consent = store::consent::customer_consent_from(db, c.customer_id, &latest).await?;
     let failing = store::outbox::failing_accounts(db).await?;
-    let failing_accounts: Vec<(i64, String)> = failing
+    let failing_accounts: Vec<(i64, String, i64)> = failing
         .into_iter()
         .filter(|(account, _, _)| reply_options.iter().any(|o| o.account_id == *account))
         .map(|(account, n, next)| {
             (
                 account,
                 format!(
-                    "This account's provider is failing: {n} message{} waiting to be retried; next attempt at {}. A reply is queued and sent when the provider is back.",
+                    "This account's provider is failing: {n} message{} waiting to be retried. A reply is queued and sent when the provider is back.",
                     if n == 1 { "" } else { "s" },
-                    crate::domain::text::format_time(next)
                 ),
+                next,
             )
         })
         .collect();

@@ -5,6 +5,7 @@ use crate::api::conversation::{AddNote, ChatInvite, PreferenceLink, SendReply};
 use crate::domain::sms::{self, Encoding};
 use crate::domain::{canned, convert, window, ChannelKind};
 use crate::model::{ConversationDetail, ReplyOption};
+use crate::ui::widgets::Time;
 use crate::ui::{err_text, forget_error, CurrentUser};
 use leptos::prelude::*;
 use std::sync::Arc;
@@ -221,7 +222,9 @@ pub fn Composer(
         let (option, list) = (option.clone(), Arc::new(detail.failing_accounts.clone()));
         move || {
             let id = option()?.account_id;
-            list.iter().find(|(a, _)| *a == id).map(|(_, w)| w.clone())
+            list.iter()
+                .find(|(a, _, _)| *a == id)
+                .map(|(_, w, next)| (w.clone(), *next))
         }
     };
     // The draft was started for another channel than the one it will go out on.
@@ -383,7 +386,7 @@ pub fn Composer(
             {move || blocked().map(|why| view! { <p class="notice blocked" role="status">{why}</p> })}
             {unverified_confirm(draft, &unverified_labels, "reply-confirm-unverified")}
             {move || notice().map(|n| view! { <p class="notice" role="status">{n}</p> })}
-            {move || failing().map(|w| view! { <p class="banner warning" role="status" data-banner="provider-failing">{w}</p> })}
+            {move || failing().map(|(w, next)| view! { <p class="banner warning" role="status" data-banner="provider-failing">{w}" Next attempt: "<Time ms=next/>"."</p> })}
             <label for="reply-body" class="visually-hidden">"Message"</label>
             <textarea
                 id="reply-body"

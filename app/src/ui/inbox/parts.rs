@@ -190,32 +190,33 @@ pub fn conversation_parts(input: PartsInput) -> AnyView {
 }
 
 /// For two seconds (the re-fetch and redraw after an action), puts focus that fell to the page
-/// back where the agent last had it during those seconds (a field with an id, such as the reply
-/// box they moved to with `r` while the answer was on its way and which the redraw replaced),
-/// else on `selector`. Focus the agent moved somewhere else is left alone.
+/// back: on the field the agent was in if the redraw replaced it or it was disabled (found again
+/// by its id), else on `selector`. If the element that had focus is still there and usable, the
+/// agent left it (Escape, a click elsewhere): that is their choice, and the watch ends.
 #[cfg(feature = "hydrate")]
 fn keep_focus(selector: &'static str) {
     use super::keys::dom;
     use wasm_bindgen::JsCast;
-    fn check(selector: &'static str, mut last: Option<String>, left: u32) {
+    fn focused() -> Option<web_sys::Element> {
         let d = document();
-        let active = d.active_element();
-        let lost = match (&active, d.body()) {
-            (None, _) => true,
-            (Some(e), Some(b)) => *e == *b.unchecked_ref::<web_sys::Element>(),
-            _ => false,
-        };
-        if lost {
-            let back = last.as_deref().is_some_and(dom::focus);
-            if !back {
-                dom::focus(selector);
+        let body = d.body().map(|b| b.unchecked_into::<web_sys::Element>());
+        d.active_element().filter(|e| Some(e) != body.as_ref())
+    }
+    fn check(selector: &'static str, had: Option<web_sys::Element>, left: u32) {
+        let had = match (focused(), had) {
+            (Some(now), _) => Some(now),
+            (None, Some(e)) if e.is_connected() && !e.has_attribute("disabled") => return,
+            (None, had) => {
+                let id = had.map(|e| e.id()).filter(|id| !id.is_empty());
+                if !id.is_some_and(|id| dom::focus(&format!("#{id}"))) {
+                    dom::focus(selector);
+                }
+                focused()
             }
-        } else if let Some(id) = active.map(|e| e.id()).filter(|id| !id.is_empty()) {
-            last = Some(format!("#{id}"));
-        }
+        };
         if left > 0 {
             set_timeout(
-                move || check(selector, last, left - 1),
+                move || check(selector, had, left - 1),
                 std::time::Duration::from_millis(100),
             );
         }
