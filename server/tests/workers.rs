@@ -578,42 +578,37 @@ async fn a_crashed_delivery_is_picked_up_after_its_lease(db: Db) {
     assert_eq!(flaky.calls.load(Ordering::SeqCst), 1);
 }
 
-async fn inbound_worker_ingests_good_payloads_and_keeps_bad_ones_visible(db: Db) {
-    channel_accounts::ensure_playground_accounts(&db)
+/// The Telegram playground account, with `payloads` (dedupe key, bytes) stored raw: the
+/// account's id and the payloads' ids.
+async fn telegram_payloads(db: &Db, payloads: &[(&str, &[u8])]) -> (i64, Vec<i64>) {
+    channel_accounts::ensure_playground_accounts(db)
         .await
         .unwrap();
-    let acc = channel_accounts::playground_for(&db, ChannelKind::Telegram)
+    let acc = channel_accounts::playground_for(db, ChannelKind::Telegram)
         .await
         .unwrap()
         .unwrap();
+    let mut ids = Vec::new();
+    for (key, bytes) in payloads {
+        match raw_inbound::store(db, acc.id, key, "application/json", bytes)
+            .await
+            .unwrap()
+        {
+            raw_inbound::Stored::New(id) => ids.push(id),
+            other => panic!("{key} was not stored as new: {other:?}"),
+        }
+    }
+    (acc.id, ids)
+}
+
+async fn inbound_worker_ingests_good_payloads_and_keeps_bad_ones_visible(db: Db) {
     let (hub, mut rx) = crate::support::live_hub(&db).await;
-    let good =
+    let good: &[u8] =
         br#"{"id":"u1","from":"700100999","name":"Tg User","text":"hi from telegram","at":5000}"#;
-    let raw_inbound::Stored::New(good_id) =
-        raw_inbound::store(&db, acc.id, "u1", "application/json", good)
-            .await
-            .unwrap()
-    else {
-        panic!()
-    };
-    let raw_inbound::Stored::New(bad_id) =
-        raw_inbound::store(&db, acc.id, "u2", "application/json", b"{not json")
-            .await
-            .unwrap()
-    else {
-        panic!()
-    };
-    let raw_inbound::Stored::New(wrong_id) = raw_inbound::store(
-        &db,
-        acc.id,
-        "u3",
-        "application/json",
-        br#"{"id":"u3","from":"has space","text":"x","at":1}"#,
-    )
-    .await
-    .unwrap() else {
-        panic!()
-    };
+    let wrong: &[u8] = br#"{"id":"u3","from":"has space","text":"x","at":1}"#;
+    let (account, ids) =
+        telegram_payloads(&db, &[("u1", good), ("u2", b"{not json"), ("u3", wrong)]).await;
+    let (good_id, bad_id, wrong_id) = (ids[0], ids[1], ids[2]);
     let reg = Registry::standard(crate::support::TEST_SECRET);
     assert_eq!(
         workers::inbound::process_pending(&db, &hub, &reg, 10)
@@ -648,7 +643,7 @@ async fn inbound_worker_ingests_good_payloads_and_keeps_bad_ones_visible(db: Db)
         0
     );
     assert_eq!(
-        raw_inbound::store(&db, acc.id, "u1", "application/json", good)
+        raw_inbound::store(&db, account, "u1", "application/json", good)
             .await
             .unwrap(),
         raw_inbound::Stored::Duplicate
@@ -673,30 +668,11 @@ impl server::channels::Receiver for PanicsOnBoom {
 }
 
 async fn a_parser_that_panics_fails_its_payload_in_words_and_the_batch_goes_on(db: Db) {
-    channel_accounts::ensure_playground_accounts(&db)
-        .await
-        .unwrap();
-    let acc = channel_accounts::playground_for(&db, ChannelKind::Telegram)
-        .await
-        .unwrap()
-        .unwrap();
     let (hub, _rx) = crate::support::live_hub(&db).await;
-    let raw_inbound::Stored::New(boom) =
-        raw_inbound::store(&db, acc.id, "p1", "application/json", b"boom")
-            .await
-            .unwrap()
-    else {
-        panic!()
-    };
-    let good =
+    let good: &[u8] =
         br#"{"id":"p2","from":"700100998","name":"After Boom","text":"still here","at":5000}"#;
-    let raw_inbound::Stored::New(good_id) =
-        raw_inbound::store(&db, acc.id, "p2", "application/json", good)
-            .await
-            .unwrap()
-    else {
-        panic!()
-    };
+    let (_, ids) = telegram_payloads(&db, &[("p1", b"boom"), ("p2", good)]).await;
+    let (boom, good_id) = (ids[0], ids[1]);
     let mut reg = Registry::standard(crate::support::TEST_SECRET);
     reg.add(
         app::domain::providers::PLAYGROUND,
