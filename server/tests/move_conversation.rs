@@ -43,7 +43,8 @@ async fn move_with_handoff_and_answer_on_the_new_channel(engine: Engine) {
         .unwrap();
     assert!(
         html.contains("name=\"handoff_text\""),
-        "handoff form on the page"
+        "handoff form on the page; the page's main part: {}",
+        html.split("<main").nth(1).unwrap_or(&html)
     );
     assert!(html.contains("Tell the customer on Email · ann.move@example.com"));
 
