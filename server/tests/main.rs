@@ -22,6 +22,7 @@ mod email_routes;
 mod email_send;
 mod http_api;
 mod identity;
+mod inbound_worker;
 mod live_postgres;
 mod mail_harness;
 mod meta_channels;
