@@ -11,3 +11,13 @@ pub mod http;
 pub mod leases;
 pub mod startup;
 pub mod workers;
+
+/// What a caught panic said (its `&str` or `String` payload), for the log and for the words
+/// that report it.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into())
+}

@@ -284,13 +284,14 @@ pub async fn attach(db: &Db, customer: i64, visitor: &str) -> Result<Vec<i64>> {
 /// How long an agent's "continue in the chat" link stays valid.
 pub const INVITE_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 
-/// The website chat an agent's invitation opens: the first enabled chat that lists a site
-/// without a wildcard, as (account id, name, site). None when there is no such chat (the
-/// composer then offers no invitation).
-pub async fn invite_site(db: &Db) -> Result<Option<(i64, String, String)>> {
+/// The website chat an agent's invitation opens, among `accounts`: the first enabled chat that
+/// lists a site without a wildcard, as (account id, name, site). None when there is no such
+/// chat (the composer then offers no invitation).
+pub fn invite_site(
+    accounts: &[crate::store::channel_accounts::AccountRow],
+) -> Option<(i64, String, String)> {
     use crate::domain::chat_origin::AllowedOrigins;
-    let chats = crate::store::channel_accounts::list(db).await?;
-    Ok(chats
+    accounts
         .iter()
         .filter(|a| a.channel == crate::domain::ChannelKind::Chat && a.enabled)
         .find_map(|a| {
@@ -298,7 +299,7 @@ pub async fn invite_site(db: &Db) -> Result<Option<(i64, String, String)>> {
                 .ok()?
                 .first_site()?;
             Some((a.id, a.name.clone(), site))
-        }))
+        })
 }
 
 /// An agent's invitation to continue conversation `conversation` in the website chat: the
@@ -315,7 +316,8 @@ pub async fn invite_link(
         .await?
         .ok_or(StoreError::NotFound)?;
     drop(conn);
-    let Some((chat, name, site)) = invite_site(db).await? else {
+    let accounts = crate::store::channel_accounts::list(db).await?;
+    let Some((chat, name, site)) = invite_site(&accounts) else {
         return Ok(None);
     };
     Ok(Some((

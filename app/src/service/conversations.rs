@@ -12,10 +12,12 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
     // The consent that holds is read once for the panel, the consent section and the gates.
     let latest = store::consent::latest_for_customer(db, c.customer_id).await?;
     let customer = customers::customer_view_from(db, c.customer_id, &latest).await?;
+    // The channel accounts, read once: for the reply options and the chat invitation.
+    let accounts = store::channel_accounts::list(db).await?;
     let reply_options::ReplyOptions {
         options: reply_options,
         default: default_reply,
-    } = reply_options::for_conversation(db, conversation_id, &customer, &latest).await?;
+    } = reply_options::for_conversation(db, conversation_id, &customer, &latest, &accounts).await?;
     let agents = users::list(db)
         .await?
         .into_iter()
@@ -44,7 +46,7 @@ pub async fn detail(db: &Db, conversation_id: i64) -> Result<ConversationDetail>
         .map(|(_, l)| l)
         .collect();
     let all_labels = store::labels::all(db).await?;
-    let chat_invite = chat::invite_site(db).await?.is_some();
+    let chat_invite = chat::invite_site(&accounts).is_some();
     Ok(ConversationDetail {
         chat_invite,
         labels,

@@ -33,16 +33,17 @@ impl ReplyOptions {
 }
 
 /// Lists the reply options of `conversation_id` (whose customer is `customer`, with the
-/// consent that holds for its identifiers).
+/// consent that holds for its identifiers) on the channel accounts there are (`accounts`, as
+/// `channel_accounts::list` reads them).
 pub async fn for_conversation(
     db: &Db,
     conversation_id: i64,
     customer: &CustomerView,
     consents: &Latest,
+    accounts: &[AccountRow],
 ) -> Result<ReplyOptions> {
-    let accounts = channel_accounts::list(db).await?;
     let gates = sending::gates_from(db, customer.id, consents).await?;
-    let mut options = build(customer, &accounts, &gates, now_ms());
+    let mut options = build(customer, accounts, &gates, now_ms());
     let facts = facts(db, conversation_id, customer).await?;
     if let Some(m) = facts.move_holds() {
         for o in options.iter_mut() {
@@ -230,7 +231,8 @@ pub async fn move_conversation(
     };
     let latest = store::consent::latest_for_customer(db, customer_id).await?;
     let customer = customers::customer_view_from(db, customer_id, &latest).await?;
-    let opts = for_conversation(db, conversation_id, &customer, &latest).await?;
+    let accounts = channel_accounts::list(db).await?;
+    let opts = for_conversation(db, conversation_id, &customer, &latest, &accounts).await?;
     let target = opts.find(to).cloned().ok_or_else(|| {
         StoreError::Invalid("choose a channel this customer can be reached on".into())
     })?;

@@ -16,11 +16,7 @@ pub fn layer() -> CatchPanicLayer<fn(Box<dyn Any + Send + 'static>) -> Response>
 }
 
 fn answer(panic: Box<dyn Any + Send + 'static>) -> Response {
-    let why = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "no message".into());
+    let why = crate::panic_message(panic.as_ref());
     tracing::error!("a request handler panicked: {why}");
     let mut r = (StatusCode::INTERNAL_SERVER_ERROR, WORDS).into_response();
     r.headers_mut().insert(

@@ -209,12 +209,7 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
                                             let id = conv.id;
                                             let href = format!("/inbox/{id}{q}");
                                             let is_selected = move || selected.get() == Some(id);
-                                            let unread = conv.unread;
-                                            // Opened while this list stands: read (the
-                                            // server marked it so), also after leaving it.
-                                            let opened = Memo::new(move |was: Option<&bool>| {
-                                                was.copied().unwrap_or(false) || is_selected()
-                                            });
+                                            let unread = super::unread_until_opened(conv.unread, selected, id);
                                             let writer = preview_writer(&conv, me);
                                             let unverified = conv.last_unverified_sender.is_some();
                                             let pick = format!("Select {}", conv.customer_name);
@@ -226,7 +221,7 @@ pub fn ConversationList(selected: Memo<Option<i64>>) -> impl IntoView {
                                                 <a
                                                     href=href
                                                     class="conversation"
-                                                    class:unread=move || unread && !opened.get()
+                                                    class:unread=unread
                                                     class:selected=is_selected
                                                     data-channel=conv.last_channel.map(|c| c.as_str())
                                                 >

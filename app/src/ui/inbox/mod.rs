@@ -132,6 +132,20 @@ pub(crate) fn filter_query(status: &str, assignee: &str, channel: &str, label: &
     q
 }
 
+/// Whether row `id` of a list or of search results shows as unread: what the server said,
+/// until the row is opened while the list stands (the server marks it read then), and still
+/// after the agent leaves it.
+pub(crate) fn unread_until_opened(
+    unread: bool,
+    selected: Memo<Option<i64>>,
+    id: i64,
+) -> impl Fn() -> bool + Copy + Send + Sync + 'static {
+    let opened = Memo::new(move |was: Option<&bool>| {
+        was.copied().unwrap_or(false) || selected.get() == Some(id)
+    });
+    move || unread && !opened.get()
+}
+
 /// The list's part of the current URL: the search when there is one, else the filters.
 pub(crate) fn list_query(q: &leptos_router::params::ParamsMap) -> String {
     let get = |k: &str, d: &str| q.get(k).unwrap_or_else(|| d.to_string());

@@ -196,12 +196,6 @@ pub fn conversation_parts(input: PartsInput) -> AnyView {
 #[cfg(feature = "hydrate")]
 fn keep_focus(selector: &'static str) {
     use super::keys::dom;
-    use wasm_bindgen::JsCast;
-    fn focused() -> Option<web_sys::Element> {
-        let d = document();
-        let body = d.body().map(|b| b.unchecked_into::<web_sys::Element>());
-        d.active_element().filter(|e| Some(e) != body.as_ref())
-    }
     fn check(selector: &'static str, had: Option<web_sys::Element>, left: u32) {
         let had = match (focused(), had) {
             (Some(now), _) => Some(now),
@@ -227,13 +221,22 @@ fn keep_focus(selector: &'static str) {
 #[cfg(not(feature = "hydrate"))]
 fn keep_focus(_selector: &'static str) {}
 
+/// The element that has focus, unless focus fell to the page (the body).
+#[cfg(feature = "hydrate")]
+fn focused() -> Option<web_sys::Element> {
+    use wasm_bindgen::JsCast;
+    let d = document();
+    let body = d.body().map(|b| b.unchecked_into::<web_sys::Element>());
+    d.active_element().filter(|e| Some(e) != body.as_ref())
+}
+
 /// Called while a re-fetched conversation's parts are drawn, before they replace the old ones:
 /// a field the agent is in (the reply box while a customer's message arrives) is focused again
 /// in the new drawing, with the caret where it was.
 #[cfg(feature = "hydrate")]
 fn hold_focus() {
     use wasm_bindgen::JsCast;
-    let Some(active) = document().active_element() else {
+    let Some(active) = focused() else {
         return;
     };
     let id = active.id();
@@ -244,15 +247,10 @@ fn hold_focus() {
         .dyn_ref::<web_sys::HtmlTextAreaElement>()
         .and_then(|t| Some((t.selection_start().ok()??, t.selection_end().ok()??)));
     request_animation_frame(move || {
-        let d = document();
-        let lost = d.active_element().is_none_or(|e| {
-            d.body()
-                .is_some_and(|b| e == *b.unchecked_ref::<web_sys::Element>())
-        });
-        if !lost {
+        if focused().is_some() {
             return;
         }
-        let Some(el) = d.get_element_by_id(&id) else {
+        let Some(el) = document().get_element_by_id(&id) else {
             return;
         };
         if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {

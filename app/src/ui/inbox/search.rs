@@ -121,10 +121,7 @@ fn ResultRow(r: SearchResult, q: String, selected: Memo<Option<i64>>) -> impl In
     let id = r.conversation.id;
     let href = format!("/inbox/{id}?q={q}");
     let is_selected = move || selected.get() == Some(id);
-    // Opened from these results: read from then on (the server marked it so).
-    let unread = r.conversation.unread;
-    let opened =
-        Memo::new(move |was: Option<&bool>| was.copied().unwrap_or(false) || is_selected());
+    let unread = super::unread_until_opened(r.conversation.unread, selected, id);
     let (what, channel) = match &r.matched {
         Matched::Message { channel, direction } => (
             match direction {
@@ -155,7 +152,7 @@ fn ResultRow(r: SearchResult, q: String, selected: Memo<Option<i64>>) -> impl In
         .map(|l| view! { <span class="label-chip" data-colour=l.colour>{l.name}</span> })
         .collect_view();
     view! {
-        <a href=href class="conversation result" class:selected=is_selected class:unread=move || unread && !opened.get()>
+        <a href=href class="conversation result" class:selected=is_selected class:unread=unread>
             <span class="line1">
                 {channel.map(|ch| view! { <ChannelIcon channel=ch/> })}
                 <span class="customer">{r.conversation.customer_name}</span>

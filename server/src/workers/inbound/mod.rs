@@ -171,11 +171,7 @@ fn parse(
     match parsed {
         Ok(r) => r.map_err(|e| Failure::Final(e.0)),
         Err(panic) => {
-            let why = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "no message".into());
+            let why = crate::panic_message(panic.as_ref());
             tracing::error!(raw = raw.id, provider = %account.provider, "parser panicked: {why}");
             Err(Failure::Final(format!(
                 "The {} parser failed on this payload (a bug, reported in the server log: {why}). \
