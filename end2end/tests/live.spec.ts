@@ -112,6 +112,44 @@ test('a playground message reaches another agent live; the reply reaches the cus
     await pageB.keyboard.type(' and the rest');
     await expect(box).toHaveValue('Half a reply and the rest');
 
+    // The rest of what B is doing outlives the next redraw too: files picked to send, a
+    // consent change half filled in (its folded sections stay open).
+    const files = pageB.locator('details.attach');
+    await files.locator('summary').click();
+    await pageB.locator('#files-input').setInputFiles({ name: `notes-${suffix}.txt`, mimeType: 'text/plain', buffer: Buffer.from('hello') });
+    await pageB.locator('#files-body').fill(`Files text ${suffix}`);
+    const panel = pageB.getByRole('complementary', { name: 'Customer' });
+    const record = panel.locator('details.consent-record');
+    await record.locator('summary').click();
+    await record.getByLabel('Consent', { exact: true }).selectOption('yes');
+    const reason = record.getByLabel('Reason');
+    await reason.fill(`asked by phone ${suffix}`);
+    // The conversation is fetched again when the message arrives, and its parts drawn from it.
+    const refetched = pageB.waitForResponse((r) => new URL(r.url()).pathname === '/api/conversation' && r.ok());
+    const again = `And another thing ${suffix}`;
+    await pageA.getByRole('textbox', { name: 'Message', exact: true }).fill(again);
+    await pageA.getByRole('button', { name: 'Send as customer' }).click();
+    await expect(tl.locator('article[data-direction="in"]', { hasText: again })).toBeVisible({ timeout: 5_000 });
+    await refetched;
+    await pageB.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    await expect(files).toHaveAttribute('open', '');
+    await expect.poll(() => pageB.locator('#files-input').evaluate((i) => (i as HTMLInputElement).files?.[0]?.name ?? '')).toBe(`notes-${suffix}.txt`);
+    await expect(pageB.locator('#files-body')).toHaveValue(`Files text ${suffix}`);
+    await expect(record).toHaveAttribute('open', '');
+    await expect(record.getByLabel('Consent', { exact: true })).toHaveValue('yes');
+    await expect(reason).toHaveValue(`asked by phone ${suffix}`);
+    await expect(box).toHaveValue('Half a reply and the rest');
+    // Recording it folds and empties that form (it is not sent twice by mistake), the change is
+    // in the panel, and the other forms keep what B was doing.
+    await record.getByRole('button', { name: 'Record' }).click();
+    await expect(panel.locator('.consent-history li[data-purpose="marketing"][data-granted="true"]', { hasText: `asked by phone ${suffix}` })).toHaveCount(1, { timeout: 5_000 });
+    await expect(record).not.toHaveAttribute('open', '');
+    await expect(reason).toHaveValue('');
+    await expect(record.getByLabel('Consent', { exact: true })).toHaveValue('no');
+    await expect(files).toHaveAttribute('open', '');
+    await expect(pageB.locator('#files-body')).toHaveValue(`Files text ${suffix}`);
+    await expect(box).toHaveValue('Half a reply and the rest');
+
     // The customer (A's playground, same channel + identifier) sees the reply.
     const reply = customerView.locator('li[data-direction="out"]', { hasText: replyText });
     await expect(reply).toBeVisible({ timeout: 10_000 });

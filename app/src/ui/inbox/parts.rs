@@ -106,6 +106,9 @@ impl PartsSlot {
                 );
                 if let Some(p) = prev.filter(|p| *p != now) {
                     changed.update(|c| *c += 1);
+                    if p.2 != now.2 {
+                        settle_folded_forms();
+                    }
                     keep_focus(if p.0 != now.0 {
                         "#reply-body"
                     } else if p.1 != now.1 {
@@ -116,6 +119,7 @@ impl PartsSlot {
                 }
                 now
             });
+            mark_folded_submits();
             (a, super::presence::track(id, draft))
         });
         self.actions.set_value(Some(a));
@@ -220,6 +224,76 @@ fn keep_focus(selector: &'static str) {
 
 #[cfg(not(feature = "hydrate"))]
 fn keep_focus(_selector: &'static str) {}
+
+/// Marks a form in a folded section (`<details>`: a consent change, a label to add, an
+/// identifier's edit, the move) when the agent submits it, for [`settle_folded_forms`]. Once per
+/// page: a capture listener on the document.
+#[cfg(feature = "hydrate")]
+fn mark_folded_submits() {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    thread_local! {
+        static LISTENING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if LISTENING.with(|l| l.replace(true)) {
+        return;
+    }
+    let on_submit = Closure::<dyn Fn(web_sys::Event)>::new(|ev: web_sys::Event| {
+        let form = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        if let Some(form) = form.filter(|f| f.closest("details").ok().flatten().is_some()) {
+            let _ = form.set_attribute("data-submitted", "");
+        }
+    });
+    let _ = document().add_event_listener_with_callback_and_bool(
+        "submit",
+        on_submit.as_ref().unchecked_ref(),
+        true,
+    );
+    on_submit.forget();
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn mark_folded_submits() {}
+
+/// After an answer to a form in a folded section: a stored change folds its section and
+/// empties the form, so it is not sent twice by mistake; a refused one stays open with what
+/// the agent wrote and the error in words. Runs on the next frame, once the answer is drawn.
+#[cfg(feature = "hydrate")]
+fn settle_folded_forms() {
+    use wasm_bindgen::JsCast;
+    request_animation_frame(|| {
+        let Ok(forms) = document().query_selector_all("details form[data-submitted]") else {
+            return;
+        };
+        for i in 0..forms.length() {
+            let Some(form) = forms
+                .item(i)
+                .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+            else {
+                continue;
+            };
+            let _ = form.remove_attribute("data-submitted");
+            if form
+                .query_selector(".error, [role=alert]")
+                .ok()
+                .flatten()
+                .is_some()
+            {
+                continue;
+            }
+            if let Some(f) = form.dyn_ref::<web_sys::HtmlFormElement>() {
+                f.reset();
+            }
+            if let Some(details) = form.closest("details").ok().flatten() {
+                let _ = details.remove_attribute("open");
+            }
+        }
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn settle_folded_forms() {}
 
 /// The element that has focus, unless focus fell to the page (the body).
 #[cfg(feature = "hydrate")]
