@@ -15,6 +15,15 @@ export async function expectNoSidewaysScroll(page: Page, where: string): Promise
   expect(scroll, `${where}: document scrollWidth ${scroll} <= viewport ${width}`).toBeLessThanOrEqual(width);
 }
 
+/** Fails when the inbox's views make the page itself scroll on a phone: their panes scroll. */
+export async function expectNoPageScroll(page: Page, where: string): Promise<void> {
+  const { scroll, height } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollHeight,
+    height: window.innerHeight,
+  }));
+  expect(scroll, `${where}: document scrollHeight ${scroll} <= viewport ${height}`).toBeLessThanOrEqual(height);
+}
+
 export function customerPanel(page: Page) {
   return page.getByRole('complementary', { name: 'Customer' });
 }
@@ -51,6 +60,7 @@ export async function phoneNavigation(page: Page): Promise<void> {
   const tlHeight = await timeline(page).evaluate((el) => el.clientHeight);
   expect(tlHeight, 'timeline height on a phone').toBeGreaterThanOrEqual(200);
   await expectNoSidewaysScroll(page, 'phone conversation');
+  await expectNoPageScroll(page, 'phone conversation');
   await screenshot(page, 'phone-2-conversation');
 
   await page.getByRole('link', { name: 'Customer details' }).click();
@@ -58,6 +68,7 @@ export async function phoneNavigation(page: Page): Promise<void> {
   await expect(customerPanel(page).getByRole('heading', { name: 'Ada Lovelace' })).toBeVisible();
   await expect(timeline(page)).toBeHidden();
   await expectNoSidewaysScroll(page, 'phone customer panel');
+  await expectNoPageScroll(page, 'phone customer panel');
   await screenshot(page, 'phone-3-customer');
 
   await customerPanel(page).getByRole('link', { name: '← Conversation' }).click();
