@@ -225,9 +225,13 @@ fn keep_focus(selector: &'static str) {
 #[cfg(not(feature = "hydrate"))]
 fn keep_focus(_selector: &'static str) {}
 
-/// Marks a form in a folded section (`<details>`: a consent change, a label to add, an
-/// identifier's edit, the move) when the agent submits it, for [`settle_folded_forms`]. Once per
-/// page: a capture listener on the document.
+/// The folded sections whose forms settle after their answer: a consent change, a label to
+/// add, the move. (The customer panel's identifier edits answer through its own actions.)
+#[cfg(feature = "hydrate")]
+const FOLDED: &str = "details.consent-record, details.label-add, details.move-conversation";
+
+/// Marks a form in a [`FOLDED`] section when the agent submits it, for
+/// [`settle_folded_forms`]. Once per page: a capture listener on the document.
 #[cfg(feature = "hydrate")]
 fn mark_folded_submits() {
     use wasm_bindgen::{closure::Closure, JsCast};
@@ -241,7 +245,7 @@ fn mark_folded_submits() {
         let form = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
-        if let Some(form) = form.filter(|f| f.closest("details").ok().flatten().is_some()) {
+        if let Some(form) = form.filter(|f| f.closest(FOLDED).ok().flatten().is_some()) {
             let _ = form.set_attribute("data-submitted", "");
         }
     });
@@ -256,7 +260,7 @@ fn mark_folded_submits() {
 #[cfg(not(feature = "hydrate"))]
 fn mark_folded_submits() {}
 
-/// After an answer to a form in a folded section: a stored change folds its section and
+/// After an answer to a form in a [`FOLDED`] section: a stored change folds its section and
 /// empties the form, so it is not sent twice by mistake; a refused one stays open with what
 /// the agent wrote and the error in words. Runs on the next frame, once the answer is drawn.
 #[cfg(feature = "hydrate")]
@@ -274,20 +278,25 @@ fn settle_folded_forms() {
                 continue;
             };
             let _ = form.remove_attribute("data-submitted");
-            if form
-                .query_selector(".error, [role=alert]")
-                .ok()
-                .flatten()
-                .is_some()
+            let Some(details) = form.closest("details").ok().flatten() else {
+                continue;
+            };
+            // The error is in the form, or next to the section (the labels').
+            let error = |scope: Option<web_sys::Element>, selector: &str| {
+                scope.is_some_and(|s| s.query_selector(selector).ok().flatten().is_some())
+            };
+            if error(Some(form.clone()), ".error, [role=alert]")
+                || error(
+                    details.parent_element(),
+                    ":scope > .error, :scope > [role=alert]",
+                )
             {
                 continue;
             }
             if let Some(f) = form.dyn_ref::<web_sys::HtmlFormElement>() {
                 f.reset();
             }
-            if let Some(details) = form.closest("details").ok().flatten() {
-                let _ = details.remove_attribute("open");
-            }
+            let _ = details.remove_attribute("open");
         }
     });
 }
