@@ -534,9 +534,12 @@ async fn every_role_against_every_endpoint(engine: Engine) {
                 .header("Accept", "text/html")
                 .send()
                 .await
-                .unwrap();
+                .unwrap_or_else(|e| panic!("{role:?} {path}: {e}"));
             let status = r.status();
-            let body = r.text().await.unwrap();
+            let body = r
+                .text()
+                .await
+                .unwrap_or_else(|e| panic!("{role:?} {path}: the body: {e:?}"));
             if role.allows(perm) {
                 assert_eq!(status, 200, "{role:?} {path}: {body}");
                 assert!(!body.contains("class=\"error\""), "{role:?} {path}: {body}");

@@ -9,6 +9,12 @@
 //! unfinished after [`FIRST_TRY`] is dropped and the page rendered once more; a second stall
 //! answers 503 with a page that says so in words. Both are logged with the path.
 //!
+//! The deadline covers the whole body, not only the head: Leptos sends the page's HTML, then
+//! the data of its resources for hydration as a stream, and that stream was seen to stall too
+//! (the head sent, the body never finished; a full test run on SQLite, December 2026). So a
+//! page is read whole within the deadline and sent as one body; with `SsrMode::Async` nothing
+//! was sent before the HTML was complete anyway.
+//!
 //! Only page GETs are covered: server functions, the event stream, files, exports and assets
 //! pass through untouched.
 
@@ -24,6 +30,9 @@ use tower::{Layer, Service, ServiceExt};
 pub const FIRST_TRY: Duration = Duration::from_secs(15);
 /// How long the second render may take before the page answers 503.
 pub const SECOND_TRY: Duration = Duration::from_secs(20);
+
+/// The largest page read whole (a long conversation's page is a few hundred kilobytes).
+const MAX_PAGE_BYTES: usize = 32 << 20;
 
 /// The first path segments of the app's pages (`ui::App`'s routes).
 const PAGES: &[&str] = &[
@@ -109,6 +118,37 @@ fn stalled_page() -> Response<Body> {
     res
 }
 
+/// The answer when a page's body could not be read (an error from the renderer, or larger
+/// than [`MAX_PAGE_BYTES`]).
+fn unreadable_page() -> Response<Body> {
+    let html = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+        <title>Page failed · Convergence</title></head><body><main>\
+        <h1>This page could not be prepared</h1>\
+        <p>The server failed while writing it. Nothing was changed. Reload the page to try \
+        again; if it keeps happening, tell your administrator (the server log names the \
+        page).</p></main></body></html>";
+    let mut res = Response::new(Body::from(html));
+    *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    res
+}
+
+/// A rendered page with its body read whole (the wait counts against the deadline).
+async fn whole<E>(res: Result<Response<Body>, E>, path: &str) -> Result<Response<Body>, E> {
+    let (parts, body) = res?.into_parts();
+    match axum::body::to_bytes(body, MAX_PAGE_BYTES).await {
+        Ok(bytes) => Ok(Response::from_parts(parts, Body::from(bytes))),
+        Err(e) => {
+            tracing::error!(%path, error = %e, "page body could not be read; answered 500");
+            Ok(unreadable_page())
+        }
+    }
+}
+
 impl<S> Service<Request<Body>> for PageDeadline<S>
 where
     S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + 'static,
@@ -149,7 +189,9 @@ where
         let retry = self.inner.clone();
         Box::pin(async move {
             let path = req.uri().path().to_string();
-            match tokio::time::timeout(first, inner.call(req)).await {
+            match tokio::time::timeout(first, async { whole(inner.call(req).await, &path).await })
+                .await
+            {
                 Ok(res) => return res,
                 Err(_) => tracing::error!(
                     %path,
@@ -157,7 +199,7 @@ where
                     "page render stalled; rendering it once more"
                 ),
             }
-            let res = async move { retry.oneshot(again).await };
+            let res = async { whole(retry.oneshot(again).await, &path).await };
             match tokio::time::timeout(second, res).await {
                 Ok(res) => res,
                 Err(_) => {
@@ -176,6 +218,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures::StreamExt;
     use std::convert::Infallible;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
@@ -232,6 +275,38 @@ mod tests {
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(text(res).await, "/inbox/7?status=open s=1");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stalls_after_the_head_is_a_stall() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = calls.clone();
+        let svc = tower::service_fn(move |req: Request<Body>| {
+            let n = counted.fetch_add(1, Ordering::SeqCst);
+            async move {
+                // The head at once; the first body sends its HTML and never ends.
+                let body = if n == 0 {
+                    Body::from_stream(
+                        futures::stream::iter([Ok::<_, Infallible>("<html>".to_string())])
+                            .chain(futures::stream::pending()),
+                    )
+                } else {
+                    Body::from(format!("whole {}", req.uri()))
+                };
+                Ok::<_, Infallible>(Response::new(body))
+            }
+        });
+        let res = PageDeadlineLayer::with(FIRST, SECOND)
+            .layer(tower::util::BoxCloneService::new(svc))
+            .oneshot(get("/inbox/3"))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let body = tokio::time::timeout(FIRST + SECOND, text(res))
+            .await
+            .expect("the answer's body ends");
+        assert_eq!(body, "whole /inbox/3");
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
