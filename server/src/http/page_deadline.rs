@@ -98,20 +98,32 @@ pub struct PageDeadline<S> {
     second: Duration,
 }
 
-/// The answer after two stalled renders.
-fn stalled_page() -> Response<Body> {
-    let html = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-        <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-        <title>Page not ready · Convergence</title></head><body><main>\
-        <h1>This page could not be prepared in time</h1>\
-        <p>The server started it twice and neither finished. Nothing was changed. \
-        Reload the page to try again; if it keeps happening, tell your administrator \
-        (the server log names the page).</p></main></body></html>";
+/// A short page in words with `status`: its title, heading and paragraph.
+fn words_page(status: StatusCode, title: &str, heading: &str, text: &str) -> Response<Body> {
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · Convergence</title></head><body><main>\
+         <h1>{heading}</h1><p>{text} Nothing was changed. Reload the page to try again; if it \
+         keeps happening, tell your administrator (the server log names the page).</p>\
+         </main></body></html>"
+    );
     let mut res = Response::new(Body::from(html));
-    *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    *res.status_mut() = status;
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    res
+}
+
+/// The answer after two stalled renders.
+fn stalled_page() -> Response<Body> {
+    let mut res = words_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Page not ready",
+        "This page could not be prepared in time",
+        "The server started it twice and neither finished.",
     );
     res.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -121,20 +133,12 @@ fn stalled_page() -> Response<Body> {
 /// The answer when a page's body could not be read (an error from the renderer, or larger
 /// than [`MAX_PAGE_BYTES`]).
 fn unreadable_page() -> Response<Body> {
-    let html = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-        <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-        <title>Page failed · Convergence</title></head><body><main>\
-        <h1>This page could not be prepared</h1>\
-        <p>The server failed while writing it. Nothing was changed. Reload the page to try \
-        again; if it keeps happening, tell your administrator (the server log names the \
-        page).</p></main></body></html>";
-    let mut res = Response::new(Body::from(html));
-    *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    res
+    words_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Page failed",
+        "This page could not be prepared",
+        "The server failed while writing it.",
+    )
 }
 
 /// A rendered page with its body read whole (the wait counts against the deadline).

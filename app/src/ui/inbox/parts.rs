@@ -282,15 +282,14 @@ fn settle_folded_forms() {
                 continue;
             };
             // The error is in the form, or next to the section (the labels').
-            let error = |scope: Option<web_sys::Element>, selector: &str| {
-                scope.is_some_and(|s| s.query_selector(selector).ok().flatten().is_some())
+            let has = |scope: &web_sys::Element, selector: &str| {
+                scope.query_selector(selector).ok().flatten().is_some()
             };
-            if error(Some(form.clone()), ".error, [role=alert]")
-                || error(
-                    details.parent_element(),
-                    ":scope > .error, :scope > [role=alert]",
-                )
-            {
+            let refused = has(&form, ".error, [role=alert]")
+                || details
+                    .parent_element()
+                    .is_some_and(|p| has(&p, ":scope > .error, :scope > [role=alert]"));
+            if refused {
                 continue;
             }
             if let Some(f) = form.dyn_ref::<web_sys::HtmlFormElement>() {
